@@ -1,0 +1,3 @@
+from connectfour.cli.main import main
+
+raise SystemExit(main())

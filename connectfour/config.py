@@ -1,0 +1,21 @@
+"""Settings of one server process, with the defaults `connectfour serve` uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "0.0.0.0"
+    port: int = 8000
+    #: Origins a browser may connect from; empty means only the server's own
+    #: host, "*" means any. Clients sending no Origin (tools) are always let in.
+    allowed_origins: tuple[str, ...] = ()
+    #: Largest client frame in bytes; bigger ones close the connection with 1009.
+    max_frame: int = 4096
+    #: Sustained frames per second per connection, and the burst allowed above it.
+    rate: float = 20.0
+    burst: int = 40
+    #: Seconds between pings that detect dead peers; 0 disables them.
+    heartbeat: float = 30.0

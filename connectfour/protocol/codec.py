@@ -1,0 +1,43 @@
+"""Decoding client frames with precise errors; encoding server events.
+
+Everything here is pure: bytes in, events out, and back.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .errors import ProtocolError
+from .messages import ClientEvent, ServerEvent
+
+_decoder = msgspec.json.Decoder(ClientEvent)
+_encoder = msgspec.json.Encoder()
+
+_KNOWN_TYPES = ("init", "play")
+
+
+def decode(frame: str | bytes) -> ClientEvent:
+    """Parse one client frame, or raise ProtocolError saying exactly what is wrong."""
+    try:
+        return _decoder.decode(frame)
+    except msgspec.ValidationError as exc:
+        raise _invalid(frame, str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise ProtocolError("invalid_json", f"Message is not valid JSON: {exc}.") from None
+
+
+def _invalid(frame: str | bytes, detail: str) -> ProtocolError:
+    if detail.startswith("Invalid value") and detail.endswith("at `$.type`"):
+        kind = detail.split("'", 2)[1] if "'" in detail else "?"
+        known = ", ".join(_KNOWN_TYPES)
+        return ProtocolError("unknown_type", f"Unknown event type {kind!r}; expected one of: {known}.")
+    if detail.endswith("at `$.column`"):
+        return ProtocolError("invalid_column", f"Column must be an integer from 0 to 6 ({detail}).")
+    if detail.startswith("Expected `object`"):
+        return ProtocolError("invalid_message", "Message must be a JSON object with a 'type' field.")
+    return ProtocolError("invalid_message", f"Invalid message: {detail}.")
+
+
+def encode(event: ServerEvent) -> bytes:
+    """The v1 encoding of an event: compact JSON, fields in declaration order."""
+    return _encoder.encode(event)

@@ -1,0 +1,34 @@
+"""Error codes: one stable ``code`` per refusal, with the text people see."""
+
+from __future__ import annotations
+
+#: Every code a client can receive, with what it means. docs/protocol.md lists
+#: the same table; a test keeps the two in step.
+ERROR_CODES: dict[str, str] = {
+    "invalid_json": "The frame is not valid JSON.",
+    "invalid_message": "The JSON is not an object, or a field is missing or has the wrong type or range.",
+    "unknown_type": "The `type` names no client event.",
+    "binary_frame": "Binary frames are not accepted; send JSON text.",
+    "rate_limited": "Too many frames in a short time; the frame was dropped.",
+    "already_started": "This connection already started, joined or watches a game.",
+    "game_not_found": "No game has this invite or watch key.",
+    "seat_taken": "The invite was already used: the seat is taken.",
+    "spectator": "Spectators cannot play.",
+    "invalid_column": "The column is not an integer from 0 to 6.",
+    "not_your_turn": "It is the other player's turn.",
+    "column_full": "The column is full.",
+    "game_over": "The game has ended; no more moves.",
+    "stale_ply": "The move was for a ply already played (double click, second tab).",
+    "unavailable": "The server could not store the move; nothing changed, try again.",
+    "internal_error": "A fault in the server; nothing changed. It is logged.",
+}
+
+
+class ProtocolError(Exception):
+    """A refusal to report to the client as an ``error`` event."""
+
+    def __init__(self, code: str, message: str) -> None:
+        assert code in ERROR_CODES, code
+        super().__init__(message)
+        self.code = code
+        self.message = message

@@ -1,0 +1,140 @@
+"""Typed messages, one struct per event type and direction.
+
+The tutorial's events (``init``, ``play``, ``win``, ``error``) are the
+compatibility contract. A client that negotiates the ``connectfour.v1``
+WebSocket subprotocol receives the richer events defined here; every other
+client receives a projection of them onto the tutorial's fields (see
+``legacy.py``).
+
+``docs/protocol.md`` is checked against these definitions by a test, so a
+field added here without documentation fails the build.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+import msgspec
+
+#: The subprotocol a client offers to opt into every extension.
+SUBPROTOCOL_V1 = "connectfour.v1"
+
+Column = Annotated[int, msgspec.Meta(ge=0, le=6, description="0 (left) to 6 (right)")]
+Ply = Annotated[int, msgspec.Meta(ge=0, le=42)]
+Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+Player = Literal["red", "yellow"]
+Role = Literal["red", "yellow", "spectator", "both"]
+Status = Literal["waiting", "playing", "won", "draw"]
+Seat = Literal["empty", "connected", "disconnected"]
+Cell = tuple[int, int]
+
+
+class _Client(msgspec.Struct, tag_field="type", frozen=True):
+    """Base of the events a client sends."""
+
+
+class Init(_Client, tag="init"):
+    """Start a game, or take a seat with ``join``, or watch with ``watch``.
+
+    ``local`` (v1) starts a game played by both colours on one device.
+    """
+
+    join: Key | None = None
+    watch: Key | None = None
+    local: bool = False
+
+
+class Play(_Client, tag="play"):
+    """Drop a checker in ``column``.
+
+    ``ply`` (v1, optional) is the index the move must take in the move log:
+    a move sent for a ply that is already played is refused, so a double
+    click or a second tab can never play twice.
+    """
+
+    column: Column
+    ply: Ply | None = None
+
+
+ClientEvent = Union[Init, Play]
+
+
+class _Server(msgspec.Struct, tag_field="type", frozen=True, omit_defaults=True):
+    """Base of the events the server sends."""
+
+
+class InitEvent(_Server, tag="init"):
+    """Sent to whoever created a game: the keys to share.
+
+    ``join`` is absent for a game played on one device.
+    """
+
+    game: str
+    watch: str
+    join: str | None = None
+
+
+class StateEvent(_Server, tag="state"):
+    """A full snapshot, sent once a connection is seated or watching (v1)."""
+
+    game: str
+    you: Role
+    moves: list[int]
+    ply: int
+    status: Status
+    turn: Player | None
+    red: Seat
+    yellow: Seat
+    spectators: int
+    winner: Player | None = None
+    cells: list[Cell] = []
+
+
+class PlayEvent(_Server, tag="play"):
+    """A move was stored. ``turn`` is who plays next, null once the game ended."""
+
+    player: Player
+    column: int
+    row: int
+    ply: int
+    turn: Player | None
+
+
+class WinEvent(_Server, tag="win"):
+    """The last move won; ``cells`` holds every cell of the winning lines."""
+
+    player: Player
+    cells: list[Cell]
+
+
+class DrawEvent(_Server, tag="draw"):
+    """The board is full and nobody connected four."""
+
+
+class PresenceEvent(_Server, tag="presence"):
+    """Who is connected: each seat, and how many spectators (v1)."""
+
+    red: Seat
+    yellow: Seat
+    spectators: int
+
+
+class ErrorEvent(_Server, tag="error"):
+    """A request was refused; nothing changed. ``code`` is stable, ``message`` is for people."""
+
+    message: str
+    code: str
+
+
+ServerEvent = Union[InitEvent, StateEvent, PlayEvent, WinEvent, DrawEvent, PresenceEvent, ErrorEvent]
+
+CLIENT_EVENTS: tuple[type[_Client], ...] = (Init, Play)
+SERVER_EVENTS: tuple[type[_Server], ...] = (
+    InitEvent,
+    StateEvent,
+    PlayEvent,
+    WinEvent,
+    DrawEvent,
+    PresenceEvent,
+    ErrorEvent,
+)
