@@ -55,8 +55,7 @@ class Client:
         except Exception:
             pass
         await asyncio.wait_for(self.ws.wait_closed(), TIMEOUT)
-        rcvd = self.ws.close_rcvd
-        return (rcvd.code, rcvd.reason) if rcvd else (None, "")
+        return self.ws.close_code, self.ws.close_reason or ""
 
     async def close(self) -> None:
         await self.ws.close()

@@ -1,0 +1,91 @@
+"""Headless Chromium for the end-to-end tests.
+
+The browser is Debian's ``chromium`` driven by Playwright through
+``executable_path`` (Playwright cannot download its own browser here). Every
+page a test opens gets its own browser context (its own cookies and storage,
+like a separate person), and a screenshot of it is saved when the test ends,
+to ``tests/artifacts/screenshots/<test>-<role>.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = os.environ.get("CONNECTFOUR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+DESKTOP = {"width": 1024, "height": 900}
+
+# Auto-waiting assertions give the page a few seconds, never longer.
+expect.set_options(timeout=5_000)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+OpenPage = Callable[..., Page]
+
+
+@pytest.fixture
+def open_page(browser: Browser, live_server: str, request: pytest.FixtureRequest) -> Iterator[OpenPage]:
+    """Open ``path`` (None: nothing yet) on the live server in a fresh context, as ``role``.
+
+    ``role`` names the screenshot taken when the test ends. Uncaught
+    JavaScript errors in any page fail the test.
+    """
+    opened: list[tuple[str, Page, list[str]]] = []
+
+    def open_page(role: str, path: str | None = "/", *, viewport: dict | None = None, **options) -> Page:
+        context = browser.new_context(
+            base_url=live_server,
+            viewport=viewport or DESKTOP,
+            reduced_motion="reduce",
+            **options,
+        )
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        # The page must never use alert(), confirm() or prompt().
+        page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+        opened.append((role, page, errors))
+        if path is not None:
+            page.goto(path)
+        return page
+
+    yield open_page
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    test_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+    problems = []
+    # Every page is photographed before any closes, so that nobody's page
+    # shows the others leaving.
+    try:
+        for role, page, errors in opened:
+            page.screenshot(path=str(SCREENSHOTS / f"{test_name}-{role}.png"), full_page=True)
+            problems += [f"{role}: {error}" for error in errors]
+    finally:
+        for _, page, _ in opened:
+            page.context.close()
+    assert not problems, f"JavaScript errors: {problems}"

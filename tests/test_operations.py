@@ -1,0 +1,120 @@
+"""The server as an operator runs it: a real process, its log, its signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from client import Client
+from servers import ROOT, ServerProcess, free_port
+
+
+@pytest.fixture
+def server():
+    process = ServerProcess()
+    yield process
+    process.kill()
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.status == 200
+        return json.load(response)
+
+
+def test_healthz_reports_ok(server):
+    body = get_json(server.url + "/healthz")
+    assert body["status"] == "ok" and body["connections"] == 0
+
+
+def test_the_page_and_its_assets_are_served(server):
+    with urllib.request.urlopen(server.url + "/", timeout=5) as response:
+        page = response.read().decode()
+    assert "<html" in page.lower() and "/static/app.js" in page
+    with urllib.request.urlopen(server.url + "/static/app.js", timeout=5) as response:
+        assert "javascript" in response.headers["Content-Type"]
+
+
+async def test_sigterm_closes_connections_with_1012_and_exits_cleanly(server):
+    client = await Client.open(server.ws_url)
+    await client.send({"type": "init"})
+    await client.expect("init")
+    server.proc.terminate()
+    code, reason = await client.closed()
+    assert code == 1012
+    assert server.proc.wait(15) == 0
+    assert "stopped" in server.log()
+
+
+async def test_the_log_tells_who_joined_which_game_and_every_refusal(server):
+    host = await Client.open(server.ws_url)
+    await host.send({"type": "init"})
+    init = await host.expect("init")
+    guest = await Client.open(server.ws_url)
+    await guest.send({"type": "init", "join": init["join"]})
+    await guest.until("state")
+    await guest.send({"type": "play", "column": 1})
+    await guest.until("error")
+    game = server.wait_for_log("in game").split()[-1]
+    assert game == init["game"]
+    server.wait_for_log("yellow in game " + init["game"])
+    refusal = server.wait_for_log("refused not_your_turn")
+    assert init["game"] in refusal
+    # Secrets stay out of the log.
+    assert init["join"] not in server.log() and init["watch"] not in server.log()
+    await host.close()
+    await guest.close()
+
+
+async def test_bad_input_leaves_no_traceback_in_the_log(server):
+    client = await Client.open(server.ws_url)
+    for frame in ["nope", "[]", '{"type":"x"}', '{"type":"play","column":"3"}', b"\x01", "{" * 5000]:
+        await client.send(frame)
+    await client.closed()  # the last frame is over the size limit
+    server.wait_for_log("closed (code")
+    log = server.log()
+    assert "Traceback" not in log and " ERROR " not in log
+
+
+def test_port_comes_from_the_environment():
+    port = free_port()
+    process = ServerProcess(port=port, env={"PORT": str(port)})
+    try:
+        assert get_json(f"http://127.0.0.1:{port}/healthz")["status"] == "ok"
+    finally:
+        process.kill()
+
+
+def test_allowed_origins_come_from_the_environment():
+    process = ServerProcess(env={"CONNECTFOUR_ALLOWED_ORIGINS": "https://a.example, https://b.example"})
+    try:
+        request = urllib.request.Request(
+            process.url + "/ws",
+            headers={
+                "Origin": "https://c.example",
+                "Upgrade": "websocket",
+                "Connection": "Upgrade",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version": "13",
+            },
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 403
+        process.wait_for_log("origin 'https://c.example' not allowed")
+    finally:
+        process.kill()
+
+
+def test_the_console_script_and_module_agree():
+    module = subprocess.run(
+        [sys.executable, "-m", "connectfour", "--version"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    script = os.path.join(os.path.dirname(sys.executable), "connectfour")
+    console = subprocess.run([script, "--version"], capture_output=True, text=True, check=True)
+    assert module.stdout == console.stdout and module.stdout.startswith("connectfour ")
