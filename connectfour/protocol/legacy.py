@@ -24,6 +24,15 @@ from .messages import (
 
 DRAW_MESSAGE = "The game ended in a draw."
 
+#: The fields of each event that the tutorial defines, in both directions;
+#: tutorial clients send and receive no others.
+TUTORIAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "init": ("join", "watch"),
+    "play": ("column", "player", "row"),
+    "win": ("player",),
+    "error": ("message",),
+}
+
 
 def _dumps(event: dict[str, object]) -> bytes:
     return json.dumps(event).encode()
