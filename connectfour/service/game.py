@@ -70,6 +70,7 @@ class Game:
     # -- seats and spectators -------------------------------------------------
 
     def seat(self, member: Member, role: Role) -> None:
+        """Add a member; it gets the snapshot before any later event."""
         self.members[member] = role
         if role == "both":
             self.seats[RED] = self.seats[YELLOW] = member
@@ -77,6 +78,7 @@ class Game:
             self.spectators += 1
         else:
             self.seats[role] = member
+        send_event(member, self.snapshot(role))
         self._presence_changed(urgent=role != "spectator")
 
     def leave(self, member: Member) -> None:

@@ -59,7 +59,7 @@ class GameService:
         self.games[game.id] = game
         role: Role = "both" if local else "red"
         send_event(member, InitEvent(game=game.id, watch=game.watch_key, join=game.join_key))
-        self._enter(game, member, role)
+        game.seat(member, role)
         log.info("game %s created (%s)", game.id, "same device" if local else "online")
         return game, role
 
@@ -71,20 +71,15 @@ class GameService:
                 "seat_taken", "This invite link was already used: the seat is taken."
             )
         game.invite_spent = True
-        self._enter(game, member, "yellow")
+        game.seat(member, "yellow")
         log.info("game %s joined by yellow", game.id)
         return game, "yellow"
 
     async def watch(self, member: Member, key: str) -> tuple[Game, Role]:
         game = await self._by_key(key, "watch")
-        self._enter(game, member, "spectator")
+        game.seat(member, "spectator")
         log.debug("game %s has a new spectator (%d)", game.id, game.spectators)
         return game, "spectator"
-
-    def _enter(self, game: Game, member: Member, role: Role) -> None:
-        # The newcomer learns the past before it can hear of any new move.
-        send_event(member, game.snapshot(role))
-        game.seat(member, role)
 
     def leave(self, game: Game, member: Member) -> None:
         game.leave(member)
