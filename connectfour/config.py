@@ -19,3 +19,7 @@ class Settings:
     burst: int = 40
     #: Seconds between pings that detect dead peers; 0 disables them.
     heartbeat: float = 30.0
+    #: Seconds a player may be away before the opponent can claim the game.
+    grace: float = 60.0
+    #: Seconds without activity, nobody connected, before a game is abandoned.
+    expire_after: float = 3600.0

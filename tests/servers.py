@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -23,11 +24,21 @@ def free_port() -> int:
 class ServerProcess:
     """`python -m connectfour serve` on a free port; its stderr lines are kept and awaitable."""
 
-    def __init__(self, *args: str, port: int | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, *args: str, port: int | None = None, env: dict[str, str] | None = None, db: str | Path | None = None
+    ) -> None:
         self.port = port or free_port()
+        if db is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="connectfour-")
+            db = Path(self._tmp.name) / "games.db"
+        self.db = Path(db)
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
-        command = [sys.executable, "-m", "connectfour", "serve", "--host", "127.0.0.1", "--port", str(self.port), *args]
+        # With PORT in the environment, the server must find its port there.
+        port_args = [] if env and "PORT" in env else ["--port", str(self.port)]
+        command = [
+            sys.executable, "-m", "connectfour", "serve", "--host", "127.0.0.1", *port_args, "--db", str(self.db), *args
+        ]  # fmt: skip
         self.proc = subprocess.Popen(
             command,
             cwd=ROOT,

@@ -70,7 +70,7 @@ def test_v1_encoding_is_compact_and_omits_absent_fields():
 SAMPLES = [
     InitEvent(game="g", watch="w", join="j"),
     PlayEvent("red", 3, 0, 0, "yellow"),
-    WinEvent("yellow", [(0, 0), (1, 1), (2, 2), (3, 3)]),
+    WinEvent("yellow", "four", [(0, 0), (1, 1), (2, 2), (3, 3)]),
     ErrorEvent(message="Nope.", code="game_over"),
 ]
 

@@ -10,6 +10,8 @@ import sys
 from .. import __version__
 from ..config import Settings
 
+DEFAULT_DB = "var/connectfour.db"
+
 
 def _port(value: str) -> int:
     port = int(value)
@@ -48,7 +50,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-frame", type=int, default=Settings.max_frame, help="largest client frame in bytes")
     serve.add_argument("--rate", type=float, default=Settings.rate, help="frames per second allowed per connection")
     serve.add_argument("--burst", type=int, default=Settings.burst, help="frames allowed in a burst above --rate")
+    serve.add_argument(
+        "--db",
+        default=os.environ.get("CONNECTFOUR_DB", DEFAULT_DB),
+        metavar="PATH",
+        help="SQLite file holding every game (default: $CONNECTFOUR_DB or %(default)s)",
+    )
+    serve.add_argument("--memory", action="store_true", help="keep games in memory only: a restart loses them")
+    serve.add_argument(
+        "--fsync", action="store_true", help="force every commit to disk: survives power loss, costs a disk flush per batch"
+    )
+    serve.add_argument(
+        "--grace", type=float, default=Settings.grace, metavar="SECONDS",
+        help="how long a player may be away before the opponent can claim the win (default %(default)g)",
+    )
+    serve.add_argument(
+        "--expire-after", type=float, default=Settings.expire_after, metavar="SECONDS",
+        help="a game nobody is connected to ends as abandoned after this long (default %(default)g)",
+    )
     serve.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING...")
+
+    prune = commands.add_parser("prune", help="delete games with no activity for some days")
+    prune.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="age in days")
+    prune.add_argument("--db", default=os.environ.get("CONNECTFOUR_DB", DEFAULT_DB), metavar="PATH")
     return parser
 
 
@@ -56,11 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "prune":
+        return _prune(args)
     return 2  # pragma: no cover - argparse already refused
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ..store import MemoryStore
+    from ..store import MemoryStore, SQLiteStore, StoreError
     from ..web.server import run
 
     logging.basicConfig(
@@ -68,6 +94,17 @@ def _serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    log = logging.getLogger("connectfour")
+    if args.memory:
+        store = MemoryStore()
+        log.info("games are kept in memory only")
+    else:
+        try:
+            store = SQLiteStore(args.db, fsync=args.fsync)
+        except StoreError as exc:
+            print(f"connectfour: {exc}", file=sys.stderr)
+            return 1
+        log.info("games are stored in %s%s", args.db, " (fsync on every commit)" if args.fsync else "")
     settings = Settings(
         host=args.host,
         port=args.port,
@@ -75,6 +112,37 @@ def _serve(args: argparse.Namespace) -> int:
         max_frame=args.max_frame,
         rate=args.rate,
         burst=args.burst,
+        grace=args.grace,
+        expire_after=args.expire_after,
     )
-    run(settings, MemoryStore())
+    run(settings, store)
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    import asyncio
+    import time
+
+    from ..store import SQLiteStore, StoreError
+
+    if args.older_than < 0:
+        print("connectfour: --older-than must be zero or more days", file=sys.stderr)
+        return 2
+    if not os.path.exists(args.db):
+        print(f"connectfour: no database at {args.db}", file=sys.stderr)
+        return 1
+
+    async def prune() -> int:
+        store = SQLiteStore(args.db)
+        try:
+            return await store.prune(before=time.time() - args.older_than * 86400)
+        finally:
+            await store.close()
+
+    try:
+        count = asyncio.run(prune())
+    except StoreError as exc:
+        print(f"connectfour: {exc}", file=sys.stderr)
+        return 1
+    print(f"pruned {count} game{'s' if count != 1 else ''} older than {args.older_than:g} days from {args.db}")
     return 0

@@ -13,7 +13,7 @@ from .messages import ClientEvent, ServerEvent
 _decoder = msgspec.json.Decoder(ClientEvent)
 _encoder = msgspec.json.Encoder()
 
-_KNOWN_TYPES = ("init", "play")
+_KNOWN_TYPES = ("init", "play", "resume", "resign", "claim", "rematch")
 
 
 def decode(frame: str | bytes) -> ClientEvent:

@@ -24,8 +24,12 @@ Ply = Annotated[int, msgspec.Meta(ge=0, le=42)]
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 Player = Literal["red", "yellow"]
 Role = Literal["red", "yellow", "spectator", "both"]
-Status = Literal["waiting", "playing", "won", "draw"]
-Seat = Literal["empty", "connected", "disconnected"]
+Status = Literal["waiting", "playing", "won", "draw", "abandoned"]
+#: empty: the invite is unused; gone: absent longer than the grace period.
+Seat = Literal["empty", "connected", "disconnected", "gone"]
+#: How a game ended: four in a row, a full board, a resignation, a win claimed
+#: over an absent opponent, or expiry with nobody connected.
+Reason = Literal["four", "full", "resign", "claim", "expired"]
 Cell = tuple[int, int]
 
 
@@ -56,7 +60,30 @@ class Play(_Client, tag="play"):
     ply: Ply | None = None
 
 
-ClientEvent = Union[Init, Play]
+class Resume(_Client, tag="resume"):
+    """Take back a seat after a reload or a dropped connection (v1).
+
+    ``token`` is the seat's secret from ``state``. A newer connection with the
+    same token takes the seat; the older one is told why and closed.
+    """
+
+    game: Key
+    token: Key
+
+
+class Resign(_Client, tag="resign"):
+    """Give the game up: the opponent wins (v1)."""
+
+
+class Claim(_Client, tag="claim"):
+    """Win a game whose opponent has been away longer than the grace period (v1)."""
+
+
+class Rematch(_Client, tag="rematch"):
+    """Offer, or accept, a new game with colours swapped once this one ended (v1)."""
+
+
+ClientEvent = Union[Init, Play, Resume, Resign, Claim, Rematch]
 
 
 class _Server(msgspec.Struct, tag_field="type", frozen=True, omit_defaults=True):
@@ -75,7 +102,10 @@ class InitEvent(_Server, tag="init"):
 
 
 class StateEvent(_Server, tag="state"):
-    """A full snapshot, sent once a connection is seated or watching (v1)."""
+    """A full snapshot, sent once a connection is seated or watching (v1).
+
+    ``token`` is the seat's secret, for ``resume``: players only, keep it private.
+    """
 
     game: str
     you: Role
@@ -87,7 +117,10 @@ class StateEvent(_Server, tag="state"):
     yellow: Seat
     spectators: int
     winner: Player | None = None
+    reason: Reason | None = None
     cells: list[Cell] = []
+    token: str | None = None
+    rematch_of: str | None = None
 
 
 class PlayEvent(_Server, tag="play"):
@@ -101,10 +134,12 @@ class PlayEvent(_Server, tag="play"):
 
 
 class WinEvent(_Server, tag="win"):
-    """The last move won; ``cells`` holds every cell of the winning lines."""
+    """``player`` won. ``cells`` holds every cell of the winning lines (empty
+    unless ``reason`` is ``four``)."""
 
     player: Player
-    cells: list[Cell]
+    reason: Reason
+    cells: list[Cell] = []
 
 
 class DrawEvent(_Server, tag="draw"):
@@ -119,6 +154,13 @@ class PresenceEvent(_Server, tag="presence"):
     spectators: int
 
 
+class RematchEvent(_Server, tag="rematch"):
+    """``player`` offers a rematch (v1). When both have, everyone moves to the
+    new game: ``init`` and ``state`` of the new game follow."""
+
+    player: Player
+
+
 class ErrorEvent(_Server, tag="error"):
     """A request was refused; nothing changed. ``code`` is stable, ``message`` is for people."""
 
@@ -126,9 +168,11 @@ class ErrorEvent(_Server, tag="error"):
     code: str
 
 
-ServerEvent = Union[InitEvent, StateEvent, PlayEvent, WinEvent, DrawEvent, PresenceEvent, ErrorEvent]
+ServerEvent = Union[
+    InitEvent, StateEvent, PlayEvent, WinEvent, DrawEvent, PresenceEvent, RematchEvent, ErrorEvent
+]
 
-CLIENT_EVENTS: tuple[type[_Client], ...] = (Init, Play)
+CLIENT_EVENTS: tuple[type[_Client], ...] = (Init, Play, Resume, Resign, Claim, Rematch)
 SERVER_EVENTS: tuple[type[_Server], ...] = (
     InitEvent,
     StateEvent,
@@ -136,5 +180,6 @@ SERVER_EVENTS: tuple[type[_Server], ...] = (
     WinEvent,
     DrawEvent,
     PresenceEvent,
+    RematchEvent,
     ErrorEvent,
 )

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..protocol import encode, encode_legacy
 from ..protocol.messages import (
-    DrawEvent,
-    PlayEvent,
     PresenceEvent,
     Role,
     Seat,
     ServerEvent,
     StateEvent,
-    WinEvent,
 )
-from ..rules import RED, YELLOW, Board, Move
-from ..store import GameRecord
+from ..rules import PLAYERS, RED, YELLOW, Board
+from ..store import GameRecord, Reason, Result
 
 log = logging.getLogger("connectfour.game")
 
@@ -26,7 +24,12 @@ log = logging.getLogger("connectfour.game")
 #: without it, N spectators arriving would cost N * N frames.
 PRESENCE_DELAY = 0.25
 
-Scheduler = Callable[[float, Callable[[], None]], Any]
+
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+Scheduler = Callable[[float, Callable[[], None]], Timer]
 
 
 class Member(Protocol):
@@ -36,6 +39,9 @@ class Member(Protocol):
 
     def send(self, payload: bytes) -> None:
         """Queue one text frame; never blocks."""
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the connection soon; frames already queued go out first."""
 
 
 def send_event(member: Member, event: ServerEvent) -> None:
@@ -47,89 +53,178 @@ def send_event(member: Member, event: ServerEvent) -> None:
 
 
 class Game:
-    def __init__(self, record: GameRecord, schedule: Scheduler | None = None) -> None:
+    """A cached copy of a stored game, plus the connections attached to it here."""
+
+    def __init__(self, record: GameRecord, schedule: Scheduler, grace: float) -> None:
+        self.record = record
         self.id = record.id
-        self.watch_key = record.watch_key
-        self.join_key = record.join_key
-        self.invite_spent = record.invite_spent
         self.board = Board.from_moves(record.moves)
         self.seats: dict[str, Member | None] = {RED: None, YELLOW: None}
         self.members: dict[Member, Role] = {}
         self.spectators = 0
+        #: Seats absent for longer than the grace period: their opponent may claim.
+        self.gone: set[str] = set()
+        self.rematch_offers: set[str] = set()
         self._schedule = schedule
+        self._grace = grace
+        self._timers: dict[str, Timer] = {}
         self._presence_pending = False
+        if self.status == "playing":
+            for color in PLAYERS:
+                self._start_grace(color)
+
+    # -- derived state --------------------------------------------------------
 
     @property
     def local(self) -> bool:
-        return self.join_key is None
+        return self.record.local
 
     @property
     def idle(self) -> bool:
         return not self.members
 
-    # -- seats and spectators -------------------------------------------------
+    @property
+    def result(self) -> Result | None:
+        """How the game ended; a position's own end wins over what the store says."""
+        board = self.board
+        if board.winner:
+            return board.winner
+        if board.is_draw:
+            return "draw"
+        return self.record.result
 
-    def seat(self, member: Member, role: Role) -> None:
-        """Add a member; it gets the snapshot before any later event."""
-        self.members[member] = role
-        if role == "both":
-            self.seats[RED] = self.seats[YELLOW] = member
-        elif role == "spectator":
-            self.spectators += 1
-        else:
-            self.seats[role] = member
-        send_event(member, self.snapshot(role))
-        self._presence_changed(urgent=role != "spectator")
+    @property
+    def reason(self) -> Reason | None:
+        board = self.board
+        if board.winner:
+            return "four"
+        if board.is_draw:
+            return "full"
+        return self.record.reason
 
-    def leave(self, member: Member) -> None:
-        role = self.members.pop(member, None)
-        if role is None:
-            return
-        if role == "spectator":
-            self.spectators -= 1
-        for color, holder in self.seats.items():
-            if holder is member:
-                self.seats[color] = None
-        self._presence_changed(urgent=role != "spectator")
+    @property
+    def over(self) -> bool:
+        return self.result is not None
+
+    @property
+    def status(self) -> str:
+        result = self.result
+        if result is None:
+            if not self.local and not self.record.invite_spent:
+                return "waiting"
+            return "playing"
+        if result == "draw":
+            return "draw"
+        if result == "abandoned":
+            return "abandoned"
+        return "won"
+
+    @property
+    def turn(self) -> str | None:
+        return None if self.over else self.board.turn
 
     def seat_state(self, color: str) -> Seat:
         if self.seats[color] is not None:
             return "connected"
-        if color == YELLOW and not self.local and not self.invite_spent:
+        if color == YELLOW and not self.local and not self.record.invite_spent:
             return "empty"
+        if color in self.gone:
+            return "gone"
         return "disconnected"
 
-    @property
-    def status(self) -> str:
-        board = self.board
-        if board.winner:
-            return "won"
-        if board.is_draw:
-            return "draw"
-        if not self.local and not self.invite_spent:
-            return "waiting"
-        return "playing"
+    def token_role(self, token: str) -> Role | None:
+        """The seat a token holds; compared in constant time."""
+        record = self.record
+        given = token.encode()
+        if hmac.compare_digest(given, record.red_token.encode()):
+            return "both" if self.local else RED
+        if not self.local and hmac.compare_digest(given, record.yellow_token.encode()):
+            return YELLOW
+        return None
 
     def snapshot(self, role: Role) -> StateEvent:
         board = self.board
+        result = self.result
+        record = self.record
+        token = None
+        if role in (RED, "both"):
+            token = record.red_token
+        elif role == YELLOW:
+            token = record.yellow_token
         return StateEvent(
             game=self.id,
             you=role,
             moves=list(board.moves),
             ply=board.ply,
             status=self.status,  # type: ignore[arg-type]
-            turn=board.turn,
+            turn=self.turn,  # type: ignore[arg-type]
             red=self.seat_state(RED),
             yellow=self.seat_state(YELLOW),
             spectators=self.spectators,
-            winner=board.winner,
+            winner=result if result in PLAYERS else None,  # type: ignore[arg-type]
+            reason=self.reason,
             cells=[tuple(cell) for cell in board.cells],  # type: ignore[misc]
+            token=token,
+            rematch_of=record.rematch_of,
         )
 
     def presence(self) -> PresenceEvent:
-        return PresenceEvent(
-            red=self.seat_state(RED), yellow=self.seat_state(YELLOW), spectators=self.spectators
-        )
+        return PresenceEvent(red=self.seat_state(RED), yellow=self.seat_state(YELLOW), spectators=self.spectators)
+
+    # -- seats and spectators -------------------------------------------------
+
+    def holder(self, role: Role) -> Member | None:
+        """Who holds this seat now (for a same-device game, the one connection)."""
+        return self.seats[RED] if role == "both" else self.seats.get(role)
+
+    def seat(self, member: Member, role: Role) -> None:
+        """Add a member; it gets the snapshot before any later event."""
+        self.members[member] = role
+        if role == "spectator":
+            self.spectators += 1
+        else:
+            for color in PLAYERS if role == "both" else (role,):
+                self.seats[color] = member
+                self.gone.discard(color)
+                timer = self._timers.pop(color, None)
+                if timer:
+                    timer.cancel()
+        send_event(member, self.snapshot(role))
+        self._presence_changed(urgent=role != "spectator")
+
+    def leave(self, member: Member) -> Role | None:
+        role = self.members.pop(member, None)
+        if role is None:
+            return None
+        if role == "spectator":
+            self.spectators -= 1
+        for color, holder in self.seats.items():
+            if holder is member:
+                self.seats[color] = None
+                self._start_grace(color)
+        self._presence_changed(urgent=role != "spectator")
+        return role
+
+    def _start_grace(self, color: str) -> None:
+        """After the grace period an absent player's opponent may claim the game."""
+        if self.local or self.over or self.seats[color] is not None or color in self._timers:
+            return
+        if color == YELLOW and not self.record.invite_spent:
+            return
+        self._timers[color] = self._schedule(self._grace, lambda: self._grace_over(color))
+
+    def _grace_over(self, color: str) -> None:
+        self._timers.pop(color, None)
+        if self.seats[color] is None and not self.over:
+            self.gone.add(color)
+            log.info("game %s: %s away longer than the grace period", self.id, color)
+            self._presence_changed(urgent=True)
+
+    def close(self) -> None:
+        """Drop timers: the game leaves this process's memory."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
 
     # -- fan-out --------------------------------------------------------------
 
@@ -148,19 +243,8 @@ class Game:
                 for frame in legacy:
                     member.send(frame)
 
-    def announce(self, move: Move) -> None:
-        """Tell everyone about a stored move, and the result it produced."""
-        board = self.board
-        self.broadcast(PlayEvent(move.player, move.column, move.row, move.ply, board.turn))
-        if board.winner:
-            self.broadcast(WinEvent(board.winner, [tuple(c) for c in board.cells]))  # type: ignore[misc]
-            log.info("game %s won by %s at ply %d", self.id, board.winner, move.ply)
-        elif board.is_draw:
-            self.broadcast(DrawEvent())
-            log.info("game %s drawn", self.id)
-
     def _presence_changed(self, urgent: bool) -> None:
-        if urgent or self._schedule is None:
+        if urgent:
             self._presence_pending = False
             self.broadcast(self.presence())
         elif not self._presence_pending:

@@ -1,30 +1,72 @@
-"""Games by id and key, seats and moves: the service knows nothing of HTTP."""
+"""Games by id, key and token; seats and moves. The service knows nothing of HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Callable
 
 from ..protocol import ProtocolError
-from ..protocol.messages import InitEvent, Role
-from ..rules import IllegalMove
-from ..store import GameRecord, PlyConflict, Store, StoreError
+from ..protocol.messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, Role, WinEvent
+from ..rules import PLAYERS, RED, YELLOW, IllegalMove, other
+from ..store import GameRecord, PlyConflict, Reason, Result, Store, StoreError
 from .game import Game, Member, Scheduler, send_event
 
 log = logging.getLogger("connectfour.service")
 
-#: Bytes of randomness in invite and watch keys (128 bits, as the bars require).
+#: Bytes of randomness in invite and watch keys and player tokens (128 bits).
 KEY_BYTES = 16
 GAME_ID_BYTES = 9
 
+#: Close code for a connection whose seat another connection took over.
+CLOSE_REPLACED = 4001
+
+
+def _call_later(delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+    return asyncio.get_running_loop().call_later(delay, callback)
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(KEY_BYTES)
+
 
 class GameService:
-    def __init__(self, store: Store, schedule: Scheduler | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        grace: float = 60.0,
+        expire_after: float = 3600.0,
+        schedule: Scheduler = _call_later,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
+        self.grace = grace
+        self.expire_after = expire_after
         self._schedule = schedule
-        #: Games with at least one member here, or not yet finished.
+        self._clock = clock
+        #: Games with at least one member in this process; the rest live in the store only.
         self.games: dict[str, Game] = {}
+        #: Which game each connection here is in.
+        self._placement: dict[Member, Game] = {}
+
+    def where(self, member: Member) -> tuple[Game, Role] | tuple[None, None]:
+        """The game a connection is in, and its role there."""
+        game = self._placement.get(member)
+        if game is None:
+            return None, None
+        return game, game.members[member]
+
+    def _seat(self, game: Game, member: Member, role: Role) -> None:
+        self._placement[member] = game
+        game.seat(member, role)
+
+    def _unseat(self, game: Game, member: Member) -> Role | None:
+        if self._placement.get(member) is game:
+            del self._placement[member]
+        return game.leave(member)
 
     # -- lookups ----------------------------------------------------------------
 
@@ -35,8 +77,10 @@ class GameService:
         record = await self.store.get(game_id)
         if record is None:
             return None
-        # Another coroutine may have loaded it while we waited.
-        return self.games.setdefault(game_id, Game(record, self._schedule))
+        game = self.games.get(game_id)  # loaded by another coroutine meanwhile?
+        if game is None:
+            game = self.games[game_id] = Game(record, self._schedule, self.grace)
+        return game
 
     async def _by_key(self, key: str, kind: str) -> Game:
         found = await self.store.find_key(key)
@@ -45,74 +89,210 @@ class GameService:
             raise ProtocolError("game_not_found", "Game not found.")
         return game
 
-    # -- entering a game --------------------------------------------------------
+    # -- entering and leaving ---------------------------------------------------
 
-    async def create(self, member: Member, *, local: bool) -> tuple[Game, Role]:
+    async def create(self, member: Member, *, local: bool, rematch_of: Game | None = None) -> tuple[Game, Role]:
+        red_token = _new_key()
         record = GameRecord(
             id=secrets.token_urlsafe(GAME_ID_BYTES),
-            watch_key=secrets.token_urlsafe(KEY_BYTES),
-            join_key=None if local else secrets.token_urlsafe(KEY_BYTES),
-            created_at=time.time(),
+            watch_key=_new_key(),
+            join_key=None if local or rematch_of else _new_key(),
+            red_token=red_token,
+            yellow_token=red_token if local else _new_key(),
+            created_at=self._clock(),
+            local=local,
+            invite_spent=rematch_of is not None,
+            rematch_of=rematch_of.id if rematch_of else None,
         )
         await self.store.create(record)
-        game = Game(record, self._schedule)
-        self.games[game.id] = game
+        game = self.games[record.id] = Game(record, self._schedule, self.grace)
         role: Role = "both" if local else "red"
-        send_event(member, InitEvent(game=game.id, watch=game.watch_key, join=game.join_key))
-        game.seat(member, role)
+        send_event(member, InitEvent(game=game.id, watch=record.watch_key, join=record.join_key))
+        self._seat(game, member, role)
         log.info("game %s created (%s)", game.id, "same device" if local else "online")
         return game, role
 
     async def join(self, member: Member, key: str) -> tuple[Game, Role]:
         game = await self._by_key(key, "join")
-        if game.invite_spent or not await self.store.spend_invite(game.id):
-            game.invite_spent = True
-            raise ProtocolError(
-                "seat_taken", "This invite link was already used: the seat is taken."
-            )
-        game.invite_spent = True
-        game.seat(member, "yellow")
+        if game.record.invite_spent or not await self.store.spend_invite(game.id):
+            game.record.invite_spent = True
+            raise ProtocolError("seat_taken", "This invite link was already used: the seat is taken.")
+        game.record.invite_spent = True
+        self._seat(game, member, "yellow")
         log.info("game %s joined by yellow", game.id)
         return game, "yellow"
 
     async def watch(self, member: Member, key: str) -> tuple[Game, Role]:
         game = await self._by_key(key, "watch")
-        game.seat(member, "spectator")
+        self._seat(game, member, "spectator")
         log.debug("game %s has a new spectator (%d)", game.id, game.spectators)
         return game, "spectator"
 
-    def leave(self, game: Game, member: Member) -> None:
-        game.leave(member)
-        if game.idle and game.board.is_over:
-            self.games.pop(game.id, None)
+    async def resume(self, member: Member, game_id: str, token: str) -> tuple[Game, Role]:
+        game = await self._load(game_id)
+        role = game.token_role(token) if game else None
+        if game is None or role is None:
+            raise ProtocolError("invalid_token", "This token does not hold a seat in this game.")
+        if game.over:
+            self._evict_if_idle(game)
+            raise ProtocolError("game_over", f"This game has ended; its replay is at /game/{game.id}.")
+        previous = game.holder(role)
+        if previous is not None and previous is not member:
+            self._unseat(game, previous)
+            send_event(previous, ErrorEvent(message="This seat was taken over by another tab or device.", code="replaced"))
+            previous.close(CLOSE_REPLACED, "Seat taken over by another connection.")
+            log.info("game %s: %s seat taken over by a newer connection", game.id, role)
+        self._seat(game, member, role)
+        log.info("game %s: %s resumed", game.id, role)
+        return game, role
 
-    # -- moves ------------------------------------------------------------------
+    def leave(self, member: Member) -> None:
+        game = self._placement.get(member)
+        if game is None:
+            return
+        role = self._unseat(game, member)
+        if role is not None and role != "spectator" and not game.over:
+            self._spawn(self.store.touch(game.id, self._clock()))
+        self._evict_if_idle(game)
+
+    def _evict_if_idle(self, game: Game) -> None:
+        if game.idle and self.games.get(game.id) is game:
+            game.close()
+            del self.games[game.id]
+
+    # -- moves and endings ------------------------------------------------------
 
     async def play(self, game: Game, role: Role, column: int, ply: int | None = None) -> None:
         """Store a move, then announce it. Raises ProtocolError; changes nothing then."""
         if role == "spectator":
             raise ProtocolError("spectator", "Spectators cannot play.")
         board = game.board
-        if ply is not None and ply != board.ply and not board.is_over:
+        if game.over:
+            raise ProtocolError("game_over", "The game is over.")
+        if ply is not None and ply != board.ply:
             raise _stale(ply, board.ply)
         player = board.turn if role == "both" else role
         expected = board.ply
         try:
-            board.check(player or role, column)
+            board.check(player, column)  # type: ignore[arg-type]
         except IllegalMove as exc:
             raise ProtocolError(exc.code, str(exc)) from None
         try:
-            await self.store.append(game.id, expected, column)
+            await self.store.append(game.id, expected, column, self._clock())
         except PlyConflict:
-            raise _stale(expected, board.ply) from None
+            raise (_stale(expected, board.ply) if not game.over else ProtocolError("game_over", "The game is over.")) from None
         except StoreError:
             log.exception("game %s: could not store the move at ply %d", game.id, expected)
             raise ProtocolError("unavailable", "The move could not be saved; try again.") from None
-        move = board.play(player or role, column)
-        game.announce(move)
+        move = board.play(player, column)  # type: ignore[arg-type]
+        game.broadcast(PlayEvent(move.player, move.column, move.row, move.ply, board.turn))
+        if board.winner:
+            game.broadcast(WinEvent(board.winner, "four", [tuple(c) for c in board.cells]))  # type: ignore[misc]
+            await self._record_end(game, board.winner, "four")
+        elif board.is_draw:
+            game.broadcast(DrawEvent())
+            await self._record_end(game, "draw", "full")
+
+    async def resign(self, game: Game, role: Role) -> None:
+        player = self._player(game, role)
+        await self._end(game, other(player), "resign")
+
+    async def claim(self, game: Game, role: Role) -> None:
+        player = self._player(game, role)
+        if other(player) not in game.gone:
+            raise ProtocolError(
+                "not_claimable",
+                f"You can claim the game once your opponent has been away for {self.grace:g} seconds.",
+            )
+        await self._end(game, player, "claim")
+
+    def _player(self, game: Game, role: Role) -> str:
+        if role == "spectator":
+            raise ProtocolError("not_a_player", "Only a player can do this.")
+        if game.over:
+            raise ProtocolError("game_over", "The game is over.")
+        if role == "both":
+            return game.board.turn  # type: ignore[return-value]
+        return role
+
+    async def _end(self, game: Game, winner: str, reason: Reason) -> None:
+        """End a game by a player's act (resign, claim): stored first, then announced."""
+        try:
+            ended = await self.store.finish(game.id, winner, reason, self._clock())  # type: ignore[arg-type]
+        except StoreError:
+            log.exception("game %s: could not store its end", game.id)
+            raise ProtocolError("unavailable", "The game's end could not be saved; try again.") from None
+        if not ended or game.over:
+            raise ProtocolError("game_over", "The game is over.")
+        game.record.result, game.record.reason = winner, reason  # type: ignore[assignment]
+        game.close()
+        game.broadcast(WinEvent(winner, reason))  # type: ignore[arg-type]
+        log.info("game %s won by %s (%s)", game.id, winner, reason)
+
+    async def _record_end(self, game: Game, result: Result, reason: Reason) -> None:
+        """Note the end a move produced. The move log already proves it, so a failure is only logged."""
+        game.record.result, game.record.reason = result, reason
+        game.close()
+        log.info("game %s ended: %s (%s) at ply %d", game.id, result, reason, game.board.ply - 1)
+        try:
+            await self.store.finish(game.id, result, reason, self._clock())
+        except StoreError:
+            log.exception("game %s: could not record its end", game.id)
+
+    # -- rematch ----------------------------------------------------------------
+
+    async def rematch(self, game: Game, role: Role) -> Game | None:
+        """Offer a rematch; once both players offered, move everyone to a new game.
+
+        Colours swap: the old yellow plays red. Spectators follow.
+        """
+        if role == "spectator":
+            raise ProtocolError("not_a_player", "Only a player can do this.")
+        if not game.over:
+            raise ProtocolError("game_not_over", "A rematch can only be offered once the game has ended.")
+        offers = game.rematch_offers
+        offers.update(PLAYERS if role == "both" else (role,))
+        red, yellow = game.seats[RED], game.seats[YELLOW]
+        if len(offers) < 2 or red is None or yellow is None:
+            game.broadcast(RematchEvent(role))  # type: ignore[arg-type]
+            return None
+        offers.clear()
+        spectators = [m for m, r in game.members.items() if r == "spectator"]
+        for member in list(game.members):
+            self._unseat(game, member)
+        self._evict_if_idle(game)
+        new_game, _ = await self.create(yellow, local=game.local, rematch_of=game)
+        if not game.local:
+            send_event(red, InitEvent(game=new_game.id, watch=new_game.record.watch_key))
+            self._seat(new_game, red, YELLOW)
+        for member in spectators:
+            self._seat(new_game, member, "spectator")
+        log.info("game %s: rematch is game %s", game.id, new_game.id)
+        return new_game
+
+    # -- housekeeping -----------------------------------------------------------
+
+    async def expire_idle(self) -> int:
+        """Finish, as abandoned, stored games nobody has touched for ``expire_after``."""
+        before = self._clock() - self.expire_after
+        expired = 0
+        for game_id in await self.store.idle_games(before):
+            if game_id in self.games:  # someone is connected here
+                continue
+            if await self.store.finish(game_id, "abandoned", "expired", self._clock()):
+                expired += 1
+                log.info("game %s expired with nobody connected", game_id)
+        return expired
+
+    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+        task = asyncio.ensure_future(coro)
+        task.add_done_callback(_log_failure)
+
+
+def _log_failure(task: asyncio.Future) -> None:  # type: ignore[type-arg]
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background store write failed: %s", task.exception())
 
 
 def _stale(ply: int, current: int) -> ProtocolError:
-    return ProtocolError(
-        "stale_ply", f"That move was for ply {ply}, but the game is at ply {current}."
-    )
+    return ProtocolError("stale_ply", f"That move was for ply {ply}, but the game is at ply {current}.")

@@ -1,9 +1,9 @@
-"""One connection's life: not in a game yet, then a seat or a spectator's chair."""
+"""One connection's requests, routed to the service by where the connection stands."""
 
 from __future__ import annotations
 
 from ..protocol import ProtocolError
-from ..protocol.messages import ClientEvent, Init, Play, Role
+from ..protocol.messages import Claim, ClientEvent, Init, Play, Rematch, Resign, Resume, Role
 from .game import Game, Member
 from .service import GameService
 
@@ -12,28 +12,45 @@ class Session:
     def __init__(self, service: GameService, member: Member) -> None:
         self.service = service
         self.member = member
-        self.game: Game | None = None
-        self.role: Role | None = None
+
+    @property
+    def game(self) -> Game | None:
+        return self.service.where(self.member)[0]
+
+    @property
+    def role(self) -> Role | None:
+        return self.service.where(self.member)[1]
 
     async def handle(self, event: ClientEvent) -> None:
         """Act on one decoded client event. Refusals raise ProtocolError."""
+        service, member = self.service, self.member
+        game, role = service.where(member)
         if isinstance(event, Play):
-            if self.game is None:
+            if game is None:
                 # The tutorial's part 1: moves without init play both colours here.
-                self.game, self.role = await self.service.create(self.member, local=True)
-            assert self.game is not None and self.role is not None
-            await self.service.play(self.game, self.role, event.column, event.ply)
-        elif isinstance(event, Init):
-            if self.game is not None:
+                game, role = await service.create(member, local=True)
+            await service.play(game, role, event.column, event.ply)  # type: ignore[arg-type]
+            return
+        if isinstance(event, (Init, Resume)):
+            if game is not None:
                 raise ProtocolError("already_started", "This connection is already in a game.")
-            if event.join is not None:
-                self.game, self.role = await self.service.join(self.member, event.join)
+            if isinstance(event, Resume):
+                await service.resume(member, event.game, event.token)
+            elif event.join is not None:
+                await service.join(member, event.join)
             elif event.watch is not None:
-                self.game, self.role = await self.service.watch(self.member, event.watch)
+                await service.watch(member, event.watch)
             else:
-                self.game, self.role = await self.service.create(self.member, local=event.local)
+                await service.create(member, local=event.local)
+            return
+        if game is None or role is None:
+            raise ProtocolError("not_a_player", "Start, join or resume a game first.")
+        if isinstance(event, Resign):
+            await service.resign(game, role)
+        elif isinstance(event, Claim):
+            await service.claim(game, role)
+        elif isinstance(event, Rematch):
+            await service.rematch(game, role)
 
     def close(self) -> None:
-        if self.game is not None:
-            self.service.leave(self.game, self.member)
-            self.game = None
+        self.service.leave(self.member)

@@ -1,6 +1,17 @@
 """Durable state: one interface, several implementations."""
 
-from .base import GameRecord, KeyKind, PlyConflict, Store, StoreError
+from .base import GameRecord, KeyKind, PlyConflict, Reason, Result, Store, StoreError
 from .memory import MemoryStore
+from .sqlite import SQLiteStore
 
-__all__ = ["GameRecord", "KeyKind", "MemoryStore", "PlyConflict", "Store", "StoreError"]
+__all__ = [
+    "GameRecord",
+    "KeyKind",
+    "MemoryStore",
+    "PlyConflict",
+    "Reason",
+    "Result",
+    "SQLiteStore",
+    "Store",
+    "StoreError",
+]

@@ -1,8 +1,9 @@
 """The store interface: the move log is the source of truth.
 
 Appending the move at ply N succeeds exactly once; a second append at the
-same ply, from any caller, raises ``PlyConflict``. The service announces a
-move only after ``append`` returned.
+same ply, from any caller or process, raises ``PlyConflict``, and so does an
+append that would leave a gap. The service announces a move only after
+``append`` returned.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 KeyKind = Literal["join", "watch"]
+#: How a game ended: the winner's colour, "draw", or "abandoned" (nobody won).
+Result = Literal["red", "yellow", "draw", "abandoned"]
+#: Why: four in a row, full board, resignation, the opponent's absence, or expiry.
+Reason = Literal["four", "full", "resign", "claim", "expired"]
 
 
 class StoreError(Exception):
@@ -27,22 +32,26 @@ class GameRecord:
 
     id: str
     watch_key: str
-    join_key: str | None  # None: a game played on one device, no invite
+    join_key: str | None  # None once no invite is needed (same device, rematch)
+    red_token: str
+    yellow_token: str  # the same as red_token when one device plays both
     created_at: float
-    moves: list[int] = field(default_factory=list)
+    local: bool = False
     invite_spent: bool = False
-
-    @property
-    def local(self) -> bool:
-        return self.join_key is None
+    moves: list[int] = field(default_factory=list)
+    updated_at: float = 0.0
+    result: Result | None = None
+    reason: Reason | None = None
+    finished_at: float | None = None
+    rematch_of: str | None = None
 
 
 class Store(Protocol):
     async def create(self, record: GameRecord) -> None:
-        """Store a new game with its keys."""
+        """Store a new game with its keys and tokens."""
 
     async def get(self, game_id: str) -> GameRecord | None:
-        """A copy of the game, or None."""
+        """A copy of the game with its moves, or None."""
 
     async def find_key(self, key: str) -> tuple[str, KeyKind] | None:
         """The game an invite or watch key belongs to, and which key it is."""
@@ -50,8 +59,20 @@ class Store(Protocol):
     async def spend_invite(self, game_id: str) -> bool:
         """Mark the invite used. True for exactly one caller, ever."""
 
-    async def append(self, game_id: str, ply: int, column: int) -> None:
+    async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
         """Add the move at index ``ply``; raise PlyConflict unless ``ply`` is the next one."""
 
+    async def finish(self, game_id: str, result: Result, reason: Reason, at: float) -> bool:
+        """Record how an unfinished game ended; False if it had already ended."""
+
+    async def touch(self, game_id: str, at: float) -> None:
+        """Note activity (someone left, say), which postpones expiry."""
+
+    async def idle_games(self, before: float) -> list[str]:
+        """Unfinished games with no activity since ``before``."""
+
+    async def prune(self, before: float) -> int:
+        """Delete games with no activity since ``before``; how many went."""
+
     async def close(self) -> None:
-        """Release files and connections."""
+        """Flush and release files and connections."""

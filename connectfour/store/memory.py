@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from .base import GameRecord, KeyKind, PlyConflict, StoreError
+from .base import GameRecord, KeyKind, PlyConflict, Reason, Result, StoreError
 
 
 class MemoryStore:
@@ -12,11 +12,19 @@ class MemoryStore:
         self._games: dict[str, GameRecord] = {}
         self._keys: dict[str, tuple[str, KeyKind]] = {}
 
+    def _game(self, game_id: str) -> GameRecord:
+        try:
+            return self._games[game_id]
+        except KeyError:
+            raise StoreError(f"no game {game_id}") from None
+
     async def create(self, record: GameRecord) -> None:
         keys = [record.watch_key] + ([record.join_key] if record.join_key else [])
         if record.id in self._games or any(key in self._keys for key in keys):
             raise StoreError(f"game {record.id} or one of its keys already exists")
-        self._games[record.id] = copy.deepcopy(record)
+        record = copy.deepcopy(record)
+        record.updated_at = record.updated_at or record.created_at
+        self._games[record.id] = record
         self._keys[record.watch_key] = (record.id, "watch")
         if record.join_key:
             self._keys[record.join_key] = (record.id, "join")
@@ -29,17 +37,40 @@ class MemoryStore:
         return self._keys.get(key)
 
     async def spend_invite(self, game_id: str) -> bool:
-        record = self._games[game_id]
+        record = self._game(game_id)
         if record.invite_spent:
             return False
         record.invite_spent = True
         return True
 
-    async def append(self, game_id: str, ply: int, column: int) -> None:
-        moves = self._games[game_id].moves
-        if ply != len(moves):
-            raise PlyConflict(f"game {game_id} is at ply {len(moves)}, not {ply}")
-        moves.append(column)
+    async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
+        record = self._game(game_id)
+        if ply != len(record.moves) or record.result is not None:
+            raise PlyConflict(f"game {game_id} is at ply {len(record.moves)}, not {ply}")
+        record.moves.append(column)
+        record.updated_at = at
+
+    async def finish(self, game_id: str, result: Result, reason: Reason, at: float) -> bool:
+        record = self._game(game_id)
+        if record.result is not None:
+            return False
+        record.result, record.reason, record.finished_at, record.updated_at = result, reason, at, at
+        return True
+
+    async def touch(self, game_id: str, at: float) -> None:
+        self._game(game_id).updated_at = at
+
+    async def idle_games(self, before: float) -> list[str]:
+        return [g.id for g in self._games.values() if g.result is None and g.updated_at < before]
+
+    async def prune(self, before: float) -> int:
+        gone = [g for g in self._games.values() if g.updated_at < before]
+        for record in gone:
+            del self._games[record.id]
+            self._keys.pop(record.watch_key, None)
+            if record.join_key:
+                self._keys.pop(record.join_key, None)
+        return len(gone)
 
     async def close(self) -> None:
         pass

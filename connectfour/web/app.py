@@ -1,11 +1,12 @@
-"""The aiohttp application: page, static files, WebSocket endpoint, health."""
+"""The aiohttp application: page, replay, static files, WebSocket endpoint, health."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import WSCloseCode, web
@@ -26,6 +27,31 @@ async def index(request: web.Request) -> web.StreamResponse:
     if is_upgrade(request):
         return await websocket(request)
     return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def replay_page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "replay.html", headers={"Cache-Control": "no-cache"})
+
+
+async def game_record(request: web.Request) -> web.Response:
+    """A finished game's moves and result, for the replay page."""
+    game_id = request.match_info["game_id"]
+    record = await request.app[SERVICE].store.get(game_id)
+    if record is None:
+        return web.json_response({"error": "Game not found."}, status=404)
+    if record.result is None:
+        return web.json_response({"error": "This game is not finished yet."}, status=404)
+    return web.json_response(
+        {
+            "game": record.id,
+            "moves": record.moves,
+            "result": record.result,
+            "reason": record.reason,
+            "created_at": record.created_at,
+            "finished_at": record.finished_at,
+            "rematch_of": record.rematch_of,
+        }
+    )
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -51,19 +77,40 @@ async def _close_sockets(app: web.Application) -> None:
     )
 
 
-def _call_later(delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
-    return asyncio.get_running_loop().call_later(delay, callback)
+async def _expire_games(app: web.Application) -> AsyncIterator[None]:
+    """Finish games abandoned by everyone, at start and then periodically."""
+    service = app[SERVICE]
+    interval = min(60.0, max(0.05, service.expire_after / 4))
+
+    async def sweep() -> None:
+        while True:
+            try:
+                await service.expire_idle()
+            except Exception:
+                log.exception("expiring idle games failed")
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(sweep())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> web.Application:
     settings = settings or Settings()
     app = web.Application()
     app[SETTINGS] = settings
-    app[SERVICE] = GameService(store or MemoryStore(), schedule=_call_later)
+    app[SERVICE] = GameService(
+        store or MemoryStore(), grace=settings.grace, expire_after=settings.expire_after
+    )
     app[SOCKETS] = weakref.WeakSet()
     app.router.add_get("/", index)
     app.router.add_get("/ws", websocket)
+    app.router.add_get("/game/{game_id}", replay_page)
+    app.router.add_get("/api/games/{game_id}", game_record)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static/", STATIC, append_version=False)
     app.on_shutdown.append(_close_sockets)
+    app.cleanup_ctx.append(_expire_games)
     return app

@@ -18,6 +18,7 @@ log = logging.getLogger("connectfour.web")
 MAX_WRITE_BUFFER = 1 << 20
 
 _ids = itertools.count(1)
+_closing: set[asyncio.Future[bool]] = set()  # strong references to closing tasks
 
 
 class Connection:
@@ -54,6 +55,12 @@ class Connection:
             transport.abort()
             return
         transport.write(text_frame(payload))
+
+    def close(self, code: int, reason: str) -> None:
+        """Close after what is already queued; the endpoint's loop then ends."""
+        task = asyncio.ensure_future(self.ws.close(code=code, message=reason.encode()))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
 
     def admit(self) -> bool:
         """Token bucket: False when this frame exceeds the allowed rate."""

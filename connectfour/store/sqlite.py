@@ -1,0 +1,208 @@
+"""The embedded default store: one SQLite file in WAL mode.
+
+Moves are appended in batches: every append made during one turn of the
+event loop is written in a single transaction, and each caller resumes only
+after that transaction committed. So a move is on disk (in the WAL) before it
+is announced, and a busy server pays one commit for many moves.
+
+With ``fsync=False`` (the default) a commit reaches the operating system but
+is not forced to the disk: it survives the process being killed, not a power
+cut. ``fsync=True`` forces every commit to the disk (``synchronous=FULL``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from .base import GameRecord, KeyKind, PlyConflict, Reason, Result, StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS games (
+    id           TEXT PRIMARY KEY,
+    watch_key    TEXT NOT NULL UNIQUE,
+    join_key     TEXT UNIQUE,
+    red_token    TEXT NOT NULL,
+    yellow_token TEXT NOT NULL,
+    local        INTEGER NOT NULL,
+    invite_spent INTEGER NOT NULL DEFAULT 0,
+    created_at   REAL NOT NULL,
+    updated_at   REAL NOT NULL,
+    result       TEXT,
+    reason       TEXT,
+    finished_at  REAL,
+    rematch_of   TEXT
+);
+CREATE INDEX IF NOT EXISTS games_open ON games (updated_at) WHERE result IS NULL;
+CREATE INDEX IF NOT EXISTS games_updated ON games (updated_at);
+CREATE TABLE IF NOT EXISTS moves (
+    game_id TEXT NOT NULL REFERENCES games (id) ON DELETE CASCADE,
+    ply     INTEGER NOT NULL,
+    col     INTEGER NOT NULL,
+    PRIMARY KEY (game_id, ply)
+) WITHOUT ROWID;
+"""
+
+# The move goes in only at the next ply of an unfinished game: no duplicate
+# (the primary key), no gap (the previous ply exists), nothing after the end.
+_APPEND = """
+INSERT OR IGNORE INTO moves (game_id, ply, col)
+SELECT :game, :ply, :col
+WHERE EXISTS (SELECT 1 FROM games WHERE id = :game AND result IS NULL)
+  AND (:ply = 0 OR EXISTS (SELECT 1 FROM moves WHERE game_id = :game AND ply = :ply - 1))
+"""
+
+_COLUMNS = (
+    "id, watch_key, join_key, red_token, yellow_token, local, invite_spent, "
+    "created_at, updated_at, result, reason, finished_at, rematch_of"
+)
+
+_Pending = tuple[str, int, int, float, "asyncio.Future[None]"]
+
+
+class SQLiteStore:
+    def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute(f"PRAGMA synchronous = {'FULL' if fsync else 'NORMAL'}")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+        self._pending: list[_Pending] = []
+        self._flush_scheduled = False
+
+    # -- writes ---------------------------------------------------------------
+
+    def _write(self, sql: str, params: tuple | dict) -> int:
+        """One statement in its own transaction; the number of rows it changed."""
+        try:
+            return self._db.execute(sql, params).rowcount
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(str(exc)) from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    async def create(self, record: GameRecord) -> None:
+        self._write(
+            f"INSERT INTO games ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+            (
+                record.id,
+                record.watch_key,
+                record.join_key,
+                record.red_token,
+                record.yellow_token,
+                int(record.local),
+                int(record.invite_spent),
+                record.created_at,
+                record.updated_at or record.created_at,
+                record.result,
+                record.reason,
+                record.finished_at,
+                record.rematch_of,
+            ),
+        )
+
+    async def spend_invite(self, game_id: str) -> bool:
+        return self._write("UPDATE games SET invite_spent = 1 WHERE id = ? AND invite_spent = 0", (game_id,)) == 1
+
+    async def finish(self, game_id: str, result: Result, reason: Reason, at: float) -> bool:
+        changed = self._write(
+            "UPDATE games SET result = ?, reason = ?, finished_at = ?, updated_at = ? WHERE id = ? AND result IS NULL",
+            (result, reason, at, at, game_id),
+        )
+        return changed == 1
+
+    async def touch(self, game_id: str, at: float) -> None:
+        self._write("UPDATE games SET updated_at = max(updated_at, ?) WHERE id = ?", (at, game_id))
+
+    async def prune(self, before: float) -> int:
+        return self._write("DELETE FROM games WHERE updated_at < ?", (before,))
+
+    async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._pending.append((game_id, ply, column, at, future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        await future
+
+    def _flush(self) -> None:
+        """Write every pending move in one transaction, then wake their senders."""
+        batch, self._pending = self._pending, []
+        self._flush_scheduled = False
+        if not batch:
+            return
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            stored = []
+            for game_id, ply, column, at, _ in batch:
+                inserted = db.execute(_APPEND, {"game": game_id, "ply": ply, "col": column}).rowcount == 1
+                if inserted:
+                    db.execute("UPDATE games SET updated_at = ? WHERE id = ?", (at, game_id))
+                stored.append(inserted)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            error = StoreError(f"database error: {exc}")
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (game_id, ply, _, _, future), inserted in zip(batch, stored):
+            if future.done():  # the sender went away
+                continue
+            if inserted:
+                future.set_result(None)
+            else:
+                future.set_exception(PlyConflict(f"game {game_id}: ply {ply} is taken or out of order"))
+
+    # -- reads ----------------------------------------------------------------
+
+    async def get(self, game_id: str) -> GameRecord | None:
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM games WHERE id = ?", (game_id,)).fetchone()
+        if row is None:
+            return None
+        moves = [col for (col,) in self._db.execute("SELECT col FROM moves WHERE game_id = ? ORDER BY ply", (game_id,))]
+        (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of) = row
+        return GameRecord(
+            id=gid,
+            watch_key=watch,
+            join_key=join,
+            red_token=red,
+            yellow_token=yellow,
+            created_at=created,
+            local=bool(local),
+            invite_spent=bool(spent),
+            moves=moves,
+            updated_at=updated,
+            result=result,
+            reason=reason,
+            finished_at=finished,
+            rematch_of=rematch_of,
+        )
+
+    async def find_key(self, key: str) -> tuple[str, KeyKind] | None:
+        row = self._db.execute(
+            "SELECT id, 'watch' FROM games WHERE watch_key = ?1 UNION ALL SELECT id, 'join' FROM games WHERE join_key = ?1",
+            (key,),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    async def idle_games(self, before: float) -> list[str]:
+        rows = self._db.execute("SELECT id FROM games WHERE result IS NULL AND updated_at < ?", (before,))
+        return [game_id for (game_id,) in rows]
+
+    async def close(self) -> None:
+        if self._pending:
+            self._flush()
+        self._db.close()

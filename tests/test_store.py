@@ -1,0 +1,160 @@
+"""The store contract, run against every implementation."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from connectfour.store import GameRecord, MemoryStore, PlyConflict, SQLiteStore, StoreError
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request, tmp_path):
+    store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "games.db")
+    yield store
+    await store.close()
+
+
+def record(game_id: str = "g1", **overrides) -> GameRecord:
+    fields = dict(
+        id=game_id,
+        watch_key=f"watch-{game_id}",
+        join_key=f"join-{game_id}",
+        red_token=f"red-{game_id}",
+        yellow_token=f"yellow-{game_id}",
+        created_at=100.0,
+    )
+    return GameRecord(**{**fields, **overrides})
+
+
+async def test_a_created_game_reads_back_whole(store):
+    await store.create(record(local=False))
+    got = await store.get("g1")
+    assert got == record(updated_at=100.0)
+
+
+async def test_keys_find_their_game_and_kind(store):
+    await store.create(record())
+    assert await store.find_key("join-g1") == ("g1", "join")
+    assert await store.find_key("watch-g1") == ("g1", "watch")
+    assert await store.find_key("nope") is None
+
+
+async def test_a_key_cannot_belong_to_two_games(store):
+    await store.create(record())
+    with pytest.raises(StoreError):
+        await store.create(record("g2", watch_key="watch-g1"))
+
+
+async def test_the_invite_is_spent_exactly_once(store):
+    await store.create(record())
+    assert [await store.spend_invite("g1") for _ in range(3)] == [True, False, False]
+
+
+async def test_moves_append_in_order(store):
+    await store.create(record())
+    for ply, column in enumerate([3, 3, 4]):
+        await store.append("g1", ply, column, at=200.0 + ply)
+    got = await store.get("g1")
+    assert got.moves == [3, 3, 4] and got.updated_at == 202.0
+
+
+async def test_a_ply_is_appended_exactly_once(store):
+    await store.create(record())
+    await store.append("g1", 0, 3, at=1.0)
+    with pytest.raises(PlyConflict):
+        await store.append("g1", 0, 4, at=1.0)
+    assert (await store.get("g1")).moves == [3]
+
+
+async def test_a_gap_in_the_log_is_refused(store):
+    await store.create(record())
+    with pytest.raises(PlyConflict):
+        await store.append("g1", 1, 4, at=1.0)
+    assert (await store.get("g1")).moves == []
+
+
+async def test_racing_appends_for_one_ply_store_exactly_one(store):
+    await store.create(record())
+    results = await asyncio.gather(*(store.append("g1", 0, c, at=1.0) for c in range(7)), return_exceptions=True)
+    assert sum(r is None for r in results) == 1
+    assert all(isinstance(r, PlyConflict) for r in results if r is not None)
+    assert len((await store.get("g1")).moves) == 1
+
+
+async def test_no_move_is_appended_after_the_end(store):
+    await store.create(record())
+    assert await store.finish("g1", "yellow", "resign", at=5.0)
+    with pytest.raises(PlyConflict):
+        await store.append("g1", 0, 3, at=6.0)
+
+
+async def test_a_game_finishes_once(store):
+    await store.create(record())
+    assert await store.finish("g1", "red", "four", at=5.0)
+    assert not await store.finish("g1", "yellow", "resign", at=6.0)
+    got = await store.get("g1")
+    assert (got.result, got.reason, got.finished_at) == ("red", "four", 5.0)
+
+
+async def test_idle_games_are_the_unfinished_ones_without_recent_activity(store):
+    await store.create(record("old"))
+    await store.create(record("recent", created_at=500.0))
+    await store.create(record("done"))
+    await store.finish("done", "draw", "full", at=150.0)
+    await store.touch("old", at=120.0)
+    assert await store.idle_games(before=300.0) == ["old"]
+
+
+async def test_prune_deletes_games_without_recent_activity(store):
+    await store.create(record("old"))
+    await store.append("old", 0, 1, at=110.0)
+    await store.create(record("new", created_at=900.0))
+    assert await store.prune(before=500.0) == 1
+    assert await store.get("old") is None and await store.find_key("watch-old") is None
+    assert await store.get("new") is not None
+
+
+async def test_sqlite_keeps_everything_across_reopening(tmp_path):
+    path = tmp_path / "games.db"
+    first = SQLiteStore(path)
+    await first.create(record())
+    await first.spend_invite("g1")
+    await first.append("g1", 0, 5, at=2.0)
+    await first.close()
+    second = SQLiteStore(path)
+    got = await second.get("g1")
+    await second.close()
+    assert got.moves == [5] and got.invite_spent and got.red_token == "red-g1"
+
+
+async def test_sqlite_uses_wal(tmp_path):
+    store = SQLiteStore(tmp_path / "games.db")
+    await store.close()
+    with sqlite3.connect(tmp_path / "games.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_sqlite_store_refuses_a_path_it_cannot_open(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StoreError):
+        SQLiteStore(blocker / "games.db")
+
+
+async def test_a_full_disk_is_a_store_error_and_loses_nothing(tmp_path):
+    """SQLite's own "database or disk is full", provoked by capping the file's pages."""
+    store = SQLiteStore(tmp_path / "games.db")
+    await store.create(record())
+    await store.append("g1", 0, 3, at=1.0)
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StoreError, match="full"):
+        for n in range(500):
+            await store.create(record(f"filler-{n}", watch_key="w" * 2000 + str(n), join_key=None))
+    assert (await store.get("g1")).moves == [3]
+    await store.append("g1", 1, 4, at=2.0)  # small writes that fit still work
+    assert (await store.get("g1")).moves == [3, 4]
+    await store.close()
