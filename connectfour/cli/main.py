@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING...")
 
+    from ..bench.cli import add_parser as add_bench
+
+    add_bench(commands)
+
     prune = commands.add_parser("prune", help="delete games with no activity for some days")
     prune.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="age in days")
     prune.add_argument("--db", default=os.environ.get("CONNECTFOUR_DB", DEFAULT_DB), metavar="PATH")
@@ -82,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "prune":
         return _prune(args)
+    if args.command == "bench":
+        from ..bench.cli import main as bench
+
+        return bench(args)
     return 2  # pragma: no cover - argparse already refused
 
 
