@@ -53,7 +53,8 @@ def open_page(browser: Browser, live_server: str, request: pytest.FixtureRequest
     """Open ``path`` (None: nothing yet) on the live server in a fresh context, as ``role``.
 
     ``role`` names the screenshot taken when the test ends. Uncaught
-    JavaScript errors in any page fail the test.
+    JavaScript errors, console errors and warnings, and dialogs (``alert()``
+    and the like) in any page fail the test.
     """
     opened: list[tuple[str, Page, list[str]]] = []
 
@@ -67,6 +68,13 @@ def open_page(browser: Browser, live_server: str, request: pytest.FixtureRequest
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        # The page warns on the console when the server's events disagree with it.
+        page.on(
+            "console",
+            lambda message: errors.append(f"console.{message.type}: {message.text}")
+            if message.type in ("error", "warning")
+            else None,
+        )
         # The page must never use alert(), confirm() or prompt().
         page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
         opened.append((role, page, errors))

@@ -171,6 +171,13 @@ def test_host_sees_the_opponent_join_and_spectators_arrive(open_page: OpenPage) 
     expect(red.get_by_test_id("live")).to_contain_text("Opponent joined")
 
 
+def test_host_sees_the_opponent_disconnect(open_page: OpenPage) -> None:
+    red, yellow, _ = start_two_player_game(open_page)
+    yellow.goto("about:blank")
+    expect(red.get_by_test_id("presence")).to_contain_text("Opponent disconnected")
+    expect(red.get_by_test_id("live")).to_contain_text("Opponent disconnected")
+
+
 def test_two_players_play_to_a_win_that_a_spectator_watches_live(open_page: OpenPage) -> None:
     red, yellow, watch = start_two_player_game(open_page)
     spectator = open_page("spectator", watch)
