@@ -15,3 +15,10 @@ def live_server() -> Iterator[str]:
         yield server.url
     finally:
         server.terminate()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API keeps an event loop
+    running in the main thread while its browser is open, and asyncio tests
+    cannot start another one there."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path).replace("\\", "/"))

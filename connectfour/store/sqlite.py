@@ -13,10 +13,17 @@ cut. ``fsync=True`` forces every commit to the disk (``synchronous=FULL``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
+import threading
 from pathlib import Path
 
 from .base import GameRecord, KeyKind, PlyConflict, Reason, Result, StoreError
+
+log = logging.getLogger("connectfour.store")
+
+#: Seconds between checkpoints of the WAL into the database file.
+CHECKPOINT_INTERVAL = 1.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS games (
@@ -72,11 +79,35 @@ class SQLiteStore:
             self._db.execute(f"PRAGMA synchronous = {'FULL' if fsync else 'NORMAL'}")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA busy_timeout = 5000")
+            # Checkpoints copy the WAL into the database and flush it to disk:
+            # slow, so a thread does them instead of whichever commit comes next.
+            self._db.execute("PRAGMA wal_autocheckpoint = 0")
+            self._db.execute(f"PRAGMA journal_size_limit = {64 << 20}")
             self._db.executescript(SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
         self._pending: list[_Pending] = []
         self._flush_scheduled = False
+        self._stop = threading.Event()
+        self._checkpointer = None
+        if self.path != ":memory:":
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA busy_timeout = 5000")
+            while not self._stop.wait(CHECKPOINT_INTERVAL):
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:  # busy or disk trouble: the next round retries
+                    log.warning("WAL checkpoint failed: %s", exc)
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            log.warning("final WAL checkpoint failed: %s", exc)
+        finally:
+            db.close()
 
     # -- writes ---------------------------------------------------------------
 
@@ -206,3 +237,6 @@ class SQLiteStore:
         if self._pending:
             self._flush()
         self._db.close()
+        if self._checkpointer is not None:
+            self._stop.set()
+            await asyncio.to_thread(self._checkpointer.join)
