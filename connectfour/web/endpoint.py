@@ -12,6 +12,7 @@ from ..protocol import ProtocolError, decode
 from ..protocol.messages import SUBPROTOCOL_V1, ErrorEvent
 from ..service import GameService, Session
 from ..service.game import send_event
+from ..store import StoreError
 from .connection import Connection
 from .origin import origin_allowed
 
@@ -98,6 +99,9 @@ async def _serve(conn: Connection, session: Session) -> None:
             await session.handle(decode(msg.data))
         except ProtocolError as exc:
             _refuse(conn, session, exc)
+        except StoreError as exc:
+            log.error("conn %d: the store failed: %s", conn.id, exc)
+            _refuse(conn, session, ProtocolError("unavailable", "The server could not save this; nothing changed, try again."))
         except Exception:
             log.exception("conn %d: failed to handle %r", conn.id, msg.data[:200])
             send_event(conn, ErrorEvent(message="Internal error; nothing was changed.", code="internal_error"))

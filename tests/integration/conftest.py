@@ -27,8 +27,8 @@ class Server:
         return client
 
 
-async def start(settings: Settings) -> Server:
-    test_server = TestServer(create_app(settings), host="127.0.0.1")
+async def start(settings: Settings, store=None) -> Server:  # type: ignore[no-untyped-def]
+    test_server = TestServer(create_app(settings, store), host="127.0.0.1")
     await test_server.start_server()
     return Server(test_server)
 
@@ -37,8 +37,8 @@ async def start(settings: Settings) -> Server:
 async def make_server() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
     servers: list[Server] = []
 
-    async def factory(**overrides) -> Server:
-        server = await start(Settings(**overrides))
+    async def factory(store=None, **overrides) -> Server:  # type: ignore[no-untyped-def]
+        server = await start(Settings(**overrides), store)
         servers.append(server)
         return server
 

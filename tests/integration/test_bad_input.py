@@ -7,6 +7,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from client import Client
+from connectfour.store import SQLiteStore
 from test_games import start_game
 
 
@@ -181,3 +182,23 @@ async def test_plain_http_to_the_websocket_path_is_a_clear_error(server):
         async with session.get(server.http + "/ws") as response:
             assert response.status == 400
             assert "websocket" in (await response.text()).lower()
+
+
+async def test_a_full_disk_refuses_with_unavailable_and_loses_nothing(make_server, tmp_path):
+    store = SQLiteStore(tmp_path / "games.db")
+    server = await make_server(store=store)
+    init, host, guest, _ = await start_game(server)
+    await host.send({"type": "play", "column": 3})
+    await guest.until("play")
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages}")
+    for _ in range(500):
+        client = await server.connect()
+        await client.send({"type": "init"})
+        event = await client.recv()
+        await client.close()
+        if event["type"] == "error":
+            break
+    assert event["code"] == "unavailable"
+    assert (await snapshot(server, init["watch"]))["moves"] == [3]
+    await store.close()
