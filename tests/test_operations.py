@@ -118,3 +118,23 @@ def test_the_console_script_and_module_agree():
     script = os.path.join(os.path.dirname(sys.executable), "connectfour")
     console = subprocess.run([script, "--version"], capture_output=True, text=True, check=True)
     assert module.stdout == console.stdout and module.stdout.startswith("connectfour ")
+
+
+def test_clients_vanishing_during_the_handshake_leave_no_traceback(server):
+    """Each client sends its upgrade request and resets the connection at once."""
+    import socket
+    import struct
+
+    request = (
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+    for _ in range(50):
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.sendall(request)
+        sock.close()
+    assert get_json(server.url + "/healthz")["status"] == "ok"
+    server.terminate()
+    log = server.log()
+    assert "Traceback" not in log and " ERROR " not in log

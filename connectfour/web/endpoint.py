@@ -45,7 +45,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         heartbeat=settings.heartbeat or None,
         decode_text=False,
     )
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except ConnectionResetError:
+        # aiohttp drops this answer quietly: the transport is already gone.
+        log.debug("peer %s left during the handshake", peer)
+        return web.Response(status=400, text="Connection closed during the handshake.\n")
     transport = request.transport
     if transport is None:  # the peer vanished during the handshake
         return ws
