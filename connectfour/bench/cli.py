@@ -12,13 +12,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 
 from . import procstat
 from .games import Stats, run_games
 
 STORES = ("memory", "sqlite", "sqlite-fsync")
+TARGETS = (*STORES, "echo")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,8 +32,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     target.add_argument(
         "--spawn",
         action="append",
-        choices=STORES,
-        help="start this server with the given store on a free port (repeat to compare stores in one run)",
+        choices=TARGETS,
+        help="start this server with the given store on a free port (repeat to compare in one run); "
+        "'echo' is a trivial relay that shows how fast the load generator itself can go",
     )
     bench.add_argument("--games", type=int, default=100, help="games played at once (default %(default)s)")
     bench.add_argument("--spectators", type=int, default=1, help="spectators per game (default %(default)s)")
@@ -69,27 +70,30 @@ def _pin(cpu: int | None) -> None:
 
 
 @contextlib.contextmanager
-def _spawned(store: str, cpu: int) -> Iterator[tuple[str, int]]:
+def _spawned(target: str, cpu: int) -> Iterator[tuple[str, int]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="connectfour-bench-") as tmp:
-        store_args = {"memory": ["--memory"], "sqlite": [], "sqlite-fsync": ["--fsync"]}[store]
-        command = [
-            sys.executable, "-m", "connectfour", "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--db", os.path.join(tmp, "bench.db"), "--rate", "100000", "--burst", "100000",
-            "--log-level", "WARNING", *store_args,
-        ]  # fmt: skip
+        if target == "echo":
+            command = [sys.executable, "-m", "connectfour.bench.echo", str(port)]
+        else:
+            store_args = {"memory": ["--memory"], "sqlite": [], "sqlite-fsync": ["--fsync"]}[target]
+            command = [
+                sys.executable, "-m", "connectfour", "serve", "--host", "127.0.0.1", "--port", str(port),
+                "--db", os.path.join(tmp, "bench.db"), "--rate", "1000000", "--burst", "1000000",
+                "--log-level", "WARNING", *store_args,
+            ]  # fmt: skip
         proc = subprocess.Popen(command, preexec_fn=lambda: _pin(cpu))
         try:
             deadline = time.monotonic() + 15
             while True:
                 try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
                     break
                 except OSError:
                     if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError(f"the {store} server did not start") from None
+                        raise RuntimeError(f"the {target} server did not start") from None
                     time.sleep(0.05)
             yield f"ws://127.0.0.1:{port}/ws", proc.pid
         finally:
@@ -100,7 +104,7 @@ def _spawned(store: str, cpu: int) -> Iterator[tuple[str, int]]:
 def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) -> dict:
     before = procstat.sample(pid) if pid else None
     progress = None if args.quiet else _progress(label)
-    stats, elapsed = asyncio.run(
+    stats, elapsed = _run(
         run_games(
             url,
             games=args.games,
@@ -115,6 +119,14 @@ def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) ->
     if progress:
         sys.stderr.write("\n")
     return _summary(label, stats, elapsed, args, before, after)
+
+
+def _run(coro):  # type: ignore[no-untyped-def]
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def _progress(label: str):  # type: ignore[no-untyped-def]

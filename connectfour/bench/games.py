@@ -3,25 +3,36 @@
 Speaks the tutorial's part-2 protocol (``init``, ``join``, ``watch``,
 ``play``), so it measures any compatible server; ``v1`` offers this server's
 subprotocol instead. Every game plays the same 42-move draw, so each game is
-exactly 42 legal moves long, then the game's connections are replaced by a
-new game's, which keeps connection set-up in the measured load.
+exactly 42 legal moves long; then the game's connections are replaced by a
+new game's, which keeps connection set-up in the measured load as the
+tutorial's protocol requires (one game per connection).
+
+Moves are driven from the frame callbacks: when a player's client receives
+its opponent's move it sends its own at once (closed loop) or at its next
+slot (open loop, ``rate`` moves/s over all games).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-import aiohttp
+from .wsclient import LeanClient, client_frame, connect
 
 # A full board with no four anywhere.
 DRAW = [0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0,
         2, 3, 2, 3, 2, 3, 3, 2, 3, 2, 3, 2,
         4, 5, 4, 5, 4, 5, 5, 4, 5, 4, 5, 4,
         6, 6, 6, 6, 6, 6]  # fmt: skip
+_MOVE_FRAMES = [client_frame(b'{"type":"play","column":%d}' % column) for column in DRAW]
+_PLAY_PREFIXES = (b'{"type":"play"', b'{"type": "play"')
+_ERROR_PREFIXES = (b'{"type":"error"', b'{"type": "error"')
+_DRAW_MESSAGE = b"The game ended in a draw."
+V1 = "connectfour.v1"
 
 
 @dataclass
@@ -41,99 +52,108 @@ class Stats:
 
 
 class _Game:
-    """One game in flight: who moves next and when each ply was sent."""
+    """One game in flight, driven by its clients' frame callbacks."""
 
-    def __init__(self, interval: float | None) -> None:
+    def __init__(self, stats: Stats, pace: Callable[[], float] | None) -> None:
+        self.stats = stats
+        self.pace = pace
         self.sent_at = [0] * len(DRAW)
-        self.interval = interval
-        self.next_due = time.monotonic()
-        self.done = asyncio.Event()
+        self.players: list[LeanClient] = []
+        self.loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[None] = self.loop.create_future()
+        self.remaining = 0
+
+    def send_move(self, ply: int) -> None:
+        if self.pace is not None:
+            delay = self.pace()
+            if delay > 0:
+                self.loop.call_later(delay, self._send_now, ply)
+                return
+        self._send_now(ply)
+
+    def _send_now(self, ply: int) -> None:
+        self.sent_at[ply] = time.perf_counter_ns()
+        self.players[ply & 1].send(_MOVE_FRAMES[ply])
+
+    def handler(self, seat: int | None) -> Callable[[bytes], None]:
+        stats, sent_at, last = self.stats, self.sent_at, len(DRAW)
+        seen = 0
+
+        def on_text(payload: bytes) -> None:
+            nonlocal seen
+            if payload.startswith(_PLAY_PREFIXES):
+                latency = time.perf_counter_ns() - sent_at[seen]
+                if seat is None:
+                    stats.to_spectators.append(latency)
+                elif seat != seen & 1:
+                    stats.to_opponent.append(latency)
+                    stats.moves += 1
+                    if seen + 1 < last:
+                        self.send_move(seen + 1)
+                seen += 1
+                if seen == last:
+                    self._finished_one()
+            elif payload.startswith(_ERROR_PREFIXES) and _DRAW_MESSAGE not in payload:
+                stats.error(payload.decode(errors="replace"))
+
+        return on_text
+
+    def _finished_one(self) -> None:
+        self.remaining -= 1
+        if self.remaining == 0 and not self.done.done():
+            self.done.set_result(None)
+
+    def lost(self) -> None:
+        if not self.done.done():
+            self.done.set_exception(ConnectionError("a connection closed mid-game"))
 
 
-async def _connect(session: aiohttp.ClientSession, url: str, v1: bool, stats: Stats) -> aiohttp.ClientWebSocketResponse:
-    ws = await session.ws_connect(url, protocols=("connectfour.v1",) if v1 else (), autoping=True, max_msg_size=0)
-    stats.connections += 1
-    return ws
+async def _wait_for(client: LeanClient, kind: bytes) -> dict:
+    while True:
+        event = json.loads(await client.recv())
+        if event["type"] == kind.decode():
+            return event
+        if event["type"] == "error":
+            raise ConnectionError(f"server refused: {event}")
 
 
-async def _send_move(ws: aiohttp.ClientWebSocketResponse, game: _Game, ply: int) -> None:
-    if game.interval is not None:
-        due = max(time.monotonic(), game.next_due)
-        game.next_due = due + game.interval
-        delay = due - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-    game.sent_at[ply] = time.perf_counter_ns()
-    await ws.send_str('{"type":"play","column":%d}' % DRAW[ply])
-
-
-async def _read(ws: aiohttp.ClientWebSocketResponse, game: _Game, seat: int | None, stats: Stats) -> None:
-    """Read one connection's frames; a player answers each opposing move with its own."""
-    ply = 0
-    async for msg in ws:
-        if msg.type is not aiohttp.WSMsgType.TEXT:
-            break
-        now = time.perf_counter_ns()
-        event = json.loads(msg.data)
-        kind = event.get("type")
-        if kind == "play":
-            mover = ply & 1
-            if seat is None:
-                stats.to_spectators.append(now - game.sent_at[ply])
-            elif seat != mover:
-                stats.to_opponent.append(now - game.sent_at[ply])
-                stats.moves += 1
-                if ply + 1 < len(DRAW):
-                    await _send_move(ws, game, ply + 1)
-            ply += 1
-            if ply == len(DRAW):
-                break
-        elif kind == "error":
-            if event.get("message") == "The game ended in a draw." or event.get("code") == "game_over":
-                break
-            stats.error(event.get("message", msg.data))
-        elif kind == "draw":
-            break
-    if seat is not None:
-        game.done.set()
-
-
-async def _one_game(
-    session: aiohttp.ClientSession, url: str, spectators: int, v1: bool, interval: float | None, stats: Stats
+async def play_one_game(
+    host: str, port: int, path: str, spectators: int, v1: bool, stats: Stats, pace: Callable[[], float] | None
 ) -> None:
-    game = _Game(interval)
-    sockets: list[aiohttp.ClientWebSocketResponse] = []
-    readers: list[asyncio.Future[None]] = []
+    game = _Game(stats, pace)
+    subprotocol = V1 if v1 else None
+    clients: list[LeanClient] = []
     try:
-        host = await _connect(session, url, v1, stats)
-        sockets.append(host)
-        await host.send_str('{"type":"init"}')
-        init = await host.receive_json()
-        guest = await _connect(session, url, v1, stats)
-        sockets.append(guest)
-        await guest.send_str(json.dumps({"type": "init", "join": init["join"]}))
+        red = await connect(host, port, path, subprotocol)
+        clients.append(red)
+        red.send_text(b'{"type":"init"}')
+        init = await _wait_for(red, b"init")
+        yellow = await connect(host, port, path, subprotocol)
+        clients.append(yellow)
+        yellow.send_text(json.dumps({"type": "init", "join": init["join"]}).encode())
         watchers = []
         for _ in range(spectators):
-            watcher = await _connect(session, url, v1, stats)
-            sockets.append(watcher)
-            await watcher.send_str(json.dumps({"type": "init", "watch": init["watch"]}))
+            watcher = await connect(host, port, path, subprotocol)
+            clients.append(watcher)
+            watcher.send_text(json.dumps({"type": "init", "watch": init["watch"]}).encode())
             watchers.append(watcher)
-        if v1:  # let every snapshot arrive before the first move
-            for ws in sockets:
-                while (await ws.receive_json())["type"] != "state":
-                    pass
-        readers += [asyncio.ensure_future(_read(host, game, 0, stats)), asyncio.ensure_future(_read(guest, game, 1, stats))]
-        readers += [asyncio.ensure_future(_read(w, game, None, stats)) for w in watchers]
-        await _send_move(host, game, 0)
-        await asyncio.gather(*readers)
+        stats.connections += len(clients)
+        if v1:  # every member has its snapshot before the first move
+            for client in clients:
+                await _wait_for(client, b"state")
+        game.players = [red, yellow]
+        game.remaining = len(clients)
+        for seat, client in [(0, red), (1, yellow), *((None, w) for w in watchers)]:
+            client.inbox.clear()
+            client.on_text = game.handler(seat)
+            client.on_close = game.lost
+        game.send_move(0)
+        await game.done
         stats.games += 1
     finally:
-        for reader in readers:
-            reader.cancel()
-        await asyncio.gather(*readers, return_exceptions=True)
-        for ws in sockets:
-            with contextlib.suppress(aiohttp.ClientError, OSError):
-                await ws.close()
+        for client in clients:
+            client.on_close = lambda: None
+            client.close()
 
 
 async def run_games(
@@ -147,29 +167,40 @@ async def run_games(
     progress=None,  # type: ignore[no-untyped-def]
 ) -> tuple[Stats, float]:
     """Play ``games`` games at once for ``duration`` seconds; (stats, seconds measured)."""
+    parts = urlsplit(url)
+    host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
     stats = Stats()
-    interval = games / rate if rate else None
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    pace = None
+    if rate:
+        # One shared schedule: each move takes the next free slot, 1/rate apart.
+        next_slot = [time.monotonic()]
 
-        async def lane() -> None:
-            while True:
-                try:
-                    await _one_game(session, url, spectators, v1, interval, stats)
-                except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-                    stats.error(f"{type(exc).__name__}: {exc}")
-                    await asyncio.sleep(0.1)
+        def pace() -> float:
+            now = time.monotonic()
+            slot = max(now, next_slot[0])
+            next_slot[0] = slot + 1.0 / rate
+            return slot - now
 
-        lanes = [asyncio.ensure_future(lane()) for _ in range(games)]
-        start = time.monotonic()
-        try:
-            while (elapsed := time.monotonic() - start) < duration:
-                if progress:
-                    progress(elapsed, duration, stats)
-                await asyncio.sleep(min(0.5, duration - elapsed))
-        finally:
-            elapsed = time.monotonic() - start
-            for task in lanes:
-                task.cancel()
-            await asyncio.gather(*lanes, return_exceptions=True)
+    async def lane() -> None:
+        while True:
+            try:
+                await play_one_game(host, port, path, spectators, v1, stats, pace)
+            except (OSError, ConnectionError, asyncio.TimeoutError, json.JSONDecodeError) as exc:
+                stats.error(f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(0.1)
+
+    lanes = [asyncio.ensure_future(lane()) for _ in range(games)]
+    start = time.monotonic()
+    try:
+        while (elapsed := time.monotonic() - start) < duration:
+            if progress:
+                progress(elapsed, duration, stats)
+            await asyncio.sleep(min(0.5, duration - elapsed))
+    finally:
+        elapsed = time.monotonic() - start
+        moves = stats.moves
+        for task in lanes:
+            task.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
+        stats.moves = moves
     return stats, elapsed
