@@ -1,4 +1,11 @@
-"""``connectfour bench``: drive a server, report figures as a table or JSON."""
+"""``connectfour bench``: drive a server, report figures as a table or JSON.
+
+Scenarios: ``games`` (many games at once), ``fanout`` (one game, many
+spectators) and ``capacity`` (many idle connections). The target is a
+running server (``--url``) or servers the command starts itself
+(``--spawn``, repeatable, so that several stores are compared in one run).
+The load generator and a spawned server are pinned to different CPUs.
+"""
 
 from __future__ import annotations
 
@@ -15,53 +22,87 @@ import time
 from collections.abc import Iterator
 
 from . import procstat
+from .crowd import run_capacity, run_fanout
 from .games import Stats, run_games
 
 STORES = ("memory", "sqlite", "sqlite-fsync")
 TARGETS = (*STORES, "echo")
+SCENARIOS = ("games", "fanout", "capacity")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bench = commands.add_parser(
         "bench",
-        help="measure a server: moves/s, latency percentiles, CPU per move",
-        description="Play many games against a server that speaks the tutorial's protocol and report figures.",
+        help="measure a server: moves/s, latency percentiles, CPU per move, memory per connection",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    target = bench.add_mutually_exclusive_group(required=True)
+    bench.add_argument("scenario", nargs="?", choices=SCENARIOS, default="games", help="what to measure (default games)")
+    target = bench.add_mutually_exclusive_group()
     target.add_argument("--url", help="WebSocket URL of a running server, e.g. ws://127.0.0.1:8000/ws")
     target.add_argument(
         "--spawn",
         action="append",
         choices=TARGETS,
-        help="start this server with the given store on a free port (repeat to compare in one run); "
+        help="start this server on a free port (repeat to compare in one run); "
         "'echo' is a trivial relay that shows how fast the load generator itself can go",
     )
-    bench.add_argument("--games", type=int, default=100, help="games played at once (default %(default)s)")
-    bench.add_argument("--spectators", type=int, default=1, help="spectators per game (default %(default)s)")
-    bench.add_argument("--duration", type=float, default=10.0, help="seconds to measure (default %(default)s)")
-    bench.add_argument("--rate", type=float, help="offered moves/s over all games (open loop); default: closed loop")
+    bench.add_argument("--games", type=int, default=100, help="games: games played at once (default %(default)s)")
+    bench.add_argument(
+        "--spectators", type=int, help="games: spectators per game (default 1); fanout: spectators of the game (default 1000)"
+    )
+    bench.add_argument("--duration", type=float, default=10.0, help="games: seconds to measure (default %(default)s)")
+    bench.add_argument("--rate", type=float, help="games: offered moves/s over all games (open loop); default: closed loop")
+    bench.add_argument("--moves", type=int, default=20, help="fanout: moves to time (default %(default)s)")
+    bench.add_argument("--connections", type=int, default=1000, help="capacity: connections to hold (default %(default)s)")
     bench.add_argument("--v1", action="store_true", help="offer the connectfour.v1 subprotocol")
-    bench.add_argument("--server-pid", type=int, help="read CPU time and memory of this server process")
-    bench.add_argument("--server-cpu", type=int, default=0, help="CPU a spawned server is pinned to")
-    bench.add_argument("--client-cpu", type=int, default=1, help="CPU the load generator is pinned to")
+    bench.add_argument("--server-pid", type=int, help="with --url: read CPU time and memory of this server process")
+    bench.add_argument("--server-cpu", type=int, default=0, help="CPU a spawned server is pinned to (default 0)")
+    bench.add_argument("--client-cpu", type=int, default=1, help="CPU the load generator is pinned to (default 1)")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bench.add_argument("--quiet", action="store_true", help="no progress line")
+    bench.add_argument("--smoke", action="store_true", help="a tiny run of every scenario against a spawned server")
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.smoke:
+        return _smoke(args)
+    if not args.url and not args.spawn:
+        print("connectfour bench: give --url of a running server or --spawn TARGET", file=sys.stderr)
+        return 2
+    if args.spectators is None:
+        args.spectators = 1000 if args.scenario == "fanout" else 1
     _pin(args.client_cpu)
     results = []
     if args.url:
         results.append(_measure(args, args.url, args.server_pid, label=args.url))
     else:
-        for store in args.spawn:
-            with _spawned(store, args.server_cpu) as (url, pid):
-                results.append(_measure(args, url, pid, label=store))
+        for target in args.spawn:
+            with _spawned(target, args.server_cpu) as (url, pid):
+                results.append(_measure(args, url, pid, label=target))
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0], indent=2))
     else:
-        print(_table(results, args))
+        print(_table(results))
     return 0 if all(r["errors"] == 0 for r in results) else 1
+
+
+def _smoke(args: argparse.Namespace) -> int:
+    """Every scenario, tiny, against the in-memory server: proves the tool works."""
+    failures = 0
+    runs = [
+        ("games", dict(games=2, spectators=1, duration=1.0, rate=None)),
+        ("games", dict(games=2, spectators=1, duration=1.0, rate=50.0)),
+        ("fanout", dict(spectators=20, moves=3)),
+        ("capacity", dict(connections=50)),
+    ]
+    with _spawned("memory", args.server_cpu) as (url, pid):
+        for scenario, options in runs:
+            run = argparse.Namespace(**{**vars(args), "scenario": scenario, "quiet": True, **options})
+            result = _measure(run, url, pid, label=f"smoke {scenario}")
+            failures += result["errors"] > 0
+            print(_table([result]))
+    return 1 if failures else 0
 
 
 def _pin(cpu: int | None) -> None:
@@ -101,26 +142,6 @@ def _spawned(target: str, cpu: int) -> Iterator[tuple[str, int]]:
             proc.wait(15)
 
 
-def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) -> dict:
-    before = procstat.sample(pid) if pid else None
-    progress = None if args.quiet else _progress(label)
-    stats, elapsed = _run(
-        run_games(
-            url,
-            games=args.games,
-            spectators=args.spectators,
-            duration=args.duration,
-            rate=args.rate,
-            v1=args.v1,
-            progress=progress,
-        )
-    )
-    after = procstat.sample(pid) if pid else None
-    if progress:
-        sys.stderr.write("\n")
-    return _summary(label, stats, elapsed, args, before, after)
-
-
 def _run(coro):  # type: ignore[no-untyped-def]
     try:
         import uvloop
@@ -129,7 +150,78 @@ def _run(coro):  # type: ignore[no-untyped-def]
     return uvloop.run(coro)
 
 
-def _progress(label: str):  # type: ignore[no-untyped-def]
+def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) -> dict:
+    before = procstat.sample(pid) if pid else None
+    show = not args.quiet
+    if args.scenario == "games":
+        stats, elapsed = _run(
+            run_games(
+                url,
+                games=args.games,
+                spectators=args.spectators,
+                duration=args.duration,
+                rate=args.rate,
+                v1=args.v1,
+                progress=_games_progress(label) if show else None,
+            )
+        )
+        result = _games_summary(label, stats, elapsed, args)
+        moves = stats.moves
+    elif args.scenario == "fanout":
+        try:
+            fan = _run(run_fanout(url, spectators=args.spectators, moves=args.moves, v1=args.v1, progress=_count_progress(label) if show else None))
+        except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
+            return {"target": label, "scenario": "fanout", "errors": 1, "error_samples": [f"{type(exc).__name__}: {exc}"]}
+        moves = len(fan.to_all)
+        result = {
+            "target": label,
+            "scenario": "fanout",
+            "protocol": _protocol(args),
+            "spectators": fan.spectators,
+            "moves": moves,
+            "connections_per_s": round(fan.spectators / fan.connect_seconds, 1) if fan.connect_seconds else None,
+            "ms_to_reach_all": _percentiles(fan.to_all, (0.5, 0.99, 1.0)),
+            "ms_to_each": _percentiles(fan.to_each),
+            "errors": 0,
+            "error_samples": [],
+        }
+    else:
+        try:
+            cap = _run(run_capacity(url, connections=args.connections, server_pid=pid, v1=args.v1, progress=_count_progress(label) if show else None))
+        except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
+            return {"target": label, "scenario": "capacity", "errors": 1, "error_samples": [f"{type(exc).__name__}: {exc}"]}
+        moves = 0
+        per = cap.bytes_per_connection
+        result = {
+            "target": label,
+            "scenario": "capacity",
+            "protocol": _protocol(args),
+            "connections": cap.connections,
+            "connections_per_s": round(cap.connections / cap.seconds, 1) if cap.seconds else None,
+            "kib_per_connection": round(per / 1024, 2) if per is not None else None,
+            "errors": 0,
+            "error_samples": [],
+        }
+    after = procstat.sample(pid) if pid else None
+    if show:
+        sys.stderr.write("\n")
+    if before and after:
+        used = after - before
+        if moves:
+            result["server_cpu_us_per_move"] = {
+                "user": round(used.user / moves * 1e6, 2),
+                "system": round(used.system / moves * 1e6, 2),
+                "total": round((used.user + used.system) / moves * 1e6, 2),
+            }
+        result["server_rss_mib"] = round(after.rss / 2**20, 1)
+    return result
+
+
+def _protocol(args: argparse.Namespace) -> str:
+    return "connectfour.v1" if args.v1 else "tutorial"
+
+
+def _games_progress(label: str):  # type: ignore[no-untyped-def]
     def show(elapsed: float, duration: float, stats: Stats) -> None:
         width = 30
         done = int(width * min(1.0, elapsed / duration))
@@ -142,82 +234,64 @@ def _progress(label: str):  # type: ignore[no-untyped-def]
     return show
 
 
-def _percentiles(samples: list[int]) -> dict[str, float | None]:
+def _count_progress(label: str):  # type: ignore[no-untyped-def]
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / total)
+        sys.stderr.write(f"\r{label:>12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} connections")
+        sys.stderr.flush()
+
+    return show
+
+
+def _percentiles(samples: list[int], quantiles: tuple[float, ...] = (0.5, 0.99, 0.999)) -> dict[str, float | None]:
+    names = {0.5: "p50", 0.99: "p99", 0.999: "p999", 1.0: "max"}
     if not samples:
-        return {"p50": None, "p99": None, "p999": None}
+        return {names[q]: None for q in quantiles}
     ordered = sorted(samples)
-
-    def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6  # milliseconds
-
-    return {"p50": at(0.50), "p99": at(0.99), "p999": at(0.999)}
+    return {names[q]: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6, 3) for q in quantiles}
 
 
-def _summary(label, stats, elapsed, args, before, after) -> dict:  # type: ignore[no-untyped-def]
-    result = {
+def _games_summary(label: str, stats: Stats, elapsed: float, args: argparse.Namespace) -> dict:
+    return {
         "target": label,
+        "scenario": "games",
         "games": args.games,
         "spectators": args.spectators,
         "mode": f"open loop at {args.rate:g} moves/s" if args.rate else "closed loop",
-        "protocol": "connectfour.v1" if args.v1 else "tutorial",
+        "protocol": _protocol(args),
         "seconds": round(elapsed, 3),
         "moves": stats.moves,
         "moves_per_s": round(stats.moves / elapsed, 1) if elapsed else 0.0,
-        "connections": stats.connections,
         "connections_per_s": round(stats.connections / elapsed, 1) if elapsed else 0.0,
         "games_finished": stats.games,
         "errors": stats.errors,
         "error_samples": stats.error_samples,
-        "latency_ms_to_opponent": _percentiles(stats.to_opponent),
-        "latency_ms_to_spectators": _percentiles(stats.to_spectators),
+        "ms_to_opponent": _percentiles(stats.to_opponent),
+        "ms_to_spectators": _percentiles(stats.to_spectators),
     }
-    if before and after:
-        used = after - before
-        moves = max(1, stats.moves)
-        result["server_cpu_us_per_move"] = {
-            "user": round(used.user / moves * 1e6, 2),
-            "system": round(used.system / moves * 1e6, 2),
-            "total": round((used.user + used.system) / moves * 1e6, 2),
-        }
-        result["server_rss_mib"] = round(after.rss / 2**20, 1)
-    return result
 
 
-def _table(results: list[dict], args: argparse.Namespace) -> str:
-    def ms(value: float | None) -> str:
-        return "-" if value is None else f"{value:.2f}"
+def _flatten(result: dict) -> dict[str, str]:
+    rows: dict[str, str] = {}
+    for key, value in result.items():
+        if key in ("target", "error_samples"):
+            continue
+        if isinstance(value, dict):
+            for sub, item in value.items():
+                rows[f"{key} {sub}"] = "-" if item is None else str(item)
+        else:
+            rows[key] = "-" if value is None else str(value)
+    return rows
 
-    rows = [
-        ("moves/s", lambda r: f"{r['moves_per_s']:.0f}"),
-        ("moves", lambda r: str(r["moves"])),
-        ("connections/s", lambda r: f"{r['connections_per_s']:.0f}"),
-        ("errors", lambda r: str(r["errors"])),
-        ("opponent p50 ms", lambda r: ms(r["latency_ms_to_opponent"]["p50"])),
-        ("opponent p99 ms", lambda r: ms(r["latency_ms_to_opponent"]["p99"])),
-        ("opponent p99.9 ms", lambda r: ms(r["latency_ms_to_opponent"]["p999"])),
-        ("spectator p50 ms", lambda r: ms(r["latency_ms_to_spectators"]["p50"])),
-        ("spectator p99 ms", lambda r: ms(r["latency_ms_to_spectators"]["p99"])),
-        ("spectator p99.9 ms", lambda r: ms(r["latency_ms_to_spectators"]["p999"])),
-        ("server CPU us/move", lambda r: _cpu(r)),
-        ("server RSS MiB", lambda r: str(r.get("server_rss_mib", "-"))),
-    ]
+
+def _table(results: list[dict]) -> str:
+    flat = [_flatten(r) for r in results]
+    keys = list(dict.fromkeys(k for f in flat for k in f))
     header = ["", *(r["target"] for r in results)]
-    body = [[name, *(fmt(r) for r in results)] for name, fmt in rows]
-    widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(len(header))]
-    lines = [
-        f"{args.games} games x {args.spectators} spectators, "
-        f"{results[0]['mode']}, {results[0]['protocol']} protocol, {args.duration:g} s",
-        "  ".join(h.rjust(w) for h, w in zip(header, widths)),
-    ]
-    lines += ["  ".join(str(c).rjust(w) for c, w in zip(row, widths)) for row in body]
+    body = [[key, *(f.get(key, "-") for f in flat)] for key in keys]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in [header, *body]]
     for r in results:
-        for sample in r["error_samples"]:
-            lines.append(f"error ({r['target']}): {sample}")
+        lines += [f"error ({r['target']}): {sample}" for sample in r.get("error_samples", [])]
     return "\n".join(lines)
-
-
-def _cpu(result: dict) -> str:
-    cpu = result.get("server_cpu_us_per_move")
-    if not cpu:
-        return "-"
-    return f"{cpu['total']:.1f} ({cpu['user']:.1f}u+{cpu['system']:.1f}s)"

@@ -1,0 +1,33 @@
+"""The benchmark tool works (figures are for docs/benchmarks.md, never asserted here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from servers import ROOT
+
+
+def test_bench_smoke_runs_every_scenario_without_errors():
+    result = subprocess.run(
+        [sys.executable, "-m", "connectfour", "bench", "--smoke"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    for scenario in ("smoke games", "smoke fanout", "smoke capacity"):
+        assert scenario in result.stdout
+    assert "error (" not in result.stdout
+
+
+def test_bench_json_output_is_machine_readable():
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-m", "connectfour", "bench", "games", "--spawn", "memory", "--games", "2",
+         "--duration", "1", "--quiet", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["scenario"] == "games" and report["moves"] > 0 and report["errors"] == 0
+    assert set(report["ms_to_opponent"]) == {"p50", "p99", "p999"}
