@@ -59,16 +59,18 @@ async def run_fanout(url: str, *, spectators: int, moves: int, v1: bool = False,
     init = await _until(red, "init")
     yellow = await connect(host, port, path, subprotocol)
     yellow.send_text(json.dumps({"type": "init", "join": init["join"]}).encode())
+    # A first move, so that each spectator's replay of it confirms its seat.
+    red.send_text(b'{"type":"play","column":%d}' % DRAW[0])
+    await _until(yellow, "play")
     watchers, seconds = await open_many(url, spectators, subprotocol=subprotocol, progress=progress)
     watch = client_frame(json.dumps({"type": "init", "watch": init["watch"]}).encode())
     for watcher in watchers:
         watcher.send(watch)
-    if v1:
-        for client in (yellow, *watchers):
-            await _until(client, "state")
+    for watcher in watchers:
+        await _until(watcher, "state" if v1 else "play")
     result = FanoutResult(spectators, seconds)
     try:
-        for ply in range(min(moves, len(DRAW))):
+        for ply in range(1, min(moves + 1, len(DRAW))):
             mover, opponent = (red, yellow) if ply % 2 == 0 else (yellow, red)
             audience = [opponent, *watchers]
             waiting = len(audience)

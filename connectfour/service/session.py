@@ -9,6 +9,8 @@ from .service import GameService
 
 
 class Session:
+    __slots__ = ("service", "member")
+
     def __init__(self, service: GameService, member: Member) -> None:
         self.service = service
         self.member = member

@@ -19,6 +19,8 @@ MAX_WRITE_BUFFER = 1 << 20
 
 _ids = itertools.count(1)
 _closing: set[asyncio.Future[bool]] = set()  # strong references to closing tasks
+_last_payload: bytes = b""
+_last_frame: bytes = text_frame(b"")
 
 
 class Connection:
@@ -47,6 +49,7 @@ class Connection:
         self._stamp = time.monotonic()
 
     def send(self, payload: bytes) -> None:
+        global _last_payload, _last_frame
         transport = self._transport
         if transport.is_closing():
             return
@@ -54,7 +57,10 @@ class Connection:
             log.warning("conn %d: peer %s reads too slowly; dropping it", self.id, self.peer)
             transport.abort()
             return
-        transport.write(text_frame(payload))
+        # A broadcast hands every member the same payload object: frame it once.
+        if payload is not _last_payload:
+            _last_payload, _last_frame = payload, text_frame(payload)
+        transport.write(_last_frame)
 
     def close(self, code: int, reason: str) -> None:
         """Close after what is already queued; the endpoint's loop then ends."""
