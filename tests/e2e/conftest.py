@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,26 +55,41 @@ def open_page(browser: Browser, live_server: str, request: pytest.FixtureRequest
     ``role`` names the screenshot taken when the test ends. Uncaught
     JavaScript errors, console errors and warnings, and dialogs (``alert()``
     and the like) in any page fail the test.
+
+    ``base_url`` points the page at another server (one a test starts itself);
+    ``context`` opens the page as another tab of an earlier page's browser
+    (same storage), e.g. ``context=red.context``. ``expected_console`` lists
+    patterns of console errors the test provokes on purpose, such as
+    Chromium's own notes about a refused connection or a 404 answer.
     """
     opened: list[tuple[str, Page, list[str]]] = []
 
-    def open_page(role: str, path: str | None = "/", *, viewport: dict | None = None, **options) -> Page:
-        context = browser.new_context(
-            base_url=live_server,
-            viewport=viewport or DESKTOP,
-            reduced_motion="reduce",
-            **options,
-        )
+    def open_page(
+        role: str,
+        path: str | None = "/",
+        *,
+        viewport: dict | None = None,
+        context: BrowserContext | None = None,
+        expected_console: list[str] = (),
+        **options,
+    ) -> Page:
+        if context is None:
+            options.setdefault("base_url", live_server)
+            context = browser.new_context(viewport=viewport or DESKTOP, reduced_motion="reduce", **options)
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         # The page warns on the console when the server's events disagree with it.
-        page.on(
-            "console",
-            lambda message: errors.append(f"console.{message.type}: {message.text}")
-            if message.type in ("error", "warning")
-            else None,
-        )
+        expected = [re.compile(pattern) for pattern in expected_console]
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type not in ("error", "warning"):
+                return
+            if message.type == "error" and any(pattern.search(message.text) for pattern in expected):
+                return
+            errors.append(f"console.{message.type}: {message.text}")
+
+        page.on("console", on_console)
         # The page must never use alert(), confirm() or prompt().
         page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
         opened.append((role, page, errors))
@@ -91,9 +106,11 @@ def open_page(browser: Browser, live_server: str, request: pytest.FixtureRequest
     # shows the others leaving.
     try:
         for role, page, errors in opened:
-            page.screenshot(path=str(SCREENSHOTS / f"{test_name}-{role}.png"), full_page=True)
             problems += [f"{role}: {error}" for error in errors]
+            if page.is_closed():
+                continue
+            page.screenshot(path=str(SCREENSHOTS / f"{test_name}-{role}.png"), full_page=True)
     finally:
-        for _, page, _ in opened:
-            page.context.close()
+        for context in dict.fromkeys(page.context for _, page, _ in opened):
+            context.close()
     assert not problems, f"JavaScript errors: {problems}"

@@ -7,116 +7,21 @@ waits on the page's own state through Playwright's auto-waiting assertions.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from playwright.sync_api import Page, WebSocketRoute, expect
-
-OpenPage = Callable[..., Page]  # the open_page fixture
-
-COLUMNS, ROWS = 7, 6
-PHONE = {"width": 360, "height": 740}
-
-
-# ---- helpers ----------------------------------------------------------------
-
-
-def cell(page: Page, column: int, row: int):
-    return page.get_by_test_id(f"cell-{column}-{row}")
-
-
-def board_of(page: Page) -> list[tuple[str, str, bool]]:
-    """Every cell of the board: (testid, player or "", winning)."""
-    return page.eval_on_selector_all(
-        "[data-testid^='cell-']",
-        "cells => cells.map(c => [c.dataset.testid, c.dataset.player || '', c.classList.contains('winning')])"
-        ".sort()",
-    )
-
-
-def four_in_a_row(grid: dict[tuple[int, int], int], column: int, row: int) -> bool:
-    player = grid[column, row]
-    for dc, dr in ((1, 0), (0, 1), (1, 1), (1, -1)):
-        count = 1
-        for sign in (1, -1):
-            c, r = column + dc * sign, row + dr * sign
-            while grid.get((c, r)) == player:
-                count += 1
-                c, r = c + dc * sign, r + dr * sign
-        if count >= 4:
-            return True
-    return False
-
-
-def drawn_game() -> list[int]:
-    """42 columns that fill the board with no four in a row at any point."""
-    heights = [0] * COLUMNS
-    grid: dict[tuple[int, int], int] = {}
-    moves: list[int] = []
-
-    def search() -> bool:
-        if len(moves) == COLUMNS * ROWS:
-            return True
-        for column in range(COLUMNS):
-            row = heights[column]
-            if row == ROWS:
-                continue
-            grid[column, row] = len(moves) % 2
-            if not four_in_a_row(grid, column, row):
-                heights[column] += 1
-                moves.append(column)
-                if search():
-                    return True
-                moves.pop()
-                heights[column] -= 1
-            del grid[column, row]
-        return False
-
-    assert search()
-    return moves
-
-
-def play(pages: dict[str, Page], moves: list[int], watchers: list[Page]) -> None:
-    """Play `moves` by clicking, red first, each on its player's page.
-
-    Each move is awaited on every watching page before the next is played.
-    """
-    heights = [0] * COLUMNS
-    for ply, column in enumerate(moves):
-        colour = "red" if ply % 2 == 0 else "yellow"
-        page = pages[colour]
-        expect(page.get_by_test_id("status")).to_have_attribute("data-mine", "true")
-        page.get_by_test_id(f"column-{column}").click()
-        row = heights[column]
-        heights[column] += 1
-        for watcher in watchers:
-            expect(cell(watcher, column, row)).to_have_attribute("data-player", colour)
-
-
-def host_online_game(open_page: OpenPage) -> tuple[Page, str, str]:
-    """Red starts an online game; returns the page, invite and watch links."""
-    red = open_page("red")
-    red.get_by_test_id("start-online").click()
-    invite = red.get_by_test_id("invite-link")
-    watch = red.get_by_test_id("watch-link")
-    expect(invite).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/\?join=.+"))
-    expect(watch).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/\?watch=.+"))
-    return red, invite.input_value(), watch.input_value()
-
-
-def start_two_player_game(open_page: OpenPage) -> tuple[Page, Page, str]:
-    red, invite, watch = host_online_game(open_page)
-    yellow = open_page("yellow", invite)
-    expect(yellow.get_by_test_id("turn")).to_have_text("Opponent's turn")
-    expect(red.get_by_test_id("turn")).to_have_text("Your turn")
-    return red, yellow, watch
-
-
-def start_local_game(open_page: OpenPage, **options) -> Page:
-    page = open_page("device", **options)
-    page.get_by_test_id("start-local").click()
-    expect(page.get_by_test_id("turn")).to_have_text("Red to play")
-    return page
-
+from e2e_pages import (
+    COLUMNS,
+    PHONE,
+    ROWS,
+    OpenPage,
+    board_of,
+    cell,
+    drawn_game,
+    host_online_game,
+    play,
+    start_local_game,
+    start_two_player_game,
+)
+from playwright.sync_api import WebSocketRoute, expect
 
 # ---- landing ----------------------------------------------------------------
 
@@ -326,19 +231,44 @@ def test_an_unknown_watch_link_shows_game_not_found(open_page: OpenPage) -> None
     expect(page.get_by_test_id("new-game")).to_have_attribute("href", "/")
 
 
-def test_a_dropped_connection_shows_connection_lost(open_page: OpenPage) -> None:
+def test_a_dropped_connection_shows_reconnecting_and_comes_back_by_itself(open_page: OpenPage) -> None:
     sockets: list[WebSocketRoute] = []
+    server_up = [True]
 
     def proxy(route: WebSocketRoute) -> None:
-        route.connect_to_server()
         sockets.append(route)
+        if server_up[0]:
+            route.connect_to_server()
+        else:
+            route.close(code=1011, reason="still down")
 
     page = open_page("device", path=None)
     page.route_web_socket(re.compile(r"/ws$"), proxy)
     page.goto("/")
     page.get_by_test_id("start-local").click()
-    expect(page.get_by_test_id("turn")).to_have_text("Red to play")
+    page.get_by_test_id("column-3").click()
+    expect(cell(page, 3, 0)).to_have_attribute("data-player", "red")
+
+    # The connection drops, and the next attempts fail too: the page says so
+    # and keeps trying, the board stays.
+    server_up[0] = False
     sockets[0].close(code=1011, reason="gone")
-    message = page.get_by_test_id("message")
-    expect(message).to_contain_text("Connection lost")
-    expect(page.get_by_test_id("turn")).to_have_text("Connection lost")
+    banner = page.get_by_test_id("connection")
+    expect(banner).to_be_visible()
+    expect(page.get_by_test_id("turn")).to_have_text("Reconnecting…")
+    # Attempt 1 failed as well: the count goes on.
+    expect(banner).to_have_attribute("data-attempt", re.compile(r"^([2-9]|\d\d+)$"))
+    expect(page.get_by_test_id("connection-text")).to_contain_text(
+        re.compile(r"Reconnecting… attempt \d+(, retrying in \d+ s)?")
+    )
+    expect(cell(page, 3, 0)).to_have_attribute("data-player", "red")
+    expect(page.get_by_test_id("live")).to_contain_text("Connection lost. Reconnecting…")
+
+    # The server is back: "Try now" skips the wait, the page resumes the seat.
+    server_up[0] = True
+    page.get_by_test_id("retry-now").click()
+    expect(banner).to_be_hidden()
+    expect(page.get_by_test_id("turn")).to_have_text("Yellow to play")
+    expect(page.get_by_test_id("live")).to_contain_text("Reconnected.")
+    page.get_by_test_id("column-3").click()
+    expect(cell(page, 3, 1)).to_have_attribute("data-player", "yellow")

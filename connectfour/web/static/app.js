@@ -1,8 +1,14 @@
 // Connect Four in the browser: the landing page, the game page, and the
 // glue between the board, the keyboard and the server connection.
+//
+// A player's seat survives reloads, dropped connections and server restarts:
+// the seat's token is kept in localStorage and the page's address becomes
+// /?game=ID, from which a reload resumes the seat. Spectators keep their
+// /?watch=KEY address and watch again after a drop.
 
-import { BoardView, COLUMNS, ROWS, colourName, height } from "./board.js";
+import { BoardView, COLUMNS, ROWS, colourName, height, winningCells } from "./board.js";
 import { Connection } from "./connection.js";
+import * as saved from "./storage.js";
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 
@@ -12,11 +18,21 @@ const ui = {
   startLocal: $("start-local"),
   newGame: $("new-game"),
   nextSteps: $("next-steps"),
+  rematch: $("rematch"),
+  rematchStatus: $("rematch-status"),
+  replayLink: $("replay-link"),
+  startNew: $("start-new"),
+  takeOver: $("take-over"),
   game: $("game"),
   status: $("status"),
   role: $("role"),
   turn: $("turn"),
   presence: $("presence"),
+  banner: $("connection"),
+  bannerText: $("connection-text"),
+  retryNow: $("retry-now"),
+  claimPanel: $("claim-panel"),
+  claim: $("claim"),
   message: $("message"),
   share: $("share"),
   invite: $("invite"),
@@ -25,20 +41,40 @@ const ui = {
   watchLink: $("watch-link"),
   board: $("board"),
   indicator: $("indicator"),
+  help: document.getElementById("board-help"),
+  controls: $("controls"),
+  resign: $("resign"),
+  resignPanel: $("resign-confirm-panel"),
+  resignQuestion: $("resign-question"),
+  resignConfirm: $("resign-confirm"),
+  resignCancel: $("resign-cancel"),
   live: $("live"),
 };
 
-// Errors after which this page has no game to show.
-const FATAL = new Set(["game_not_found", "seat_taken", "already_started", "invalid_message"]);
+// Errors, in answer to the first frame, after which this page has no game to show.
+const FATAL = new Set(["game_not_found", "seat_taken", "already_started", "invalid_message", "not_a_player"]);
 // Errors the player does not need to hear about: a double click, say.
 const QUIET = new Set(["stale_ply"]);
+const PLAYER_ROLES = ["red", "yellow", "both"];
 
 const state = {
-  phase: "landing", // landing | connecting | seated | failed | lost
+  // landing: the start page; connecting: first connection, no game shown yet;
+  // seated: in a game, connected; reconnecting: in a game, connection down;
+  // failed: no game to show; replaced: another tab took the seat;
+  // ended: the game ended while this page was away from it;
+  // loading: looking up a game this browser has no seat in.
+  phase: "landing",
+  hello: null, // the init this page started with, sent again after a drop when there is no token
+  handshake: false, // the first frame was sent, and neither state nor error answered it yet
+  everSeated: false, // a state arrived at least once
+  hasBoard: false, // the board shows a real position
   game: null,
+  token: null,
+  joinKey: null, // the invite this page was opened with
+  keys: null, // {game, join, watch}: the links the host shares
   you: null, // red | yellow | spectator | both
   moves: [],
-  status: null, // waiting | playing | won | draw
+  status: null, // waiting | playing | won | draw | abandoned
   turn: null,
   red: "empty",
   yellow: "empty",
@@ -46,11 +82,15 @@ const state = {
   winner: null,
   reason: null, // four | full | resign | claim | expired
   cells: [],
-  join: null,
-  watch: null,
   pending: null, // the ply of a move sent and not yet confirmed
   cursor: Math.floor(COLUMNS / 2),
   opponentNote: "",
+  confirmResign: false,
+  offers: new Set(), // players who offered a rematch
+  offerSent: false, // this page sent a rematch offer not yet answered
+  attempt: 0, // reconnection attempt under way or waiting
+  retryAt: null, // when the next attempt starts (ms since the epoch)
+  message: null,
 };
 
 const board = new BoardView(ui.board, ui.indicator, (column) => {
@@ -64,19 +104,38 @@ board.onHover = (column) => {
 };
 
 const connection = new Connection({
+  hello: () => {
+    state.handshake = true;
+    if (state.game && state.token) return { type: "resume", game: state.game, token: state.token };
+    return state.hello;
+  },
   onEvent: handle,
   onOpen: ({ protocol }) => {
     if (protocol !== "connectfour.v1") {
       console.warn(`The server did not accept connectfour.v1 (got "${protocol}")`);
     }
-  },
-  onLost: () => {
-    if (state.phase === "failed") return;
-    state.phase = "lost";
-    state.pending = null;
-    showMessage("Connection lost.", { kind: "error", code: "connection_lost" });
-    announce("Connection lost.");
     render();
+  },
+  onDown: ({ attempt, delay }) => {
+    if (!["connecting", "seated", "reconnecting"].includes(state.phase)) return;
+    const first = state.phase === "seated";
+    state.phase = state.everSeated ? "reconnecting" : "connecting";
+    state.handshake = false;
+    state.pending = null;
+    state.offerSent = false;
+    state.attempt = attempt;
+    state.retryAt = Date.now() + delay;
+    if (first) announce("Connection lost. Reconnecting…");
+    tick();
+    render();
+  },
+  onRetry: ({ attempt }) => {
+    state.attempt = attempt;
+    state.retryAt = null;
+    render();
+  },
+  onEnd: () => {
+    if (state.phase !== "replaced") replaced();
   },
 });
 
@@ -85,10 +144,7 @@ const connection = new Connection({
 function handle(event) {
   switch (event.type) {
     case "init":
-      state.game = event.game;
-      state.join = event.join ?? null;
-      state.watch = event.watch ?? null;
-      renderShare();
+      onInit(event);
       break;
     case "state":
       onState(event);
@@ -105,6 +161,9 @@ function handle(event) {
     case "presence":
       onPresence(event);
       break;
+    case "rematch":
+      onRematch(event);
+      break;
     case "error":
       onError(event);
       break;
@@ -114,10 +173,23 @@ function handle(event) {
   }
 }
 
+function onInit(event) {
+  // The keys to share: for the game just created, or the rematch about to start.
+  const keys = { join: event.join ?? null, watch: event.watch ?? null };
+  saved.saveShareKeys(event.game, keys);
+  state.keys = { game: event.game, ...keys };
+  renderShare();
+}
+
 function onState(event) {
-  const first = state.phase !== "seated";
+  const rematch = state.everSeated && state.game !== null && event.game !== state.game;
+  const back = state.phase === "reconnecting";
+  const first = !state.everSeated || rematch;
   Object.assign(state, {
     phase: "seated",
+    handshake: false,
+    everSeated: true,
+    hasBoard: true,
     game: event.game,
     you: event.you,
     moves: Array.isArray(event.moves) ? [...event.moves] : [],
@@ -130,11 +202,41 @@ function onState(event) {
     reason: event.reason ?? null,
     cells: event.cells ?? [],
     pending: null,
+    offerSent: false,
+    attempt: 0,
+    retryAt: null,
   });
+  if (rematch || !isOver()) {
+    state.offers = new Set();
+    if (rematch) state.confirmResign = false;
+  }
+  if (!isOver() && !canResign()) state.confirmResign = false;
+  if (event.token) {
+    state.token = event.token;
+    saved.saveSeat(event.game, event.token);
+    if (state.joinKey) {
+      saved.saveInvite(state.joinKey, event.game);
+      state.joinKey = null; // the invite belongs to this game, not to its rematches
+    }
+    setAddress(`/?game=${encodeURIComponent(event.game)}`);
+  }
+  if (state.keys?.game !== event.game) {
+    const keys = saved.shareKeys(event.game);
+    state.keys = keys ? { game: event.game, ...keys } : null;
+  }
   state.opponentNote = seatNote(opponentSeat(), null);
   board.render(state.moves, state.cells);
-  if (state.message?.kind === "result") clearMessage(); // a rematch starts afresh
+  clearMessage();
+  if (rematch) {
+    const text =
+      state.you === "red" || state.you === "yellow"
+        ? `Rematch! Colours swapped: you are ${colourName(state.you)} now.`
+        : "Rematch! A new game has started.";
+    showMessage(text, { kind: "info", code: "rematch" });
+    announce(text);
+  }
   showResult();
+  if (back) announce("Reconnected.");
   render();
   if (first) {
     announce(sentence(roleText(), turnText()));
@@ -169,6 +271,7 @@ function onWin(event) {
   state.cells = event.cells ?? [];
   state.turn = null;
   state.pending = null;
+  state.confirmResign = false;
   board.render(state.moves, state.cells);
   showResult();
   announce(resultText());
@@ -177,8 +280,10 @@ function onWin(event) {
 
 function onDraw() {
   state.status = "draw";
+  state.reason = "full";
   state.turn = null;
   state.pending = null;
+  state.confirmResign = false;
   showResult();
   announce("Draw! The board is full.");
   render();
@@ -195,10 +300,19 @@ function onPresence(event) {
   }
   const after = opponentSeat();
   if (after !== before) {
-    const note = seatNote(after, before);
-    state.opponentNote = note;
-    if (note) announce(note);
+    state.opponentNote = seatNote(after, before);
+    if (after === "gone" && state.status === "playing") announce("Opponent left — you can claim the win");
+    else if (state.opponentNote) announce(state.opponentNote);
   }
+  render();
+}
+
+function onRematch(event) {
+  const player = event.player;
+  if (player !== "red" && player !== "yellow") return;
+  state.offers.add(player);
+  if (player === state.you) state.offerSent = false;
+  announce(rematchText());
   render();
 }
 
@@ -206,19 +320,103 @@ function onError(event) {
   const code = String(event.code ?? "error");
   const text = String(event.message ?? "Something went wrong.");
   state.pending = null;
+  state.offerSent = false;
+  if (code === "replaced") {
+    replaced();
+    return;
+  }
   if (QUIET.has(code)) {
     render();
     return;
   }
-  if (state.phase !== "seated" && FATAL.has(code)) {
-    state.phase = "failed";
-    connection.close();
-    showMessage(text, { kind: "error", code });
-    render();
-    return;
+  if (state.handshake) {
+    // The answer to init or resume: this page is not in the game.
+    state.handshake = false;
+    if (code === "game_over" && state.token) {
+      gameEnded();
+      return;
+    }
+    if (code === "invalid_token") {
+      saved.forgetSeat(state.game);
+      state.token = null;
+      fail(text, code);
+      return;
+    }
+    if (FATAL.has(code)) {
+      fail(text, code);
+      return;
+    }
   }
   showMessage(text, { kind: "error", code });
   render();
+}
+
+/** No game for this page: say why, offer a new one. */
+function fail(text, code) {
+  state.phase = "failed";
+  state.retryAt = null;
+  connection.stop();
+  showMessage(text, { kind: "error", code });
+  announce(text);
+  render();
+}
+
+/** Another tab or device resumed this seat: step aside, for good. */
+function replaced() {
+  state.phase = "replaced";
+  state.pending = null;
+  state.handshake = false;
+  state.confirmResign = false;
+  state.retryAt = null;
+  connection.stop();
+  const text = "This game is open in another tab or device.";
+  showMessage(text, { kind: "info", code: "replaced" });
+  announce(text);
+  render();
+}
+
+/** The game ended while this page was away (resume said game_over): show how. */
+async function gameEnded() {
+  connection.stop();
+  state.phase = "ended";
+  state.pending = null;
+  state.turn = null;
+  state.retryAt = null;
+  showMessage("This game has ended.", { kind: "info", code: "game_over" });
+  render();
+  const record = await fetchRecord(state.game);
+  if (record) {
+    applyRecord(record);
+    showResult();
+    announce(`This game has ended. ${resultText()}`);
+  } else {
+    announce("This game has ended.");
+  }
+  render();
+}
+
+/** A finished game's record from the server, or null. */
+async function fetchRecord(game) {
+  try {
+    const response = await fetch(`/api/games/${encodeURIComponent(game)}`, { headers: { Accept: "application/json" } });
+    if (!response.ok) return null;
+    const record = await response.json();
+    return record && Array.isArray(record.moves) ? record : null;
+  } catch {
+    return null;
+  }
+}
+
+function applyRecord(record) {
+  const result = record.result;
+  state.moves = record.moves.filter((column) => Number.isInteger(column) && column >= 0 && column < COLUMNS);
+  state.status = result === "draw" ? "draw" : result === "abandoned" ? "abandoned" : "won";
+  state.winner = result === "red" || result === "yellow" ? result : null;
+  state.reason = record.reason ?? null;
+  state.turn = null;
+  state.cells = state.reason === "four" ? winningCells(state.moves) : [];
+  state.hasBoard = true;
+  board.render(state.moves, state.cells);
 }
 
 // ---- Playing ---------------------------------------------------------------
@@ -227,8 +425,13 @@ function isOver() {
   return ["won", "draw", "abandoned"].includes(state.status);
 }
 
+function hasSeat() {
+  return PLAYER_ROLES.includes(state.you);
+}
+
+/** A player of the game on screen, connected or about to be again. */
 function isPlayer() {
-  return state.phase === "seated" && ["red", "yellow", "both"].includes(state.you);
+  return hasSeat() && (state.phase === "seated" || state.phase === "reconnecting");
 }
 
 /** The colour the next checker from this page would have, or null. */
@@ -240,7 +443,8 @@ function myColour() {
 
 function canPlayNow() {
   return (
-    isPlayer() &&
+    state.phase === "seated" &&
+    hasSeat() &&
     state.status === "playing" &&
     state.turn !== null &&
     (state.you === "both" || state.turn === state.you) &&
@@ -248,9 +452,21 @@ function canPlayNow() {
   );
 }
 
+function canResign() {
+  return isPlayer() && state.status === "playing";
+}
+
+function canClaim() {
+  return isPlayer() && state.you !== "both" && state.status === "playing" && opponentSeat() === "gone";
+}
+
 function play(column) {
   if (!isPlayer()) return; // spectators, or no game: clicks are ignored
   if (isOver()) return;
+  if (state.phase !== "seated") {
+    showMessage("Reconnecting… You can play again once the connection is back.", { kind: "info", code: "offline" });
+    return;
+  }
   if (state.pending !== null) return; // a move is on its way
   if (state.status === "waiting") {
     showMessage("Waiting for an opponent to join. Send them the invite link.", { kind: "info", code: "waiting" });
@@ -271,6 +487,53 @@ function play(column) {
     renderCursor();
   }
 }
+
+function askResign() {
+  if (!canResign()) return;
+  state.confirmResign = true;
+  render();
+  ui.resignCancel.focus();
+}
+
+function cancelResign() {
+  state.confirmResign = false;
+  render();
+  ui.resign.focus();
+}
+
+function resign() {
+  if (!canResign() || state.phase !== "seated") return;
+  state.confirmResign = false;
+  connection.send({ type: "resign" });
+  render();
+}
+
+function claim() {
+  if (!canClaim() || state.phase !== "seated") return;
+  connection.send({ type: "claim" });
+}
+
+function offerRematch() {
+  if (!isPlayer() || !isOver() || state.phase !== "seated") return;
+  if (connection.send({ type: "rematch" })) {
+    state.offerSent = true;
+    render();
+  }
+}
+
+ui.resign.addEventListener("click", askResign);
+ui.resignCancel.addEventListener("click", cancelResign);
+ui.resignConfirm.addEventListener("click", resign);
+ui.claim.addEventListener("click", claim);
+ui.rematch.addEventListener("click", offerRematch);
+ui.retryNow.addEventListener("click", () => connection.retryNow());
+ui.takeOver.addEventListener("click", () => {
+  clearMessage();
+  state.phase = "reconnecting";
+  state.attempt = 0;
+  connection.start();
+  render();
+});
 
 // ---- Rendering -------------------------------------------------------------
 
@@ -296,6 +559,10 @@ function opponentSeat() {
   return null;
 }
 
+function opponentOf(player) {
+  return player === "red" ? "yellow" : "red";
+}
+
 function roleText() {
   switch (state.you) {
     case "red":
@@ -312,9 +579,19 @@ function roleText() {
 }
 
 function turnText() {
-  if (state.phase === "connecting") return "Connecting…";
-  if (state.phase === "failed") return "No game";
-  if (state.phase === "lost") return "Connection lost";
+  switch (state.phase) {
+    case "connecting":
+      return "Connecting…";
+    case "reconnecting":
+      return "Reconnecting…";
+    case "failed":
+      return "No game";
+    case "replaced":
+      return "Open in another tab";
+    case "ended":
+      return "Game over";
+    default:
+  }
   switch (state.status) {
     case "waiting":
       return "Waiting for an opponent…";
@@ -324,10 +601,15 @@ function turnText() {
         return state.turn === state.you ? "Your turn" : "Opponent's turn";
       }
       return `${colourName(state.turn)} to play`;
-    case "won":
+    case "won": {
+      const winner = colourName(state.winner);
       if (state.you === state.winner) return "You win!";
-      if (state.you === "red" || state.you === "yellow") return `You lose: ${colourName(state.winner)} wins`;
-      return `${colourName(state.winner)} wins!`;
+      if (state.you === "red" || state.you === "yellow") {
+        if (state.reason === "resign") return "You resigned";
+        return `You lose: ${winner} wins`;
+      }
+      return `${winner} wins!`;
+    }
     case "draw":
       return "Draw: the board is full";
     case "abandoned":
@@ -351,12 +633,29 @@ function presenceText() {
   return parts.join(" · ");
 }
 
+/** Where the rematch stands, in a sentence; "" when nobody offered. */
+function rematchText() {
+  if (state.you === "red" || state.you === "yellow") {
+    const mine = state.offers.has(state.you);
+    const theirs = state.offers.has(opponentOf(state.you));
+    if (mine) return "Rematch offered — waiting for your opponent";
+    if (theirs) return "Your opponent wants a rematch";
+    return "";
+  }
+  if (state.you === "spectator") {
+    return [...state.offers].map((player) => `${colourName(player)} wants a rematch`).join(" · ");
+  }
+  return "";
+}
+
 function render() {
-  ui.landing.hidden = state.phase !== "landing";
-  ui.game.hidden = !["connecting", "seated", "lost"].includes(state.phase);
-  ui.newGame.hidden = state.phase === "landing";
-  const over = state.phase === "seated" && isOver();
-  ui.nextSteps.hidden = !(state.phase === "failed" || state.phase === "lost" || over);
+  const phase = state.phase;
+  const seated = phase === "seated" || phase === "reconnecting";
+  const over = isOver();
+  ui.landing.hidden = phase !== "landing";
+  ui.game.hidden = !(["connecting", "seated", "reconnecting", "replaced"].includes(phase) || (phase === "ended" && state.hasBoard));
+  ui.newGame.hidden = phase === "landing";
+  ui.game.dataset.phase = phase;
   // Only players can focus the board: it is where keyboard play happens.
   if (isPlayer()) ui.board.tabIndex = 0;
   else ui.board.removeAttribute("tabindex");
@@ -369,31 +668,119 @@ function render() {
   ui.status.dataset.status = state.status ?? "";
   ui.status.dataset.turn = state.turn ?? "";
   ui.status.dataset.mine = String(canPlayNow());
-  ui.presence.textContent = presenceText();
+  ui.presence.textContent = phase === "seated" ? presenceText() : "";
   ui.presence.hidden = !ui.presence.textContent;
   ui.board.dataset.status = state.status ?? "";
   ui.board.setAttribute("aria-label", `Board, ${state.moves.length} moves played. ${turn}`);
   ui.game.dataset.role = state.you ?? "";
+  ui.help.hidden = !isPlayer() || over;
 
+  renderBanner();
+  renderActions(seated, over);
   renderShare();
   renderCursor();
 
-  const title = state.phase === "seated" && turn ? `${turn} · Connect Four` : "Connect Four";
+  const title = (phase === "seated" || phase === "reconnecting") && turn ? `${turn} · Connect Four` : "Connect Four";
   if (document.title !== title) document.title = title;
+}
+
+function renderBanner() {
+  const down = state.phase === "reconnecting" || (state.phase === "connecting" && state.attempt > 0);
+  ui.banner.hidden = !down;
+  ui.game.dataset.connection = down ? "down" : "up";
+  if (!down) return;
+  const lead = state.everSeated ? "Reconnecting…" : "Cannot reach the server. Reconnecting…";
+  let detail;
+  if (state.retryAt !== null) {
+    const seconds = Math.max(1, Math.ceil((state.retryAt - Date.now()) / 1000));
+    detail = `attempt ${state.attempt}, retrying in ${seconds} s`;
+  } else {
+    detail = `attempt ${state.attempt}`;
+  }
+  const text = `${lead} ${detail}`;
+  if (ui.bannerText.textContent !== text) ui.bannerText.textContent = text;
+  ui.banner.dataset.attempt = String(state.attempt);
+  ui.retryNow.hidden = state.retryAt === null;
+}
+
+/** While a retry waits, count the seconds down. */
+let ticker = null;
+function tick() {
+  if (ticker !== null) return;
+  ticker = setInterval(() => {
+    if (state.phase !== "reconnecting" && state.phase !== "connecting") {
+      clearInterval(ticker);
+      ticker = null;
+      return;
+    }
+    renderBanner();
+  }, 250);
+}
+
+function renderActions(seated, over) {
+  const phase = state.phase;
+  const live = phase === "seated";
+
+  // Resign, with a confirmation step in the page.
+  const resignable = canResign();
+  if (!resignable) state.confirmResign = false;
+  ui.controls.hidden = !resignable;
+  ui.resign.hidden = state.confirmResign;
+  ui.resign.disabled = !live;
+  ui.resignPanel.hidden = !state.confirmResign;
+  ui.resignConfirm.disabled = !live;
+  ui.resignQuestion.textContent =
+    state.you === "both" && state.turn
+      ? `Resign for ${colourName(state.turn)}? ${colourName(opponentOf(state.turn))} wins.`
+      : "Resign this game? Your opponent wins.";
+
+  // Claim the win over an opponent gone for longer than the grace period.
+  ui.claimPanel.hidden = !canClaim();
+  ui.claim.disabled = !live;
+
+  // After the end: rematch, replay, a new game.
+  const finished = (seated && over) || phase === "ended";
+  ui.nextSteps.hidden = !(phase === "failed" || phase === "replaced" || finished);
+  ui.takeOver.hidden = phase !== "replaced";
+
+  const rematchable = seated && over && hasSeat();
+  ui.rematch.hidden = !rematchable;
+  let note = "";
+  if (rematchable || (seated && over && state.you === "spectator")) note = rematchText();
+  if (rematchable) {
+    const mine = state.you !== "both" && state.offers.has(state.you);
+    const theirs = state.you !== "both" && state.offers.has(opponentOf(state.you));
+    const away = state.you !== "both" && opponentSeat() !== "connected";
+    ui.rematch.textContent = mine ? "Rematch offered" : theirs ? "Accept rematch" : "Rematch";
+    ui.rematch.disabled = !live || mine || state.offerSent || (away && !theirs);
+    ui.rematch.dataset.offered = String(mine);
+    if (away && !mine && !theirs) note = "Your opponent has left the game.";
+  }
+  ui.rematchStatus.textContent = note;
+  ui.rematchStatus.hidden = !note;
+
+  const replayable = finished && Boolean(state.game);
+  ui.replayLink.hidden = !replayable;
+  if (replayable) ui.replayLink.href = `/game/${encodeURIComponent(state.game)}`;
+  ui.startNew.classList.toggle("primary", !rematchable && phase !== "replaced");
+  ui.startNew.classList.toggle("secondary", rematchable || phase === "replaced");
 }
 
 function renderShare() {
   const origin = window.location.origin;
-  const hasWatch = Boolean(state.watch);
-  const inviteOpen = Boolean(state.join) && state.yellow === "empty";
-  ui.share.hidden = !(hasWatch || inviteOpen) || state.phase === "failed";
+  const keys = state.keys && state.keys.game === state.game ? state.keys : null;
+  const join = keys?.join ?? null;
+  const watch = keys?.watch ?? null;
+  const inviteOpen = Boolean(join) && state.yellow === "empty" && !isOver();
+  const shown = ["connecting", "seated", "reconnecting"].includes(state.phase);
+  ui.share.hidden = !(watch || inviteOpen) || !shown;
   ui.invite.hidden = !inviteOpen;
-  ui.watch.hidden = !hasWatch;
+  ui.watch.hidden = !watch;
   ui.share.classList.toggle("waiting", inviteOpen);
-  const invite = state.join ? `${origin}/?join=${encodeURIComponent(state.join)}` : "";
-  const watch = state.watch ? `${origin}/?watch=${encodeURIComponent(state.watch)}` : "";
+  const invite = join ? `${origin}/?join=${encodeURIComponent(join)}` : "";
+  const watchUrl = watch ? `${origin}/?watch=${encodeURIComponent(watch)}` : "";
   if (ui.inviteLink.value !== invite) ui.inviteLink.value = invite;
-  if (ui.watchLink.value !== watch) ui.watchLink.value = watch;
+  if (ui.watchLink.value !== watchUrl) ui.watchLink.value = watchUrl;
 }
 
 function renderCursor() {
@@ -423,11 +810,11 @@ function clearMessage() {
 /** How the game ended, in a sentence; "" while it goes on. */
 function resultText() {
   const winner = colourName(state.winner);
-  const loser = colourName(state.winner === "red" ? "yellow" : "red");
+  const loser = colourName(opponentOf(state.winner));
   switch (state.status) {
     case "won":
-      if (state.reason === "resign") return `${loser} resigned. ${winner} wins!`;
-      if (state.reason === "claim") return `${loser} left the game. ${winner} wins!`;
+      if (state.reason === "resign") return `${loser} resigned — ${winner} wins`;
+      if (state.reason === "claim") return `${winner} wins: opponent left`;
       return `${winner} wins!`;
     case "draw":
       return "Draw! The board is full.";
@@ -453,10 +840,22 @@ function sentence(...parts) {
 
 /** Say `text` through the polite live region; keep the last few lines. */
 function announce(text) {
+  if (!text) return;
   const line = document.createElement("p");
   line.textContent = text;
   ui.live.append(line);
-  while (ui.live.childElementCount > 6) ui.live.firstElementChild.remove();
+  while (ui.live.childElementCount > 8) ui.live.firstElementChild.remove();
+}
+
+/** Show `path` in the address bar without loading it. */
+function setAddress(path) {
+  const current = window.location.pathname + window.location.search;
+  if (current === path) return;
+  try {
+    window.history.replaceState(window.history.state, "", path);
+  } catch {
+    // Some embedded browsers refuse; the page works on, only a reload cannot resume.
+  }
 }
 
 // ---- Copying links ---------------------------------------------------------
@@ -514,6 +913,11 @@ function onKey(event) {
   if (target instanceof HTMLElement && (target.isContentEditable || target.closest("input, textarea, select"))) {
     return;
   }
+  if (event.key === "Escape" && state.confirmResign) {
+    event.preventDefault();
+    cancelResign();
+    return;
+  }
   if (!isPlayer()) return; // spectators get no cursor
   const onControl = target instanceof HTMLElement && Boolean(target.closest("button, a"));
   const key = event.key;
@@ -546,20 +950,63 @@ document.addEventListener("keydown", onKey);
 
 // ---- Starting --------------------------------------------------------------
 
+/** Connect and send `hello` (or resume, when a token is known). */
 function start(hello) {
+  state.hello = hello;
   state.phase = "connecting";
+  state.attempt = 0;
   clearMessage();
   render();
-  connection.open(hello);
+  connection.start();
+}
+
+/** Resume this browser's seat in `game`, whose token it holds. */
+function resume(game, token) {
+  state.game = game;
+  state.token = token;
+  const keys = saved.shareKeys(game);
+  state.keys = keys ? { game, ...keys } : null;
+  setAddress(`/?game=${encodeURIComponent(game)}`);
+  start(null);
+}
+
+/** A /?game=ID address without a seat here: a finished game, or someone else's. */
+async function noSeat(game) {
+  state.game = game;
+  state.phase = "loading";
+  render();
+  const record = await fetchRecord(game);
+  if (record) {
+    state.phase = "ended";
+    applyRecord(record);
+    showResult();
+    render();
+    return;
+  }
+  fail("This link belongs to the players of this game. Ask them for the watch link.", "no_seat");
 }
 
 ui.startOnline.addEventListener("click", () => start({ type: "init" }));
 ui.startLocal.addEventListener("click", () => start({ type: "init", local: true }));
 
 const params = new URLSearchParams(window.location.search);
-if (params.has("join")) {
-  start({ type: "init", join: params.get("join") });
-} else if (params.has("watch")) {
+if (params.get("game")) {
+  const game = params.get("game");
+  const token = saved.seatToken(game);
+  if (token) resume(game, token);
+  else noSeat(game);
+} else if (params.get("join")) {
+  const key = params.get("join");
+  // This browser already took the seat with this invite: take it back.
+  const game = saved.inviteGame(key);
+  const token = saved.seatToken(game);
+  if (game && token) {
+    resume(game, token);
+  } else {
+    state.joinKey = key;
+    start({ type: "init", join: key });
+  }
+} else if (params.get("watch")) {
   start({ type: "init", watch: params.get("watch") });
 } else {
   render();

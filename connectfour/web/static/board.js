@@ -29,6 +29,29 @@ export function height(moves, column) {
   return moves.reduce((count, c) => count + (c === column ? 1 : 0), 0);
 }
 
+/**
+ * Every cell of every line of four or more of one colour after `moves`, as
+ * [column, row] pairs; empty when nobody has connected four.
+ */
+export function winningCells(moves) {
+  const grid = replay(moves);
+  const at = (c, r) => (c >= 0 && c < COLUMNS && r >= 0 && r < ROWS ? grid[c][r] : null);
+  const cells = new Map();
+  for (let c = 0; c < COLUMNS; c++) {
+    for (let r = 0; r < ROWS; r++) {
+      const player = grid[c][r];
+      if (!player) continue;
+      for (const [dc, dr] of [[1, 0], [0, 1], [1, 1], [1, -1]]) {
+        let length = 1;
+        while (length < 4 && at(c + dc * length, r + dr * length) === player) length++;
+        if (length < 4) continue;
+        for (let k = 0; k < 4; k++) cells.set(`${c + dc * k},${r + dr * k}`, [c + dc * k, r + dr * k]);
+      }
+    }
+  }
+  return [...cells.values()];
+}
+
 export class BoardView {
   /**
    * @param {HTMLElement} root       the board element

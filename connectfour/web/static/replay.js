@@ -1,0 +1,178 @@
+// The replay of a finished game: /game/<id>, from /api/games/<id>.
+//
+// The board steps through the moves with the First, Back, Forward and Last
+// buttons or the Home, Left, Right and End keys. The winning four, worked out
+// here from the moves, shows at the final position.
+
+import { BoardView, colourName, height, winningCells } from "./board.js";
+
+const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
+
+const ui = {
+  loading: $("loading"),
+  message: $("message"),
+  replay: $("replay"),
+  result: $("result"),
+  meta: $("meta"),
+  board: $("board"),
+  first: $("first"),
+  back: $("back"),
+  forward: $("forward"),
+  last: $("last"),
+  counter: $("counter"),
+  moveText: $("move-text"),
+  nextSteps: $("next-steps"),
+  previous: $("previous-game"),
+};
+
+const board = new BoardView(ui.board, document.querySelector(".indicator"), () => {});
+
+const view = {
+  game: null,
+  moves: [],
+  result: null,
+  reason: null,
+  winning: [],
+  ply: 0, // how many moves are shown
+};
+
+/** The game's id from the address: /game/<id>. */
+function gameId() {
+  const match = window.location.pathname.match(/^\/game\/([^/]+)\/?$/);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+/** How the game ended, in a sentence. */
+function resultText({ result, reason }) {
+  const winner = colourName(result);
+  const loser = colourName(result === "red" ? "yellow" : "red");
+  if (result === "red" || result === "yellow") {
+    if (reason === "resign") return `${loser} resigned — ${winner} wins`;
+    if (reason === "claim") return `${winner} wins: opponent left`;
+    return `${winner} wins with four in a row`;
+  }
+  if (result === "draw") return "Draw: the board is full";
+  if (result === "abandoned") return "Abandoned: nobody came back to finish it";
+  return "Finished";
+}
+
+function when(seconds) {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds)) return null;
+  const date = new Date(seconds * 1000);
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function show(ply, { animate = false } = {}) {
+  const total = view.moves.length;
+  const previous = view.ply;
+  view.ply = Math.max(0, Math.min(total, ply));
+  const moves = view.moves.slice(0, view.ply);
+  const final = view.ply === total;
+  const winning = final ? view.winning : [];
+  const drop = animate && view.ply === previous + 1 ? view.ply - 1 : null;
+  board.render(moves, winning, drop);
+  ui.board.dataset.status = final && winning.length ? "won" : "";
+  ui.board.dataset.ply = String(view.ply);
+  ui.counter.textContent = `Move ${view.ply} of ${total}`;
+  ui.board.setAttribute("aria-label", `Board after move ${view.ply} of ${total}`);
+  if (view.ply === 0) {
+    ui.moveText.textContent = "The empty board. Red plays first.";
+  } else {
+    const column = view.moves[view.ply - 1];
+    const player = (view.ply - 1) % 2 === 0 ? "red" : "yellow";
+    const row = height(view.moves.slice(0, view.ply - 1), column);
+    let text = `${colourName(player)} played column ${column + 1}, row ${row + 1}.`;
+    if (final) text += ` ${resultText(view)}.`;
+    ui.moveText.textContent = text;
+  }
+  ui.first.disabled = ui.back.disabled = view.ply === 0;
+  ui.forward.disabled = ui.last.disabled = final;
+  // A disabled button loses focus to the body; keep the keyboard in the controls.
+  const focused = document.activeElement;
+  if (focused instanceof HTMLButtonElement && focused.disabled) {
+    (final ? ui.back : ui.forward).focus();
+  }
+}
+
+ui.first.addEventListener("click", () => show(0));
+ui.back.addEventListener("click", () => show(view.ply - 1));
+ui.forward.addEventListener("click", () => show(view.ply + 1, { animate: true }));
+ui.last.addEventListener("click", () => show(view.moves.length));
+
+document.addEventListener("keydown", (event) => {
+  if (event.altKey || event.ctrlKey || event.metaKey || ui.replay.hidden) return;
+  const target = event.target;
+  if (target instanceof HTMLElement && target.closest("input, textarea, select")) return;
+  switch (event.key) {
+    case "Home":
+      show(0);
+      break;
+    case "ArrowLeft":
+      show(view.ply - 1);
+      break;
+    case "ArrowRight":
+      show(view.ply + 1, { animate: true });
+      break;
+    case "End":
+      show(view.moves.length);
+      break;
+    default:
+      return;
+  }
+  event.preventDefault();
+});
+
+function fail(text) {
+  ui.loading.hidden = true;
+  ui.replay.hidden = true;
+  ui.message.textContent = text;
+  ui.message.dataset.kind = "error";
+  ui.message.hidden = false;
+  ui.nextSteps.hidden = false;
+  document.title = "Replay · Connect Four";
+}
+
+async function load() {
+  const game = gameId();
+  if (!game) {
+    fail("This address names no game.");
+    return;
+  }
+  let response;
+  let body = null;
+  try {
+    response = await fetch(`/api/games/${encodeURIComponent(game)}`, { headers: { Accept: "application/json" } });
+    body = await response.json().catch(() => null);
+  } catch {
+    fail("The server could not be reached. Check your connection and reload the page.");
+    return;
+  }
+  if (!response.ok || !body || !Array.isArray(body.moves)) {
+    fail(body && typeof body.error === "string" ? body.error : `The game could not be loaded (HTTP ${response.status}).`);
+    return;
+  }
+  view.game = body.game ?? game;
+  view.moves = body.moves.filter((column) => Number.isInteger(column) && column >= 0 && column < 7);
+  view.result = body.result ?? null;
+  view.reason = body.reason ?? null;
+  view.winning = view.reason === "four" || view.reason === null ? winningCells(view.moves) : [];
+
+  const result = resultText(view);
+  ui.result.textContent = result;
+  ui.result.dataset.result = view.result ?? "";
+  const parts = [`${view.moves.length} ${view.moves.length === 1 ? "move" : "moves"}`];
+  const started = when(body.created_at);
+  if (started) parts.push(`played ${started}`);
+  ui.meta.textContent = parts.join(" · ");
+  if (typeof body.rematch_of === "string" && body.rematch_of) {
+    ui.previous.href = `/game/${encodeURIComponent(body.rematch_of)}`;
+    ui.previous.hidden = false;
+  }
+  document.title = `Replay: ${result} · Connect Four`;
+  ui.loading.hidden = true;
+  ui.replay.hidden = false;
+  ui.nextSteps.hidden = false;
+  show(view.moves.length);
+}
+
+load();

@@ -1,0 +1,115 @@
+// What this browser remembers about its games, in localStorage:
+//
+//   connectfour:seat:<game>    the seat's token (the secret that resumes it)
+//   connectfour:keys:<game>    {"join", "watch"}: the host's links to share
+//   connectfour:invite:<key>   the game an invite link seated this browser in
+//   connectfour:games          [[game, saved at], ...], newest last, to forget old games
+//
+// Storage can be missing or refuse writes (private windows, full quota):
+// every access is guarded, and the page then simply cannot resume.
+
+const PREFIX = "connectfour:";
+/** Games remembered at most; the oldest are forgotten first. */
+const KEEP = 50;
+
+function read(key) {
+  try {
+    return window.localStorage.getItem(PREFIX + key);
+  } catch {
+    return null;
+  }
+}
+
+function write(key, value) {
+  try {
+    window.localStorage.setItem(PREFIX + key, value);
+  } catch {
+    // Not remembered: a reload will not find the seat.
+  }
+}
+
+function remove(key) {
+  try {
+    window.localStorage.removeItem(PREFIX + key);
+  } catch {
+    // Nothing to do.
+  }
+}
+
+function readJson(key) {
+  const text = read(key);
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Note that `game` was used now; forget the games beyond the newest KEEP. */
+function touch(game) {
+  let games = readJson("games");
+  if (!Array.isArray(games)) games = [];
+  games = games.filter((entry) => Array.isArray(entry) && entry[0] !== game);
+  games.push([game, Date.now()]);
+  while (games.length > KEEP) {
+    const [old] = games.shift();
+    forgetGame(old);
+  }
+  write("games", JSON.stringify(games));
+}
+
+/** The stored token of this browser's seat in `game`, or null. */
+export function seatToken(game) {
+  return game ? read(`seat:${game}`) : null;
+}
+
+export function saveSeat(game, token) {
+  if (!game || !token) return;
+  if (read(`seat:${game}`) !== token) write(`seat:${game}`, token);
+  touch(game);
+}
+
+/** The host's invite and watch keys for `game`: {join, watch}, or null. */
+export function shareKeys(game) {
+  const keys = game ? readJson(`keys:${game}`) : null;
+  if (!keys || typeof keys !== "object") return null;
+  return {
+    join: typeof keys.join === "string" ? keys.join : null,
+    watch: typeof keys.watch === "string" ? keys.watch : null,
+  };
+}
+
+export function saveShareKeys(game, { join = null, watch = null }) {
+  if (!game) return;
+  write(`keys:${game}`, JSON.stringify({ join, watch }));
+  touch(game);
+}
+
+/** The game an invite key seated this browser in, or null. */
+export function inviteGame(joinKey) {
+  return joinKey ? read(`invite:${joinKey}`) : null;
+}
+
+export function saveInvite(joinKey, game) {
+  if (joinKey && game) write(`invite:${joinKey}`, game);
+}
+
+/** Forget the seat in `game` (its token no longer works). */
+export function forgetSeat(game) {
+  if (game) remove(`seat:${game}`);
+}
+
+function forgetGame(game) {
+  remove(`seat:${game}`);
+  remove(`keys:${game}`);
+  try {
+    const storage = window.localStorage;
+    for (let i = storage.length - 1; i >= 0; i--) {
+      const key = storage.key(i);
+      if (key && key.startsWith(`${PREFIX}invite:`) && storage.getItem(key) === game) storage.removeItem(key);
+    }
+  } catch {
+    // Nothing to do.
+  }
+}
