@@ -18,9 +18,9 @@ import secrets
 import socket
 import sys
 
-from ..web.frames import text_frame
+from ..web.wire import frame as text_frame
 
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B85"
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _PLAYERS = ("red", "yellow")
 
 

@@ -162,13 +162,19 @@ class GameService:
 
     # -- moves and endings ------------------------------------------------------
 
-    async def play(self, game: Game, role: Role, column: int, ply: int | None = None) -> None:
-        """Store a move, then announce it. Raises ProtocolError; changes nothing then."""
+    def play_nowait(
+        self, game: Game, role: Role, column: int, ply: int | None, done: Callable[[ProtocolError | None], None]
+    ) -> None:
+        """Check a move, store it, then announce it; ``done`` hears the outcome.
+
+        A refusal found before storing raises ProtocolError at once and
+        changes nothing; one found by the store reaches ``done``.
+        """
         if role == "spectator":
             raise ProtocolError("spectator", "Spectators cannot play.")
-        board = game.board
         if game.over:
             raise ProtocolError("game_over", "The game is over.")
+        board = game.board
         if ply is not None and ply != board.ply:
             raise _stale(ply, board.ply)
         player = board.turn if role == "both" else role
@@ -177,21 +183,45 @@ class GameService:
             board.check(player, column)  # type: ignore[arg-type]
         except IllegalMove as exc:
             raise ProtocolError(exc.code, str(exc)) from None
-        try:
-            await self.store.append(game.id, expected, column, self._clock())
-        except PlyConflict:
-            raise (_stale(expected, board.ply) if not game.over else ProtocolError("game_over", "The game is over.")) from None
-        except StoreError:
-            log.exception("game %s: could not store the move at ply %d", game.id, expected)
-            raise ProtocolError("unavailable", "The move could not be saved; try again.") from None
+
+        def committed(error: StoreError | None) -> None:
+            if error is None:
+                self._announce(game, player, column)  # type: ignore[arg-type]
+                done(None)
+            elif isinstance(error, PlyConflict):
+                done(ProtocolError("game_over", "The game is over.") if game.over else _stale(expected, board.ply))
+            else:
+                log.error("game %s: could not store the move at ply %d: %s", game.id, expected, error)
+                done(ProtocolError("unavailable", "The move could not be saved; try again."))
+
+        self.store.append_nowait(game.id, expected, column, self._clock(), committed)
+
+    async def play(self, game: Game, role: Role, column: int, ply: int | None = None) -> None:
+        """``play_nowait``, awaited: raises ProtocolError, and then nothing changed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done(error: ProtocolError | None) -> None:
+            if future.done():
+                return
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+        self.play_nowait(game, role, column, ply, done)
+        await future
+
+    def _announce(self, game: Game, player: str, column: int) -> None:
+        """Apply a stored move and tell everyone, with the result it produced."""
+        board = game.board
         move = board.play(player, column)  # type: ignore[arg-type]
         game.broadcast(PlayEvent(move.player, move.column, move.row, move.ply, board.turn))
         if board.winner:
             game.broadcast(WinEvent(board.winner, "four", [tuple(c) for c in board.cells]))  # type: ignore[misc]
-            await self._record_end(game, board.winner, "four")
+            self._record_end(game, board.winner, "four")
         elif board.is_draw:
             game.broadcast(DrawEvent())
-            await self._record_end(game, "draw", "full")
+            self._record_end(game, "draw", "full")
 
     async def resign(self, game: Game, role: Role) -> None:
         player = self._player(game, role)
@@ -229,15 +259,13 @@ class GameService:
         game.broadcast(WinEvent(winner, reason))  # type: ignore[arg-type]
         log.info("game %s won by %s (%s)", game.id, winner, reason)
 
-    async def _record_end(self, game: Game, result: Result, reason: Reason) -> None:
-        """Note the end a move produced. The move log already proves it, so a failure is only logged."""
+    def _record_end(self, game: Game, result: Result, reason: Reason) -> None:
+        """Note the end a move produced. The move log already proves it, so the store
+        is told in the background and a failure there is only logged."""
         game.record.result, game.record.reason = result, reason
         game.close()
         log.info("game %s ended: %s (%s) at ply %d", game.id, result, reason, game.board.ply - 1)
-        try:
-            await self.store.finish(game.id, result, reason, self._clock())
-        except StoreError:
-            log.exception("game %s: could not record its end", game.id)
+        self._spawn(self.store.finish(game.id, result, reason, self._clock()))
 
     # -- rematch ----------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..protocol import ProtocolError
 from ..protocol.messages import Claim, ClientEvent, Init, Play, Rematch, Resign, Resume, Role
 from .game import Game, Member
@@ -22,6 +24,18 @@ class Session:
     @property
     def role(self) -> Role | None:
         return self.service.where(self.member)[1]
+
+    def play_nowait(self, event: Play, done: Callable[[ProtocolError | None], None]) -> bool:
+        """The hot path: a move in a game this connection is in, with no task.
+
+        False when the move needs the general path (no game yet). Refusals
+        found at once raise ProtocolError; later ones reach ``done``.
+        """
+        game, role = self.service.where(self.member)
+        if game is None or role is None:
+            return False
+        self.service.play_nowait(game, role, event.column, event.ply, done)
+        return True
 
     async def handle(self, event: ClientEvent) -> None:
         """Act on one decoded client event. Refusals raise ProtocolError."""

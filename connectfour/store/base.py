@@ -8,10 +8,14 @@ append that would leave a gap. The service announces a move only after
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 KeyKind = Literal["join", "watch"]
+#: Called once a move is stored (None) or refused (the StoreError).
+Committed = Callable[["StoreError | None"], None]
 #: How a game ended: the winner's colour, "draw", or "abandoned" (nobody won).
 Result = Literal["red", "yellow", "draw", "abandoned"]
 #: Why: four in a row, full board, resignation, the opponent's absence, or expiry.
@@ -59,8 +63,12 @@ class Store(Protocol):
     async def spend_invite(self, game_id: str) -> bool:
         """Mark the invite used. True for exactly one caller, ever."""
 
+    def append_nowait(self, game_id: str, ply: int, column: int, at: float, committed: Committed) -> None:
+        """Add the move at index ``ply``; ``committed`` hears when it is durable, or
+        PlyConflict unless ``ply`` was the next one. It may be called before this returns."""
+
     async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
-        """Add the move at index ``ply``; raise PlyConflict unless ``ply`` is the next one."""
+        """``append_nowait``, awaited."""
 
     async def finish(self, game_id: str, result: Result, reason: Reason, at: float) -> bool:
         """Record how an unfinished game ended; False if it had already ended."""
@@ -76,3 +84,19 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Flush and release files and connections."""
+
+
+async def append(store: Store, game_id: str, ply: int, column: int, at: float) -> None:
+    """Await ``store.append_nowait``: the shared body of every store's ``append``."""
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def committed(error: StoreError | None) -> None:
+        if future.done():
+            return
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+    store.append_nowait(game_id, ply, column, at, committed)
+    await future

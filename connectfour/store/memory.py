@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from .base import GameRecord, KeyKind, PlyConflict, Reason, Result, StoreError
+from .base import Committed, GameRecord, KeyKind, PlyConflict, Reason, Result, StoreError, append
 
 
 class MemoryStore:
@@ -43,12 +43,19 @@ class MemoryStore:
         record.invite_spent = True
         return True
 
+    def append_nowait(self, game_id: str, ply: int, column: int, at: float, committed: Committed) -> None:
+        record = self._games.get(game_id)
+        if record is None:
+            committed(StoreError(f"no game {game_id}"))
+        elif ply != len(record.moves) or record.result is not None:
+            committed(PlyConflict(f"game {game_id} is at ply {len(record.moves)}, not {ply}"))
+        else:
+            record.moves.append(column)
+            record.updated_at = at
+            committed(None)
+
     async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
-        record = self._game(game_id)
-        if ply != len(record.moves) or record.result is not None:
-            raise PlyConflict(f"game {game_id} is at ply {len(record.moves)}, not {ply}")
-        record.moves.append(column)
-        record.updated_at = at
+        await append(self, game_id, ply, column, at)
 
     async def finish(self, game_id: str, result: Result, reason: Reason, at: float) -> bool:
         record = self._game(game_id)

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from .base import GameRecord, KeyKind, PlyConflict, Reason, Result, StoreError
+from .base import Committed, GameRecord, KeyKind, PlyConflict, Reason, Result, StoreError, append
 
 log = logging.getLogger("connectfour.store")
 
@@ -65,7 +65,7 @@ _COLUMNS = (
     "created_at, updated_at, result, reason, finished_at, rematch_of"
 )
 
-_Pending = tuple[str, int, int, float, "asyncio.Future[None]"]
+_Pending = tuple[str, int, int, float, Committed]
 
 
 class SQLiteStore:
@@ -156,14 +156,14 @@ class SQLiteStore:
     async def prune(self, before: float) -> int:
         return self._write("DELETE FROM games WHERE updated_at < ?", (before,))
 
-    async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        self._pending.append((game_id, ply, column, at, future))
+    def append_nowait(self, game_id: str, ply: int, column: int, at: float, committed: Committed) -> None:
+        self._pending.append((game_id, ply, column, at, committed))
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            loop.call_soon(self._flush)
-        await future
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
+        await append(self, game_id, ply, column, at)
 
     def _flush(self) -> None:
         """Write every pending move in one transaction, then wake their senders."""
@@ -185,17 +185,11 @@ class SQLiteStore:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             error = StoreError(f"database error: {exc}")
-            for *_, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            for *_, committed in batch:
+                _notify(committed, error)
             return
-        for (game_id, ply, _, _, future), inserted in zip(batch, stored):
-            if future.done():  # the sender went away
-                continue
-            if inserted:
-                future.set_result(None)
-            else:
-                future.set_exception(PlyConflict(f"game {game_id}: ply {ply} is taken or out of order"))
+        for (game_id, ply, _, _, committed), inserted in zip(batch, stored):
+            _notify(committed, None if inserted else PlyConflict(f"game {game_id}: ply {ply} is taken or out of order"))
 
     # -- reads ----------------------------------------------------------------
 
@@ -240,3 +234,11 @@ class SQLiteStore:
         if self._checkpointer is not None:
             self._stop.set()
             await asyncio.to_thread(self._checkpointer.join)
+
+
+def _notify(committed: Committed, error: StoreError | None) -> None:
+    """One sender's failure must not keep the others of its batch from hearing."""
+    try:
+        committed(error)
+    except Exception:
+        log.exception("handling a stored move failed")

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from .. import __version__
 from ..config import Settings
 from ..service import GameService
 from ..store import MemoryStore, Store
-from .endpoint import SERVICE, SETTINGS, SOCKETS, is_upgrade, websocket
+from . import wire
+from .endpoint import CONNECTIONS, SERVICE, SETTINGS, is_upgrade, websocket
 
 log = logging.getLogger("connectfour.web")
 
@@ -60,21 +61,47 @@ async def healthz(request: web.Request) -> web.Response:
         {
             "status": "ok",
             "version": __version__,
-            "connections": len(request.app[SOCKETS]),
+            "connections": len(request.app[CONNECTIONS]),
             "games": len(service.games),
         }
     )
 
 
-async def _close_sockets(app: web.Application) -> None:
+async def _close_connections(app: web.Application) -> None:
     """On shutdown, tell every client the server is restarting (1012) and close."""
-    sockets = list(app[SOCKETS])
-    if sockets:
-        log.info("closing %d connections for shutdown", len(sockets))
-    await asyncio.gather(
-        *(ws.close(code=WSCloseCode.SERVICE_RESTART, message=b"Server restarting.") for ws in sockets),
-        return_exceptions=True,
-    )
+    connections = list(app[CONNECTIONS])
+    if connections:
+        log.info("closing %d connections for shutdown", len(connections))
+    for conn in connections:
+        conn.close(wire.CLOSE_RESTART, "Server restarting.")
+    await asyncio.gather(*(conn.closed for conn in connections), return_exceptions=True)
+
+
+async def _heartbeat(app: web.Application) -> AsyncIterator[None]:
+    """Ping connections that went quiet; drop those quiet for two rounds.
+
+    One sweep for all connections, instead of a timer each.
+    """
+    period = app[SETTINGS].heartbeat
+
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            for conn in list(app[CONNECTIONS]):
+                quiet = now - conn.last_seen
+                if quiet > 2 * period:
+                    log.info("conn %d: no answer to pings, dropped", conn.id)
+                    conn.transport.abort()
+                elif quiet > period:
+                    conn.ping()
+
+    task = asyncio.create_task(sweep()) if period > 0 else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _expire_games(app: web.Application) -> AsyncIterator[None]:
@@ -104,13 +131,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app[SERVICE] = GameService(
         store or MemoryStore(), grace=settings.grace, expire_after=settings.expire_after
     )
-    app[SOCKETS] = weakref.WeakSet()
+    app[CONNECTIONS] = set()
     app.router.add_get("/", index)
     app.router.add_get("/ws", websocket)
     app.router.add_get("/game/{game_id}", replay_page)
     app.router.add_get("/api/games/{game_id}", game_record)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static/", STATIC, append_version=False)
-    app.on_shutdown.append(_close_sockets)
+    app.on_shutdown.append(_close_connections)
     app.cleanup_ctx.append(_expire_games)
+    app.cleanup_ctx.append(_heartbeat)
     return app

@@ -1,4 +1,11 @@
-"""One WebSocket connection as the service sees it: a member that can be sent frames."""
+"""One WebSocket connection: frames in from the wire, events out to the transport.
+
+A move arriving in ``data_received`` is checked, handed to the store and,
+once stored, announced, all from callbacks: no task, queue or future per
+frame. Rarer requests (start, join, watch, resume...) run as a task; frames
+arriving meanwhile wait their turn, so one connection's requests are always
+handled in order.
+"""
 
 from __future__ import annotations
 
@@ -6,51 +13,73 @@ import asyncio
 import itertools
 import logging
 import time
+from collections import deque
+from collections.abc import Callable
 
-from aiohttp import web
-
-from .frames import text_frame
+from ..protocol import ProtocolError, decode
+from ..protocol.messages import ErrorEvent, Play
+from ..service import GameService, Session
+from ..service.game import send_event
+from ..store import StoreError
+from . import wire
 
 log = logging.getLogger("connectfour.web")
 
 #: A peer that leaves this much unread is stuck; it is dropped rather than
 #: letting one slow reader hold memory or slow a broadcast.
 MAX_WRITE_BUFFER = 1 << 20
+#: Frames that may wait while an earlier request of the same connection runs.
+MAX_WAITING = 64
+#: Frames dropped in a row by the rate limit before the connection is closed.
+FLOOD_LIMIT = 100
 
 _ids = itertools.count(1)
-_closing: set[asyncio.Future[bool]] = set()  # strong references to closing tasks
+_tasks: set[asyncio.Task[None]] = set()  # strong references to running requests
 _last_payload: bytes = b""
-_last_frame: bytes = text_frame(b"")
+_last_frame: bytes = wire.frame(b"")
 
 
 class Connection:
-    """Writes frames straight to the transport: a broadcast never waits on a reader."""
-
-    __slots__ = ("id", "ws", "peer", "extended", "_transport", "_rate", "_burst", "_tokens", "_stamp")
+    __slots__ = (
+        "id", "peer", "extended", "session", "wire", "transport", "closed", "close_code", "last_seen",
+        "_on_close", "_rate", "_burst", "_tokens", "_stamp", "_dropped", "_busy", "_waiting",
+    )  # fmt: skip
 
     def __init__(
         self,
-        ws: web.WebSocketResponse,
         transport: asyncio.Transport,
         peer: str,
+        service: GameService,
         *,
         extended: bool,
+        max_size: int,
         rate: float,
         burst: int,
+        on_close: Callable[[Connection], None],
     ) -> None:
         self.id = next(_ids)
-        self.ws = ws
         self.peer = peer
         self.extended = extended
-        self._transport = transport
+        self.transport = transport
+        self.session = Session(service, self)
+        self.wire = wire.Wire(self, max_size)
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.close_code: int | None = None
+        self.last_seen = time.monotonic()
+        self._on_close = on_close
         self._rate = rate
         self._burst = float(burst)
         self._tokens = float(burst)
-        self._stamp = time.monotonic()
+        self._stamp = self.last_seen
+        self._dropped = 0
+        self._busy = False
+        self._waiting: deque[bytes] | None = None
+
+    # -- the service's member ------------------------------------------------------
 
     def send(self, payload: bytes) -> None:
         global _last_payload, _last_frame
-        transport = self._transport
+        transport = self.transport
         if transport.is_closing():
             return
         if transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
@@ -59,25 +88,128 @@ class Connection:
             return
         # A broadcast hands every member the same payload object: frame it once.
         if payload is not _last_payload:
-            _last_payload, _last_frame = payload, text_frame(payload)
+            _last_payload, _last_frame = payload, wire.frame(payload)
         transport.write(_last_frame)
 
     def close(self, code: int, reason: str) -> None:
-        """Close after what is already queued; the endpoint's loop then ends."""
-        task = asyncio.ensure_future(self.ws.close(code=code, message=reason.encode()))
-        _closing.add(task)
-        task.add_done_callback(_closing.discard)
+        """Send a close frame after what is queued, then close the socket."""
+        self.wire.stop()
+        transport = self.transport
+        if self.close_code is None:
+            self.close_code = code
+        if not transport.is_closing():
+            transport.write(wire.close_frame(code, reason))
+            transport.close()
 
-    def admit(self) -> bool:
-        """Token bucket: False when this frame exceeds the allowed rate."""
-        now = time.monotonic()
+    def ping(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(wire.frame(b"", wire.OP_PING))
+
+    # -- the wire's handler --------------------------------------------------------
+
+    def on_message(self, opcode: int, payload: bytes) -> None:
+        self.last_seen = now = time.monotonic()
         tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
         self._stamp = now
         if tokens < 1.0:
             self._tokens = tokens
-            return False
+            self._dropped += 1
+            if self._dropped == 1:
+                self._refuse(ProtocolError("rate_limited", "Too many messages; slow down."))
+            elif self._dropped >= FLOOD_LIMIT:
+                log.warning("conn %d: flooding, closed", self.id)
+                self.close(wire.CLOSE_POLICY, "Too many messages.")
+            return
         self._tokens = tokens - 1.0
-        return True
+        self._dropped = 0
+        if opcode != wire.OP_TEXT:
+            self._refuse(ProtocolError("binary_frame", "Binary frames are not supported; send JSON text."))
+        elif self._busy:
+            waiting = self._waiting
+            if waiting is None:
+                waiting = self._waiting = deque()
+            if len(waiting) >= MAX_WAITING:
+                log.warning("conn %d: too many requests waiting, closed", self.id)
+                self.close(wire.CLOSE_POLICY, "Too many requests at once.")
+            else:
+                waiting.append(payload)
+        else:
+            self._handle(payload)
+
+    def on_ping(self, payload: bytes) -> None:
+        self.last_seen = time.monotonic()
+        if not self.transport.is_closing():
+            self.transport.write(wire.frame(payload, wire.OP_PONG))
+
+    def on_pong(self) -> None:
+        self.last_seen = time.monotonic()
+
+    def on_close(self, code: int | None, reason: str) -> None:
+        # Answer the closing handshake with the same code, then hang up.
+        self.close_code = code or 1005
+        self.close(code if code and code not in (1005, 1006, 1015) else wire.CLOSE_NORMAL, "")
+
+    def on_violation(self, code: int, reason: str) -> None:
+        log.warning("conn %d: closed with %d: %s", self.id, code, reason)
+        self.close(code, reason)
+
+    def on_eof(self) -> None:
+        self.session.close()
+        self._on_close(self)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    # -- requests --------------------------------------------------------------------
+
+    def _handle(self, payload: bytes) -> None:
+        try:
+            event = decode(payload)
+        except ProtocolError as exc:
+            self._refuse(exc)
+            return
+        self._busy = True
+        if isinstance(event, Play):
+            try:
+                if self.session.play_nowait(event, self._done):
+                    return
+            except ProtocolError as exc:
+                self._done(exc)
+                return
+        task = asyncio.ensure_future(self._handle_async(event))
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+
+    async def _handle_async(self, event: object) -> None:
+        session = self.session
+        was_in_game = session.game is not None
+        error: ProtocolError | None = None
+        try:
+            await session.handle(event)  # type: ignore[arg-type]
+        except ProtocolError as exc:
+            error = exc
+        except StoreError as exc:
+            log.error("conn %d: the store failed: %s", self.id, exc)
+            error = ProtocolError("unavailable", "The server could not save this; nothing changed, try again.")
+        except Exception:
+            log.exception("conn %d: failed to handle %r", self.id, event)
+            send_event(self, ErrorEvent(message="Internal error; nothing was changed.", code="internal_error"))
+        if not was_in_game and session.game is not None:
+            log.info("conn %d: %s in game %s", self.id, session.role, session.game.id)
+        self._done(error)
+
+    def _done(self, error: ProtocolError | None) -> None:
+        """The current request is over: report a refusal, then take the next waiting frame."""
+        if error is not None:
+            self._refuse(error)
+        self._busy = False
+        waiting = self._waiting
+        while waiting and not self._busy and not self.transport.is_closing():
+            self._handle(waiting.popleft())
+
+    def _refuse(self, exc: ProtocolError) -> None:
+        game = self.session.game
+        log.info("conn %d (game %s): refused %s: %s", self.id, game.id if game else "-", exc.code, exc.message)
+        send_event(self, ErrorEvent(message=exc.message, code=exc.code))
 
     def __repr__(self) -> str:
         return f"<Connection {self.id} {self.peer}>"
