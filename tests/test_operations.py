@@ -138,3 +138,52 @@ def test_clients_vanishing_during_the_handshake_leave_no_traceback(server):
     server.terminate()
     log = server.log()
     assert "Traceback" not in log and " ERROR " not in log
+
+
+def _raw_client(port: int, first: bytes):
+    """A socket that has done the handshake and sent one masked text frame."""
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(
+        b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Protocol: connectfour.v1\r\n\r\n"
+    )
+    sock.sendall(bytes((0x81, 0x80 | len(first))) + b"\0\0\0\0" + first)
+    return sock
+
+
+def _frames(data: bytes) -> list[tuple[int, bytes]]:
+    """Split what a server sent after its handshake answer into (opcode, payload)."""
+    data = data[data.index(b"\r\n\r\n") + 4 :]
+    frames = []
+    while data:
+        size, start = data[1] & 0x7F, 2
+        if size == 126:
+            size, start = int.from_bytes(data[2:4], "big"), 4
+        frames.append((data[0] & 0x0F, data[start : start + size]))
+        data = data[start + size :]
+    return frames
+
+
+def test_on_sigterm_nothing_is_sent_after_the_close_frame(server):
+    """Closing one member must not send presence to others already closed."""
+    import json
+
+    host = _raw_client(server.port, b'{"type":"init"}')
+    received = b""
+    while b'"join"' not in received:
+        received += host.recv(65536)
+    body = received[received.index(b"\r\n\r\n") + 4 :]
+    join = json.loads(body[2 : 2 + body[1]])["join"]
+    guest = _raw_client(server.port, json.dumps({"type": "init", "join": join}).encode())
+    server.wait_for_log("yellow in game")
+    server.terminate()
+    for sock, start in ((host, received), (guest, b"")):
+        data = start
+        while chunk := sock.recv(65536):
+            data += chunk
+        frames = _frames(data)
+        assert frames[-1][0] == 0x8 and frames[-1][1][:2] == (1012).to_bytes(2, "big")
+        assert [op for op, _ in frames].count(0x8) == 1

@@ -293,7 +293,9 @@ class GameService:
         if not game.local:
             send_event(red, InitEvent(game=new_game.id, watch=new_game.record.watch_key))
             self._seat(new_game, red, YELLOW)
+        watch = InitEvent(game=new_game.id, watch=new_game.record.watch_key)
         for member in spectators:
+            send_event(member, watch)  # so a reload follows the new game
             self._seat(new_game, member, "spectator")
         log.info("game %s: rematch is game %s", game.id, new_game.id)
         return new_game

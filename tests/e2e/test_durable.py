@@ -317,6 +317,12 @@ def test_a_rematch_offered_and_accepted_starts_a_new_game_with_colours_swapped(o
     red.reload()
     expect(red.get_by_test_id("role")).to_have_text("You are Yellow")
     expect(cell(red, 5, 0)).to_have_attribute("data-player", "yellow")
+    # The spectator follows the new game, also across a reload.
+    new_watch = yellow.get_by_test_id("watch-link").input_value()
+    assert spectator.url.endswith(new_watch[new_watch.index("/?watch=") :])
+    spectator.reload()
+    expect(cell(spectator, 5, 0)).to_have_attribute("data-player", "yellow")
+    expect(cell(spectator, 0, 0)).not_to_have_attribute("data-player", "red")
 
 
 def test_a_same_device_game_rematches_at_once(open_page: OpenPage) -> None:

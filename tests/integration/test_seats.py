@@ -150,6 +150,7 @@ async def test_both_players_agree_to_a_rematch_with_colours_swapped(server):
     assert new_init["game"] != init["game"] and "join" not in new_init
     guest_state = await guest.until("state")
     host_state = await host.until("state")
+    assert (await watcher.until("init"))["watch"] == new_init["watch"]
     watcher_state = await watcher.until("state")
     assert (guest_state["you"], host_state["you"], watcher_state["you"]) == ("red", "yellow", "spectator")
     for state in (guest_state, host_state, watcher_state):

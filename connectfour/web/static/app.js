@@ -178,6 +178,11 @@ function onInit(event) {
   const keys = { join: event.join ?? null, watch: event.watch ?? null };
   saved.saveShareKeys(event.game, keys);
   state.keys = { game: event.game, ...keys };
+  if (state.you === "spectator" && event.watch) {
+    // A rematch: follow the new game, also after a reload or a reconnect.
+    state.hello = { type: "init", watch: event.watch };
+    setAddress(`/?watch=${encodeURIComponent(event.watch)}`);
+  }
   renderShare();
 }
 
