@@ -158,3 +158,25 @@ async def test_a_full_disk_is_a_store_error_and_loses_nothing(tmp_path):
     await store.append("g1", 1, 4, at=2.0)  # small writes that fit still work
     assert (await store.get("g1")).moves == [3, 4]
     await store.close()
+
+
+async def test_a_recent_move_keeps_a_game_from_idling_and_from_pruning(store):
+    await store.create(record("busy"))
+    await store.append("busy", 0, 3, at=400.0)
+    assert await store.idle_games(before=300.0) == []
+    assert await store.prune(before=300.0) == 0
+    assert await store.idle_games(before=500.0) == ["busy"]
+
+
+async def test_sqlite_opens_a_database_of_the_first_schema(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE moves (game_id TEXT NOT NULL, ply INTEGER NOT NULL, col INTEGER NOT NULL,"
+            " PRIMARY KEY (game_id, ply)) WITHOUT ROWID;"
+        )
+    store = SQLiteStore(path)
+    await store.create(record())
+    await store.append("g1", 0, 2, at=7.0)
+    assert (await store.get("g1")).moves == [2]
+    await store.close()

@@ -47,15 +47,20 @@ CREATE TABLE IF NOT EXISTS moves (
     game_id TEXT NOT NULL REFERENCES games (id) ON DELETE CASCADE,
     ply     INTEGER NOT NULL,
     col     INTEGER NOT NULL,
+    at      REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (game_id, ply)
 ) WITHOUT ROWID;
 """
 
+# A game's last activity is the later of games.updated_at and its last move's
+# time: a move then writes one row, not a row and two index entries more.
+_QUIET = "NOT EXISTS (SELECT 1 FROM moves WHERE game_id = games.id AND at >= :before)"
+
 # The move goes in only at the next ply of an unfinished game: no duplicate
 # (the primary key), no gap (the previous ply exists), nothing after the end.
 _APPEND = """
-INSERT OR IGNORE INTO moves (game_id, ply, col)
-SELECT :game, :ply, :col
+INSERT OR IGNORE INTO moves (game_id, ply, col, at)
+SELECT :game, :ply, :col, :at
 WHERE EXISTS (SELECT 1 FROM games WHERE id = :game AND result IS NULL)
   AND (:ply = 0 OR EXISTS (SELECT 1 FROM moves WHERE game_id = :game AND ply = :ply - 1))
 """
@@ -84,6 +89,7 @@ class SQLiteStore:
             self._db.execute("PRAGMA wal_autocheckpoint = 0")
             self._db.execute(f"PRAGMA journal_size_limit = {64 << 20}")
             self._db.executescript(SCHEMA)
+            self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
         self._pending: list[_Pending] = []
@@ -93,6 +99,12 @@ class SQLiteStore:
         if self.path != ":memory:":
             self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
             self._checkpointer.start()
+
+    def _migrate(self) -> None:
+        """Bring a database made by an earlier version up to this schema."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(moves)")}
+        if "at" not in columns:
+            self._db.execute("ALTER TABLE moves ADD COLUMN at REAL NOT NULL DEFAULT 0")
 
     def _checkpoint_loop(self) -> None:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -154,7 +166,7 @@ class SQLiteStore:
         self._write("UPDATE games SET updated_at = max(updated_at, ?) WHERE id = ?", (at, game_id))
 
     async def prune(self, before: float) -> int:
-        return self._write("DELETE FROM games WHERE updated_at < ?", (before,))
+        return self._write(f"DELETE FROM games WHERE updated_at < :before AND {_QUIET}", {"before": before})
 
     def append_nowait(self, game_id: str, ply: int, column: int, at: float, committed: Committed) -> None:
         self._pending.append((game_id, ply, column, at, committed))
@@ -176,10 +188,8 @@ class SQLiteStore:
             db.execute("BEGIN IMMEDIATE")
             stored = []
             for game_id, ply, column, at, _ in batch:
-                inserted = db.execute(_APPEND, {"game": game_id, "ply": ply, "col": column}).rowcount == 1
-                if inserted:
-                    db.execute("UPDATE games SET updated_at = ? WHERE id = ?", (at, game_id))
-                stored.append(inserted)
+                inserted = db.execute(_APPEND, {"game": game_id, "ply": ply, "col": column, "at": at})
+                stored.append(inserted.rowcount == 1)
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             if db.in_transaction:
@@ -197,7 +207,8 @@ class SQLiteStore:
         row = self._db.execute(f"SELECT {_COLUMNS} FROM games WHERE id = ?", (game_id,)).fetchone()
         if row is None:
             return None
-        moves = [col for (col,) in self._db.execute("SELECT col FROM moves WHERE game_id = ? ORDER BY ply", (game_id,))]
+        log_rows = self._db.execute("SELECT col, at FROM moves WHERE game_id = ? ORDER BY ply", (game_id,)).fetchall()
+        moves = [col for col, _ in log_rows]
         (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of) = row
         return GameRecord(
             id=gid,
@@ -209,7 +220,7 @@ class SQLiteStore:
             local=bool(local),
             invite_spent=bool(spent),
             moves=moves,
-            updated_at=updated,
+            updated_at=max(updated, log_rows[-1][1]) if log_rows else updated,
             result=result,
             reason=reason,
             finished_at=finished,
@@ -224,7 +235,9 @@ class SQLiteStore:
         return (row[0], row[1]) if row else None
 
     async def idle_games(self, before: float) -> list[str]:
-        rows = self._db.execute("SELECT id FROM games WHERE result IS NULL AND updated_at < ?", (before,))
+        rows = self._db.execute(
+            f"SELECT id FROM games WHERE result IS NULL AND updated_at < :before AND {_QUIET}", {"before": before}
+        )
         return [game_id for (game_id,) in rows]
 
     async def close(self) -> None:
