@@ -139,7 +139,11 @@ def _spawned(target: str, cpu: int) -> Iterator[tuple[str, int]]:
             yield f"ws://127.0.0.1:{port}/ws", proc.pid
         finally:
             proc.terminate()
-            proc.wait(15)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def _run(coro):  # type: ignore[no-untyped-def]

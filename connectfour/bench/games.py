@@ -33,6 +33,8 @@ _PLAY_PREFIXES = (b'{"type":"play"', b'{"type": "play"')
 _ERROR_PREFIXES = (b'{"type":"error"', b'{"type": "error"')
 _DRAW_MESSAGE = b"The game ended in a draw."
 V1 = "connectfour.v1"
+#: A game that has not ended after this many seconds counts as an error.
+GAME_TIMEOUT = 60.0
 
 
 @dataclass
@@ -148,7 +150,7 @@ async def play_one_game(
             client.on_text = game.handler(seat)
             client.on_close = game.lost
         game.send_move(0)
-        await game.done
+        await asyncio.wait_for(game.done, GAME_TIMEOUT)
         stats.games += 1
     finally:
         for client in clients:
