@@ -183,8 +183,12 @@ async def run_games(
             next_slot[0] = slot + 1.0 / rate
             return slot - now
 
+    running = True
+
     async def lane() -> None:
-        while True:
+        # The flag, not only the cancellation, ends a lane: asyncio.wait_for can
+        # swallow a cancellation that races with its own result (Python 3.11).
+        while running:
             try:
                 await play_one_game(host, port, path, spectators, v1, stats, pace)
             except (OSError, ConnectionError, asyncio.TimeoutError, json.JSONDecodeError) as exc:
@@ -201,6 +205,7 @@ async def run_games(
     finally:
         elapsed = time.monotonic() - start
         moves = stats.moves
+        running = False
         for task in lanes:
             task.cancel()
         await asyncio.gather(*lanes, return_exceptions=True)
