@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import socket
@@ -52,6 +53,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--spectators", type=int, help="games: spectators per game (default 1); fanout: spectators of the game (default 1000)"
     )
     bench.add_argument("--duration", type=float, default=10.0, help="games: seconds to measure (default %(default)s)")
+    bench.add_argument(
+        "--warmup", type=float, default=2.0, help="games: seconds played before measuring, not counted (default %(default)s)"
+    )
     bench.add_argument("--rate", type=float, help="games: offered moves/s over all games (open loop); default: closed loop")
     bench.add_argument("--moves", type=int, default=20, help="fanout: moves to time (default %(default)s)")
     bench.add_argument("--connections", type=int, default=1000, help="capacity: connections to hold (default %(default)s)")
@@ -73,6 +77,9 @@ def main(args: argparse.Namespace) -> int:
     if args.spectators is None:
         args.spectators = 1000 if args.scenario == "fanout" else 1
     _pin(args.client_cpu)
+    # The generator's own collector pauses would show up as server latency.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     results = []
     if args.url:
         results.append(_measure(args, args.url, args.server_pid, label=args.url))
@@ -91,8 +98,8 @@ def _smoke(args: argparse.Namespace) -> int:
     """Every scenario, tiny, against the in-memory server: proves the tool works."""
     failures = 0
     runs = [
-        ("games", dict(games=2, spectators=1, duration=1.0, rate=None)),
-        ("games", dict(games=2, spectators=1, duration=1.0, rate=50.0)),
+        ("games", dict(games=2, spectators=1, duration=1.0, warmup=0.2, rate=None)),
+        ("games", dict(games=2, spectators=1, duration=1.0, warmup=0.2, rate=50.0)),
         ("fanout", dict(spectators=20, moves=3)),
         ("capacity", dict(connections=50)),
     ]
@@ -158,6 +165,11 @@ def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) ->
     before = procstat.sample(pid) if pid else None
     show = not args.quiet
     if args.scenario == "games":
+
+        def measuring() -> None:
+            nonlocal before
+            before = procstat.sample(pid) if pid else None
+
         stats, elapsed = _run(
             run_games(
                 url,
@@ -166,6 +178,8 @@ def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) ->
                 duration=args.duration,
                 rate=args.rate,
                 v1=args.v1,
+                warmup=args.warmup,
+                on_measure=measuring,
                 progress=_games_progress(label) if show else None,
             )
         )
@@ -265,6 +279,7 @@ def _games_summary(label: str, stats: Stats, elapsed: float, args: argparse.Name
         "mode": f"open loop at {args.rate:g} moves/s" if args.rate else "closed loop",
         "protocol": _protocol(args),
         "seconds": round(elapsed, 3),
+        "warmup_seconds": args.warmup,
         "moves": stats.moves,
         "moves_per_s": round(stats.moves / elapsed, 1) if elapsed else 0.0,
         "connections_per_s": round(stats.connections / elapsed, 1) if elapsed else 0.0,

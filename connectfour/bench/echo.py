@@ -124,6 +124,10 @@ async def serve(port: int) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover - run by `connectfour bench --spawn echo`
+    import gc
+
     import uvloop
 
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     uvloop.run(serve(int(sys.argv[1])))

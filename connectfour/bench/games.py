@@ -47,6 +47,13 @@ class Stats:
     to_opponent: list[int] = field(default_factory=list)  # nanoseconds
     to_spectators: list[int] = field(default_factory=list)
 
+    def reset(self) -> None:
+        """Forget the warm-up: counts restart, samples go."""
+        self.moves = self.games = self.connections = self.errors = 0
+        self.error_samples.clear()
+        self.to_opponent.clear()
+        self.to_spectators.clear()
+
     def error(self, text: str) -> None:
         self.errors += 1
         if len(self.error_samples) < 5:
@@ -166,9 +173,13 @@ async def run_games(
     duration: float,
     rate: float | None = None,
     v1: bool = False,
+    warmup: float = 0.0,
+    on_measure: Callable[[], None] | None = None,
     progress=None,  # type: ignore[no-untyped-def]
 ) -> tuple[Stats, float]:
-    """Play ``games`` games at once for ``duration`` seconds; (stats, seconds measured)."""
+    """Play ``games`` games at once: ``warmup`` seconds unmeasured (connections
+    ramping up), then ``duration`` seconds measured; (stats, seconds measured).
+    ``on_measure`` runs when the measured part starts."""
     parts = urlsplit(url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
     stats = Stats()
@@ -196,14 +207,18 @@ async def run_games(
                 await asyncio.sleep(0.1)
 
     lanes = [asyncio.ensure_future(lane()) for _ in range(games)]
-    start = time.monotonic()
     try:
+        await asyncio.sleep(warmup)
+        stats.reset()
+        if on_measure:
+            on_measure()
+        start = time.monotonic()
         while (elapsed := time.monotonic() - start) < duration:
             if progress:
                 progress(elapsed, duration, stats)
             await asyncio.sleep(min(0.5, duration - elapsed))
     finally:
-        elapsed = time.monotonic() - start
+        elapsed = time.monotonic() - start if "start" in locals() else 0.0
         moves = stats.moves
         running = False
         for task in lanes:
