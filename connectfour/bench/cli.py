@@ -164,12 +164,13 @@ def _run(coro):  # type: ignore[no-untyped-def]
 def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) -> dict:
     before = procstat.sample(pid) if pid else None
     show = not args.quiet
+
+    def measuring() -> None:
+        """The measured part starts: CPU counts from here."""
+        nonlocal before
+        before = procstat.sample(pid) if pid else None
+
     if args.scenario == "games":
-
-        def measuring() -> None:
-            nonlocal before
-            before = procstat.sample(pid) if pid else None
-
         stats, elapsed = _run(
             run_games(
                 url,
@@ -187,7 +188,16 @@ def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) ->
         moves = stats.moves
     elif args.scenario == "fanout":
         try:
-            fan = _run(run_fanout(url, spectators=args.spectators, moves=args.moves, v1=args.v1, progress=_count_progress(label) if show else None))
+            fan = _run(
+                run_fanout(
+                    url,
+                    spectators=args.spectators,
+                    moves=args.moves,
+                    v1=args.v1,
+                    on_measure=measuring,
+                    progress=_count_progress(label) if show else None,
+                )
+            )
         except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
             return {"target": label, "scenario": "fanout", "errors": 1, "error_samples": [f"{type(exc).__name__}: {exc}"]}
         moves = len(fan.to_all)

@@ -51,7 +51,7 @@ class FanoutResult:
     to_each: list[int] = field(default_factory=list)  # ns per recipient and move
 
 
-async def run_fanout(url: str, *, spectators: int, moves: int, v1: bool = False, progress=None) -> FanoutResult:  # type: ignore[no-untyped-def]
+async def run_fanout(url: str, *, spectators: int, moves: int, v1: bool = False, on_measure=None, progress=None) -> FanoutResult:  # type: ignore[no-untyped-def]
     host, port, path = _address(url)
     subprotocol = V1 if v1 else None
     red = await connect(host, port, path, subprotocol)
@@ -69,6 +69,8 @@ async def run_fanout(url: str, *, spectators: int, moves: int, v1: bool = False,
     for watcher in watchers:
         await _until(watcher, "state" if v1 else "play")
     result = FanoutResult(spectators, seconds)
+    if on_measure:
+        on_measure()
     try:
         for ply in range(1, min(moves + 1, len(DRAW))):
             mover, opponent = (red, yellow) if ply % 2 == 0 else (yellow, red)
