@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import Callable
 
+from ..completion import completion
 from ..protocol import ProtocolError
 from ..protocol.messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, Role, WinEvent
 from ..rules import PLAYERS, RED, YELLOW, IllegalMove, other
@@ -198,18 +199,7 @@ class GameService:
 
     async def play(self, game: Game, role: Role, column: int, ply: int | None = None) -> None:
         """``play_nowait``, awaited: raises ProtocolError, and then nothing changed."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def done(error: ProtocolError | None) -> None:
-            if future.done():
-                return
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(error)
-
-        self.play_nowait(game, role, column, ply, done)
-        await future
+        await completion(lambda done: self.play_nowait(game, role, column, ply, done))
 
     def _announce(self, game: Game, player: str, column: int) -> None:
         """Apply a stored move and tell everyone, with the result it produced."""

@@ -8,10 +8,11 @@ append that would leave a gap. The service announces a move only after
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
+
+from ..completion import completion
 
 KeyKind = Literal["join", "watch"]
 #: Called once a move is stored (None) or refused (the StoreError).
@@ -88,15 +89,4 @@ class Store(Protocol):
 
 async def append(store: Store, game_id: str, ply: int, column: int, at: float) -> None:
     """Await ``store.append_nowait``: the shared body of every store's ``append``."""
-    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def committed(error: StoreError | None) -> None:
-        if future.done():
-            return
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
-
-    store.append_nowait(game_id, ply, column, at, committed)
-    await future
+    await completion(lambda done: store.append_nowait(game_id, ply, column, at, done))
