@@ -187,3 +187,22 @@ def test_on_sigterm_nothing_is_sent_after_the_close_frame(server):
         frames = _frames(data)
         assert frames[-1][0] == 0x8 and frames[-1][1][:2] == (1012).to_bytes(2, "big")
         assert [op for op, _ in frames].count(0x8) == 1
+
+
+def test_a_frame_sent_along_with_the_handshake_is_answered(server):
+    """The first frame may arrive in the same packet as the upgrade request."""
+    import socket
+
+    request = (
+        b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    frame = b'{"type":"play","column":3}'
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    sock.sendall(request + bytes((0x81, 0x80 | len(frame))) + b"\0\0\0\0" + frame)
+    data = b""
+    while b'"row": 0}' not in data:
+        data += sock.recv(65536)
+    assert b"101 Switching Protocols" in data
+    assert _frames(data)[0] == (0x1, b'{"type": "play", "player": "red", "column": 3, "row": 0}')
+    sock.close()

@@ -156,6 +156,7 @@ class Connection:
     def on_eof(self) -> None:
         self.session.close()
         self._on_close(self)
+        log.info("conn %d: closed (code %s)", self.id, self.close_code or 1006)
         if not self.closed.done():
             self.closed.set_result(None)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -12,6 +13,7 @@ from ..service import GameService
 from .connection import Connection
 from .handshake import accept_headers
 from .origin import origin_allowed
+from .wire import Wire
 
 log = logging.getLogger("connectfour.web")
 
@@ -55,8 +57,60 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     )
     connections.add(conn)
     log.info("conn %d: connected from %s (%s)", conn.id, peer, "v1" if conn.extended else "tutorial")
-    # From here on every byte of the connection goes to the wire, from data_received.
-    request.protocol.set_parser(conn.wire)  # type: ignore[arg-type]
-    await conn.closed
-    log.info("conn %d: closed (code %s)", conn.id, conn.close_code or 1006)
+    _take_over(request, transport, conn)  # type: ignore[arg-type]
     return response
+
+
+class _Socket(asyncio.Protocol):
+    """The connection's own transport protocol once aiohttp has let go of it."""
+
+    __slots__ = ("wire",)
+
+    def __init__(self, wire: Wire) -> None:
+        self.wire = wire
+
+    def data_received(self, data: bytes) -> None:
+        self.wire.feed_data(data)
+
+    def eof_received(self) -> bool | None:
+        return None  # close the transport: a peer that stops sending is gone
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.wire.feed_eof()
+
+
+class _Handoff:
+    """What aiohttp feeds its upgraded payload to: the wire, until we take over."""
+
+    __slots__ = ("wire", "detached")
+
+    def __init__(self, wire: Wire) -> None:
+        self.wire = wire
+        self.detached = False
+
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        return self.wire.feed_data(data)
+
+    def feed_eof(self) -> None:
+        if not self.detached:
+            self.wire.feed_eof()
+
+
+def _take_over(request: web.Request, transport: asyncio.Transport, conn: Connection) -> None:
+    """Move the connection from aiohttp to our own protocol, and let aiohttp forget it.
+
+    aiohttp keeps, for each connection it serves, a request handler, the
+    parsed request and a task until the handler returns: about 7 KiB that a
+    WebSocket connection does not need once the handshake is done. So:
+    bytes aiohttp has already read past the handshake go to the wire; the
+    transport gets our protocol for every later byte; and aiohttp's handler
+    is told the connection is gone, without letting it close the socket,
+    so that it finishes the request and drops its objects.
+    """
+    handler = request.protocol
+    handoff = _Handoff(conn.wire)
+    handler.set_parser(handoff)  # type: ignore[arg-type]
+    transport.set_protocol(_Socket(conn.wire))
+    handoff.detached = True
+    handler.transport = None  # it must not close the socket it no longer owns
+    handler.connection_lost(None)
