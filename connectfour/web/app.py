@@ -21,6 +21,8 @@ from .endpoint import CONNECTIONS, SERVICE, SETTINGS, is_upgrade, websocket
 log = logging.getLogger("connectfour.web")
 
 STATIC = Path(__file__).parent / "static"
+#: Seconds connections get to close on shutdown before they are cut.
+CLOSE_TIMEOUT = 3.0
 
 
 async def index(request: web.Request) -> web.StreamResponse:
@@ -68,13 +70,23 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def _close_connections(app: web.Application) -> None:
-    """On shutdown, tell every client the server is restarting (1012) and close."""
+    """On shutdown, tell every client the server is restarting (1012) and close.
+
+    A peer that does not read cannot be closed cleanly: after a few seconds
+    its connection is cut.
+    """
     connections = list(app[CONNECTIONS])
-    if connections:
-        log.info("closing %d connections for shutdown", len(connections))
+    if not connections:
+        return
+    log.info("closing %d connections for shutdown", len(connections))
     for conn in connections:
         conn.close(wire.CLOSE_RESTART, "Server restarting.")
-    await asyncio.gather(*(conn.closed for conn in connections), return_exceptions=True)
+    _, stuck = await asyncio.wait([conn.closed for conn in connections], timeout=CLOSE_TIMEOUT)
+    for conn in connections:
+        if not conn.closed.done():
+            conn.transport.abort()
+    if stuck:
+        log.warning("cut %d connections that did not close in time", len(stuck))
 
 
 async def _heartbeat(app: web.Application) -> AsyncIterator[None]:
