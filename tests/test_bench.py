@@ -17,6 +17,7 @@ def test_bench_smoke_runs_every_scenario_without_errors():
     for scenario in ("smoke games", "smoke fanout", "smoke capacity"):
         assert scenario in result.stdout
     assert "error (" not in result.stdout
+    assert "connectfour.v1" in result.stdout, "the v1 run (games by rematch) is part of the smoke"
 
 
 def test_bench_json_output_is_machine_readable():

@@ -59,7 +59,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     bench.add_argument("--rate", type=float, help="games: offered moves/s over all games (open loop); default: closed loop")
     bench.add_argument("--moves", type=int, default=20, help="fanout: moves to time (default %(default)s)")
     bench.add_argument("--connections", type=int, default=1000, help="capacity: connections to hold (default %(default)s)")
-    bench.add_argument("--v1", action="store_true", help="offer the connectfour.v1 subprotocol")
+    bench.add_argument(
+        "--v1",
+        action="store_true",
+        help="offer the connectfour.v1 subprotocol; games then go on by rematch on the same "
+        "connections, so connection set-up leaves the measurement",
+    )
     bench.add_argument("--server-pid", type=int, help="with --url: read CPU time and memory of this server process")
     bench.add_argument("--server-cpu", type=int, default=0, help="CPU a spawned server is pinned to (default 0)")
     bench.add_argument("--client-cpu", type=int, default=1, help="CPU the load generator is pinned to (default 1)")
@@ -100,6 +105,7 @@ def _smoke(args: argparse.Namespace) -> int:
     runs = [
         ("games", dict(games=2, spectators=1, duration=1.0, warmup=0.2, rate=None)),
         ("games", dict(games=2, spectators=1, duration=1.0, warmup=0.2, rate=50.0)),
+        ("games", dict(games=2, spectators=1, duration=1.0, warmup=0.2, rate=None, v1=True)),
         ("fanout", dict(spectators=20, moves=3)),
         ("capacity", dict(connections=50)),
     ]

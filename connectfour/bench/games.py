@@ -127,9 +127,17 @@ async def _wait_for(client: LeanClient, kind: bytes) -> dict:
 
 
 async def play_one_game(
-    host: str, port: int, path: str, spectators: int, v1: bool, stats: Stats, pace: Callable[[], float] | None
+    host: str,
+    port: int,
+    path: str,
+    spectators: int,
+    v1: bool,
+    stats: Stats,
+    pace: Callable[[], float] | None,
+    running: Callable[[], bool] = lambda: False,
 ) -> None:
-    game = _Game(stats, pace)
+    """Set up one game's connections and play it; with v1, play rematch after
+    rematch on the same connections for as long as ``running()`` says."""
     subprotocol = V1 if v1 else None
     clients: list[LeanClient] = []
     try:
@@ -147,18 +155,29 @@ async def play_one_game(
             watcher.send_text(json.dumps({"type": "init", "watch": init["watch"]}).encode())
             watchers.append(watcher)
         stats.connections += len(clients)
-        if v1:  # every member has its snapshot before the first move
+        while True:
+            if v1:  # every member has its snapshot before the first move
+                for client in clients:
+                    await _wait_for(client, b"state")
+            game = _Game(stats, pace)
+            game.players = [red, yellow]
+            game.remaining = len(clients)
+            for seat, client in [(0, red), (1, yellow), *((None, w) for w in watchers)]:
+                client.on_text = game.handler(seat)
+                client.on_close = game.lost
+                # Frames that came with the snapshot (presence, say) are not moves.
+                client.inbox.clear()
+            game.send_move(0)
+            await asyncio.wait_for(game.done, GAME_TIMEOUT)
+            stats.games += 1
+            if not (v1 and running()):
+                return
+            # A rematch on the same connections: colours swap, spectators follow.
             for client in clients:
-                await _wait_for(client, b"state")
-        game.players = [red, yellow]
-        game.remaining = len(clients)
-        for seat, client in [(0, red), (1, yellow), *((None, w) for w in watchers)]:
-            client.inbox.clear()
-            client.on_text = game.handler(seat)
-            client.on_close = game.lost
-        game.send_move(0)
-        await asyncio.wait_for(game.done, GAME_TIMEOUT)
-        stats.games += 1
+                client.on_text = client.queue
+            red.send_text(b'{"type":"rematch"}')
+            yellow.send_text(b'{"type":"rematch"}')
+            red, yellow = yellow, red
     finally:
         for client in clients:
             client.on_close = lambda: None
@@ -201,7 +220,7 @@ async def run_games(
         # swallow a cancellation that races with its own result (Python 3.11).
         while running:
             try:
-                await play_one_game(host, port, path, spectators, v1, stats, pace)
+                await play_one_game(host, port, path, spectators, v1, stats, pace, lambda: running)
             except (OSError, ConnectionError, asyncio.TimeoutError, json.JSONDecodeError) as exc:
                 stats.error(f"{type(exc).__name__}: {exc}")
                 await asyncio.sleep(0.1)

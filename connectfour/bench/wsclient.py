@@ -52,7 +52,7 @@ class LeanClient(asyncio.Protocol):
         #: Frames wait here until a hot-path handler replaces ``on_text``.
         self.inbox: deque[bytes] = deque()
         self._waiter: asyncio.Future[None] | None = None
-        self.on_text: TextHandler = self._queue
+        self.on_text: TextHandler = self.queue
         self.on_close: Callable[[], None] = lambda: None
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed = False
@@ -121,7 +121,8 @@ class LeanClient(asyncio.Protocol):
 
     # -- use ------------------------------------------------------------------------
 
-    def _queue(self, payload: bytes) -> None:
+    def queue(self, payload: bytes) -> None:
+        """The default ``on_text``: keep the frame for ``recv``."""
         self.inbox.append(payload)
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)

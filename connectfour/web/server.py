@@ -17,6 +17,8 @@ log = logging.getLogger("connectfour.web")
 
 #: Seconds that running handlers get to finish after connections are told to close.
 SHUTDOWN_TIMEOUT = 5.0
+#: Connections waiting to be accepted: after a restart every client reconnects at once.
+BACKLOG = 4096
 #: Allocations, net of frees, between collections of the youngest generation.
 GC_THRESHOLD = 50_000
 
@@ -26,7 +28,7 @@ async def serve(settings: Settings, store: Store) -> None:
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     _tune_gc()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True, backlog=BACKLOG)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
