@@ -206,3 +206,28 @@ def test_a_frame_sent_along_with_the_handshake_is_answered(server):
     assert b"101 Switching Protocols" in data
     assert _frames(data)[0] == (0x1, b'{"type": "play", "player": "red", "column": 3, "row": 0}')
     sock.close()
+
+
+async def test_metrics_count_moves_games_and_refusals(server):
+    def metric(text: str, line: str) -> int:
+        return next((int(row.rsplit(" ", 1)[1]) for row in text.splitlines() if row.startswith(line + " ")), 0)
+
+    with urllib.request.urlopen(server.url + "/metrics", timeout=5) as response:
+        before = response.read().decode()
+    client = await Client.open(server.ws_url)
+    await client.send({"type": "init", "local": True})
+    await client.until("state")
+    for column in [0, 1, 0, 1, 0, 1, 0]:
+        await client.send({"type": "play", "column": column})
+    await client.until("win")
+    await client.send({"type": "play", "column": 3})
+    await client.until("error")
+    with urllib.request.urlopen(server.url + "/metrics", timeout=5) as response:
+        after = response.read().decode()
+        assert response.headers["Content-Type"].startswith("text/plain")
+    assert metric(after, "connectfour_moves_total") - metric(before, "connectfour_moves_total") == 7
+    assert metric(after, "connectfour_games_created_total") - metric(before, "connectfour_games_created_total") == 1
+    assert metric(after, 'connectfour_games_ended_total{reason="four"}') == 1
+    assert metric(after, 'connectfour_refusals_total{code="game_over"}') == 1
+    assert metric(after, "connectfour_connections") == 1
+    await client.close()

@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import Callable
 
+from .. import metrics
 from ..completion import completion
 from ..protocol import ProtocolError
 from ..protocol.messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, Role, WinEvent
@@ -107,6 +108,7 @@ class GameService:
         )
         await self.store.create(record)
         game = self.games[record.id] = Game(record, self._schedule, self.grace)
+        metrics.count("connectfour_games_created_total")
         role: Role = "both" if local else "red"
         send_event(member, InitEvent(game=game.id, watch=record.watch_key, join=record.join_key))
         self._seat(game, member, role)
@@ -205,6 +207,7 @@ class GameService:
         """Apply a stored move and tell everyone, with the result it produced."""
         board = game.board
         move = board.play(player, column)  # type: ignore[arg-type]
+        metrics.count("connectfour_moves_total")
         game.broadcast(PlayEvent(move.player, move.column, move.row, move.ply, board.turn))
         if board.winner:
             game.broadcast(WinEvent(board.winner, "four", [tuple(c) for c in board.cells]))  # type: ignore[misc]
@@ -245,6 +248,7 @@ class GameService:
         if not ended or game.over:
             raise ProtocolError("game_over", "The game is over.")
         game.record.result, game.record.reason = winner, reason  # type: ignore[assignment]
+        metrics.count("connectfour_games_ended_total", reason)
         game.close()
         game.broadcast(WinEvent(winner, reason))  # type: ignore[arg-type]
         log.info("game %s won by %s (%s)", game.id, winner, reason)
@@ -253,6 +257,7 @@ class GameService:
         """Note the end a move produced. The move log already proves it, so the store
         is told in the background and a failure there is only logged."""
         game.record.result, game.record.reason = result, reason
+        metrics.count("connectfour_games_ended_total", reason)
         game.close()
         log.info("game %s ended: %s (%s) at ply %d", game.id, result, reason, game.board.ply - 1)
         self._spawn(self.store.finish(game.id, result, reason, self._clock()))
@@ -301,6 +306,7 @@ class GameService:
                 continue
             if await self.store.finish(game_id, "abandoned", "expired", self._clock()):
                 expired += 1
+                metrics.count("connectfour_games_ended_total", "expired")
                 log.info("game %s expired with nobody connected", game_id)
         return expired
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .. import __version__
+from .. import __version__, metrics
 from ..config import Settings
 from ..service import GameService
 from ..store import MemoryStore, Store
@@ -67,6 +67,15 @@ async def healthz(request: web.Request) -> web.Response:
             "games": len(service.games),
         }
     )
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    """Counters and gauges for Prometheus and its kin."""
+    gauges = {
+        "connectfour_connections": ("Open WebSocket connections.", len(request.app[CONNECTIONS])),
+        "connectfour_games_in_memory": ("Games with a connection in this process.", len(request.app[SERVICE].games)),
+    }
+    return web.Response(text=metrics.render(gauges), content_type="text/plain", charset="utf-8")
 
 
 async def _close_connections(app: web.Application) -> None:
@@ -149,6 +158,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.router.add_get("/game/{game_id}", replay_page)
     app.router.add_get("/api/games/{game_id}", game_record)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
     app.router.add_static("/static/", STATIC, append_version=False)
     app.on_shutdown.append(_close_connections)
     app.cleanup_ctx.append(_expire_games)

@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from .. import metrics
 from ..protocol import ProtocolError, decode
 from ..protocol.messages import ErrorEvent, Play
 from ..service import GameService, Session
@@ -208,6 +209,7 @@ class Connection:
             self._handle(waiting.popleft())
 
     def _refuse(self, exc: ProtocolError) -> None:
+        metrics.count("connectfour_refusals_total", exc.code)
         game = self.session.game
         log.info("conn %d (game %s): refused %s: %s", self.id, game.id if game else "-", exc.code, exc.message)
         send_event(self, ErrorEvent(message=exc.message, code=exc.code))
