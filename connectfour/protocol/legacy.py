@@ -49,10 +49,6 @@ _WIN_FRAMES = {player: _dumps({"type": "win", "player": player}) for player in P
 _DRAW_FRAME = _dumps({"type": "error", "message": DRAW_MESSAGE})
 
 
-def play_frame(player: str, column: int, row: int) -> bytes:
-    return _PLAY_FRAMES[player, column, row]
-
-
 def encode_legacy(event: ServerEvent) -> list[bytes]:
     """The frames a tutorial client receives for ``event`` (often one, maybe none)."""
     if isinstance(event, PlayEvent):
