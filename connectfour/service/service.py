@@ -93,9 +93,14 @@ class GameService:
 
     # -- entering and leaving ---------------------------------------------------
 
-    async def create(self, member: Member, *, local: bool, rematch_of: Game | None = None) -> tuple[Game, Role]:
+    async def create(self, member: Member, *, local: bool) -> tuple[Game, Role]:
+        record = self._new_record(local=local)
+        await self.store.create(record)
+        return self._open(record, member)
+
+    def _new_record(self, *, local: bool, rematch_of: Game | None = None) -> GameRecord:
         red_token = _new_key()
-        record = GameRecord(
+        return GameRecord(
             id=secrets.token_urlsafe(GAME_ID_BYTES),
             watch_key=_new_key(),
             join_key=None if local or rematch_of else _new_key(),
@@ -106,13 +111,15 @@ class GameService:
             invite_spent=rematch_of is not None,
             rematch_of=rematch_of.id if rematch_of else None,
         )
-        await self.store.create(record)
+
+    def _open(self, record: GameRecord, creator: Member) -> tuple[Game, Role]:
+        """Bring a stored new game to life with its creator seated as red (or both)."""
         game = self.games[record.id] = Game(record, self._schedule, self.grace)
         metrics.count("connectfour_games_created_total")
-        role: Role = "both" if local else "red"
-        send_event(member, InitEvent(game=game.id, watch=record.watch_key, join=record.join_key))
-        self._seat(game, member, role)
-        log.info("game %s created (%s)", game.id, "same device" if local else "online")
+        role: Role = "both" if record.local else "red"
+        send_event(creator, InitEvent(game=game.id, watch=record.watch_key, join=record.join_key))
+        self._seat(game, creator, role)
+        log.info("game %s created (%s)", game.id, "same device" if record.local else "online")
         return game, role
 
     async def join(self, member: Member, key: str) -> tuple[Game, Role]:
@@ -280,15 +287,21 @@ class GameService:
             game.broadcast(RematchEvent(role))  # type: ignore[arg-type]
             return None
         offers.clear()
+        record = self._new_record(local=game.local, rematch_of=game)
+        await self.store.create(record)
+        if game.seats[RED] is not red or game.seats[YELLOW] is not yellow:
+            return None  # a player left meanwhile; the unused game will expire
+        # From here on nothing awaits: no request of these members can run
+        # while they are between the two games.
         spectators = [m for m, r in game.members.items() if r == "spectator"]
         for member in list(game.members):
             self._unseat(game, member)
         self._evict_if_idle(game)
-        new_game, _ = await self.create(yellow, local=game.local, rematch_of=game)
+        new_game, _ = self._open(record, yellow)
+        watch = InitEvent(game=new_game.id, watch=record.watch_key)
         if not game.local:
-            send_event(red, InitEvent(game=new_game.id, watch=new_game.record.watch_key))
+            send_event(red, watch)
             self._seat(new_game, red, YELLOW)
-        watch = InitEvent(game=new_game.id, watch=new_game.record.watch_key)
         for member in spectators:
             send_event(member, watch)  # so a reload follows the new game
             self._seat(new_game, member, "spectator")
