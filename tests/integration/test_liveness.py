@@ -48,3 +48,15 @@ async def test_a_peer_that_answers_pings_stays_connected(make_server):
             assert payload.startswith(b'{"type": "init", "join": ')
             break
     writer.close()
+
+
+async def test_a_client_ping_is_answered_with_a_pong(server):
+    client = await server.connect()
+    pong = await client.ws.ping(b"hello")
+    await asyncio.wait_for(pong, 5)
+
+
+async def test_a_client_close_is_answered_with_the_same_code(server):
+    client = await server.connect()
+    await client.ws.close(code=4321, reason="done")
+    assert client.ws.close_code == 4321  # the code the server sent back
