@@ -71,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING...")
 
     from ..bench.cli import add_parser as add_bench
+    from .play import add_parser as add_play
 
     add_bench(commands)
+    add_play(commands)
 
     prune = commands.add_parser("prune", help="delete games with no activity for some days")
     prune.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="age in days")
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         from ..bench.cli import main as bench
 
         return bench(args)
+    if args.command == "play":
+        from .play import main as play
+
+        return play(args)
     return 2  # pragma: no cover - argparse already refused
 
 
