@@ -63,6 +63,8 @@ class _Terminal:
         #: Set while a move may be sent: typed-ahead moves wait for their turn.
         self.ready = asyncio.Event()
         self.sent = False  # a move is on its way; its answer has not come yet
+        self.answered = asyncio.Event()  # set whenever no move is on its way
+        self.answered.set()
 
     def my_turn(self) -> bool:
         return not self.over and self.turn is not None and self.you in (self.turn, "both")
@@ -80,6 +82,9 @@ class _Terminal:
         if kind in ("state", "play", "error"):
             self.sent = False
         self._show(event, kind)
+        if not self.sent and not (kind == "play" and self.turn is None):
+            # (After a game's last move, its result follows: no quitting before it.)
+            self.answered.set()
         if self.my_turn() and not self.sent:
             self.ready.set()
         else:
@@ -138,7 +143,8 @@ async def _play(args: argparse.Namespace) -> int:
             async def keyboard() -> None:
                 while True:
                     line = await loop.run_in_executor(None, sys.stdin.readline)
-                    if not line:  # end of input
+                    if not line:  # end of input: quit once the last move is answered
+                        await terminal.answered.wait()
                         await ws.close()
                         return
                     text = line.strip()
@@ -148,6 +154,7 @@ async def _play(args: argparse.Namespace) -> int:
                         await terminal.ready.wait()
                         terminal.ready.clear()
                         terminal.sent = True
+                        terminal.answered.clear()
                         await ws.send_str(json.dumps({"type": "play", "column": int(text) - 1, "ply": len(terminal.moves)}))
                     elif text:
                         terminal.show("Type a column number from 1 to 7.")
