@@ -254,20 +254,20 @@ class GameService:
             raise ProtocolError("unavailable", "The game's end could not be saved; try again.") from None
         if not ended or game.over:
             raise ProtocolError("game_over", "The game is over.")
-        game.record.result, game.record.reason = winner, reason  # type: ignore[assignment]
-        metrics.count("connectfour_games_ended_total", reason)
-        game.close()
+        self._mark_ended(game, winner, reason)  # type: ignore[arg-type]
         game.broadcast(WinEvent(winner, reason))  # type: ignore[arg-type]
-        log.info("game %s won by %s (%s)", game.id, winner, reason)
 
     def _record_end(self, game: Game, result: Result, reason: Reason) -> None:
         """Note the end a move produced. The move log already proves it, so the store
         is told in the background and a failure there is only logged."""
+        self._mark_ended(game, result, reason)
+        self._spawn(self.store.finish(game.id, result, reason, self._clock()))
+
+    def _mark_ended(self, game: Game, result: Result, reason: Reason) -> None:
         game.record.result, game.record.reason = result, reason
         metrics.count("connectfour_games_ended_total", reason)
         game.close()
-        log.info("game %s ended: %s (%s) at ply %d", game.id, result, reason, game.board.ply - 1)
-        self._spawn(self.store.finish(game.id, result, reason, self._clock()))
+        log.info("game %s ended: %s (%s) at ply %d", game.id, result, reason, game.board.ply)
 
     # -- rematch ----------------------------------------------------------------
 
