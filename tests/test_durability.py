@@ -64,6 +64,52 @@ async def test_a_game_survives_kill_9_and_both_players_finish_it(db):
         restarted.kill()
 
 
+async def test_every_acknowledged_move_survives_kill_9_under_load(db):
+    """Twenty games move as fast as they can; the server is killed mid-stream."""
+    import asyncio
+
+    from connectfour.bench.games import DRAW
+
+    server = ServerProcess(db=db)
+    games: dict[str, dict] = {}
+    enough = asyncio.Event()
+
+    async def play() -> None:
+        client = await Client.open(server.ws_url)
+        await client.send({"type": "init", "local": True})
+        game = (await client.expect("init"))["game"]
+        acked: list[int] = []
+        games[game] = {"token": (await client.until("state"))["token"], "acked": acked}
+        try:
+            for ply, column in enumerate(DRAW):
+                await client.send({"type": "play", "column": column, "ply": ply})
+                assert (await client.until("play"))["ply"] == ply
+                acked.append(column)
+                if sum(len(g["acked"]) for g in games.values()) >= 300:
+                    enough.set()
+        except Exception:
+            return  # the server died under this game
+
+    players = [asyncio.create_task(play()) for _ in range(20)]
+    await asyncio.wait_for(enough.wait(), 30)
+    server.kill()
+    await asyncio.gather(*players)
+    assert len(games) == 20
+
+    restarted = ServerProcess(port=server.port, db=db)
+    try:
+        assert "moves of" in restarted.wait_for_log("move log:")
+        for game, seen in games.items():
+            client = await Client.open(restarted.ws_url)
+            await client.send({"type": "resume", "game": game, "token": seen["token"]})
+            moves = (await client.expect("state"))["moves"]
+            await client.close()
+            # Every move acknowledged is there; at most one more was stored but never announced.
+            assert moves[: len(seen["acked"])] == seen["acked"] and len(moves) <= len(seen["acked"]) + 1
+    finally:
+        restarted.kill()
+
+
 def test_the_replay_of_a_finished_game_is_served(db):
     import asyncio
 
@@ -127,3 +173,16 @@ def test_prune_without_a_database_says_so(tmp_path):
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 1 and "no database" in result.stderr
+
+
+def test_a_second_server_on_the_same_database_says_who_holds_it(db):
+    server = ServerProcess(db=db)
+    try:
+        second = subprocess.run(
+            [sys.executable, "-m", "connectfour", "serve", "--port", "0", "--db", str(db)],
+            cwd=ROOT, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert second.returncode == 1
+        assert f"in use by another connectfour server (pid {server.proc.pid})" in second.stderr
+    finally:
+        server.terminate()

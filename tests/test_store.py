@@ -10,9 +10,12 @@ import pytest
 from connectfour.store import GameRecord, MemoryStore, PlyConflict, SQLiteStore, StoreError
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-fsync"])
 async def store(request, tmp_path):
-    store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "games.db")
+    if request.param == "memory":
+        store = MemoryStore()
+    else:
+        store = SQLiteStore(tmp_path / "games.db", fsync=request.param == "sqlite-fsync")
     yield store
     await store.close()
 

@@ -134,10 +134,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    import asyncio
     import time
 
-    from ..store import SQLiteStore, StoreError
+    from ..store import StoreError
+    from ..store.sqlite import prune_database
 
     if args.older_than < 0:
         print("connectfour: --older-than must be zero or more days", file=sys.stderr)
@@ -145,16 +145,8 @@ def _prune(args: argparse.Namespace) -> int:
     if not os.path.exists(args.db):
         print(f"connectfour: no database at {args.db}", file=sys.stderr)
         return 1
-
-    async def prune() -> int:
-        store = SQLiteStore(args.db)
-        try:
-            return await store.prune(before=time.time() - args.older_than * 86400)
-        finally:
-            await store.close()
-
     try:
-        count = asyncio.run(prune())
+        count = prune_database(args.db, before=time.time() - args.older_than * 86400)
     except StoreError as exc:
         print(f"connectfour: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,223 @@
+"""The SQLite store's move log: what a crash, a torn write, a full disk or a second server do to it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from connectfour.store import GameRecord, StoreError, movelog, sqlite
+from connectfour.store.sqlite import DatabaseInUse, SQLiteStore, prune_database
+from servers import ROOT
+
+MOVES = [3, 3, 4, 4, 5, 2]
+
+
+def record(game_id: str = "g1", **overrides) -> GameRecord:
+    fields = dict(
+        id=game_id,
+        watch_key=f"watch-{game_id}",
+        join_key=f"join-{game_id}",
+        red_token=f"red-{game_id}",
+        yellow_token=f"yellow-{game_id}",
+        created_at=100.0,
+    )
+    return GameRecord(**{**fields, **overrides})
+
+
+def stored_moves(path) -> dict[str, str]:
+    """What SQLite itself holds, read from another connection."""
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT id, moves FROM games"))
+
+
+def segments(path) -> list:
+    return sorted(path.parent.glob(f"{path.name}-moves.*"))
+
+
+def killed_after_storing(path, games: int = 1) -> None:
+    """A process that stores MOVES in ``games`` games, then dies by SIGKILL."""
+    script = textwrap.dedent(
+        f"""
+        import asyncio, os, signal
+        from connectfour.store import GameRecord, SQLiteStore
+
+        async def main():
+            store = SQLiteStore({str(path)!r})
+            for n in range({games}):
+                game = f"g{{n}}"
+                await store.create(GameRecord(id=game, watch_key="w" + game, join_key=None,
+                                              red_token="r" + game, yellow_token="y" + game, created_at=1.0))
+                for ply, column in enumerate({MOVES!r}):
+                    await store.append(game, ply, column, at=2.0 + ply)
+            print("stored", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        asyncio.run(main())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == -signal.SIGKILL and "stored" in done.stdout, done.stderr
+
+
+async def test_moves_acknowledged_before_a_kill_9_are_there_after_it(tmp_path):
+    path = tmp_path / "games.db"
+    killed_after_storing(path, games=3)
+    assert segments(path), "the killed process left its log"
+    store = SQLiteStore(path)
+    try:
+        for n in range(3):
+            assert (await store.get(f"g{n}")).moves == MOVES
+    finally:
+        await store.close()
+
+
+async def test_on_start_the_log_is_folded_into_the_database(tmp_path):
+    path = tmp_path / "games.db"
+    killed_after_storing(path)
+    store = SQLiteStore(path)
+    try:
+        assert stored_moves(path) == {"g0": "334452"}
+        assert [p.name for p in segments(path)] == ["games.db-moves.00000002"]
+    finally:
+        await store.close()
+
+
+async def test_a_write_cut_short_by_a_crash_is_dropped_and_the_rest_kept(tmp_path, caplog):
+    path = tmp_path / "games.db"
+    killed_after_storing(path)
+    [segment] = segments(path)
+    torn = movelog.encode([("g0", 6, 1, 9.0)])
+    with segment.open("ab") as log_file:
+        log_file.write(torn[:-3])  # the crash hit in the middle of this batch
+    with caplog.at_level(logging.WARNING, logger="connectfour.store"):
+        store = SQLiteStore(path)
+    try:
+        assert (await store.get("g0")).moves == MOVES
+        assert "dropped" in caplog.text
+        await store.append("g0", 6, 1, at=9.0)  # the store goes on from the last whole batch
+        assert (await store.get("g0")).moves == MOVES + [1]
+    finally:
+        await store.close()
+
+
+async def test_a_batch_whose_checksum_fails_ends_the_log(tmp_path):
+    good = movelog.encode([("g", 0, 3, 1.0)])
+    bad = bytearray(movelog.encode([("g", 1, 4, 2.0)]))
+    bad[-2] ^= 0x01
+    moves, end = movelog.decode(good + bytes(bad) + movelog.encode([("g", 2, 5, 3.0)]))
+    assert moves == [("g", 0, 3, 1.0)] and end == len(good)
+
+
+async def test_a_clean_close_leaves_no_log_and_every_move_in_sqlite(tmp_path):
+    path = tmp_path / "games.db"
+    store = SQLiteStore(path)
+    await store.create(record())
+    for ply, column in enumerate(MOVES):
+        await store.append("g1", ply, column, at=1.0)
+    await store.close()
+    assert segments(path) == []
+    assert stored_moves(path) == {"g1": "334452"}
+
+
+async def test_the_log_is_folded_into_sqlite_while_the_server_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite, "FOLD_INTERVAL", 0.0)  # a new segment at every write
+    path = tmp_path / "games.db"
+    store = SQLiteStore(path)
+    try:
+        await store.create(record())
+        for ply, column in enumerate(MOVES):
+            await store.append("g1", ply, column, at=1.0)
+        async with asyncio.timeout(10):
+            while not stored_moves(path)["g1"]:  # the first segment, at least, reaches SQLite
+                await asyncio.sleep(0.01)
+        assert "334452".startswith(stored_moves(path)["g1"])
+        assert (await store.get("g1")).moves == MOVES  # the rest is read from the log
+    finally:
+        await store.close()
+
+
+async def test_a_second_server_on_the_same_database_is_refused(tmp_path):
+    path = tmp_path / "games.db"
+    first = SQLiteStore(path)
+    try:
+        with pytest.raises(DatabaseInUse, match=r"in use by another connectfour server \(pid \d+\)"):
+            SQLiteStore(path)
+    finally:
+        await first.close()
+    second = SQLiteStore(path)  # free again once the first has closed
+    await second.close()
+
+
+async def test_a_move_the_disk_cannot_take_is_refused_and_loses_nothing(tmp_path):
+    """A full disk, as the file-size limit makes it: the write fails part-way through."""
+    path = tmp_path / "games.db"
+    store = SQLiteStore(path)
+    await store.create(record())
+    await store.append("g1", 0, 3, at=1.0)
+    [segment] = segments(path)
+    size = segment.stat().st_size
+    previous_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size + 5, hard))
+    try:
+        with pytest.raises(StoreError, match="cannot write the move log"):
+            await store.append("g1", 1, 4, at=2.0)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous_handler)
+    assert segment.stat().st_size == size  # the part that went through was cut off again
+    assert (await store.get("g1")).moves == [3]
+    await store.append("g1", 1, 4, at=2.0)  # the same ply, once there is room
+    await store.close()
+    assert stored_moves(path) == {"g1": "34"}
+
+
+async def test_prune_works_while_a_server_holds_the_database(tmp_path):
+    path = tmp_path / "games.db"
+    store = SQLiteStore(path)
+    try:
+        await store.create(record("old"))
+        await store.create(record("new", created_at=900.0))
+        assert await asyncio.to_thread(prune_database, str(path), 500.0) == 1
+        assert await store.get("old") is None and await store.get("new") is not None
+    finally:
+        await store.close()
+
+
+async def test_prune_after_a_crash_counts_the_moves_the_log_held(tmp_path):
+    path = tmp_path / "games.db"
+    killed_after_storing(path)  # g0: created at 1.0, moves at 2.0 to 7.0, only in the log
+    assert await asyncio.to_thread(prune_database, str(path), 5.0) == 0
+    assert await asyncio.to_thread(prune_database, str(path), 8.0) == 1
+
+
+async def test_a_database_of_the_previous_schema_keeps_its_moves(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            """
+            CREATE TABLE games (id TEXT PRIMARY KEY, watch_key TEXT NOT NULL UNIQUE, join_key TEXT UNIQUE,
+                red_token TEXT NOT NULL, yellow_token TEXT NOT NULL, local INTEGER NOT NULL,
+                invite_spent INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+                result TEXT, reason TEXT, finished_at REAL, rematch_of TEXT);
+            CREATE TABLE moves (game_id TEXT NOT NULL, ply INTEGER NOT NULL, col INTEGER NOT NULL,
+                at REAL NOT NULL DEFAULT 0, PRIMARY KEY (game_id, ply)) WITHOUT ROWID;
+            INSERT INTO games VALUES ('g1', 'w', 'j', 'r', 'y', 0, 1, 1.0, 1.0, NULL, NULL, NULL, NULL);
+            INSERT INTO moves VALUES ('g1', 1, 6, 3.0), ('g1', 0, 2, 2.0), ('g1', 2, 0, 4.0);
+            """
+        )
+    store = SQLiteStore(path)
+    try:
+        assert (await store.get("g1")).moves == [2, 6, 0]
+        await store.append("g1", 3, 1, at=5.0)
+        assert (await store.get("g1")).moves == [2, 6, 0, 1]
+    finally:
+        await store.close()
