@@ -98,7 +98,7 @@ async def test_every_acknowledged_move_survives_kill_9_under_load(db):
 
     restarted = ServerProcess(port=server.port, db=db)
     try:
-        assert "moves of" in restarted.wait_for_log("move log:")
+        assert "games replayed" in restarted.wait_for_log("journal:")
         for game, seen in games.items():
             client = await Client.open(restarted.ws_url)
             await client.send({"type": "resume", "game": game, "token": seen["token"]})

@@ -9,7 +9,7 @@ import pytest
 
 from connectfour.protocol import ProtocolError
 from connectfour.service import GameService
-from connectfour.store import SQLiteStore, movelog
+from connectfour.store import SQLiteStore, journal
 
 
 class Inbox:
@@ -58,9 +58,9 @@ async def test_a_move_is_stored_before_anyone_hears_of_it(store):
         def send(self, payload: bytes) -> None:
             event = json.loads(payload)
             if event["type"] == "play":
-                # The store's move log, as the file on disk reads, must already hold it.
-                logged = [move for _, path in store._log.segments() for move in movelog.read(path)]
-                heard_after_store.append(logged[-1][2] == event["column"])
+                # The store's journal, as the file on disk reads, must already hold it.
+                logged = [entry for _, path in store._journal.segments() for entry in journal.read(path)]
+                heard_after_store.append(logged[-1].split(" ")[3] == str(event["column"]))
             super().send(payload)
 
     service = GameService(store)

@@ -147,22 +147,6 @@ async def test_sqlite_store_refuses_a_path_it_cannot_open(tmp_path):
         SQLiteStore(blocker / "games.db")
 
 
-async def test_a_full_disk_is_a_store_error_and_loses_nothing(tmp_path):
-    """SQLite's own "database or disk is full", provoked by capping the file's pages."""
-    store = SQLiteStore(tmp_path / "games.db")
-    await store.create(record())
-    await store.append("g1", 0, 3, at=1.0)
-    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
-    store._db.execute(f"PRAGMA max_page_count = {pages}")
-    with pytest.raises(StoreError, match="full"):
-        for n in range(500):
-            await store.create(record(f"filler-{n}", watch_key="w" * 2000 + str(n), join_key=None))
-    assert (await store.get("g1")).moves == [3]
-    await store.append("g1", 1, 4, at=2.0)  # small writes that fit still work
-    assert (await store.get("g1")).moves == [3, 4]
-    await store.close()
-
-
 async def test_a_recent_move_keeps_a_game_from_idling_and_from_pruning(store):
     await store.create(record("busy"))
     await store.append("busy", 0, 3, at=400.0)

@@ -1,44 +1,55 @@
-"""The embedded default store: one SQLite file in WAL mode, and a move log.
+"""The embedded default store: one SQLite file in WAL mode, written through a journal.
 
-Games (keys, tokens, seats, results) are rows of SQLite. Moves go first to
-an append-only log (``movelog``): every move appended during one turn of the
-event loop is written with a single call, and each caller resumes only after
-that write returned, so a move is in the log before it is announced. Every
-``FOLD_INTERVAL`` seconds the log starts a new segment, and the full one is
-folded into the games table, a few games per event-loop turn, then deleted;
-on start, whatever a crash left in the log is folded in before anything else
-happens. A game's moves are then one string in its row: one update per game
-and segment instead of a row, an index entry and a commit per move.
+An SQLite commit costs tens of microseconds, and a busy server makes
+thousands of changes a second (moves above all, but also games created,
+invites spent, games finished). So each change is made to the game's
+record in memory and written to an append-only journal (``journal``): every
+change of one event-loop turn with a single write, each caller resuming
+only once that write returned. Nothing is announced before it is in the
+journal.
+
+Every ``FOLD_INTERVAL`` seconds the journal starts a new segment, and the
+games the full one changed are folded into SQLite, a few per event-loop
+turn, one row each (a game that starts and ends within a segment costs one
+insert); then the segment is deleted and the games leave memory. On start,
+whatever a crash left in the journal is replayed into SQLite before
+anything else happens. Folding and replaying are idempotent: every change
+only moves a game forward (more moves, an invite spent, a result set).
 
 With ``fsync=False`` (the default) a write reaches the operating system but
 is not forced to the disk: it survives the process being killed, not a power
 cut. ``fsync=True`` forces every batch and commit to the disk.
 
 One server process owns a database at a time (a lock file says which);
-scaling out over several processes is the Redis store's job.
+scaling out over several processes is the job of a shared store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import fcntl
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
-from . import movelog
+import msgspec
+
+from ..completion import completion
+from . import journal
 from .base import Committed, GameRecord, KeyKind, PlyConflict, Reason, Result, StoreError, append
 
 log = logging.getLogger("connectfour.store")
 
-#: Seconds between the move log's segments: each is folded into SQLite once full.
-FOLD_INTERVAL = 2.0
-#: Seconds between checkpoints of SQLite's WAL into the database file.
-CHECKPOINT_INTERVAL = 1.0
+#: Seconds between the journal's segments: each is folded into SQLite once full.
+FOLD_INTERVAL = 10.0
+#: Seconds before a fold that failed is tried again.
+RETRY_INTERVAL = 1.0
 #: Games folded per transaction (and event-loop turn), so that moves never wait long.
 FOLD_CHUNK = 50
 PAGE_SIZE = 4096
@@ -64,23 +75,26 @@ CREATE INDEX IF NOT EXISTS games_open ON games (updated_at) WHERE result IS NULL
 CREATE INDEX IF NOT EXISTS games_updated ON games (updated_at);
 """
 
-# A game's moves are one string of column digits. Folding the moves from ply
-# :first on appends those it does not have yet, so folding twice is harmless.
-_FOLD = """
-UPDATE games SET moves = moves || substr(:columns, length(moves) - :first + 1), updated_at = max(updated_at, :at)
-WHERE id = :game AND length(moves) >= :first AND length(moves) < :first + length(:columns)
-"""
-
 _COLUMNS = (
     "id, watch_key, join_key, red_token, yellow_token, local, invite_spent, "
     "created_at, updated_at, result, reason, finished_at, rematch_of, moves"
 )
 
-_Pending = tuple[str, int, int, float, Committed]
-#: Moves in the log but not yet in SQLite, by game: (ply, column, time), in order.
-_Tail = dict[str, list[tuple[int, int, float]]]
-#: In ``_next_ply``: the game has ended.
-_ENDED = -1
+# Folding writes a game's whole record; each field only ever moves forward,
+# so folding an older record over a newer row changes nothing.
+_UPSERT = f"""
+INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 14)})
+ON CONFLICT (id) DO UPDATE SET
+    invite_spent = max(invite_spent, excluded.invite_spent),
+    updated_at = max(updated_at, excluded.updated_at),
+    result = coalesce(result, excluded.result),
+    reason = coalesce(reason, excluded.reason),
+    finished_at = coalesce(finished_at, excluded.finished_at),
+    moves = CASE WHEN length(excluded.moves) > length(moves) THEN excluded.moves ELSE moves END
+"""
+
+#: A change waiting for its journal write: (record, kind, game, previous updated_at, committed).
+_Pending = tuple[str, str, GameRecord, float, Committed]
 
 
 class DatabaseInUse(StoreError):
@@ -100,22 +114,24 @@ class SQLiteStore:
             self._db = self._connect()
             self._db.executescript(SCHEMA)
             self._migrate()
-            self._log = movelog.MoveLog(self.path, fsync=fsync)
+            self._journal = journal.Journal(self.path, fsync=fsync)
             seq = self._recover()
-            self._log.start(seq + 1)
+            self._journal.start(seq + 1)
         except (OSError, sqlite3.Error) as exc:
             os.close(self._lock)
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
         self._pending: list[_Pending] = []
         self._flush_scheduled = False
-        self._next_ply: dict[str, int] = {}
-        self._tail: _Tail = defaultdict(list)
-        self._folding: _Tail = {}  # the previous segment's moves, while they are folded
-        self._folding_seq = 0  # that segment, or 0
-        self._fold_chunks: list[list[dict]] = []
-        self._closed = False
+        # Games changed in the segment being written, and in the one being folded.
+        self._dirty: dict[str, GameRecord] = {}
+        self._folding: dict[str, GameRecord] = {}
+        self._folding_seq = 0
+        self._fold_chunks: list[list[GameRecord]] = []
+        self._keys: dict[str, tuple[str, KeyKind]] = {}  # of games created since their last fold
         self._started = time.monotonic()
+        self._closed = False
         self._stop = threading.Event()
+        self._folded = threading.Event()  # wakes the checkpointer
         self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
         self._checkpointer.start()
 
@@ -128,7 +144,7 @@ class SQLiteStore:
         db.execute(f"PRAGMA cache_size = -{64 << 10}")
         db.execute(f"PRAGMA mmap_size = {256 << 20}")
         # Checkpoints copy the WAL into the database and flush it to disk:
-        # slow, so the background thread does them, not whichever commit comes next.
+        # slow, so a thread does them, not whichever commit comes next.
         db.execute("PRAGMA wal_autocheckpoint = 0")
         db.execute(f"PRAGMA journal_size_limit = {64 << 20}")
         return db
@@ -147,214 +163,258 @@ class SQLiteStore:
             self._db.execute("DROP TABLE moves")
             self._db.execute("COMMIT")
 
+    # -- the journal ------------------------------------------------------------
+
     def _recover(self) -> int:
-        """Fold every segment a previous run left into SQLite; the last sequence number seen."""
-        segments = self._log.segments()
+        """Replay every segment a previous run left into SQLite; the last sequence number seen."""
+        segments = self._journal.segments()
         if not segments:
             return 0
-        tail: _Tail = defaultdict(list)
+        games: dict[str, GameRecord] = {}
+        count = 0
         for _, path in segments:
-            for game, ply, column, at in movelog.read(path):
-                tail[game].append((ply, column, at))
-        folded = _apply(self._db, _fold_rows(tail))
+            for entry in journal.read(path):
+                try:
+                    self._replay(games, entry)
+                except (ValueError, msgspec.ValidationError) as exc:
+                    log.error("journal %s: unreadable record %r skipped: %s", path, entry[:80], exc)
+                count += 1
+        _upsert(self._db, games.values())
         for _, path in segments:
             path.unlink()
-        moves = sum(len(plies) for plies in tail.values())
-        log.info("move log: %d moves of %d games replayed, %d games changed", moves, len(tail), folded)
+        log.info("journal: %d changes to %d games replayed", count, len(games))
         return segments[-1][0]
 
-    # -- folding the log -----------------------------------------------------
+    def _replay(self, games: dict[str, GameRecord], entry: str) -> None:
+        """Apply one journal record to ``games``, loading each game from SQLite first."""
+        kind, _, rest = entry.partition(" ")
+        if kind == "C":
+            created = msgspec.json.decode(rest, type=GameRecord)
+            if created.id not in games:
+                games[created.id] = self._read(created.id) or created
+            return
+        game_id, *fields = rest.split(" ")
+        record = games.get(game_id) or self._read(game_id)
+        if record is None:
+            log.warning("journal: a change to the unknown game %s skipped", game_id)
+            return
+        games[game_id] = record
+        if kind == "M":
+            ply, column, at = int(fields[0]), int(fields[1]), float(fields[2])
+            if ply == len(record.moves):
+                record.moves.append(column)
+            record.updated_at = max(record.updated_at, at)
+        elif kind == "S":
+            record.invite_spent = True
+        elif kind == "F":
+            at = float(fields[2])
+            if record.result is None:
+                record.result, record.reason, record.finished_at = fields[0], fields[1], at  # type: ignore[assignment]
+            record.updated_at = max(record.updated_at, at)
+        elif kind == "T":
+            record.updated_at = max(record.updated_at, float(fields[0]))
+        else:
+            raise ValueError(f"unknown kind {kind!r}")
+
+    def _enqueue(self, entry: str, kind: str, record: GameRecord, previous: float, committed: Committed) -> None:
+        self._pending.append((entry, kind, record, previous, committed))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    async def _commit(self, entry: str, kind: str, record: GameRecord, previous: float) -> None:
+        await completion(lambda done: self._enqueue(entry, kind, record, previous, done))
+
+    def _flush(self) -> None:
+        """Write every pending change with one call to the journal, then wake their senders."""
+        batch, self._pending = self._pending, []
+        self._flush_scheduled = False
+        if not batch:
+            return
+        try:
+            self._journal.write(journal.encode([pending[0] for pending in batch]))
+        except OSError as exc:
+            for pending in reversed(batch):
+                self._undo(*pending[1:4])
+            error = StoreError(f"cannot write the journal: {exc.strerror or exc}")
+            for pending in batch:
+                _notify(pending[4], error)
+            return
+        if time.monotonic() - self._started >= FOLD_INTERVAL:
+            self._rotate()
+        for pending in batch:
+            _notify(pending[4], None)
+
+    def _undo(self, kind: str, record: GameRecord, previous: float) -> None:
+        """Take back a change whose journal write failed."""
+        record.updated_at = previous
+        if kind == "M":
+            record.moves.pop()
+        elif kind == "S":
+            record.invite_spent = False
+        elif kind == "F":
+            record.result = record.reason = record.finished_at = None
+        elif kind == "C":
+            self._dirty.pop(record.id, None)
+            self._forget_keys(record)
+
+    # -- folding ----------------------------------------------------------------
 
     def _checkpoint_loop(self) -> None:
-        """Copy SQLite's WAL into the database file now and then, off the event loop."""
+        """Copy SQLite's WAL into the database file after each fold, off the event loop."""
         db = self._connect()
         try:
-            while not self._stop.wait(CHECKPOINT_INTERVAL):
+            while True:
+                self._folded.wait()
+                self._folded.clear()
+                if self._stop.is_set():
+                    break
                 try:
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error as exc:  # busy or disk trouble: the next round retries
+                except sqlite3.Error as exc:  # busy or disk trouble: the next fold retries
                     log.warning("WAL checkpoint failed: %s", exc)
         finally:
             db.close()
 
     def _rotate(self) -> None:
         """Start a new segment, and fold the full one into SQLite a chunk per event-loop turn."""
-        if self._folding_seq or not self._tail:
+        if self._folding_seq or not self._dirty:
             return  # still folding the previous one, or nothing to fold
         try:
-            self._log.start(self._log.seq + 1)
+            self._journal.start(self._journal.seq + 1)
         except OSError as exc:  # the current segment stays in use
-            log.error("cannot start a new move log segment: %s", exc)
+            log.error("cannot start a new journal segment: %s", exc)
             return
         self._started = time.monotonic()
-        self._folding, self._tail = self._tail, defaultdict(list)
-        self._folding_seq = self._log.seq - 1
-        rows = _fold_rows(self._folding)
-        self._fold_chunks = [rows[start : start + FOLD_CHUNK] for start in range(0, len(rows), FOLD_CHUNK)]
+        self._folding, self._dirty = self._dirty, {}
+        self._folding_seq = self._journal.seq - 1
+        records = list(self._folding.values())
+        self._fold_chunks = [records[start : start + FOLD_CHUNK] for start in range(0, len(records), FOLD_CHUNK)]
         asyncio.get_running_loop().call_soon(self._fold_step)
 
     def _fold_step(self) -> None:
-        if self._closed:
-            return  # close() folds what is left
+        if self._closed or not self._folding_seq:
+            return  # everything was folded at once meanwhile
         loop = asyncio.get_running_loop()
         if self._fold_chunks:
             try:
-                _apply(self._db, self._fold_chunks[-1])
+                _upsert(self._db, self._fold_chunks[-1])
             except sqlite3.Error as exc:
-                log.error("cannot fold the move log into the database (retrying): %s", exc)
-                loop.call_later(CHECKPOINT_INTERVAL, self._fold_step)
+                log.error("cannot fold the journal into the database (retrying): %s", exc)
+                loop.call_later(RETRY_INTERVAL, self._fold_step)
                 return
             self._fold_chunks.pop()
             loop.call_soon(self._fold_step)
             return
         try:
-            self._log.path(self._folding_seq).unlink(missing_ok=True)
+            self._journal.path(self._folding_seq).unlink(missing_ok=True)
         except OSError as exc:  # harmless: folding it again changes nothing
-            log.warning("cannot delete a folded move log segment: %s", exc)
+            log.warning("cannot delete a folded journal segment: %s", exc)
+        for game_id, record in self._folding.items():
+            if game_id not in self._dirty:
+                self._forget_keys(record)
         self._folding, self._folding_seq = {}, 0
+        self._folded.set()
 
-    # -- writes ---------------------------------------------------------------
+    def _fold_everything(self, *, restart: bool) -> None:
+        """Fold every change into SQLite now, delete the journal, and start a new one if ``restart``."""
+        if self._pending:
+            self._flush()
+        _upsert(self._db, {**self._folding, **self._dirty}.values())
+        self._journal.close()
+        if restart:
+            self._journal.start(self._journal.seq + 1)
+        for seq, path in self._journal.segments():
+            if not restart or seq < self._journal.seq:
+                path.unlink()
+        self._dirty, self._folding, self._folding_seq, self._fold_chunks, self._keys = {}, {}, 0, [], {}
+        self._started = time.monotonic()
 
-    def _write(self, sql: str, params: tuple | dict) -> int:
-        """One statement in its own transaction; the number of rows it changed."""
-        try:
-            return self._db.execute(sql, params).rowcount
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(str(exc)) from exc
-        except sqlite3.Error as exc:
-            raise StoreError(f"database error: {exc}") from exc
+    def _forget_keys(self, record: GameRecord) -> None:
+        self._keys.pop(record.watch_key, None)
+        if record.join_key:
+            self._keys.pop(record.join_key, None)
+
+    # -- writes -----------------------------------------------------------------
+
+    def _load(self, game_id: str) -> GameRecord:
+        """The game's record, kept in memory from now until it is next folded."""
+        record = self._dirty.get(game_id) or self._folding.get(game_id) or self._read(game_id)
+        if record is None:
+            raise StoreError(f"no game {game_id}")
+        self._dirty[game_id] = record
+        return record
 
     async def create(self, record: GameRecord) -> None:
-        self._write(
-            f"INSERT INTO games ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
-            (
-                record.id,
-                record.watch_key,
-                record.join_key,
-                record.red_token,
-                record.yellow_token,
-                int(record.local),
-                int(record.invite_spent),
-                record.created_at,
-                record.updated_at or record.created_at,
-                record.result,
-                record.reason,
-                record.finished_at,
-                record.rematch_of,
-                "".join(map(str, record.moves)),
-            ),
-        )
-        self._next_ply[record.id] = len(record.moves) if record.result is None else _ENDED
+        keys = [record.watch_key] + ([record.join_key] if record.join_key else [])
+        taken = record.id in self._dirty or record.id in self._folding or any(key in self._keys for key in keys)
+        if taken or self._stored(record.id, keys):
+            raise StoreError(f"game {record.id} or one of its keys already exists")
+        record = dataclasses.replace(record, moves=list(record.moves), updated_at=record.updated_at or record.created_at)
+        self._dirty[record.id] = record
+        self._keys[record.watch_key] = (record.id, "watch")
+        if record.join_key:
+            self._keys[record.join_key] = (record.id, "join")
+        await self._commit("C " + msgspec.json.encode(record).decode(), "C", record, record.updated_at)
 
     async def spend_invite(self, game_id: str) -> bool:
-        return self._write("UPDATE games SET invite_spent = 1 WHERE id = ? AND invite_spent = 0", (game_id,)) == 1
+        record = self._load(game_id)
+        if record.invite_spent:
+            return False
+        record.invite_spent = True
+        await self._commit(f"S {game_id}", "S", record, record.updated_at)
+        return True
 
     async def finish(self, game_id: str, result: Result, reason: Reason, at: float) -> bool:
-        changed = self._write(
-            "UPDATE games SET result = ?, reason = ?, finished_at = ?, updated_at = max(updated_at, ?)"
-            " WHERE id = ? AND result IS NULL",
-            (result, reason, at, at, game_id),
-        )
-        self._next_ply.pop(game_id, None)
-        return changed == 1
+        record = self._load(game_id)
+        if record.result is not None:
+            return False
+        previous = record.updated_at
+        record.result, record.reason, record.finished_at = result, reason, at
+        record.updated_at = max(previous, at)
+        await self._commit(f"F {game_id} {result} {reason} {at!r}", "F", record, previous)
+        return True
 
     async def touch(self, game_id: str, at: float) -> None:
-        self._write("UPDATE games SET updated_at = max(updated_at, ?) WHERE id = ?", (at, game_id))
-
-    async def prune(self, before: float) -> int:
-        candidates = self._db.execute("SELECT id FROM games WHERE updated_at < ?", (before,)).fetchall()
-        gone = [(game_id,) for (game_id,) in candidates if self._last_move_at(game_id) < before]
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("DELETE FROM games WHERE id = ?", gone)
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise StoreError(f"database error: {exc}") from exc
-        for (game_id,) in gone:
-            self._next_ply.pop(game_id, None)
-        return len(gone)
+        record = self._load(game_id)
+        previous = record.updated_at
+        record.updated_at = max(previous, at)
+        await self._commit(f"T {game_id} {at!r}", "T", record, previous)
 
     def append_nowait(self, game_id: str, ply: int, column: int, at: float, committed: Committed) -> None:
-        next_ply = self._next_ply.get(game_id)
-        if next_ply is None:
+        record = self._dirty.get(game_id)
+        if record is None:
             try:
-                next_ply = self._next_ply[game_id] = self._load_next_ply(game_id)
+                record = self._load(game_id)
             except StoreError as exc:
                 committed(exc)
                 return
-        if ply != next_ply:
-            committed(PlyConflict(f"game {game_id}: ply {ply} is taken, out of order or after the end"))
+        if ply != len(record.moves) or record.result is not None:
+            committed(PlyConflict(f"game {game_id} is at ply {len(record.moves)}, not {ply}, or has ended"))
             return
-        self._next_ply[game_id] = ply + 1
-        self._pending.append((game_id, ply, column, at, committed))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        previous = record.updated_at
+        record.moves.append(column)
+        record.updated_at = max(previous, at)
+        self._enqueue(f"M {game_id} {ply} {column} {at!r}", "M", record, previous, committed)
 
     async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
         await append(self, game_id, ply, column, at)
 
-    def _load_next_ply(self, game_id: str) -> int:
+    async def prune(self, before: float) -> int:
         try:
-            row = self._db.execute("SELECT length(moves), result FROM games WHERE id = ?", (game_id,)).fetchone()
+            self._fold_everything(restart=True)
+            return self._db.execute("DELETE FROM games WHERE updated_at < ?", (before,)).rowcount
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    # -- reads ------------------------------------------------------------------
+
+    def _read(self, game_id: str) -> GameRecord | None:
+        """The game as SQLite has it."""
+        try:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM games WHERE id = ?", (game_id,)).fetchone()
         except sqlite3.Error as exc:
             raise StoreError(f"database error: {exc}") from exc
-        if row is None:
-            raise StoreError(f"no game {game_id}")
-        count, result = row
-        if result is not None:
-            return _ENDED
-        for source in (self._folding, self._tail):
-            for ply, _, _ in source.get(game_id, ()):
-                if ply == count:
-                    count += 1
-        return count
-
-    def _flush(self) -> None:
-        """Write every pending move with one call to the log, then wake their senders."""
-        batch, self._pending = self._pending, []
-        self._flush_scheduled = False
-        if not batch:
-            return
-        try:
-            self._log.write(movelog.encode(batch))
-        except OSError as exc:
-            for game_id, *_ in batch:
-                self._next_ply.pop(game_id, None)  # reservations undone: read again next time
-            error = StoreError(f"cannot write the move log: {exc.strerror or exc}")
-            for *_, committed in batch:
-                _notify(committed, error)
-            return
-        tail = self._tail
-        for game_id, ply, column, at, _ in batch:
-            tail[game_id].append((ply, column, at))
-        if time.monotonic() - self._started >= FOLD_INTERVAL:
-            self._rotate()
-        for *_, committed in batch:
-            _notify(committed, None)
-
-    # -- reads ----------------------------------------------------------------
-
-    def _merge(self, game_id: str, moves: list[int]) -> list[int]:
-        """``moves`` as SQLite has them, followed by those still only in the log."""
-        for source in (self._folding, self._tail):
-            for ply, column, _ in source.get(game_id, ()):
-                if ply == len(moves):
-                    moves.append(column)
-        return moves
-
-    def _last_move_at(self, game_id: str) -> float:
-        """When the latest move not yet folded was made; 0 if there is none."""
-        for source in (self._tail, self._folding):
-            plies = source.get(game_id)
-            if plies:
-                return plies[-1][2]
-        return 0.0
-
-    async def get(self, game_id: str) -> GameRecord | None:
-        row = self._db.execute(f"SELECT {_COLUMNS} FROM games WHERE id = ?", (game_id,)).fetchone()
         if row is None:
             return None
         (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of, moves) = row
@@ -367,15 +427,36 @@ class SQLiteStore:
             created_at=created,
             local=bool(local),
             invite_spent=bool(spent),
-            moves=self._merge(gid, [int(column) for column in moves]),
-            updated_at=max(updated, self._last_move_at(gid)),
+            moves=[int(column) for column in moves],
+            updated_at=updated,
             result=result,
             reason=reason,
             finished_at=finished,
             rematch_of=rematch_of,
         )
 
+    def _stored(self, game_id: str, keys: list[str]) -> bool:
+        """Whether SQLite holds this game id or any of these keys."""
+        marks = ", ".join("?" * len(keys))
+        return bool(
+            self._db.execute(
+                f"SELECT EXISTS (SELECT 1 FROM games WHERE id = ? OR watch_key IN ({marks}) OR join_key IN ({marks}))",
+                (game_id, *keys, *keys),
+            ).fetchone()[0]
+        )
+
+    async def get(self, game_id: str) -> GameRecord | None:
+        record = self._dirty.get(game_id) or self._folding.get(game_id)
+        if record is not None:
+            record = copy.copy(record)
+            record.moves = list(record.moves)
+            return record
+        return self._read(game_id)
+
     async def find_key(self, key: str) -> tuple[str, KeyKind] | None:
+        found = self._keys.get(key)
+        if found is not None:
+            return found
         row = self._db.execute(
             "SELECT id, 'watch' FROM games WHERE watch_key = ?1 UNION ALL SELECT id, 'join' FROM games WHERE join_key = ?1",
             (key,),
@@ -383,56 +464,59 @@ class SQLiteStore:
         return (row[0], row[1]) if row else None
 
     async def idle_games(self, before: float) -> list[str]:
+        cached = {**self._folding, **self._dirty}
         rows = self._db.execute("SELECT id FROM games WHERE result IS NULL AND updated_at < ?", (before,))
-        return [game_id for (game_id,) in rows if self._last_move_at(game_id) < before]
+        stored = [game_id for (game_id,) in rows if game_id not in cached]
+        return stored + [r.id for r in cached.values() if r.result is None and r.updated_at < before]
 
     async def close(self) -> None:
-        if self._pending:
-            self._flush()
         self._closed = True
         self._stop.set()
+        self._folded.set()
         await asyncio.to_thread(self._checkpointer.join)
-        self._log.close()
         try:
-            self._recover()  # fold what is left, so that a clean stop leaves no log behind
+            self._fold_everything(restart=False)  # a clean stop leaves no journal behind
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except (OSError, sqlite3.Error) as exc:
-            log.warning("the move log stays for the next start: %s", exc)
+            log.warning("the journal stays for the next start: %s", exc)
         finally:
+            self._journal.close()
             self._db.close()
             os.close(self._lock)
 
 
-def _fold_rows(tail: _Tail) -> list[dict]:
-    """The parameters of ``_FOLD`` for every game of ``tail``."""
-    rows = []
-    for game_id, logged in tail.items():
-        by_ply: dict[int, tuple[int, int, float]] = {}
-        for move in logged:
-            by_ply.setdefault(move[0], move)
-        plies = sorted(by_ply.values())
-        first = plies[0][0]
-        columns = []
-        for ply, column, _ in plies:
-            if ply != first + len(columns):
-                log.error("move log: game %s has no move %d; later moves dropped", game_id, first + len(columns))
-                break
-            columns.append(str(column))
-        rows.append({"game": game_id, "first": first, "columns": "".join(columns), "at": plies[len(columns) - 1][2]})
-    return rows
+def _row(record: GameRecord) -> tuple:
+    return (
+        record.id,
+        record.watch_key,
+        record.join_key,
+        record.red_token,
+        record.yellow_token,
+        int(record.local),
+        int(record.invite_spent),
+        record.created_at,
+        record.updated_at or record.created_at,
+        record.result,
+        record.reason,
+        record.finished_at,
+        record.rematch_of,
+        "".join(map(str, record.moves)),
+    )
 
 
-def _apply(db: sqlite3.Connection, rows: list[dict]) -> int:
-    """Fold ``rows`` in one transaction; how many games changed."""
+def _upsert(db: sqlite3.Connection, records: Iterable[GameRecord]) -> None:
+    """Write these games in one transaction."""
+    rows = [_row(record) for record in records]
+    if not rows:
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
-        changed = db.executemany(_FOLD, rows).rowcount
+        db.executemany(_UPSERT, rows)
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return changed
 
 
 def _lock(path: str) -> int:
@@ -457,16 +541,16 @@ def _notify(committed: Committed, error: StoreError | None) -> None:
     try:
         committed(error)
     except Exception:
-        log.exception("handling a stored move failed")
+        log.exception("handling a stored change failed")
 
 
 def prune_database(path: str, before: float) -> int:
     """Delete games with no activity since ``before``, whether or not a server is running.
 
-    Without a server, the store opens as usual (folding any log a crash
-    left). With one, its log is at most a few seconds behind SQLite's rows,
-    so games idle for the days ``prune`` deals in are exactly those SQLite
-    shows idle.
+    Without a server, the store opens as usual (replaying any journal a
+    crash left). With one, SQLite lags the server's journal by seconds, and
+    a game the server changed meanwhile is written back whole at its next
+    fold, so only games idle for days, as SQLite shows them, can go.
     """
 
     async def with_store() -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import resource
+import signal
+
 import aiohttp
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -185,20 +188,27 @@ async def test_plain_http_to_the_websocket_path_is_a_clear_error(server):
 
 
 async def test_a_full_disk_refuses_with_unavailable_and_loses_nothing(make_server, tmp_path):
+    """A full disk, as the file-size limit makes it for the store's journal."""
     store = SQLiteStore(tmp_path / "games.db")
     server = await make_server(store=store)
     init, host, guest, _ = await start_game(server)
     await host.send({"type": "play", "column": 3})
     await guest.until("play")
-    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
-    store._db.execute(f"PRAGMA max_page_count = {pages}")
-    for _ in range(500):
+    [segment] = tmp_path.glob("games.db-journal.*")
+    previous_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (segment.stat().st_size + 10, hard))
+    try:
+        await guest.send({"type": "play", "column": 4})
+        await guest.expect("error", code="unavailable")
         client = await server.connect()
         await client.send({"type": "init"})
-        event = await client.recv()
+        await client.expect("error", code="unavailable")
         await client.close()
-        if event["type"] == "error":
-            break
-    assert event["code"] == "unavailable"
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous_handler)
     assert (await snapshot(server, init["watch"]))["moves"] == [3]
+    await guest.send({"type": "play", "column": 4})  # once there is room again
+    assert (await guest.until("play"))["column"] == 4
     await store.close()

@@ -1,16 +1,16 @@
-"""The move log: append-only files of moves, written once per batch.
+"""The journal: append-only files of text records, written once per batch.
 
-An SQLite transaction costs tens of microseconds however few rows it holds,
+An SQLite transaction costs tens of microseconds however little it holds,
 and a move must be stored before it is announced; a write to the end of a
-file costs a few, and one write holds every move of an event-loop turn. So
-moves go to this log first, and the SQLite store folds them into its games
-table in the background, a segment at a time.
+file costs a few, and one write holds every record of an event-loop turn.
+So the SQLite store writes each change to this journal first and folds the
+journal into its tables in the background, a segment at a time.
 
-A segment is a file ``<database>-moves.<seq>`` of batches. A batch is a
+A segment is a file ``<database>-journal.<seq>`` of batches. A batch is a
 header (the payload's length and CRC-32, two little-endian unsigned 32-bit
-integers) and a payload of lines ``<game> <ply> <column> <time>``. A crash
-can cut the last batch short; reading stops at the first batch that is not
-whole and intact, and what follows it is dropped: it was never acknowledged.
+integers) and a payload of records, one per line. A crash can cut the last
+batch short; reading stops at the first batch that is not whole and intact,
+and what follows it is dropped: it was never acknowledged.
 """
 
 from __future__ import annotations
@@ -19,26 +19,22 @@ import logging
 import os
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 log = logging.getLogger("connectfour.store")
 
-#: (game id, ply, column, time of the move)
-Move = tuple[str, int, int, float]
-
 _HEADER = struct.Struct("<II")
 
 
-def encode(moves: Iterable[Sequence]) -> bytes:
-    """One batch, ready to be written in a single call; each move starts (game, ply, column, time)."""
-    payload = "".join([f"{m[0]} {m[1]} {m[2]} {m[3]:.3f}\n" for m in moves]).encode()
+def encode(records: list[str]) -> bytes:
+    """One batch, ready to be written in a single call; records hold no newline."""
+    payload = "\n".join(records).encode()
     return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
 
 
-def decode(data: bytes) -> tuple[list[Move], int]:
-    """The moves of every whole, intact batch, and how many bytes they span."""
-    moves: list[Move] = []
+def decode(data: bytes) -> tuple[list[str], int]:
+    """The records of every whole, intact batch, and how many bytes they span."""
+    records: list[str] = []
     end, size = 0, len(data)
     while end + _HEADER.size <= size:
         length, crc = _HEADER.unpack_from(data, end)
@@ -47,24 +43,27 @@ def decode(data: bytes) -> tuple[list[Move], int]:
         if len(payload) < length or zlib.crc32(payload) != crc:
             break
         try:
-            batch = [_parse(line) for line in payload.decode().splitlines()]
-        except ValueError:
+            records.extend(payload.decode().split("\n"))
+        except UnicodeDecodeError:
             break
-        moves.extend(batch)
         end = start + length
-    return moves, end
+    return records, end
 
 
-def _parse(line: str) -> Move:
-    game, ply, column, at = line.split(" ")
-    return game, int(ply), int(column), float(at)
+def read(path: Path) -> list[str]:
+    """The acknowledged records of one segment, warning about a torn end."""
+    data = path.read_bytes()
+    records, end = decode(data)
+    if end < len(data):
+        log.warning("journal %s: %d bytes after the last whole batch were dropped (a write cut short)", path, len(data) - end)
+    return records
 
 
-class MoveLog:
+class Journal:
     """The segments of one database: the one being written, and older ones not yet folded."""
 
     def __init__(self, database: str, *, fsync: bool) -> None:
-        self.prefix = f"{database}-moves."
+        self.prefix = f"{database}-journal."
         self.fsync = fsync
         self.directory = Path(database).parent
         self._fd = -1
@@ -84,15 +83,13 @@ class MoveLog:
     def path(self, seq: int) -> Path:
         return Path(f"{self.prefix}{seq:08d}")
 
-    def start(self, seq: int) -> Path:
-        """Write from now on to a new, empty segment ``seq``; the path of the previous one."""
-        previous = self.path(self.seq)
+    def start(self, seq: int) -> None:
+        """Write from now on to a new, empty segment ``seq``."""
         fd = os.open(self.path(seq), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         if self.fsync:
             self._sync_directory()
         self.close()
         self._fd, self._size, self.seq = fd, 0, seq
-        return previous
 
     def write(self, data: bytes) -> None:
         """Append one batch; on any failure (a full disk, say) the segment is left as it was."""
@@ -106,7 +103,7 @@ class MoveLog:
             try:
                 os.ftruncate(self._fd, self._size)
             except OSError as exc:
-                log.error("cannot cut a failed write off the move log: %s", exc)
+                log.error("cannot cut a failed write off the journal: %s", exc)
             raise
         self._size += len(data)
 
@@ -121,12 +118,3 @@ class MoveLog:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def read(path: Path) -> list[Move]:
-    """The acknowledged moves of one segment, warning about a torn tail."""
-    data = path.read_bytes()
-    moves, end = decode(data)
-    if end < len(data):
-        log.warning("move log %s: %d bytes after the last whole batch were dropped (a write cut short)", path, len(data) - end)
-    return moves

@@ -1,4 +1,4 @@
-"""The SQLite store's move log: what a crash, a torn write, a full disk or a second server do to it."""
+"""The SQLite store's journal: what a crash, a torn write, a full disk or a second server do to it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from connectfour.store import GameRecord, StoreError, movelog, sqlite
+from connectfour.store import GameRecord, StoreError, journal, sqlite
 from connectfour.store.sqlite import DatabaseInUse, SQLiteStore, prune_database
 from servers import ROOT
 
@@ -39,7 +39,7 @@ def stored_moves(path) -> dict[str, str]:
 
 
 def segments(path) -> list:
-    return sorted(path.parent.glob(f"{path.name}-moves.*"))
+    return sorted(path.parent.glob(f"{path.name}-journal.*"))
 
 
 def killed_after_storing(path, games: int = 1) -> None:
@@ -70,7 +70,7 @@ def killed_after_storing(path, games: int = 1) -> None:
 async def test_moves_acknowledged_before_a_kill_9_are_there_after_it(tmp_path):
     path = tmp_path / "games.db"
     killed_after_storing(path, games=3)
-    assert segments(path), "the killed process left its log"
+    assert segments(path), "the killed process left its journal"
     store = SQLiteStore(path)
     try:
         for n in range(3):
@@ -79,13 +79,13 @@ async def test_moves_acknowledged_before_a_kill_9_are_there_after_it(tmp_path):
         await store.close()
 
 
-async def test_on_start_the_log_is_folded_into_the_database(tmp_path):
+async def test_on_start_the_journal_is_replayed_into_the_database(tmp_path):
     path = tmp_path / "games.db"
     killed_after_storing(path)
     store = SQLiteStore(path)
     try:
         assert stored_moves(path) == {"g0": "334452"}
-        assert [p.name for p in segments(path)] == ["games.db-moves.00000002"]
+        assert [p.name for p in segments(path)] == ["games.db-journal.00000002"]
     finally:
         await store.close()
 
@@ -94,7 +94,7 @@ async def test_a_write_cut_short_by_a_crash_is_dropped_and_the_rest_kept(tmp_pat
     path = tmp_path / "games.db"
     killed_after_storing(path)
     [segment] = segments(path)
-    torn = movelog.encode([("g0", 6, 1, 9.0)])
+    torn = journal.encode(["M g0 6 1 9.0"])
     with segment.open("ab") as log_file:
         log_file.write(torn[:-3])  # the crash hit in the middle of this batch
     with caplog.at_level(logging.WARNING, logger="connectfour.store"):
@@ -109,14 +109,14 @@ async def test_a_write_cut_short_by_a_crash_is_dropped_and_the_rest_kept(tmp_pat
 
 
 async def test_a_batch_whose_checksum_fails_ends_the_log(tmp_path):
-    good = movelog.encode([("g", 0, 3, 1.0)])
-    bad = bytearray(movelog.encode([("g", 1, 4, 2.0)]))
+    good = journal.encode(["M g 0 3 1.0", "M g 1 4 2.0"])
+    bad = bytearray(journal.encode(["M g 2 5 3.0"]))
     bad[-2] ^= 0x01
-    moves, end = movelog.decode(good + bytes(bad) + movelog.encode([("g", 2, 5, 3.0)]))
-    assert moves == [("g", 0, 3, 1.0)] and end == len(good)
+    records, end = journal.decode(good + bytes(bad) + journal.encode(["M g 3 6 4.0"]))
+    assert records == ["M g 0 3 1.0", "M g 1 4 2.0"] and end == len(good)
 
 
-async def test_a_clean_close_leaves_no_log_and_every_move_in_sqlite(tmp_path):
+async def test_a_clean_close_leaves_no_journal_and_every_change_in_sqlite(tmp_path):
     path = tmp_path / "games.db"
     store = SQLiteStore(path)
     await store.create(record())
@@ -127,7 +127,7 @@ async def test_a_clean_close_leaves_no_log_and_every_move_in_sqlite(tmp_path):
     assert stored_moves(path) == {"g1": "334452"}
 
 
-async def test_the_log_is_folded_into_sqlite_while_the_server_runs(tmp_path, monkeypatch):
+async def test_the_journal_is_folded_into_sqlite_while_the_server_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(sqlite, "FOLD_INTERVAL", 0.0)  # a new segment at every write
     path = tmp_path / "games.db"
     store = SQLiteStore(path)
@@ -139,7 +139,7 @@ async def test_the_log_is_folded_into_sqlite_while_the_server_runs(tmp_path, mon
             while not stored_moves(path)["g1"]:  # the first segment, at least, reaches SQLite
                 await asyncio.sleep(0.01)
         assert "334452".startswith(stored_moves(path)["g1"])
-        assert (await store.get("g1")).moves == MOVES  # the rest is read from the log
+        assert (await store.get("g1")).moves == MOVES  # the rest is read from memory
     finally:
         await store.close()
 
@@ -168,7 +168,7 @@ async def test_a_move_the_disk_cannot_take_is_refused_and_loses_nothing(tmp_path
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     resource.setrlimit(resource.RLIMIT_FSIZE, (size + 5, hard))
     try:
-        with pytest.raises(StoreError, match="cannot write the move log"):
+        with pytest.raises(StoreError, match="cannot write the journal"):
             await store.append("g1", 1, 4, at=2.0)
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
@@ -182,19 +182,21 @@ async def test_a_move_the_disk_cannot_take_is_refused_and_loses_nothing(tmp_path
 
 async def test_prune_works_while_a_server_holds_the_database(tmp_path):
     path = tmp_path / "games.db"
+    first = SQLiteStore(path)
+    await first.create(record("old"))
+    await first.create(record("new", created_at=900.0))
+    await first.close()
     store = SQLiteStore(path)
     try:
-        await store.create(record("old"))
-        await store.create(record("new", created_at=900.0))
         assert await asyncio.to_thread(prune_database, str(path), 500.0) == 1
         assert await store.get("old") is None and await store.get("new") is not None
     finally:
         await store.close()
 
 
-async def test_prune_after_a_crash_counts_the_moves_the_log_held(tmp_path):
+async def test_prune_after_a_crash_counts_the_moves_the_journal_held(tmp_path):
     path = tmp_path / "games.db"
-    killed_after_storing(path)  # g0: created at 1.0, moves at 2.0 to 7.0, only in the log
+    killed_after_storing(path)  # g0: created at 1.0, moves at 2.0 to 7.0, only in the journal
     assert await asyncio.to_thread(prune_database, str(path), 5.0) == 0
     assert await asyncio.to_thread(prune_database, str(path), 8.0) == 1
 
@@ -221,3 +223,24 @@ async def test_a_database_of_the_previous_schema_keeps_its_moves(tmp_path):
         assert (await store.get("g1")).moves == [2, 6, 0, 1]
     finally:
         await store.close()
+
+
+async def test_when_sqlite_is_full_the_journal_keeps_every_change_until_there_is_room(tmp_path, caplog):
+    """SQLite's own "database or disk is full", provoked by capping the file's pages."""
+    path = tmp_path / "games.db"
+    store = SQLiteStore(path)
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages}")
+    for n in range(30):
+        await store.create(record(f"g{n}", watch_key="w" * 2000 + str(n), join_key=None))
+        await store.append(f"g{n}", 0, n % 7, at=1.0)
+    with caplog.at_level(logging.WARNING, logger="connectfour.store"):
+        await store.close()
+    assert "full" in caplog.text and segments(path), "the journal stays for the next start"
+    reopened = SQLiteStore(path)  # room again: the cap held for that connection only
+    try:
+        for n in range(30):
+            assert (await reopened.get(f"g{n}")).moves == [n % 7]
+    finally:
+        await reopened.close()
+    assert segments(path) == []
