@@ -2,9 +2,10 @@
 
 A move arriving in ``data_received`` is checked, handed to the store and,
 once stored, announced, all from callbacks: no task, queue or future per
-frame. Rarer requests (start, join, watch, resume...) run as a task; frames
-arriving meanwhile wait their turn, so one connection's requests are always
-handled in order.
+frame. Rarer requests (start, join, watch, resume...) run as a coroutine,
+started at once; only one that has to wait (for a store on disk, say) goes on
+in a task. Frames arriving meanwhile wait their turn, so one connection's
+requests are always handled in order.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ _last_frame: bytes = wire.frame(b"")
 
 class Connection:
     __slots__ = (
-        "id", "peer", "extended", "session", "wire", "transport", "closed", "close_code", "last_seen",
+        "id", "peer", "extended", "session", "wire", "transport", "_closed", "_gone", "close_code", "last_seen",
         "_on_close", "_rate", "_burst", "_tokens", "_stamp", "_dropped", "_busy", "_waiting",
     )  # fmt: skip
 
@@ -64,7 +65,8 @@ class Connection:
         self.transport = transport
         self.session = Session(service, self)
         self.wire = wire.Wire(self, max_size)
-        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._closed: asyncio.Future[None] | None = None
+        self._gone = False
         self.close_code: int | None = None
         self.last_seen = time.monotonic()
         self._on_close = on_close
@@ -75,6 +77,16 @@ class Connection:
         self._dropped = 0
         self._busy = False
         self._waiting: deque[bytes] | None = None
+
+    @property
+    def closed(self) -> asyncio.Future[None]:
+        """Done once the connection is gone (made on demand: only shutdown waits for it)."""
+        closed = self._closed
+        if closed is None:
+            closed = self._closed = asyncio.get_running_loop().create_future()
+            if self._gone:
+                closed.set_result(None)
+        return closed
 
     # -- the service's member ------------------------------------------------------
 
@@ -158,8 +170,10 @@ class Connection:
         self.session.close()
         self._on_close(self)
         log.info("conn %d: closed (code %s)", self.id, self.close_code or 1006)
-        if not self.closed.done():
-            self.closed.set_result(None)
+        self._gone = True
+        closed = self._closed
+        if closed is not None and not closed.done():
+            closed.set_result(None)
 
     # -- requests --------------------------------------------------------------------
 
@@ -177,7 +191,12 @@ class Connection:
             except ProtocolError as exc:
                 self._done(exc)
                 return
-        task = asyncio.ensure_future(self._handle_async(event))
+        coro = self._handle_async(event)
+        try:
+            waiting = coro.send(None)
+        except StopIteration:  # done without waiting: no task needed
+            return
+        task = asyncio.ensure_future(_go_on(coro, waiting))
         _tasks.add(task)
         task.add_done_callback(_tasks.discard)
 
@@ -195,8 +214,10 @@ class Connection:
         except Exception:
             log.exception("conn %d: failed to handle %r", self.id, event)
             send_event(self, ErrorEvent(message="Internal error; nothing was changed.", code="internal_error"))
-        if not was_in_game and session.game is not None:
-            log.info("conn %d: %s in game %s", self.id, session.role, session.game.id)
+        if not was_in_game and log.isEnabledFor(logging.INFO):
+            game, role = session.service.where(self)
+            if game is not None:
+                log.info("conn %d: %s in game %s", self.id, role, game.id)
         self._done(error)
 
     def _done(self, error: ProtocolError | None) -> None:
@@ -216,3 +237,38 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"<Connection {self.id} {self.peer}>"
+
+
+class _Yield:
+    """Hands what a coroutine waits for to the task now running it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        yield self.value
+
+
+async def _go_on(coro, waiting: object) -> None:  # type: ignore[no-untyped-def]
+    """Run, in a task, the rest of a coroutine started outside one, from where it waits.
+
+    The task waits on what the coroutine yielded (a future, or None for a bare
+    yield), then resumes it; an exception the task gets there (the future's
+    failure, a cancellation) is thrown into the coroutine, as a task running
+    it from the start would have done.
+    """
+    while True:
+        try:
+            await _Yield(waiting)
+        except BaseException as exc:
+            try:
+                waiting = coro.throw(exc)
+            except StopIteration:
+                return
+        else:
+            try:
+                waiting = coro.send(None)
+            except StopIteration:
+                return

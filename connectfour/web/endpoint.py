@@ -1,4 +1,6 @@
-"""The WebSocket endpoint: aiohttp answers the handshake, then the wire takes the bytes."""
+"""The WebSocket endpoint as an aiohttp handler: for upgrades the front door
+(``web/front.py``) hands over, such as one on a keep-alive connection after
+a first plain request; then the wire takes the bytes."""
 
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     if not origin_allowed(origin, request.host, settings.allowed_origins):
         log.warning("refused WebSocket from %s: origin %r not allowed", peer, origin)
-        raise web.HTTPForbidden(text=f"Origin {origin} is not allowed to connect.\n")
+        # Bytes that are not UTF-8 arrive as surrogates, which the answer cannot carry.
+        shown = (origin or "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise web.HTTPForbidden(text=f"Origin {shown} is not allowed to connect.\n")
     headers, subprotocol = accept_headers(request, (SUBPROTOCOL_V1,))
     response = web.StreamResponse(status=101, reason="Switching Protocols", headers=headers)
     try:
@@ -44,11 +48,25 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     transport = request.transport
     if transport is None or transport.is_closing():
         return response
-    connections = request.app[CONNECTIONS]
+    app = request.app
+    conn = open_connection(app[SETTINGS], app[SERVICE], app[CONNECTIONS], transport, peer, subprotocol)  # type: ignore[arg-type]
+    _take_over(request, transport, conn)  # type: ignore[arg-type]
+    return response
+
+
+def open_connection(
+    settings: Settings,
+    service: GameService,
+    connections: set[Connection],
+    transport: asyncio.Transport,
+    peer: str,
+    subprotocol: str | None,
+) -> Connection:
+    """A WebSocket connection whose handshake was answered: registered, ready for frames."""
     conn = Connection(
-        transport,  # type: ignore[arg-type]
+        transport,
         peer,
-        request.app[SERVICE],
+        service,
         extended=subprotocol == SUBPROTOCOL_V1,
         max_size=settings.max_frame,
         rate=settings.rate,
@@ -57,8 +75,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     )
     connections.add(conn)
     log.info("conn %d: connected from %s (%s)", conn.id, peer, "v1" if conn.extended else "tutorial")
-    _take_over(request, transport, conn)  # type: ignore[arg-type]
-    return response
+    return conn
 
 
 class _Socket(asyncio.Protocol):

@@ -12,6 +12,7 @@ from aiohttp import web
 from ..config import Settings
 from ..store import Store
 from .app import create_app
+from .front import Site
 
 log = logging.getLogger("connectfour.web")
 
@@ -28,7 +29,7 @@ async def serve(settings: Settings, store: Store) -> None:
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     _tune_gc()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True, backlog=BACKLOG)
+    site = Site(runner, settings.host, settings.port, reuse_address=True, backlog=BACKLOG)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

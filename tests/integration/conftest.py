@@ -3,42 +3,59 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from client import Client
 from connectfour.config import Settings
 from connectfour.web import create_app
+from connectfour.web.front import Site
 
 
 class Server:
     """The application on a real port of 127.0.0.1, in the test's event loop."""
 
-    def __init__(self, test_server: TestServer) -> None:
-        self.test_server = test_server
-        self.app = test_server.app
-        self.http = f"http://127.0.0.1:{test_server.port}"
-        self.url = f"ws://127.0.0.1:{test_server.port}/ws"
-        self.root_url = f"ws://127.0.0.1:{test_server.port}/"
+    def __init__(self, app: web.Application, port: int, close: Callable[[], Awaitable[None]]) -> None:
+        self.app = app
+        self.port = port
+        self.close = close
+        self.http = f"http://127.0.0.1:{port}"
+        self.url = f"ws://127.0.0.1:{port}/ws"
+        self.root_url = f"ws://127.0.0.1:{port}/"
         self.clients: list[Client] = []
+        self.site: Site | None = None  # with the front door
 
     async def connect(self, *, v1: bool = True, path: str = "/ws", **kwargs) -> Client:
-        client = await Client.open(f"ws://127.0.0.1:{self.test_server.port}{path}", v1=v1, **kwargs)
+        client = await Client.open(f"ws://127.0.0.1:{self.port}{path}", v1=v1, **kwargs)
         self.clients.append(client)
         return client
 
 
-async def start(settings: Settings, store=None) -> Server:  # type: ignore[no-untyped-def]
-    test_server = TestServer(create_app(settings, store), host="127.0.0.1")
-    await test_server.start_server()
-    return Server(test_server)
+async def start(settings: Settings, store=None, *, entry: str = "front", **site_options) -> Server:  # type: ignore[no-untyped-def]
+    """``entry="front"``: as `connectfour serve` runs it, upgrades answered by the front door;
+    ``"aiohttp"``: aiohttp's own test server, so every upgrade goes through aiohttp."""
+    app = create_app(settings, store)
+    if entry == "aiohttp":
+        test_server = TestServer(app, host="127.0.0.1")
+        await test_server.start_server()
+        return Server(app, test_server.port, test_server.close)  # type: ignore[arg-type]
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = Site(runner, "127.0.0.1", 0, **site_options)
+    await site.start()
+    server = Server(app, site.port, runner.cleanup)
+    server.site = site
+    return server
 
 
-@pytest.fixture
-async def make_server() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
+@pytest.fixture(params=["front", "aiohttp"])
+async def make_server(request) -> AsyncIterator[Callable[..., Awaitable[Server]]]:
+    """Servers for one test; each test runs twice, with upgrades answered by the
+    front door and by aiohttp (the path a keep-alive or unusual upgrade takes)."""
     servers: list[Server] = []
 
     async def factory(store=None, **overrides) -> Server:  # type: ignore[no-untyped-def]
-        server = await start(Settings(**overrides), store)
+        server = await start(Settings(**overrides), store, entry=request.param)
         servers.append(server)
         return server
 
@@ -46,9 +63,25 @@ async def make_server() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
     for server in servers:
         for client in server.clients:
             await client.close()
-        await server.test_server.close()
+        await server.close()
 
 
 @pytest.fixture
 async def server(make_server) -> Server:
     return await make_server()
+
+
+@pytest.fixture
+async def door() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
+    """Servers as `connectfour serve` runs them: upgrades come in through the front door."""
+    servers: list[Server] = []
+
+    async def factory(handshake_timeout: float | None = None, **overrides) -> Server:  # type: ignore[no-untyped-def]
+        site_options = {} if handshake_timeout is None else {"handshake_timeout": handshake_timeout}
+        server = await start(Settings(**overrides), entry="front", **site_options)
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        await server.close()

@@ -7,7 +7,7 @@ import asyncio
 
 async def raw_upgrade(server) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A peer that completes the handshake and then never answers anything."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.test_server.port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(
         b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"

@@ -1,0 +1,241 @@
+"""The front door: the first bytes of every connection, before aiohttp sees them.
+
+Most connections to this server are WebSocket upgrades: the tutorial's
+protocol opens three per game. Through aiohttp, each one is parsed into a
+Request, runs a handler task, is answered through a StreamResponse and is
+then moved to our protocol (``endpoint._take_over``): that was most of the
+server's CPU time per connection. The door reads the request head itself
+and, when it is a plain, valid upgrade of ``/`` or ``/ws``, answers 101 and
+gives the socket straight to a ``Connection``.
+
+Everything else goes to aiohttp's own RequestHandler with every byte read so
+far, as if aiohttp had accepted the connection: another method, path or
+query, a malformed, duplicated or missing header, a bad key or version, a
+refused origin, a request body, a head longer than ``MAX_HEAD``. So the page,
+keep-alive, static files and every 400 and 403 answer (with its log line)
+stay aiohttp's and ``endpoint.websocket``'s, unchanged. The door only takes
+the path on which nothing can be refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from aiohttp import web
+from aiohttp.web_server import Server
+
+from ..protocol.messages import SUBPROTOCOL_V1
+from .connection import Connection
+from .endpoint import CONNECTIONS, SERVICE, SETTINGS, open_connection
+from .handshake import accept_key, choose_subprotocol, key_valid
+from .origin import origin_allowed
+from .wire import Wire
+
+log = logging.getLogger("connectfour.web")
+
+#: A head not complete within this many bytes goes to aiohttp, which applies
+#: its own limits (and answers 400 when they are passed).
+MAX_HEAD = 8190
+#: Seconds a connection may take to send a complete request head, as aiohttp
+#: gives a new connection before its first request (its keep-alive timeout).
+HANDSHAKE_TIMEOUT = 75.0
+
+_SUBPROTOCOLS = (SUBPROTOCOL_V1,)
+_TOKEN = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
+#: A GET of / or /ws, HTTP/1.1, then well-formed header lines; the final empty line is not matched.
+_HEAD = re.compile(rb"GET /(?:ws)? HTTP/1\.1\r\n(?:" + _TOKEN + rb":[\t\x20-\x7e\x80-\xff]*\r\n)+")
+_GET = b"GET "
+#: Headers the door reads: a second copy of one sends the request to aiohttp.
+_READ = frozenset(
+    (b"host", b"origin", b"upgrade", b"connection", b"sec-websocket-key", b"sec-websocket-version",
+     b"sec-websocket-protocol", b"content-length", b"transfer-encoding")
+)  # fmt: skip
+_SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+_CHOSEN = {name: b"\r\nSec-WebSocket-Protocol: " + name.encode() for name in _SUBPROTOCOLS}
+_END = b"\r\n\r\n"
+
+
+class Front:
+    """The listening socket's protocol factory: one door per accepted connection."""
+
+    def __init__(self, app: web.Application, server: Server, timeout: float = HANDSHAKE_TIMEOUT) -> None:
+        self.server = server
+        settings = app[SETTINGS]
+        self._settings = settings
+        self._service = app[SERVICE]
+        self._connections = app[CONNECTIONS]
+        self._allowed = settings.allowed_origins
+        self._timeout = timeout
+        # Doors still waiting for a whole head, in two generations: a sweep
+        # every ``timeout`` closes the older one, so a silent peer is closed
+        # after between one and two timeouts, with no timer per connection.
+        self._young: set[_Door] = set()
+        self._old: set[_Door] = set()
+        self._sweeper: asyncio.TimerHandle | None = None
+        self.closing = False
+
+    def __call__(self) -> _Door:
+        return _Door(self)
+
+    def start(self) -> None:
+        self._sweeper = asyncio.get_running_loop().call_later(self._timeout, self._sweep)
+
+    def close(self) -> None:
+        """No new upgrades; doors still waiting for a head are closed."""
+        self.closing = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        for door in (*self._young, *self._old):
+            door.transport.close()  # type: ignore[union-attr]
+
+    def _sweep(self) -> None:
+        old, self._old, self._young = self._old, self._young, set()
+        if old:
+            log.info("closed %d connections that sent no complete request in time", len(old))
+        for door in old:
+            door.transport.close()  # type: ignore[union-attr]
+        self._sweeper = asyncio.get_running_loop().call_later(self._timeout, self._sweep)
+
+    def upgrade(self, transport: asyncio.Transport, head: bytes, end: int) -> Connection | None:
+        """Answer 101 if ``head[:end]`` is an upgrade nothing can refuse; else None, and nothing was sent."""
+        if self.closing or _HEAD.fullmatch(head, 0, end + 2) is None:
+            return None
+        fields: dict[bytes, bytes] = {}
+        for line in head[:end].split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.lower()
+            if name in fields:
+                if name in _READ:
+                    return None
+                continue
+            fields[name] = value.strip(b" \t")
+        get = fields.get
+        key = get(b"sec-websocket-key", b"")
+        if (
+            get(b"upgrade", b"").lower() != b"websocket"
+            or b"upgrade" not in get(b"connection", b"").lower()
+            or get(b"sec-websocket-version") != b"13"
+            or b"content-length" in fields
+            or b"transfer-encoding" in fields
+            or not key_valid(key)
+        ):
+            return None
+        origin = get(b"origin")
+        if origin is not None:
+            host = get(b"host")
+            if host is None or not origin.isascii() or not host.isascii():
+                return None
+            if not origin_allowed(origin.decode(), host.decode(), self._allowed):
+                return None  # aiohttp refuses it with 403, and logs it
+        offered = get(b"sec-websocket-protocol")
+        chosen = choose_subprotocol(offered.decode("latin-1"), _SUBPROTOCOLS) if offered else None
+        transport.write(_SWITCHING + accept_key(key) + (_CHOSEN[chosen] if chosen else b"") + _END)
+        peername = transport.get_extra_info("peername")
+        peer = str(peername[0]) if isinstance(peername, (tuple, list)) else "?"
+        return open_connection(self._settings, self._service, self._connections, transport, peer, chosen)
+
+
+class _Door(asyncio.Protocol):
+    """A connection until its first request head is read; then its WebSocket, or aiohttp's."""
+
+    __slots__ = ("front", "transport", "head", "wire")
+
+    def __init__(self, front: Front) -> None:
+        self.front = front
+        self.transport: asyncio.Transport | None = None
+        self.head = b""
+        self.wire: Wire | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.front._young.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        wire = self.wire
+        if wire is not None:
+            wire.feed_data(data)
+            return
+        head = self.head + data if self.head else data
+        end = head.find(_END)
+        if end < 0:
+            if len(head) > MAX_HEAD or not (head.startswith(_GET) if len(head) >= 4 else _GET.startswith(head)):
+                self._hand_over(head)
+            else:
+                self.head = head
+            return
+        self.head = b""
+        front = self.front
+        front._young.discard(self)
+        front._old.discard(self)
+        conn = front.upgrade(self.transport, head, end) if end <= MAX_HEAD else None  # type: ignore[arg-type]
+        if conn is None:
+            self._hand_over(head)
+            return
+        self.wire = wire = conn.wire
+        if end + 4 < len(head):  # frames sent along with the request
+            wire.feed_data(head[end + 4 :])
+
+    def eof_received(self) -> bool | None:
+        return None  # close the transport, as aiohttp does
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        wire = self.wire
+        if wire is not None:
+            wire.feed_eof()
+        else:
+            self.front._young.discard(self)
+            self.front._old.discard(self)
+
+    def _hand_over(self, data: bytes) -> None:
+        """Give the connection to aiohttp as if it had accepted it, with what was read."""
+        front = self.front
+        front._young.discard(self)
+        front._old.discard(self)
+        self.head = b""
+        transport = self.transport
+        handler = front.server()
+        transport.set_protocol(handler)  # type: ignore[union-attr]
+        handler.connection_made(transport)  # type: ignore[arg-type]
+        handler.data_received(data)
+
+
+class Site(web.TCPSite):
+    """A TCP site whose connections come in through the front door."""
+
+    __slots__ = ("front",)
+
+    def __init__(
+        self,
+        runner: web.AppRunner,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        **kwargs,  # type: ignore[no-untyped-def]
+    ) -> None:
+        super().__init__(runner, host, port, **kwargs)
+        assert runner.server is not None
+        self.front = Front(runner.app, runner.server, handshake_timeout)
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)  # registers the site with its runner
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self.front,
+            self._host,
+            self._port,
+            ssl=self._ssl_context,
+            backlog=self._backlog,
+            reuse_address=self._reuse_address,
+            reuse_port=self._reuse_port,
+        )
+        sockets = self._server.sockets
+        self._bound_port = sockets[0].getsockname()[1] if sockets else self._port
+        self.front.start()
+
+    async def stop(self) -> None:
+        await super().stop()
+        self.front.close()
