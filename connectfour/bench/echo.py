@@ -29,6 +29,7 @@ class _Game:
         self.members: list[_Echo] = []
         self.heights = [0] * 7
         self.ply = 0
+        self.history: list[bytes] = []  # every play frame, replayed to a new spectator
 
 
 _JOIN: dict[str, _Game] = {}
@@ -101,6 +102,7 @@ class _Echo(asyncio.Protocol):
                 % (_PLAYERS[game.ply & 1].encode(), column, row)
             )
             game.ply += 1
+            game.history.append(frame)
             for member in game.members:
                 member.transport.write(frame)  # type: ignore[union-attr]
             return
@@ -109,6 +111,8 @@ class _Echo(asyncio.Protocol):
             self.game = _JOIN.pop(event["join"])
         elif "watch" in event:
             self.game = _WATCH[event["watch"]]
+            for frame in self.game.history:
+                self.transport.write(frame)  # type: ignore[union-attr]
         else:
             self.game = _Game()
             join, watch = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
