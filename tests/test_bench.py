@@ -32,3 +32,12 @@ def test_bench_json_output_is_machine_readable():
     report = json.loads(result.stdout)
     assert report["scenario"] == "games" and report["moves"] > 0 and report["errors"] == 0
     assert set(report["ms_to_opponent"]) == {"p50", "p99", "p999"}
+
+
+def test_the_send_floor_tool_runs():
+    result = subprocess.run(
+        [sys.executable, "-m", "connectfour.bench.sendfloor", "--sockets", "50", "--rounds", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "50 sockets: send loop" in result.stdout and "last frame read after" in result.stdout
