@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import resource
 import signal
 import sqlite3
@@ -244,3 +245,28 @@ async def test_when_sqlite_is_full_the_journal_keeps_every_change_until_there_is
     finally:
         await reopened.close()
     assert segments(path) == []
+
+
+async def test_a_change_the_journal_refused_never_reaches_sqlite_by_a_fold(tmp_path):
+    """The fold that runs between a change and its journal write must not carry it."""
+    path = tmp_path / "games.db"
+    store = SQLiteStore(path)
+    await store.create(record())
+    await store.append("g1", 0, 3, at=1.0)
+    store._rotate()  # the segment holding g1 is folded from the next event-loop turn on
+    fd = store._journal._fd
+    saved, read_only = os.dup(fd), os.open(os.devnull, os.O_RDONLY)
+    os.dup2(read_only, fd)  # every write to the new segment fails from now on
+    try:
+        with pytest.raises(StoreError, match="cannot write the journal"):
+            await store.append("g1", 1, 4, at=2.0)
+        async with asyncio.timeout(10):
+            while store._folding_seq:
+                await asyncio.sleep(0.01)
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(read_only)
+    assert stored_moves(path) == {"g1": "3"}
+    assert (await store.get("g1")).moves == [3]
+    await store.close()

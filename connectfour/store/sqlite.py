@@ -295,6 +295,8 @@ class SQLiteStore:
     def _fold_step(self) -> None:
         if self._closed or not self._folding_seq:
             return  # everything was folded at once meanwhile
+        if self._pending:
+            self._flush()  # a change not yet in the journal must not reach SQLite first
         loop = asyncio.get_running_loop()
         if self._fold_chunks:
             try:
@@ -446,6 +448,8 @@ class SQLiteStore:
         )
 
     async def get(self, game_id: str) -> GameRecord | None:
+        if self._pending:
+            self._flush()  # show no change that is not in the journal
         record = self._dirty.get(game_id) or self._folding.get(game_id)
         if record is not None:
             record = copy.copy(record)
