@@ -93,7 +93,7 @@ ON CONFLICT (id) DO UPDATE SET
     moves = CASE WHEN length(excluded.moves) > length(moves) THEN excluded.moves ELSE moves END
 """
 
-#: A change waiting for its journal write: (record, kind, game, previous updated_at, committed).
+#: A change waiting for its journal write: (journal record, kind, game, its previous updated_at, committed).
 _Pending = tuple[str, str, GameRecord, float, Committed]
 
 
