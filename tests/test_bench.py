@@ -41,3 +41,16 @@ def test_the_send_floor_tool_runs():
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "50 sockets: send loop" in result.stdout and "last frame read after" in result.stdout
+
+
+def test_the_bare_reference_server_plays_the_tutorial_protocol():
+    result = subprocess.run(
+        [sys.executable, "-m", "connectfour", "bench", "games", "--spawn", "bare", "--games", "3", "--spectators", "1",
+         "--duration", "1", "--warmup", "0.2", "--quiet", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    import json
+
+    report = json.loads(result.stdout)
+    assert report["games_finished"] > 0 and report["errors"] == 0

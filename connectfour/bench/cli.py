@@ -27,7 +27,7 @@ from .crowd import run_capacity, run_fanout
 from .games import Stats, run_games
 
 STORES = ("memory", "sqlite", "sqlite-fsync")
-TARGETS = (*STORES, "echo")
+TARGETS = (*STORES, "bare", "echo")
 SCENARIOS = ("games", "fanout", "capacity")
 
 
@@ -46,6 +46,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="append",
         choices=TARGETS,
         help="start this server on a free port (repeat to compare in one run); "
+        "'bare' is a plain aiohttp + msgspec server of the tutorial's protocol with games in memory; "
         "'echo' is a trivial relay that shows how fast the load generator itself can go",
     )
     bench.add_argument("--games", type=int, default=100, help="games: games played at once (default %(default)s)")
@@ -129,8 +130,8 @@ def _spawned(target: str, cpu: int) -> Iterator[tuple[str, int]]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="connectfour-bench-") as tmp:
-        if target == "echo":
-            command = [sys.executable, "-m", "connectfour.bench.echo", str(port)]
+        if target in ("echo", "bare"):
+            command = [sys.executable, "-m", f"connectfour.bench.{target}", str(port)]
         else:
             store_args = {"memory": ["--memory"], "sqlite": [], "sqlite-fsync": ["--fsync"]}[target]
             command = [
