@@ -14,23 +14,12 @@ import textwrap
 
 import pytest
 
-from connectfour.store import GameRecord, StoreError, journal, sqlite
+from connectfour.store import StoreError, journal, sqlite
 from connectfour.store.sqlite import DatabaseInUse, SQLiteStore, prune_database
+from records import record
 from servers import ROOT
 
 MOVES = [3, 3, 4, 4, 5, 2]
-
-
-def record(game_id: str = "g1", **overrides) -> GameRecord:
-    fields = dict(
-        id=game_id,
-        watch_key=f"watch-{game_id}",
-        join_key=f"join-{game_id}",
-        red_token=f"red-{game_id}",
-        yellow_token=f"yellow-{game_id}",
-        created_at=100.0,
-    )
-    return GameRecord(**{**fields, **overrides})
 
 
 def stored_moves(path) -> dict[str, str]:

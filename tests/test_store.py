@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 
-from connectfour.store import GameRecord, MemoryStore, PlyConflict, SQLiteStore, StoreError
+from connectfour.store import MemoryStore, PlyConflict, SQLiteStore, StoreError
+from records import record
 
 
 @pytest.fixture(params=["memory", "sqlite", "sqlite-fsync"])
@@ -18,18 +19,6 @@ async def store(request, tmp_path):
         store = SQLiteStore(tmp_path / "games.db", fsync=request.param == "sqlite-fsync")
     yield store
     await store.close()
-
-
-def record(game_id: str = "g1", **overrides) -> GameRecord:
-    fields = dict(
-        id=game_id,
-        watch_key=f"watch-{game_id}",
-        join_key=f"join-{game_id}",
-        red_token=f"red-{game_id}",
-        yellow_token=f"yellow-{game_id}",
-        created_at=100.0,
-    )
-    return GameRecord(**{**fields, **overrides})
 
 
 async def test_a_created_game_reads_back_whole(store):

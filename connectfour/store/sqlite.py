@@ -75,6 +75,8 @@ CREATE INDEX IF NOT EXISTS games_open ON games (updated_at) WHERE result IS NULL
 CREATE INDEX IF NOT EXISTS games_updated ON games (updated_at);
 """
 
+_PRUNE = "DELETE FROM games WHERE updated_at < ?"
+
 _COLUMNS = (
     "id, watch_key, join_key, red_token, yellow_token, local, invite_spent, "
     "created_at, updated_at, result, reason, finished_at, rematch_of, moves"
@@ -93,8 +95,9 @@ ON CONFLICT (id) DO UPDATE SET
     moves = CASE WHEN length(excluded.moves) > length(moves) THEN excluded.moves ELSE moves END
 """
 
-#: A change waiting for its journal write: (journal record, kind, game, its previous updated_at, committed).
-_Pending = tuple[str, str, GameRecord, float, Committed]
+#: A change waiting for its journal write: (journal record, whose first letter
+#: is its kind; game; the game's updated_at before it; committed).
+_Pending = tuple[str, GameRecord, float, Committed]
 
 
 class DatabaseInUse(StoreError):
@@ -216,14 +219,14 @@ class SQLiteStore:
         else:
             raise ValueError(f"unknown kind {kind!r}")
 
-    def _enqueue(self, entry: str, kind: str, record: GameRecord, previous: float, committed: Committed) -> None:
-        self._pending.append((entry, kind, record, previous, committed))
+    def _enqueue(self, entry: str, record: GameRecord, previous: float, committed: Committed) -> None:
+        self._pending.append((entry, record, previous, committed))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
 
-    async def _commit(self, entry: str, kind: str, record: GameRecord, previous: float) -> None:
-        await completion(lambda done: self._enqueue(entry, kind, record, previous, done))
+    async def _commit(self, entry: str, record: GameRecord, previous: float) -> None:
+        await completion(lambda done: self._enqueue(entry, record, previous, done))
 
     def _flush(self) -> None:
         """Write every pending change with one call to the journal, then wake their senders."""
@@ -234,16 +237,16 @@ class SQLiteStore:
         try:
             self._journal.write(journal.encode([pending[0] for pending in batch]))
         except OSError as exc:
-            for pending in reversed(batch):
-                self._undo(*pending[1:4])
+            for entry, record, previous, _ in reversed(batch):
+                self._undo(entry[0], record, previous)
             error = StoreError(f"cannot write the journal: {exc.strerror or exc}")
             for pending in batch:
-                _notify(pending[4], error)
+                _notify(pending[3], error)
             return
         if time.monotonic() - self._started >= FOLD_INTERVAL:
             self._rotate()
         for pending in batch:
-            _notify(pending[4], None)
+            _notify(pending[3], None)
 
     def _undo(self, kind: str, record: GameRecord, previous: float) -> None:
         """Take back a change whose journal write failed."""
@@ -357,14 +360,14 @@ class SQLiteStore:
         self._keys[record.watch_key] = (record.id, "watch")
         if record.join_key:
             self._keys[record.join_key] = (record.id, "join")
-        await self._commit("C " + msgspec.json.encode(record).decode(), "C", record, record.updated_at)
+        await self._commit("C " + msgspec.json.encode(record).decode(), record, record.updated_at)
 
     async def spend_invite(self, game_id: str) -> bool:
         record = self._load(game_id)
         if record.invite_spent:
             return False
         record.invite_spent = True
-        await self._commit(f"S {game_id}", "S", record, record.updated_at)
+        await self._commit(f"S {game_id}", record, record.updated_at)
         return True
 
     async def finish(self, game_id: str, result: Result, reason: Reason, at: float) -> bool:
@@ -374,14 +377,14 @@ class SQLiteStore:
         previous = record.updated_at
         record.result, record.reason, record.finished_at = result, reason, at
         record.updated_at = max(previous, at)
-        await self._commit(f"F {game_id} {result} {reason} {at!r}", "F", record, previous)
+        await self._commit(f"F {game_id} {result} {reason} {at!r}", record, previous)
         return True
 
     async def touch(self, game_id: str, at: float) -> None:
         record = self._load(game_id)
         previous = record.updated_at
         record.updated_at = max(previous, at)
-        await self._commit(f"T {game_id} {at!r}", "T", record, previous)
+        await self._commit(f"T {game_id} {at!r}", record, previous)
 
     def append_nowait(self, game_id: str, ply: int, column: int, at: float, committed: Committed) -> None:
         record = self._dirty.get(game_id)
@@ -397,7 +400,7 @@ class SQLiteStore:
         previous = record.updated_at
         record.moves.append(column)
         record.updated_at = max(previous, at)
-        self._enqueue(f"M {game_id} {ply} {column} {at!r}", "M", record, previous, committed)
+        self._enqueue(f"M {game_id} {ply} {column} {at!r}", record, previous, committed)
 
     async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
         await append(self, game_id, ply, column, at)
@@ -405,7 +408,7 @@ class SQLiteStore:
     async def prune(self, before: float) -> int:
         try:
             self._fold_everything(restart=True)
-            return self._db.execute("DELETE FROM games WHERE updated_at < ?", (before,)).rowcount
+            return self._db.execute(_PRUNE, (before,)).rowcount
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"database error: {exc}") from exc
 
@@ -570,6 +573,6 @@ def prune_database(path: str, before: float) -> int:
         pass
     try:
         with sqlite3.connect(path, timeout=5.0) as db:
-            return db.execute("DELETE FROM games WHERE updated_at < ?", (before,)).rowcount
+            return db.execute(_PRUNE, (before,)).rowcount
     except sqlite3.Error as exc:
         raise StoreError(f"database error: {exc}") from exc
