@@ -17,8 +17,23 @@ class Settings:
     #: Sustained frames per second per connection, and the burst allowed above it.
     rate: float = 20.0
     burst: int = 40
-    #: Seconds between pings that detect dead peers; 0 disables them.
+    #: Seconds of silence before a peer is pinged, and that a ping waits for its
+    #: pong before the peer is cut; 0 disables pings.
     heartbeat: float = 30.0
+    #: Bytes a connection may leave unread (frames queued for it, counted as
+    #: the memory they take) before it is dropped.
+    max_output: int = 1 << 20
+    #: Seconds a connection has to send a complete request head; also how long
+    #: an idle keep-alive connection is kept.
+    head_timeout: float = 10.0
+    #: Per client address: open connections, connections yet to send a request
+    #: head, and new games a minute; 0 turns a bound off.
+    connections_per_address: int = 256
+    waiting_per_address: int = 32
+    games_per_minute: int = 30
+    #: Take the client's address from X-Forwarded-For (and the scheme from
+    #: X-Forwarded-Proto): only behind a proxy that sets them.
+    trust_forwarded_for: bool = False
     #: Seconds a player may be away before the opponent can claim the game.
     grace: float = 60.0
     #: Seconds without activity, nobody connected, before a game is abandoned.

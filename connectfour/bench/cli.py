@@ -137,6 +137,8 @@ def _spawned(target: str, cpu: int) -> Iterator[tuple[str, int]]:
             command = [
                 sys.executable, "-m", "connectfour", "serve", "--host", "127.0.0.1", "--port", str(port),
                 "--db", os.path.join(tmp, "bench.db"), "--rate", "1000000", "--burst", "1000000",
+                # One load generator on one address is the whole crowd here.
+                "--connections-per-address", "0", "--waiting-per-address", "0", "--games-per-minute", "0",
                 "--log-level", "WARNING", *store_args,
             ]  # fmt: skip
         proc = subprocess.Popen(command, preexec_fn=lambda: _pin(cpu))

@@ -68,6 +68,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--expire-after", type=float, default=Settings.expire_after, metavar="SECONDS",
         help="a game nobody is connected to ends as abandoned after this long (default %(default)g)",
     )
+    serve.add_argument(
+        "--max-output", type=int, default=Settings.max_output, metavar="BYTES",
+        help="bytes a connection may leave unread before it is dropped (default %(default)s)",
+    )
+    serve.add_argument(
+        "--heartbeat", type=float, default=Settings.heartbeat, metavar="SECONDS",
+        help="ping a peer silent this long, and cut it if the pong takes as long again; 0: no pings (default %(default)g)",
+    )
+    serve.add_argument(
+        "--head-timeout", type=float, default=Settings.head_timeout, metavar="SECONDS",
+        help="time to send a complete request head; also how long an idle keep-alive connection stays (default %(default)g)",
+    )
+    limits = serve.add_argument_group("limits per client address (0: no limit)")
+    limits.add_argument(
+        "--connections-per-address", type=int, default=Settings.connections_per_address, metavar="N",
+        help="open connections (default %(default)s)",
+    )
+    limits.add_argument(
+        "--waiting-per-address", type=int, default=Settings.waiting_per_address, metavar="N",
+        help="connections yet to send a complete request head (default %(default)s)",
+    )
+    limits.add_argument(
+        "--games-per-minute", type=int, default=Settings.games_per_minute, metavar="N",
+        help="new games a minute, as many at once (default %(default)s)",
+    )
+    limits.add_argument(
+        "--trust-forwarded-for", action="store_true",
+        help="take the client's address from X-Forwarded-For and the scheme from X-Forwarded-Proto; "
+        "only behind a proxy that sets them, with this port closed to anyone else",
+    )
     serve.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING...")
 
     from ..bench.cli import add_parser as add_bench
@@ -128,6 +158,13 @@ def _serve(args: argparse.Namespace) -> int:
         burst=args.burst,
         grace=args.grace,
         expire_after=args.expire_after,
+        max_output=args.max_output,
+        heartbeat=args.heartbeat,
+        head_timeout=args.head_timeout,
+        connections_per_address=args.connections_per_address,
+        waiting_per_address=args.waiting_per_address,
+        games_per_minute=args.games_per_minute,
+        trust_forwarded_for=args.trust_forwarded_for,
     )
     run(settings, store)
     return 0

@@ -24,6 +24,10 @@ def decode(frame: str | bytes) -> ClientEvent:
         raise _invalid(frame, str(exc)) from None
     except msgspec.DecodeError as exc:
         raise ProtocolError("invalid_json", f"Message is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise ProtocolError("invalid_message", "Message is nested too deeply.") from None
+    except Exception as exc:  # whatever else the decoder may raise, the client hears of it
+        raise ProtocolError("invalid_message", f"Message could not be read: {type(exc).__name__}.") from None
 
 
 def _invalid(frame: str | bytes, detail: str) -> ProtocolError:

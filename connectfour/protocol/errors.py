@@ -10,6 +10,7 @@ ERROR_CODES: dict[str, str] = {
     "unknown_type": "The `type` names no client event.",
     "binary_frame": "Binary frames are not accepted; send JSON text.",
     "rate_limited": "Too many frames in a short time; the frame was dropped.",
+    "too_many_games": "This address started too many games in the last minute; nothing was created.",
     "already_started": "This connection already started, joined or watches a game.",
     "game_not_found": "No game has this invite or watch key.",
     "invalid_token": "The token does not hold a seat in this game.",

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -16,11 +16,26 @@ from ..config import Settings
 from ..service import GameService
 from ..store import MemoryStore, Store
 from . import wire
-from .endpoint import CONNECTIONS, SERVICE, SETTINGS, is_upgrade, websocket
+from .endpoint import CLIENTS, CONNECTIONS, SERVICE, SETTINGS, is_upgrade, websocket
+from .keepalive import Keepalive
+from .limits import AddressLimits, ClientTable
 
 log = logging.getLogger("connectfour.web")
 
 STATIC = Path(__file__).parent / "static"
+KEEPALIVE = web.AppKey("keepalive", Keepalive)
+#: Every answer: the page's URLs carry invite keys, so nothing may frame it,
+#: sniff it, run foreign scripts in it or pass its address on.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Server": "connectfour",
+}
 #: Seconds connections get to close on shutdown before they are cut.
 CLOSE_TIMEOUT = 3.0
 
@@ -98,24 +113,22 @@ async def _close_connections(app: web.Application) -> None:
         log.warning("cut %d connections that did not close in time", len(stuck))
 
 
-async def _heartbeat(app: web.Application) -> AsyncIterator[None]:
-    """Ping connections that went quiet; drop those quiet for two rounds.
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
 
-    One sweep for all connections, instead of a timer each.
-    """
-    period = app[SETTINGS].heartbeat
+
+async def _heartbeat(app: web.Application) -> AsyncIterator[None]:
+    """Ping connections that went quiet, cut those whose ping went unanswered,
+    and forget client addresses that hold nothing: one sweep for all, instead
+    of a timer each."""
+    keepalive = app[KEEPALIVE]
+    period = keepalive.interval
 
     async def sweep() -> None:
         while True:
             await asyncio.sleep(period)
-            now = time.monotonic()
-            for conn in list(app[CONNECTIONS]):
-                quiet = now - conn.last_seen
-                if quiet > 2 * period:
-                    log.info("conn %d: no answer to pings, dropped", conn.id)
-                    conn.transport.abort()
-                elif quiet > period:
-                    conn.ping()
+            keepalive.sweep(app[CONNECTIONS])
+            app[CLIENTS].forget_idle()
 
     task = asyncio.create_task(sweep()) if period > 0 else None
     yield
@@ -145,7 +158,10 @@ async def _expire_games(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> web.Application:
+def create_app(
+    settings: Settings | None = None, store: Store | None = None, *, clock: Callable[[], float] = time.monotonic
+) -> web.Application:
+    """The application; ``clock`` (monotonic seconds) drives keepalive and the limits per address."""
     settings = settings or Settings()
     app = web.Application()
     app[SETTINGS] = settings
@@ -153,6 +169,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         store or MemoryStore(), grace=settings.grace, expire_after=settings.expire_after
     )
     app[CONNECTIONS] = set()
+    limits = AddressLimits(settings.connections_per_address, settings.waiting_per_address, settings.games_per_minute)
+    app[CLIENTS] = ClientTable(limits, clock)
+    app[KEEPALIVE] = Keepalive(settings.heartbeat, settings.heartbeat, clock)
+    app.on_response_prepare.append(_security_headers)
     app.router.add_get("/", index)
     app.router.add_get("/ws", websocket)
     app.router.add_get("/game/{game_id}", replay_page)

@@ -19,21 +19,27 @@ from collections.abc import Callable
 
 from .. import metrics
 from ..protocol import ProtocolError, decode
-from ..protocol.messages import ErrorEvent, Play
+from ..config import Settings
+from ..protocol.messages import ErrorEvent, Init, Play
 from ..service import GameService, Session
 from ..service.game import send_event
 from ..store import StoreError
 from . import wire
+from .keepalive import answers
+from .limits import ClientTable
 
 log = logging.getLogger("connectfour.web")
 
-#: A peer that leaves this much unread is stuck; it is dropped rather than
-#: letting one slow reader hold memory or slow a broadcast.
-MAX_WRITE_BUFFER = 1 << 20
 #: Frames that may wait while an earlier request of the same connection runs.
 MAX_WAITING = 64
 #: Frames dropped in a row by the rate limit before the connection is closed.
 FLOOD_LIMIT = 100
+#: The transport queues at most about this much before it asks us to pause;
+#: past it, frames are copied into one buffer of our own, whose size is the
+#: memory it takes (thousands of small writes queued one by one cost several
+#: times their bytes).
+HIGH_WATER = 16 * 1024
+LOW_WATER = 4 * 1024
 
 _ids = itertools.count(1)
 _tasks: set[asyncio.Task[None]] = set()  # strong references to running requests
@@ -43,8 +49,9 @@ _last_frame: bytes = wire.frame(b"")
 
 class Connection:
     __slots__ = (
-        "id", "peer", "extended", "session", "wire", "transport", "_closed", "_gone", "close_code", "last_seen",
-        "_on_close", "_rate", "_burst", "_tokens", "_stamp", "_dropped", "_busy", "_waiting",
+        "id", "peer", "extended", "session", "wire", "transport", "_closed", "_gone", "close_code", "heard",
+        "pinged_at", "_settings", "_clients", "_on_close", "_tokens", "_stamp", "_dropped", "_busy", "_waiting",
+        "_pending",
     )  # fmt: skip
 
     def __init__(
@@ -52,31 +59,35 @@ class Connection:
         transport: asyncio.Transport,
         peer: str,
         service: GameService,
+        settings: Settings,
+        clients: ClientTable | None,
         *,
         extended: bool,
-        max_size: int,
-        rate: float,
-        burst: int,
         on_close: Callable[[Connection], None],
     ) -> None:
         self.id = next(_ids)
+        #: The client's address (as a trusted proxy gave it, if any).
         self.peer = peer
         self.extended = extended
         self.transport = transport
         self.session = Session(service, self)
-        self.wire = wire.Wire(self, max_size)
+        self.wire = wire.Wire(self, settings.max_frame)
         self._closed: asyncio.Future[None] | None = None
         self._gone = False
         self.close_code: int | None = None
-        self.last_seen = time.monotonic()
+        self.heard = True
+        self.pinged_at: float | None = None
+        self._settings = settings
+        self._clients = clients
         self._on_close = on_close
-        self._rate = rate
-        self._burst = float(burst)
-        self._tokens = float(burst)
-        self._stamp = self.last_seen
+        self._tokens = float(settings.burst)
+        self._stamp = time.monotonic()
         self._dropped = 0
         self._busy = False
         self._waiting: deque[bytes] | None = None
+        #: Output held while the transport is paused (the peer is not reading).
+        self._pending: bytearray | None = None
+        transport.set_write_buffer_limits(HIGH_WATER, LOW_WATER)
 
     @property
     def closed(self) -> asyncio.Future[None]:
@@ -88,21 +99,38 @@ class Connection:
                 closed.set_result(None)
         return closed
 
-    # -- the service's member ------------------------------------------------------
+    # -- output --------------------------------------------------------------------
 
     def send(self, payload: bytes) -> None:
+        """Send one text frame (the service's member interface)."""
         global _last_payload, _last_frame
-        transport = self.transport
-        if transport.is_closing():
-            return
-        if transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
-            log.warning("conn %d: peer %s reads too slowly; dropping it", self.id, self.peer)
-            transport.abort()
+        if self.transport.is_closing():
             return
         # A broadcast hands every member the same payload object: frame it once.
         if payload is not _last_payload:
             _last_payload, _last_frame = payload, wire.frame(payload)
-        transport.write(_last_frame)
+        self._write(_last_frame)
+
+    def _write(self, data: bytes) -> None:
+        pending = self._pending
+        if pending is None:
+            self.transport.write(data)
+            return
+        pending += data
+        unread = len(pending) + self.transport.get_write_buffer_size()
+        if unread > self._settings.max_output:
+            self.abort(f"{unread} bytes unread, over the bound of {self._settings.max_output}")
+
+    def pause_writing(self) -> None:
+        """The transport holds more than it should: keep what follows ourselves."""
+        if self._pending is None:
+            self._pending = bytearray()
+
+    def resume_writing(self) -> None:
+        pending = self._pending
+        self._pending = None
+        if pending and not self.transport.is_closing():
+            self.transport.write(pending)
 
     def close(self, code: int, reason: str) -> None:
         """Send a close frame after what is queued, then close the socket."""
@@ -111,30 +139,48 @@ class Connection:
         if self.close_code is None:
             self.close_code = code
         if not transport.is_closing():
-            transport.write(wire.close_frame(code, reason))
+            pending, self._pending = self._pending, None
+            closing = wire.close_frame(code, reason)
+            transport.write(pending + closing if pending else closing)
             transport.close()
 
-    def ping(self) -> None:
+    def abort(self, reason: str) -> None:
+        """Cut the connection at once, dropping what it has not read."""
         if not self.transport.is_closing():
-            self.transport.write(wire.frame(b"", wire.OP_PING))
+            log.warning("conn %d: peer %s dropped: %s", self.id, self.peer, reason)
+        self.wire.stop()
+        self._pending = None
+        self.transport.abort()
+
+    def ping(self, payload: bytes) -> None:
+        if not self.transport.is_closing():
+            self._write(wire.frame(payload, wire.OP_PING))
 
     # -- the wire's handler --------------------------------------------------------
 
-    def on_message(self, opcode: int, payload: bytes) -> None:
-        self.last_seen = now = time.monotonic()
-        tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+    def _admit(self) -> bool:
+        """The rate limit, one token per frame: False when this frame is dropped."""
+        now = time.monotonic()
+        settings = self._settings
+        tokens = min(float(settings.burst), self._tokens + (now - self._stamp) * settings.rate)
         self._stamp = now
-        if tokens < 1.0:
-            self._tokens = tokens
-            self._dropped += 1
-            if self._dropped == 1:
-                self._refuse(ProtocolError("rate_limited", "Too many messages; slow down."))
-            elif self._dropped >= FLOOD_LIMIT:
-                log.warning("conn %d: flooding, closed", self.id)
-                self.close(wire.CLOSE_POLICY, "Too many messages.")
+        if tokens >= 1.0:
+            self._tokens = tokens - 1.0
+            self._dropped = 0
+            return True
+        self._tokens = tokens
+        self._dropped += 1
+        if self._dropped == 1:
+            self._refuse(ProtocolError("rate_limited", "Too many messages; slow down."))
+        elif self._dropped >= FLOOD_LIMIT:
+            log.warning("conn %d: flooding, closed", self.id)
+            self.close(wire.CLOSE_POLICY, "Too many messages.")
+        return False
+
+    def on_message(self, opcode: int, payload: bytes) -> None:
+        self.heard = True
+        if not self._admit():
             return
-        self._tokens = tokens - 1.0
-        self._dropped = 0
         if opcode != wire.OP_TEXT:
             self._refuse(ProtocolError("binary_frame", "Binary frames are not supported; send JSON text."))
         elif self._busy:
@@ -150,17 +196,19 @@ class Connection:
             self._handle(payload)
 
     def on_ping(self, payload: bytes) -> None:
-        self.last_seen = time.monotonic()
-        if not self.transport.is_closing():
-            self.transport.write(wire.frame(payload, wire.OP_PONG))
+        # Not a sign of life: a peer that pings but never reads must still be found out.
+        if self._admit() and not self.transport.is_closing():
+            self._write(wire.frame(payload, wire.OP_PONG))
 
-    def on_pong(self) -> None:
-        self.last_seen = time.monotonic()
+    def on_pong(self, payload: bytes) -> None:
+        if answers(self.pinged_at, payload):
+            self.pinged_at = None
+            self.heard = True
 
     def on_close(self, code: int | None, reason: str) -> None:
         # Answer the closing handshake with the same code, then hang up.
         self.close_code = code or 1005
-        self.close(code if code and code not in (1005, 1006, 1015) else wire.CLOSE_NORMAL, "")
+        self.close(code or wire.CLOSE_NORMAL, "")
 
     def on_violation(self, code: int, reason: str) -> None:
         log.warning("conn %d: closed with %d: %s", self.id, code, reason)
@@ -171,6 +219,7 @@ class Connection:
         self._on_close(self)
         log.info("conn %d: closed (code %s)", self.id, self.close_code or 1006)
         self._gone = True
+        self._pending = None
         closed = self._closed
         if closed is not None and not closed.done():
             closed.set_result(None)
@@ -191,6 +240,9 @@ class Connection:
             except ProtocolError as exc:
                 self._done(exc)
                 return
+        if self._clients is not None and self._starts_game(event) and not self._clients.new_game(self.peer):
+            self._done(ProtocolError("too_many_games", "Too many new games from your address; wait a minute."))
+            return
         coro = self._handle_async(event)
         try:
             waiting = coro.send(None)
@@ -199,6 +251,13 @@ class Connection:
         task = asyncio.ensure_future(_go_on(coro, waiting))
         _tasks.add(task)
         task.add_done_callback(_tasks.discard)
+
+    def _starts_game(self, event: object) -> bool:
+        """Whether the event makes a new game: an ``init`` to start one, or the
+        tutorial's first ``play`` with no game."""
+        if isinstance(event, Init):
+            return event.join is None and event.watch is None and self.session.game is None
+        return isinstance(event, Play) and self.session.game is None
 
     async def _handle_async(self, event: object) -> None:
         session = self.session

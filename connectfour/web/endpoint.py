@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -14,23 +15,37 @@ from ..protocol.messages import SUBPROTOCOL_V1
 from ..service import GameService
 from .connection import Connection
 from .handshake import accept_headers
+from .limits import ClientTable, forwarded_address
 from .origin import origin_allowed
 from .wire import Wire
+
+if TYPE_CHECKING:
+    from .front import Door
 
 log = logging.getLogger("connectfour.web")
 
 SETTINGS = web.AppKey("settings", Settings)
 SERVICE = web.AppKey("service", GameService)
 CONNECTIONS = web.AppKey("connections", set[Connection])
+CLIENTS = web.AppKey("clients", ClientTable)
 
 
 def is_upgrade(request: web.Request) -> bool:
     return request.headers.get("Upgrade", "").lower() == "websocket"
 
 
+def client_address(request: web.Request, settings: Settings) -> str:
+    """The client's address: the peer's, or, behind a trusted proxy, the last X-Forwarded-For entry."""
+    if settings.trust_forwarded_for:
+        forwarded = request.headers.getall("X-Forwarded-For", ())
+        if forwarded:
+            return forwarded_address(forwarded[-1]) or request.remote or "?"
+    return request.remote or "?"
+
+
 async def websocket(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
-    peer = request.remote or "?"
+    peer = client_address(request, settings)
     origin = request.headers.get("Origin")
     if not origin_allowed(origin, request.host, settings.allowed_origins):
         log.warning("refused WebSocket from %s: origin %r not allowed", peer, origin)
@@ -38,19 +53,32 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         shown = (origin or "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         raise web.HTTPForbidden(text=f"Origin {shown} is not allowed to connect.\n")
     headers, subprotocol = accept_headers(request, (SUBPROTOCOL_V1,))
+    from .front import door_of  # the door module builds on this one
+
+    transport = request.transport
+    door = door_of(transport) if transport is not None else None
+    # Without a proxy the door counted this connection when it was accepted.
+    counted = door is not None and settings.trust_forwarded_for
+    if counted and not request.app[CLIENTS].connect(peer):
+        raise web.HTTPTooManyRequests(text="Too many connections from your address.\n", headers={"Retry-After": "10"})
     response = web.StreamResponse(status=101, reason="Switching Protocols", headers=headers)
     try:
         await response.prepare(request)
     except ConnectionResetError:
         # aiohttp drops this answer quietly: the transport is already gone.
         log.debug("peer %s left during the handshake", peer)
+        if counted:
+            request.app[CLIENTS].disconnect(peer)
         return web.Response(status=400, text="Connection closed during the handshake.\n")
-    transport = request.transport
     if transport is None or transport.is_closing():
+        if counted:
+            request.app[CLIENTS].disconnect(peer)
         return response
     app = request.app
-    conn = open_connection(app[SETTINGS], app[SERVICE], app[CONNECTIONS], transport, peer, subprotocol)  # type: ignore[arg-type]
-    _take_over(request, transport, conn)  # type: ignore[arg-type]
+    conn = open_connection(app[SETTINGS], app[SERVICE], app[CONNECTIONS], app[CLIENTS], transport, peer, subprotocol)  # type: ignore[arg-type]
+    _take_over(request, transport, conn, door)  # type: ignore[arg-type]
+    if door is not None and counted:
+        door.counted = peer
     return response
 
 
@@ -58,6 +86,7 @@ def open_connection(
     settings: Settings,
     service: GameService,
     connections: set[Connection],
+    clients: ClientTable,
     transport: asyncio.Transport,
     peer: str,
     subprotocol: str | None,
@@ -67,10 +96,9 @@ def open_connection(
         transport,
         peer,
         service,
+        settings,
+        clients,
         extended=subprotocol == SUBPROTOCOL_V1,
-        max_size=settings.max_frame,
-        rate=settings.rate,
-        burst=settings.burst,
         on_close=connections.discard,
     )
     connections.add(conn)
@@ -79,21 +107,28 @@ def open_connection(
 
 
 class _Socket(asyncio.Protocol):
-    """The connection's own transport protocol once aiohttp has let go of it."""
+    """The connection's own transport protocol once aiohttp has let go of it
+    (when it did not come in through the front door)."""
 
-    __slots__ = ("wire",)
+    __slots__ = ("conn",)
 
-    def __init__(self, wire: Wire) -> None:
-        self.wire = wire
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def data_received(self, data: bytes) -> None:
-        self.wire.feed_data(data)
+        self.conn.wire.feed_data(data)
 
     def eof_received(self) -> bool | None:
         return None  # close the transport: a peer that stops sending is gone
 
+    def pause_writing(self) -> None:
+        self.conn.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.conn.resume_writing()
+
     def connection_lost(self, exc: Exception | None) -> None:
-        self.wire.feed_eof()
+        self.conn.wire.feed_eof()
 
 
 class _Handoff:
@@ -113,7 +148,7 @@ class _Handoff:
             self.wire.feed_eof()
 
 
-def _take_over(request: web.Request, transport: asyncio.Transport, conn: Connection) -> None:
+def _take_over(request: web.Request, transport: asyncio.Transport, conn: Connection, door: Door | None) -> None:
     """Move the connection from aiohttp to our own protocol, and let aiohttp forget it.
 
     aiohttp keeps, for each connection it serves, a request handler, the
@@ -127,7 +162,10 @@ def _take_over(request: web.Request, transport: asyncio.Transport, conn: Connect
     handler = request.protocol
     handoff = _Handoff(conn.wire)
     handler.set_parser(handoff)  # type: ignore[arg-type]
-    transport.set_protocol(_Socket(conn.wire))
+    if door is not None:
+        door.attach(conn)
+    else:
+        transport.set_protocol(_Socket(conn))
     handoff.detached = True
     handler.transport = None  # it must not close the socket it no longer owns
     handler.connection_lost(None)

@@ -28,7 +28,8 @@ from aiohttp.web_server import Server
 
 from ..protocol.messages import SUBPROTOCOL_V1
 from .connection import Connection
-from .endpoint import CONNECTIONS, SERVICE, SETTINGS, open_connection
+from .endpoint import CLIENTS, CONNECTIONS, SERVICE, SETTINGS, open_connection
+from .limits import forwarded_address
 from .handshake import accept_key, choose_subprotocol, key_valid
 from .origin import origin_allowed
 from .wire import Wire
@@ -38,9 +39,8 @@ log = logging.getLogger("connectfour.web")
 #: A head not complete within this many bytes goes to aiohttp, which applies
 #: its own limits (and answers 400 when they are passed).
 MAX_HEAD = 8190
-#: Seconds a connection may take to send a complete request head, as aiohttp
-#: gives a new connection before its first request (its keep-alive timeout).
-HANDSHAKE_TIMEOUT = 75.0
+#: The start of a request line: a method, then a space.
+_REQUEST_START = re.compile(rb"[A-Z]{1,16}(?: |$)")
 
 _SUBPROTOCOLS = (SUBPROTOCOL_V1,)
 _TOKEN = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
@@ -50,7 +50,7 @@ _GET = b"GET "
 #: Headers the door reads: a second copy of one sends the request to aiohttp.
 _READ = frozenset(
     (b"host", b"origin", b"upgrade", b"connection", b"sec-websocket-key", b"sec-websocket-version",
-     b"sec-websocket-protocol", b"content-length", b"transfer-encoding")
+     b"sec-websocket-protocol", b"content-length", b"transfer-encoding", b"x-forwarded-for")
 )  # fmt: skip
 _SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
 _CHOSEN = {name: b"\r\nSec-WebSocket-Protocol: " + name.encode() for name in _SUBPROTOCOLS}
@@ -60,27 +60,29 @@ _END = b"\r\n\r\n"
 class Front:
     """The listening socket's protocol factory: one door per accepted connection."""
 
-    def __init__(self, app: web.Application, server: Server, timeout: float = HANDSHAKE_TIMEOUT) -> None:
+    def __init__(self, app: web.Application, server: Server, timeout: float | None = None) -> None:
         self.server = server
         settings = app[SETTINGS]
         self._settings = settings
         self._service = app[SERVICE]
         self._connections = app[CONNECTIONS]
+        self.clients = app[CLIENTS]
         self._allowed = settings.allowed_origins
-        self._timeout = timeout
+        self.trust_forwarded = settings.trust_forwarded_for
+        self._timeout = settings.head_timeout if timeout is None else timeout
         # Doors still waiting for a whole head, in two generations: a sweep
-        # every ``timeout`` closes the older one, so a silent peer is closed
-        # after between one and two timeouts, with no timer per connection.
-        self._young: set[_Door] = set()
-        self._old: set[_Door] = set()
+        # every half timeout closes the older one, so a silent peer is closed
+        # after between a half and a whole timeout, with no timer per connection.
+        self._young: set[Door] = set()
+        self._old: set[Door] = set()
         self._sweeper: asyncio.TimerHandle | None = None
         self.closing = False
 
-    def __call__(self) -> _Door:
-        return _Door(self)
+    def __call__(self) -> Door:
+        return Door(self)
 
     def start(self) -> None:
-        self._sweeper = asyncio.get_running_loop().call_later(self._timeout, self._sweep)
+        self._sweeper = asyncio.get_running_loop().call_later(self._timeout / 2, self._sweep)
 
     def close(self) -> None:
         """No new upgrades; doors still waiting for a head are closed."""
@@ -91,15 +93,20 @@ class Front:
         for door in (*self._young, *self._old):
             door.transport.close()  # type: ignore[union-attr]
 
+    @property
+    def waiting(self) -> int:
+        """Connections that have not sent a complete first request head yet."""
+        return len(self._young) + len(self._old)
+
     def _sweep(self) -> None:
         old, self._old, self._young = self._old, self._young, set()
         if old:
             log.info("closed %d connections that sent no complete request in time", len(old))
         for door in old:
             door.transport.close()  # type: ignore[union-attr]
-        self._sweeper = asyncio.get_running_loop().call_later(self._timeout, self._sweep)
+        self._sweeper = asyncio.get_running_loop().call_later(self._timeout / 2, self._sweep)
 
-    def upgrade(self, transport: asyncio.Transport, head: bytes, end: int) -> Connection | None:
+    def upgrade(self, transport: asyncio.Transport, head: bytes, end: int, address: str) -> Connection | None:
         """Answer 101 if ``head[:end]`` is an upgrade nothing can refuse; else None, and nothing was sent."""
         if self.closing or _HEAD.fullmatch(head, 0, end + 2) is None:
             return None
@@ -130,76 +137,158 @@ class Front:
                 return None
             if not origin_allowed(origin.decode(), host.decode(), self._allowed):
                 return None  # aiohttp refuses it with 403, and logs it
+        if self.trust_forwarded:
+            forwarded = get(b"x-forwarded-for")
+            if forwarded is not None:
+                address = forwarded_address(forwarded.decode("latin-1")) or address
+            if not self.clients.connect(address):
+                return None  # aiohttp answers 429 for the same reason
         offered = get(b"sec-websocket-protocol")
         chosen = choose_subprotocol(offered.decode("latin-1"), _SUBPROTOCOLS) if offered else None
         transport.write(_SWITCHING + accept_key(key) + (_CHOSEN[chosen] if chosen else b"") + _END)
-        peername = transport.get_extra_info("peername")
-        peer = str(peername[0]) if isinstance(peername, (tuple, list)) else "?"
-        return open_connection(self._settings, self._service, self._connections, transport, peer, chosen)
+        return open_connection(self._settings, self._service, self._connections, self.clients, transport, address, chosen)
 
 
-class _Door(asyncio.Protocol):
-    """A connection until its first request head is read; then its WebSocket, or aiohttp's."""
+class Door(asyncio.Protocol):
+    """A connection's protocol for its whole life.
 
-    __slots__ = ("front", "transport", "head", "wire")
+    Until its first request head is complete, the door reads it (within the
+    head timeout); then it passes every byte and every flow-control call to
+    the connection's WebSocket or to aiohttp's request handler, and it gives
+    the connection back to its address's count when it ends.
+    """
+
+    __slots__ = ("front", "transport", "head", "wire", "conn", "http", "address", "counted")
 
     def __init__(self, front: Front) -> None:
         self.front = front
         self.transport: asyncio.Transport | None = None
         self.head = b""
         self.wire: Wire | None = None
+        self.conn: Connection | None = None
+        self.http: asyncio.Protocol | None = None
+        self.address = "?"
+        #: The address whose connection count this one is part of, if any.
+        self.counted: str | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        self.front._young.add(self)
+        peername = transport.get_extra_info("peername")
+        self.address = address = str(peername[0]) if isinstance(peername, (tuple, list)) else "?"
+        front = self.front
+        if not front.trust_forwarded:
+            # Behind a trusted proxy every connection comes from the proxy:
+            # the client's address is only known from the request.
+            clients = front.clients
+            if not clients.connect(address):
+                _refuse(self.transport, "Too many connections from your address.")
+                return
+            self.counted = address
+            if not clients.start_waiting(address):
+                _refuse(self.transport, "Too many connections without a request from your address.")
+                return
+        front._young.add(self)
 
     def data_received(self, data: bytes) -> None:
         wire = self.wire
         if wire is not None:
             wire.feed_data(data)
             return
+        http = self.http
+        if http is not None:
+            http.data_received(data)
+            return
         head = self.head + data if self.head else data
         end = head.find(_END)
         if end < 0:
-            if len(head) > MAX_HEAD or not (head.startswith(_GET) if len(head) >= 4 else _GET.startswith(head)):
+            # Not the start of a request line, a bare LF line end or too long: aiohttp
+            # answers (with 400 mostly) at once instead of waiting for the timeout.
+            if len(head) > MAX_HEAD or not _REQUEST_START.match(head) or head.count(b"\n") != head.count(b"\r\n"):
                 self._hand_over(head)
             else:
                 self.head = head
             return
         self.head = b""
+        self._stop_waiting()
         front = self.front
-        front._young.discard(self)
-        front._old.discard(self)
-        conn = front.upgrade(self.transport, head, end) if end <= MAX_HEAD else None  # type: ignore[arg-type]
+        conn = front.upgrade(self.transport, head, end, self.address) if end <= MAX_HEAD else None  # type: ignore[arg-type]
         if conn is None:
             self._hand_over(head)
             return
-        self.wire = wire = conn.wire
+        if front.trust_forwarded:
+            self.counted = conn.peer
+        self.attach(conn)
         if end + 4 < len(head):  # frames sent along with the request
-            wire.feed_data(head[end + 4 :])
+            conn.wire.feed_data(head[end + 4 :])
+
+    def attach(self, conn: Connection) -> None:
+        """From now on the bytes are this WebSocket's."""
+        self.http = None
+        self.conn = conn
+        self.wire = conn.wire
 
     def eof_received(self) -> bool | None:
-        return None  # close the transport, as aiohttp does
+        http = self.http
+        if http is not None:
+            return http.eof_received()
+        return None  # close the transport: a peer that stops sending is gone
+
+    def pause_writing(self) -> None:
+        target = self.conn or self.http
+        if target is not None:
+            target.pause_writing()
+
+    def resume_writing(self) -> None:
+        target = self.conn or self.http
+        if target is not None:
+            target.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        wire = self.wire
+        wire, http = self.wire, self.http
         if wire is not None:
             wire.feed_eof()
+        elif http is not None:
+            http.connection_lost(exc)
         else:
-            self.front._young.discard(self)
-            self.front._old.discard(self)
+            self._stop_waiting()
+        if self.counted is not None:
+            self.front.clients.disconnect(self.counted)
+            self.counted = None
+
+    def _stop_waiting(self) -> None:
+        front = self.front
+        if self in front._young:
+            front._young.discard(self)
+        elif self in front._old:
+            front._old.discard(self)
+        else:
+            return
+        if not front.trust_forwarded:
+            front.clients.stop_waiting(self.address)
 
     def _hand_over(self, data: bytes) -> None:
         """Give the connection to aiohttp as if it had accepted it, with what was read."""
-        front = self.front
-        front._young.discard(self)
-        front._old.discard(self)
+        self._stop_waiting()
         self.head = b""
-        transport = self.transport
-        handler = front.server()
-        transport.set_protocol(handler)  # type: ignore[union-attr]
-        handler.connection_made(transport)  # type: ignore[arg-type]
+        self.http = handler = self.front.server()
+        handler.connection_made(self.transport)  # type: ignore[arg-type]
         handler.data_received(data)
+
+
+def _refuse(transport: asyncio.Transport, text: str) -> None:
+    """Answer 429 before the request is read, and close: the client sees why."""
+    body = (text + "\n").encode()
+    transport.write(
+        b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
+        b"Retry-After: 10\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    transport.close()
+
+
+def door_of(transport: asyncio.BaseTransport) -> Door | None:
+    """The door of a connection aiohttp is serving, if it came in through one."""
+    protocol = transport.get_protocol()
+    return protocol if isinstance(protocol, Door) else None
 
 
 class Site(web.TCPSite):
@@ -213,7 +302,7 @@ class Site(web.TCPSite):
         host: str | None = None,
         port: int | None = None,
         *,
-        handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        handshake_timeout: float | None = None,
         **kwargs,  # type: ignore[no-untyped-def]
     ) -> None:
         super().__init__(runner, host, port, **kwargs)

@@ -12,6 +12,7 @@ from aiohttp import web
 from ..config import Settings
 from ..store import Store
 from .app import create_app
+from .endpoint import SETTINGS
 from .front import Site
 
 log = logging.getLogger("connectfour.web")
@@ -25,8 +26,7 @@ GC_THRESHOLD = 50_000
 
 
 async def serve(settings: Settings, store: Store) -> None:
-    app = create_app(settings, store)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    runner = make_runner(create_app(settings, store))
     await runner.setup()
     _tune_gc()
     site = Site(runner, settings.host, settings.port, reuse_address=True, backlog=BACKLOG)
@@ -44,6 +44,18 @@ async def serve(settings: Settings, store: Store) -> None:
         await runner.cleanup()
         await store.close()
         log.info("stopped")
+
+
+def make_runner(app: web.Application) -> web.AppRunner:
+    """The runner as `connectfour serve` uses it: an idle keep-alive connection,
+    or one dribbling its next request head, is closed after the head timeout."""
+    return web.AppRunner(
+        app,
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+        keepalive_timeout=app[SETTINGS].head_timeout,
+    )
 
 
 def _tune_gc() -> None:

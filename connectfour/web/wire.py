@@ -50,7 +50,7 @@ class Handler(Protocol):
 
     def on_ping(self, payload: bytes) -> None: ...
 
-    def on_pong(self) -> None: ...
+    def on_pong(self, payload: bytes) -> None: ...
 
     def on_close(self, code: int | None, reason: str) -> None:
         """The peer sent a close frame."""
@@ -135,7 +135,7 @@ class Wire:
             elif opcode == OP_PING:
                 handler.on_ping(payload)
             elif opcode == OP_PONG:
-                handler.on_pong()
+                handler.on_pong(payload)
             elif opcode == OP_CLOSE:
                 code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
                 self._done = True

@@ -10,6 +10,7 @@ from client import Client
 from connectfour.config import Settings
 from connectfour.web import create_app
 from connectfour.web.front import Site
+from connectfour.web.server import make_runner
 
 
 class Server:
@@ -31,15 +32,16 @@ class Server:
         return client
 
 
-async def start(settings: Settings, store=None, *, entry: str = "front", **site_options) -> Server:  # type: ignore[no-untyped-def]
+async def start(settings: Settings, store=None, *, entry: str = "front", clock=None, **site_options) -> Server:  # type: ignore[no-untyped-def]
     """``entry="front"``: as `connectfour serve` runs it, upgrades answered by the front door;
-    ``"aiohttp"``: aiohttp's own test server, so every upgrade goes through aiohttp."""
-    app = create_app(settings, store)
+    ``"aiohttp"``: aiohttp's own test server, so every upgrade goes through aiohttp.
+    ``clock`` replaces the monotonic clock of keepalive and the limits per address."""
+    app = create_app(settings, store) if clock is None else create_app(settings, store, clock=clock)
     if entry == "aiohttp":
         test_server = TestServer(app, host="127.0.0.1")
         await test_server.start_server()
         return Server(app, test_server.port, test_server.close)  # type: ignore[arg-type]
-    runner = web.AppRunner(app, access_log=None)
+    runner = make_runner(app)
     await runner.setup()
     site = Site(runner, "127.0.0.1", 0, **site_options)
     await site.start()
@@ -54,8 +56,8 @@ async def make_server(request) -> AsyncIterator[Callable[..., Awaitable[Server]]
     front door and by aiohttp (the path a keep-alive or unusual upgrade takes)."""
     servers: list[Server] = []
 
-    async def factory(store=None, **overrides) -> Server:  # type: ignore[no-untyped-def]
-        server = await start(Settings(**overrides), store, entry=request.param)
+    async def factory(store=None, clock=None, **overrides) -> Server:  # type: ignore[no-untyped-def]
+        server = await start(Settings(**overrides), store, entry=request.param, clock=clock)
         servers.append(server)
         return server
 
@@ -76,9 +78,9 @@ async def door() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
     """Servers as `connectfour serve` runs them: upgrades come in through the front door."""
     servers: list[Server] = []
 
-    async def factory(handshake_timeout: float | None = None, **overrides) -> Server:  # type: ignore[no-untyped-def]
+    async def factory(handshake_timeout: float | None = None, clock=None, **overrides) -> Server:  # type: ignore[no-untyped-def]
         site_options = {} if handshake_timeout is None else {"handshake_timeout": handshake_timeout}
-        server = await start(Settings(**overrides), entry="front", **site_options)
+        server = await start(Settings(**overrides), entry="front", clock=clock, **site_options)
         servers.append(server)
         return server
 

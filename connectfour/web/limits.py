@@ -1,0 +1,138 @@
+"""What one client address may hold: connections, connections still owing a
+request head, and new games per minute.
+
+Limits per connection (frame size, rate, output buffer) stop one socket from
+costing much; these stop one client from opening thousands of sockets or
+filling the database. Pure bookkeeping with an injectable clock: the front
+door and the connection ask, and act on the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger("connectfour.web")
+
+
+@dataclass(frozen=True)
+class AddressLimits:
+    """The bounds per client address; 0 turns a bound off."""
+
+    #: Open connections (WebSocket and HTTP alike).
+    connections: int = 256
+    #: Connections that have not yet sent a complete first request head.
+    waiting: int = 32
+    #: Games started per minute, with as many in a burst.
+    games_per_minute: int = 30
+
+
+class _Entry:
+    __slots__ = ("connections", "waiting", "tokens", "stamp", "logged")
+
+    def __init__(self, tokens: float, stamp: float) -> None:
+        self.connections = 0
+        self.waiting = 0
+        self.tokens = tokens
+        self.stamp = stamp
+        self.logged = float("-inf")
+
+
+class ClientTable:
+    """The live count per address; an address with nothing held leaves the table."""
+
+    def __init__(self, limits: AddressLimits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._entries: dict[str, _Entry] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _entry(self, address: str) -> _Entry:
+        entry = self._entries.get(address)
+        if entry is None:
+            entry = self._entries[address] = _Entry(float(self.limits.games_per_minute), self._clock())
+        return entry
+
+    def _release(self, address: str, entry: _Entry) -> None:
+        if entry.connections <= 0 and entry.waiting <= 0 and self._bucket_full(entry):
+            del self._entries[address]
+
+    def _bucket_full(self, entry: _Entry) -> bool:
+        burst = self.limits.games_per_minute
+        return not burst or entry.tokens + (self._clock() - entry.stamp) * burst / 60.0 >= burst
+
+    # -- connections -------------------------------------------------------------------
+
+    def connect(self, address: str) -> bool:
+        """Count a new connection; False (and nothing counted) when the address has its fill."""
+        entry = self._entry(address)
+        bound = self.limits.connections
+        if bound and entry.connections >= bound:
+            return self._refuse(address, f"more than {bound} connections")
+        entry.connections += 1
+        return True
+
+    def disconnect(self, address: str) -> None:
+        entry = self._entries.get(address)
+        if entry is not None:
+            entry.connections -= 1
+            self._release(address, entry)
+
+    def start_waiting(self, address: str) -> bool:
+        """Count a connection owing its first request head; False when too many already do."""
+        entry = self._entry(address)
+        bound = self.limits.waiting
+        if bound and entry.waiting >= bound:
+            return self._refuse(address, f"more than {bound} connections without a request")
+        entry.waiting += 1
+        return True
+
+    def stop_waiting(self, address: str) -> None:
+        entry = self._entries.get(address)
+        if entry is not None:
+            entry.waiting -= 1
+            self._release(address, entry)
+
+    # -- games -------------------------------------------------------------------------
+
+    def new_game(self, address: str) -> bool:
+        """Take one game from the address's allowance; False when it is spent for now."""
+        burst = self.limits.games_per_minute
+        if not burst:
+            return True
+        entry = self._entry(address)
+        now = self._clock()
+        tokens = min(float(burst), entry.tokens + (now - entry.stamp) * burst / 60.0)
+        entry.stamp = now
+        if tokens < 1.0:
+            entry.tokens = tokens
+            return self._refuse(address, f"more than {burst} new games a minute")
+        entry.tokens = tokens - 1.0
+        return True
+
+    def forget_idle(self) -> int:
+        """Drop addresses that hold nothing and whose allowance has refilled; how many went."""
+        idle = [a for a, e in self._entries.items() if e.connections <= 0 and e.waiting <= 0 and self._bucket_full(e)]
+        for address in idle:
+            del self._entries[address]
+        return len(idle)
+
+    def _refuse(self, address: str, what: str) -> bool:
+        """Log a refusal at most once a second per address, so a flood cannot flood the log."""
+        entry = self._entries.get(address)
+        now = self._clock()
+        if entry is None or now - entry.logged >= 1.0:
+            if entry is not None:
+                entry.logged = now
+            log.warning("refused %s: %s", address, what)
+        return False
+
+
+def forwarded_address(value: str) -> str | None:
+    """The client address a trusted proxy appended to X-Forwarded-For: the last one."""
+    last = value.rpartition(",")[2].strip()
+    return last or None
