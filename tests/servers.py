@@ -74,6 +74,21 @@ class ServerProcess:
             if text in line:
                 return line
 
+    def wait_for_lines(self, text: str, count: int, timeout: float = 15.0) -> list[str]:
+        """Block until ``count`` log lines contain ``text``."""
+        found = [line for line in self.lines if text in line]
+        while len(found) < count:
+            try:
+                line = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"{len(found)} of {count} log lines with {text!r} in {timeout}s") from None
+            if line is None:
+                raise AssertionError(f"server exited with {len(found)} of {count} lines with {text!r}")
+            self.lines.append(line)
+            if text in line:
+                found.append(line)
+        return found
+
     def log(self) -> str:
         while True:
             try:

@@ -1,0 +1,256 @@
+"""What one client with a laptop must not be able to do to the server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from conftest import ATTACKER, TIMEOUT, USER, get, healthy, open_from, rss
+from rawws import OP_CLOSE, OP_PING, OP_TEXT, client_frame, upgrade_request
+
+MiB = 1 << 20
+
+
+async def upgraded_from(address: str, port: int, *, rcvbuf: int | None = None, v1: bool = True):  # type: ignore[no-untyped-def]
+    extra = "Sec-WebSocket-Protocol: connectfour.v1\r\n" if v1 else ""
+    reader, writer = await open_from(address, port, rcvbuf=rcvbuf)
+    writer.write(upgrade_request(extra=extra))
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return reader, writer
+
+
+async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    first, second = await asyncio.wait_for(reader.readexactly(2), TIMEOUT)
+    size = second & 0x7F
+    if size == 126:
+        size = int.from_bytes(await reader.readexactly(2), "big")
+    elif size == 127:
+        size = int.from_bytes(await reader.readexactly(8), "big")
+    return first & 0x0F, await asyncio.wait_for(reader.readexactly(size), TIMEOUT)
+
+
+async def close_code(reader: asyncio.StreamReader) -> int | None:
+    while True:
+        opcode, payload = await read_frame(reader)
+        if opcode == OP_CLOSE:
+            return int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+
+
+async def cut_off(reader: asyncio.StreamReader) -> bool:
+    """True once the server has ended the connection, by close frame or by reset."""
+    try:
+        while await asyncio.wait_for(reader.read(65536), TIMEOUT):
+            pass
+    except ConnectionError:
+        pass
+    return True
+
+
+async def pump(writer: asyncio.StreamWriter, data: bytes, times: int) -> None:
+    """Write ``data`` again and again, as long as the server takes it."""
+    try:
+        for _ in range(times):
+            writer.write(data)
+            await asyncio.wait_for(writer.drain(), TIMEOUT)
+    except (ConnectionError, asyncio.TimeoutError):
+        pass
+
+
+# -- 1. control frames are limited at their header -------------------------------------------
+
+
+async def test_a_ping_announcing_a_gigabyte_is_refused_at_its_header(spawn):
+    server = spawn()
+    reader, writer = await upgraded_from(ATTACKER, server.port)
+    writer.write(client_frame(b"", OP_PING, length=1 << 30))  # the header alone
+    assert await close_code(reader) == 1002
+    writer.close()
+
+
+async def test_big_control_frames_on_many_connections_hold_no_memory(spawn):
+    server = spawn()
+    before = rss(server.proc.pid)
+    peers = [await upgraded_from(ATTACKER, server.port) for _ in range(16)]
+    chunk = client_frame(b"", OP_PING, length=32 * MiB) + bytes(256 * 1024)
+    await asyncio.gather(*(pump(writer, chunk[: 256 * 1024], 8) for _, writer in peers))
+    await healthy(server.port)
+    assert all([await cut_off(reader) for reader, _ in peers])
+    assert rss(server.proc.pid) - before < 16 * MiB
+
+
+# -- 2 and 11. what a peer leaves unread is bounded in real memory ---------------------------
+
+
+async def test_pongs_to_a_peer_that_never_reads_count_against_its_output_bound(spawn):
+    server = spawn("--rate", "1000000", "--burst", "1000000", "--max-output", "65536")
+    before = rss(server.proc.pid)
+    reader, writer = await upgraded_from(ATTACKER, server.port, rcvbuf=4096)
+    await pump(writer, client_frame(b"p" * 125, OP_PING) * 100, 2000)  # up to 200,000 pings, 25 MB of pongs
+    await asyncio.to_thread(server.wait_for_log, "over the bound of 65536")
+    await healthy(server.port)
+    assert rss(server.proc.pid) - before < 16 * MiB
+    writer.close()
+
+
+async def test_pings_are_rate_limited_like_messages(spawn):
+    server = spawn("--rate", "20", "--burst", "40")
+    reader, writer = await upgraded_from(ATTACKER, server.port)
+    writer.write(client_frame(b"x", OP_PING) * 200)
+    events = []
+    while True:
+        opcode, payload = await read_frame(reader)
+        if opcode == OP_CLOSE:
+            assert int.from_bytes(payload[:2], "big") == 1008
+            break
+        if opcode == OP_TEXT:
+            events.append(json.loads(payload))
+    assert [event["code"] for event in events] == ["rate_limited"]
+    writer.close()
+
+
+async def test_many_stuck_readers_cost_at_most_their_output_bound(spawn):
+    """Each peer asks for answers it never reads; each is dropped at its bound, and the
+    server's memory grows by no more than the bounds add up to."""
+    server = spawn("--rate", "1000000", "--burst", "1000000", "--max-output", "262144")
+    before = rss(server.proc.pid)
+    peers = [await upgraded_from(ATTACKER, server.port, rcvbuf=4096) for _ in range(20)]
+    request = client_frame(b'{"type":"init","watch":"no-such-key"}') * 200  # 200 error events per write
+    await asyncio.gather(*(pump(writer, request, 50) for _, writer in peers))  # 1 MB of answers each
+    await asyncio.to_thread(server.wait_for_lines, "over the bound of 262144", 20, TIMEOUT)
+    await healthy(server.port)
+    assert rss(server.proc.pid) - before < 20 * 262144 * 2 + 16 * MiB
+    assert all([await cut_off(reader) for reader, _ in peers])
+
+
+# -- 3. every request head has a deadline; one address holds few connections -----------------
+
+
+@pytest.mark.parametrize("sent", [b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le", b"", b"PUT", b"GET / HTTP/1.1\n"])
+async def test_an_unfinished_request_head_of_any_kind_is_closed_at_the_head_timeout(spawn, sent):
+    server = spawn("--head-timeout", "0.5")
+    reader, writer = await open_from(ATTACKER, server.port)
+    writer.write(sent)
+    assert await cut_off(reader)
+    writer.close()
+
+
+async def test_an_idle_keep_alive_connection_is_closed_at_the_head_timeout(spawn):
+    server = spawn("--head-timeout", "0.5")
+    reader, writer = await open_from(ATTACKER, server.port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+    assert answer.startswith(b"HTTP/1.1 200")
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 12")  # the next request, never finished
+    assert await cut_off(reader)
+    writer.close()
+
+
+async def test_one_address_cannot_hold_more_connections_without_a_request_than_its_bound(spawn):
+    server = spawn("--waiting-per-address", "8")
+    held = [await open_from(ATTACKER, server.port) for _ in range(8)]
+    reader, writer = await open_from(ATTACKER, server.port)
+    answer = await asyncio.wait_for(reader.read(-1), TIMEOUT)
+    assert answer.startswith(b"HTTP/1.1 429 ") and b"without a request" in answer
+    await healthy(server.port)  # another address is served meanwhile
+    assert "refused 127.0.0.1: more than 8 connections without a request" in server.wait_for_log("refused")
+    assert all(w.transport.get_extra_info("socket") for _, w in held)
+    for _, w in held:
+        w.close()
+    writer.close()
+
+
+async def test_one_address_cannot_hold_more_connections_than_its_bound(spawn):
+    server = spawn("--connections-per-address", "10")
+    held = [await upgraded_from(ATTACKER, server.port) for _ in range(10)]
+    reader, writer = await open_from(ATTACKER, server.port)
+    answer = await asyncio.wait_for(reader.read(-1), TIMEOUT)
+    assert answer.startswith(b"HTTP/1.1 429 ") and b"Too many connections" in answer
+    # An honest user on another address plays on.
+    user_reader, user_writer = await upgraded_from(USER, server.port)
+    user_writer.write(client_frame(b'{"type":"init"}'))
+    assert json.loads((await read_frame(user_reader))[1])["type"] == "init"
+    # A connection given back makes room again.
+    held.pop()[1].close()
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            reader, writer = await open_from(ATTACKER, server.port)
+            writer.write(upgrade_request())
+            if (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101"):
+                break
+            writer.close()
+    for _, w in held:
+        w.close()
+
+
+async def test_refusals_of_one_address_are_logged_at_most_once_a_second(spawn):
+    server = spawn("--connections-per-address", "2")
+    held = [await upgraded_from(ATTACKER, server.port) for _ in range(2)]
+    for _ in range(50):
+        reader, writer = await open_from(ATTACKER, server.port)
+        assert (await asyncio.wait_for(reader.read(-1), TIMEOUT)).startswith(b"HTTP/1.1 429")
+        writer.close()
+    await healthy(server.port)
+    lines = [line for line in server.log().splitlines() if "refused 127.0.0.1" in line]
+    assert 1 <= len(lines) <= 3  # 50 refusals within a second or two
+    for _, w in held:
+        w.close()
+
+
+# -- 4. one address starts a bounded number of games ------------------------------------------
+
+
+async def test_an_address_that_starts_too_many_games_is_refused_and_others_are_not(spawn):
+    server = spawn("--games-per-minute", "5")
+    reader, writer = await upgraded_from(ATTACKER, server.port)
+    codes = []
+    for _ in range(7):
+        writer.write(client_frame(b'{"type":"init"}'))
+        while True:
+            event = json.loads((await read_frame(reader))[1])
+            if event["type"] in ("init", "error"):
+                codes.append(event.get("code", "init"))
+                break
+        if event["type"] == "init":  # a fresh connection for the next game
+            writer.close()
+            reader, writer = await upgraded_from(ATTACKER, server.port)
+    assert codes == ["init"] * 5 + ["too_many_games"] * 2
+    user_reader, user_writer = await upgraded_from(USER, server.port)
+    user_writer.write(client_frame(b'{"type":"init"}'))
+    assert json.loads((await read_frame(user_reader))[1])["type"] == "init"
+    writer.close()
+    user_writer.close()
+
+
+# -- 5. deep JSON gets an error, and the connection lives --------------------------------------
+
+
+@pytest.mark.parametrize("v1", [True, False])
+async def test_deeply_nested_json_is_answered_with_an_error_and_the_connection_lives(spawn, v1):
+    server = spawn()
+    reader, writer = await upgraded_from(ATTACKER, server.port, v1=v1)
+    deep = b'{"type":"init","x":' + b"[" * 1000 + b"]" * 1000 + b"}"
+    assert len(deep) < 4096
+    writer.write(client_frame(deep))
+    event = json.loads((await read_frame(reader))[1])
+    assert event["type"] == "error" and "nested too deeply" in event["message"]
+    writer.write(client_frame(b'{"type":"init"}'))
+    assert json.loads((await read_frame(reader))[1])["type"] == "init"
+    assert "Traceback" not in server.log()
+    writer.close()
+
+
+# -- 9. the page's headers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/game/abc", "/static/app.js", "/healthz", "/nowhere"])
+async def test_every_answer_forbids_framing_sniffing_and_referrers_and_names_no_versions(spawn, path):
+    server = spawn()
+    _, headers, _ = await get(server.port, path)
+    csp = headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "default-src 'none'" in csp
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["server"] == "connectfour"
