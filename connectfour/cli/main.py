@@ -20,6 +20,13 @@ def _port(value: str) -> int:
     return port
 
 
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    if not seconds >= 0:  # (NaN included)
+        raise argparse.ArgumentTypeError(f"must be zero or more seconds, not {value}")
+    return seconds
+
+
 def _origins(args: argparse.Namespace) -> tuple[str, ...]:
     listed = list(args.allowed_origin or [])
     env = os.environ.get("CONNECTFOUR_ALLOWED_ORIGINS", "")
@@ -67,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--expire-after", type=float, default=Settings.expire_after, metavar="SECONDS",
         help="a game nobody is connected to ends as abandoned after this long (default %(default)g)",
+    )
+    serve.add_argument(
+        "--forget-unplayed-after", type=_seconds, default=Settings.forget_unplayed_after, metavar="SECONDS",
+        help="a game without a single move is deleted, keys and all, once nobody has been connected to it "
+        "for this long; games with moves are kept for their replay (default %(default)g; 0 never)",
     )
     serve.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING...")
 
@@ -128,6 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
         burst=args.burst,
         grace=args.grace,
         expire_after=args.expire_after,
+        forget_unplayed_after=args.forget_unplayed_after,
     )
     run(settings, store)
     return 0

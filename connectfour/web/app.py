@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app = web.Application()
     app[SETTINGS] = settings
     app[SERVICE] = GameService(
-        store or MemoryStore(), grace=settings.grace, expire_after=settings.expire_after
+        store or MemoryStore(), grace=settings.grace, expire_after=settings.expire_after, forget_unplayed_after=settings.forget_unplayed_after
     )
     app[CONNECTIONS] = set()
     app.router.add_get("/", index)
