@@ -38,3 +38,6 @@ class Settings:
     grace: float = 60.0
     #: Seconds without activity, nobody connected, before a game is abandoned.
     expire_after: float = 3600.0
+    #: Seconds without activity, nobody connected, before a game without a move
+    #: is deleted, so that games created and never played do not fill the disk; 0 never.
+    forget_unplayed_after: float = 86400.0

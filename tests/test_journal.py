@@ -259,3 +259,68 @@ async def test_a_change_the_journal_refused_never_reaches_sqlite_by_a_fold(tmp_p
     assert stored_moves(path) == {"g1": "3"}
     assert (await store.get("g1")).moves == [3]
     await store.close()
+
+
+def killed_after(path, body: str) -> None:
+    """A process that opens the store at ``path``, runs ``body`` (with ``store`` and
+    ``record`` at hand), then dies by SIGKILL, leaving its journal unfolded."""
+    script = textwrap.dedent(
+        """
+        import asyncio, os, signal, sys
+        sys.path.insert(0, "tests")
+        from connectfour.store import SQLiteStore
+        from records import record
+
+        async def main():
+            store = SQLiteStore(sys.argv[1])
+        {body}
+            print("stored", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        asyncio.run(main())
+        """
+    ).format(body=textwrap.indent(textwrap.dedent(body), " " * 4))
+    done = subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == -signal.SIGKILL and "stored" in done.stdout, done.stderr
+
+
+async def test_a_deleted_game_stays_deleted_when_the_journal_is_replayed(tmp_path):
+    """The journal holds the game's creation and then its deletion; replaying must not bring it back."""
+    path = tmp_path / "games.db"
+    killed_after(
+        path,
+        """
+        await store.create(record("unplayed"))
+        await store.create(record("played"))
+        await store.append("played", 0, 3, at=110.0)
+        assert await store.delete_unplayed(before=500.0) == 1
+        """,
+    )
+    assert segments(path), "the killed process left its journal"
+    store = SQLiteStore(path)
+    try:
+        assert await store.get("unplayed") is None
+        assert await store.find_key("join-unplayed") is None and await store.find_key("watch-unplayed") is None
+        assert (await store.get("played")).moves == [3]
+    finally:
+        await store.close()
+    assert stored_moves(path) == {"played": "3"}
+
+
+async def test_a_game_deleted_while_its_segment_is_folded_is_not_written_back(tmp_path):
+    path = tmp_path / "games.db"
+    store = SQLiteStore(path)
+    try:
+        for n in range(3 * sqlite.FOLD_CHUNK):  # several chunks, folded one per event-loop turn
+            await store.create(record(f"g{n}"))
+        store._rotate()
+        assert store._fold_chunks, "the fold has not started yet"
+        assert await store.delete_unplayed(before=500.0) == 3 * sqlite.FOLD_CHUNK
+        async with asyncio.timeout(10):
+            while store._folding_seq:
+                await asyncio.sleep(0)
+        assert stored_moves(path) == {}
+        assert await store.get("g0") is None and await store.find_key("watch-g0") is None
+    finally:
+        await store.close()
+    assert stored_moves(path) == {}

@@ -231,3 +231,26 @@ async def test_metrics_count_moves_games_and_refusals(server):
     assert metric(after, 'connectfour_refusals_total{code="game_over"}') == 1
     assert metric(after, "connectfour_connections") == 1
     await client.close()
+
+
+async def test_a_server_deletes_a_game_nobody_played_after_forget_unplayed_after():
+    process = ServerProcess("--expire-after", "0.2", "--forget-unplayed-after", "0.1")  # a sweep every 0.05 s
+    try:
+        client = await Client.open(process.ws_url)
+        await client.send({"type": "init"})
+        game = (await client.expect("init"))["game"]
+        await client.close()
+        process.wait_for_log("1 unplayed game deleted")
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{process.url}/api/games/{game}", timeout=5)
+        assert json.load(missing.value) == {"error": "Game not found."}
+    finally:
+        process.kill()
+
+
+def test_a_negative_forget_unplayed_after_is_refused(capsys):
+    from connectfour.cli.main import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--forget-unplayed-after", "-1"])
+    assert "zero or more seconds" in capsys.readouterr().err

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sqlite3
 
 import pytest
 
@@ -115,3 +117,137 @@ async def test_a_game_reloads_from_the_store_for_a_returning_player(tmp_path):
     state = back.of("state")[0]
     assert state["moves"] == [4] and state["you"] == "red" and state["turn"] == "yellow"
     await second.close()
+
+
+DAY = 86400.0
+
+
+class Clock:
+    """The service's clock, moved by hand."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def left_alone(service: GameService, *, play: bool = False) -> tuple[str, dict]:
+    """A game created by a host who (having played once if ``play``) left; its id and init event."""
+    host = Inbox()
+    game, role = await service.create(host, local=False)
+    if play:
+        await service.play(game, role, 3)
+    service.leave(host)
+    while service._touching:  # until the leave's activity stamp is stored
+        await asyncio.sleep(0)
+    return game.id, host.of("init")[0]
+
+
+async def test_an_unplayed_game_nobody_came_back_to_is_deleted_with_its_keys(store):
+    clock = Clock()
+    service = GameService(store, clock=clock)
+    game_id, init = await left_alone(service)
+    clock.now += DAY + 1
+    await service.expire_idle()
+    assert await store.get(game_id) is None
+    assert await store.find_key(init["join"]) is None and await store.find_key(init["watch"]) is None
+
+
+async def test_a_played_game_as_old_is_kept(store):
+    clock = Clock()
+    service = GameService(store, clock=clock)
+    game_id, _ = await left_alone(service, play=True)
+    clock.now += DAY + 1
+    await service.expire_idle()
+    assert (await store.get(game_id)).moves == [3]
+
+
+async def test_an_unplayed_game_someone_is_connected_to_is_kept(store):
+    clock = Clock()
+    service = GameService(store, clock=clock)
+    game, _ = await service.create(Inbox(), local=False)
+    clock.now += 2 * DAY
+    assert await service.forget_unplayed() == 0
+    assert await store.get(game.id) is not None
+
+
+async def test_a_recent_unplayed_game_is_kept(store):
+    clock = Clock()
+    service = GameService(store, clock=clock)
+    game_id, _ = await left_alone(service)
+    clock.now += DAY - 1
+    assert await service.forget_unplayed() == 0
+    assert await store.get(game_id) is not None
+
+
+async def test_zero_never_deletes(store):
+    clock = Clock()
+    service = GameService(store, forget_unplayed_after=0, clock=clock)
+    game_id, _ = await left_alone(service)
+    clock.now += 365 * DAY
+    await service.expire_idle()
+    assert await store.get(game_id) is not None
+
+
+async def test_an_unplayed_game_already_abandoned_is_deleted_too(store):
+    clock = Clock()
+    service = GameService(store, expire_after=3600, clock=clock)
+    game_id, _ = await left_alone(service)
+    clock.now += 3601
+    assert await service.expire_idle() == 1
+    assert (await store.get(game_id)).result == "abandoned"
+    clock.now += DAY + 1  # measured from the game's last change: its expiry
+    await service.expire_idle()
+    assert await store.get(game_id) is None
+
+
+async def test_an_unplayed_game_is_judged_by_when_its_player_left_even_before_that_is_stored(store):
+    """The sweep can run between a leave and the store hearing of it."""
+    clock = Clock()
+    service = GameService(store, clock=clock)
+    host = Inbox()
+    game, _ = await service.create(host, local=False)
+    clock.now += 2 * DAY  # the host sat there for two days, then left
+    service.leave(host)
+    assert await service.forget_unplayed() == 0
+    assert await store.get(game.id) is not None
+
+
+async def test_the_sweep_logs_how_many_unplayed_games_it_deleted(store, caplog):
+    clock = Clock()
+    service = GameService(store, clock=clock)
+    for _ in range(3):
+        await left_alone(service)
+    clock.now += DAY + 1
+    with caplog.at_level(logging.INFO, logger="connectfour.service"):
+        await service.expire_idle()
+        await service.expire_idle()  # nothing left: nothing said
+    said = [r for r in caplog.records if "unplayed" in r.getMessage()]
+    assert [(r.levelno, r.getMessage()) for r in said] == [(logging.INFO, "3 unplayed games deleted (no activity for 86400s)")]
+
+
+async def test_a_flood_of_unplayed_games_leaves_the_database_bounded(tmp_path):
+    """Each round is one server run: many games created and left, an hour
+    passes, the sweep runs, the server stops (which folds every game into
+    SQLite, so the file holds them all). The rows and the file stop growing."""
+    path = tmp_path / "games.db"
+    clock = Clock()
+    per_round, rows, sizes = 400, [], []
+    for _ in range(12):
+        store = SQLiteStore(path)
+        service = GameService(store, expire_after=3600, forget_unplayed_after=2 * 3600, clock=clock)
+        for _ in range(per_round):
+            await left_alone(service)
+        clock.now += 3600
+        await service.expire_idle()
+        await store.close()
+        with sqlite3.connect(path) as db:
+            rows.append(db.execute("SELECT count(*) FROM games").fetchone()[0])
+        sizes.append(sum(f.stat().st_size for f in tmp_path.iterdir()))  # the database, its WAL, its journal
+    # A game is marked abandoned two sweeps after it was left, which is its
+    # last activity, and deleted three sweeps after that: four rounds' games stay.
+    assert rows == [per_round, 2 * per_round, 3 * per_round] + [4 * per_round] * 9
+    # The deleted games' pages are reused: the file may grow by a page now and
+    # then (B-trees of random keys settling), never by a round's games.
+    assert sizes[-1] - sizes[4] < (sizes[1] - sizes[0]) / 4

@@ -8,6 +8,8 @@ import sqlite3
 import pytest
 
 from connectfour.store import MemoryStore, PlyConflict, SQLiteStore, StoreError
+from connectfour.store import sqlite as sqlite_store
+from connectfour.store.sqlite import _UNPLAYED, SCHEMA
 from records import record
 
 
@@ -156,3 +158,87 @@ async def test_sqlite_opens_a_database_of_the_first_schema(tmp_path):
     await store.append("g1", 0, 2, at=7.0)
     assert (await store.get("g1")).moves == [2]
     await store.close()
+
+
+async def test_delete_unplayed_deletes_an_idle_game_without_a_move_and_its_keys(store):
+    await store.create(record("idle"))
+    assert await store.delete_unplayed(before=500.0) == 1
+    assert await store.get("idle") is None
+    assert await store.find_key("join-idle") is None and await store.find_key("watch-idle") is None
+
+
+async def test_delete_unplayed_keeps_a_game_with_a_move(store):
+    await store.create(record("played"))
+    await store.append("played", 0, 3, at=110.0)
+    assert await store.delete_unplayed(before=500.0) == 0
+    assert (await store.get("played")).moves == [3]
+
+
+async def test_delete_unplayed_keeps_a_game_with_recent_activity(store):
+    await store.create(record("recent", created_at=600.0))
+    assert await store.delete_unplayed(before=500.0) == 0
+    assert await store.get("recent") is not None
+
+
+async def test_delete_unplayed_deletes_a_game_that_ended_without_a_move(store):
+    await store.create(record("abandoned"))
+    await store.finish("abandoned", "abandoned", "expired", at=150.0)
+    assert await store.delete_unplayed(before=500.0) == 1
+    assert await store.get("abandoned") is None
+
+
+async def test_delete_unplayed_spares_the_games_to_keep(store):
+    await store.create(record("kept"))
+    await store.create(record("gone"))
+    assert await store.delete_unplayed(before=500.0, keep={"kept"}) == 1
+    assert await store.get("kept") is not None and await store.get("gone") is None
+
+
+async def test_sqlite_deletes_an_unplayed_game_stored_by_an_earlier_run(tmp_path):
+    path = tmp_path / "games.db"
+    first = SQLiteStore(path)
+    await first.create(record("idle"))
+    await first.close()
+    second = SQLiteStore(path)
+    try:
+        assert await second.delete_unplayed(before=500.0) == 1
+        assert await second.get("idle") is None and await second.find_key("watch-idle") is None
+    finally:
+        await second.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM games").fetchone()[0] == 0
+
+
+async def test_sqlite_keeps_a_game_played_while_a_long_deletion_lets_moves_through(tmp_path, monkeypatch):
+    """A deletion of many games yields between chunks; a game played meanwhile is no longer unplayed."""
+    monkeypatch.setattr(sqlite_store, "DELETE_CHUNK", 10)
+    store = SQLiteStore(tmp_path / "games.db")
+    try:
+        for n in range(30):
+            await store.create(record(f"g{n}"))
+        deleting = asyncio.create_task(store.delete_unplayed(before=500.0))
+        await asyncio.sleep(0)  # the first chunk is gone, the task waits for its next turn
+        assert await store.get("g0") is None and await store.get("g29") is not None
+        await store.append("g29", 0, 3, at=200.0)
+        assert await deleting == 29
+        assert (await store.get("g29")).moves == [3]
+    finally:
+        await store.close()
+
+
+async def test_an_existing_database_gains_the_index_that_finds_unplayed_games(tmp_path):
+    """A database made before the index existed: finding nothing to delete must not read every game."""
+    path = tmp_path / "games.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA)  # the tables and indexes of the previous version
+        db.execute(
+            "INSERT INTO games (id, watch_key, red_token, yellow_token, local, created_at, updated_at, moves)"
+            " VALUES ('g1', 'w', 'r', 'y', 0, 1.0, 1.0, '')"
+        )
+    store = SQLiteStore(path)
+    try:
+        [(_, _, _, plan)] = store._db.execute("EXPLAIN QUERY PLAN " + _UNPLAYED, (500.0,)).fetchall()
+        assert "USING INDEX games_unplayed" in plan
+        assert await store.delete_unplayed(before=500.0) == 1
+    finally:
+        await store.close()

@@ -20,6 +20,27 @@ def _port(value: str) -> int:
     return port
 
 
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    if not seconds >= 0:  # (NaN included)
+        raise argparse.ArgumentTypeError(f"must be zero or more seconds, not {value}")
+    return seconds
+
+
+def _positive_seconds(value: str) -> float:
+    seconds = float(value)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than zero seconds, not {value}")
+    return seconds
+
+
+def _count(value: str) -> int:
+    count = int(value)
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, not {value}")
+    return count
+
+
 def _origins(args: argparse.Namespace) -> tuple[str, ...]:
     listed = list(args.allowed_origin or [])
     env = os.environ.get("CONNECTFOUR_ALLOWED_ORIGINS", "")
@@ -69,34 +90,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="a game nobody is connected to ends as abandoned after this long (default %(default)g)",
     )
     serve.add_argument(
-        "--max-output", type=int, default=Settings.max_output, metavar="BYTES",
+        "--max-output", type=_count, default=Settings.max_output, metavar="BYTES",
         help="bytes a connection may leave unread before it is dropped (default %(default)s)",
     )
     serve.add_argument(
-        "--heartbeat", type=float, default=Settings.heartbeat, metavar="SECONDS",
+        "--heartbeat", type=_seconds, default=Settings.heartbeat, metavar="SECONDS",
         help="ping a peer silent this long, and cut it if the pong takes as long again; 0: no pings (default %(default)g)",
     )
     serve.add_argument(
-        "--head-timeout", type=float, default=Settings.head_timeout, metavar="SECONDS",
+        "--head-timeout", type=_positive_seconds, default=Settings.head_timeout, metavar="SECONDS",
         help="time to send a complete request head; also how long an idle keep-alive connection stays (default %(default)g)",
     )
     limits = serve.add_argument_group("limits per client address (0: no limit)")
     limits.add_argument(
-        "--connections-per-address", type=int, default=Settings.connections_per_address, metavar="N",
+        "--connections-per-address", type=_count, default=Settings.connections_per_address, metavar="N",
         help="open connections (default %(default)s)",
     )
     limits.add_argument(
-        "--waiting-per-address", type=int, default=Settings.waiting_per_address, metavar="N",
+        "--waiting-per-address", type=_count, default=Settings.waiting_per_address, metavar="N",
         help="connections yet to send a complete request head (default %(default)s)",
     )
     limits.add_argument(
-        "--games-per-minute", type=int, default=Settings.games_per_minute, metavar="N",
+        "--games-per-minute", type=_count, default=Settings.games_per_minute, metavar="N",
         help="new games a minute, as many at once (default %(default)s)",
     )
     limits.add_argument(
         "--trust-forwarded-for", action="store_true",
         help="take the client's address from X-Forwarded-For and the scheme from X-Forwarded-Proto; "
         "only behind a proxy that sets them, with this port closed to anyone else",
+    )
+    serve.add_argument(
+        "--forget-unplayed-after", type=_seconds, default=Settings.forget_unplayed_after, metavar="SECONDS",
+        help="a game without a single move is deleted, keys and all, once nobody has been connected to it "
+        "for this long; games with moves are kept for their replay (default %(default)g; 0 never)",
     )
     serve.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING...")
 
@@ -165,6 +191,7 @@ def _serve(args: argparse.Namespace) -> int:
         waiting_per_address=args.waiting_per_address,
         games_per_minute=args.games_per_minute,
         trust_forwarded_for=args.trust_forwarded_for,
+        forget_unplayed_after=args.forget_unplayed_after,
     )
     run(settings, store)
     return 0

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
 
 from .. import metrics
 from ..completion import completion
@@ -41,18 +42,25 @@ class GameService:
         *,
         grace: float = 60.0,
         expire_after: float = 3600.0,
+        forget_unplayed_after: float = 86400.0,
         schedule: Scheduler = _call_later,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.grace = grace
         self.expire_after = expire_after
+        #: Seconds of inactivity after which a game without a move is deleted; 0 never.
+        self.forget_unplayed_after = forget_unplayed_after
         self._schedule = schedule
         self._clock = clock
         #: Games with at least one member in this process; the rest live in the store only.
         self.games: dict[str, Game] = {}
         #: Which game each connection here is in.
         self._placement: dict[Member, Game] = {}
+        #: Games a player left whose activity stamp is not stored yet, and how many such stamps.
+        self._touching: dict[str, int] = {}
+        #: What the sweep must not delete, looked up live as it goes.
+        self._in_use = _InAny(self.games, self._touching)
 
     def where(self, member: Member) -> tuple[Game, Role] | tuple[None, None]:
         """The game a connection is in, and its role there."""
@@ -162,8 +170,20 @@ class GameService:
             return
         role = self._unseat(game, member)
         if role is not None and role != "spectator" and not game.over:
-            self._spawn(self.store.touch(game.id, self._clock()))
+            self._touch(game.id)
         self._evict_if_idle(game)
+
+    def _touch(self, game_id: str) -> None:
+        """Store that a player left. Until that is stored the game counts as in
+        use: the sweep would otherwise judge it by its older activity."""
+        self._touching[game_id] = self._touching.get(game_id, 0) + 1
+
+        def stored(_: object) -> None:
+            left = self._touching.pop(game_id) - 1
+            if left:
+                self._touching[game_id] = left
+
+        self._spawn(self.store.touch(game_id, self._clock())).add_done_callback(stored)
 
     def _evict_if_idle(self, game: Game) -> None:
         if game.idle and self.games.get(game.id) is game:
@@ -311,7 +331,15 @@ class GameService:
     # -- housekeeping -----------------------------------------------------------
 
     async def expire_idle(self) -> int:
-        """Finish, as abandoned, stored games nobody has touched for ``expire_after``."""
+        """Finish, as abandoned, stored games nobody has touched for ``expire_after``.
+
+        First delete those nobody played (``forget_unplayed``): it is the same
+        periodic sweep, and a game about to go need not be marked abandoned.
+        """
+        try:
+            await self.forget_unplayed()
+        except StoreError as exc:  # expiry can still go on
+            log.error("could not delete the unplayed games: %s", exc)
         before = self._clock() - self.expire_after
         expired = 0
         for game_id in await self.store.idle_games(before):
@@ -323,9 +351,40 @@ class GameService:
                 log.info("game %s expired with nobody connected", game_id)
         return expired
 
-    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+    async def forget_unplayed(self) -> int:
+        """Delete stored games without a move that nobody has touched for
+        ``forget_unplayed_after``, unless someone here is in them; how many went.
+
+        Anyone can create games for free, so without this the database grows
+        with every one of them. A game with a move is kept for its replay.
+        """
+        if self.forget_unplayed_after <= 0:
+            return 0
+        before = self._clock() - self.forget_unplayed_after
+        deleted = await self.store.delete_unplayed(before, keep=self._in_use)
+        if deleted:
+            log.info(
+                "%d unplayed game%s deleted (no activity for %gs)",
+                deleted,
+                "s" if deleted != 1 else "",
+                self.forget_unplayed_after,
+            )
+        return deleted
+
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
         task = asyncio.ensure_future(coro)
         task.add_done_callback(_log_failure)
+        return task
+
+
+class _InAny:
+    """Whether a key is in any of some mappings, asked anew each time (they change as a sweep goes)."""
+
+    def __init__(self, *maps: Mapping[str, object]) -> None:
+        self._maps = maps
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in m for m in self._maps)
 
 
 def _log_failure(task: asyncio.Future) -> None:  # type: ignore[type-arg]

@@ -8,7 +8,7 @@ append that would leave a gap. The service announces a move only after
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -82,6 +82,15 @@ class Store(Protocol):
 
     async def prune(self, before: float) -> int:
         """Delete games with no activity since ``before``; how many went."""
+
+    async def delete_unplayed(self, before: float, keep: Container[str] = frozenset()) -> int:
+        """Delete games without a single move and without activity since ``before``,
+        finished or not, with their keys, except those in ``keep``; how many went.
+
+        Creating a game is cheap and nothing else ever deletes it, so without
+        this the database grows with every game nobody played. A game with a
+        move stays: its replay is worth keeping (``prune`` is for those).
+        """
 
     async def close(self) -> None:
         """Flush and release files and connections."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Container
 
 from .base import Committed, GameRecord, KeyKind, PlyConflict, Reason, Result, StoreError, append
 
@@ -71,7 +72,15 @@ class MemoryStore:
         return [g.id for g in self._games.values() if g.result is None and g.updated_at < before]
 
     async def prune(self, before: float) -> int:
-        gone = [g for g in self._games.values() if g.updated_at < before]
+        return self._delete([g for g in self._games.values() if g.updated_at < before])
+
+    async def delete_unplayed(self, before: float, keep: Container[str] = frozenset()) -> int:
+        return self._delete(
+            [g for g in self._games.values() if not g.moves and g.updated_at < before and g.id not in keep]
+        )
+
+    def _delete(self, gone: list[GameRecord]) -> int:
+        """Drop these games and their keys; how many there were."""
         for record in gone:
             del self._games[record.id]
             self._keys.pop(record.watch_key, None)

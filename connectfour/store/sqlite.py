@@ -16,6 +16,11 @@ whatever a crash left in the journal is replayed into SQLite before
 anything else happens. Folding and replaying are idempotent: every change
 only moves a game forward (more moves, an invite spent, a result set).
 
+Deleting the games nobody played (``delete_unplayed``) is the one change
+that does not: the rows go from SQLite and the records from memory at once,
+and a ``D`` record in the journal keeps a replay from bringing back a game
+whose creation an unfolded segment still holds.
+
 With ``fsync=False`` (the default) a write reaches the operating system but
 is not forced to the disk: it survives the process being killed, not a power
 cut. ``fsync=True`` forces every batch and commit to the disk.
@@ -35,7 +40,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Container, Iterable
 from pathlib import Path
 
 import msgspec
@@ -52,6 +57,8 @@ FOLD_INTERVAL = 10.0
 RETRY_INTERVAL = 1.0
 #: Games folded per transaction (and event-loop turn), so that moves never wait long.
 FOLD_CHUNK = 50
+#: Games deleted per transaction (and event-loop turn) by ``delete_unplayed``.
+DELETE_CHUNK = 500
 PAGE_SIZE = 4096
 
 SCHEMA = """
@@ -76,6 +83,13 @@ CREATE INDEX IF NOT EXISTS games_updated ON games (updated_at);
 """
 
 _PRUNE = "DELETE FROM games WHERE updated_at < ?"
+
+# A partial index of the games without a move: the sweep that looks for idle
+# ones every minute reads none of the played games, the bulk of a database
+# that keeps them all. ``_migrate`` makes it, not SCHEMA: a database of the
+# first schema has no moves column until then.
+_UNPLAYED_INDEX = "CREATE INDEX IF NOT EXISTS games_unplayed ON games (updated_at) WHERE moves = ''"
+_UNPLAYED = "SELECT id FROM games WHERE moves = '' AND updated_at < ?"
 
 _COLUMNS = (
     "id, watch_key, join_key, red_token, yellow_token, local, invite_spent, "
@@ -165,6 +179,7 @@ class SQLiteStore:
             )
             self._db.execute("DROP TABLE moves")
             self._db.execute("COMMIT")
+        self._db.execute(_UNPLAYED_INDEX)
 
     # -- the journal ------------------------------------------------------------
 
@@ -174,27 +189,34 @@ class SQLiteStore:
         if not segments:
             return 0
         games: dict[str, GameRecord] = {}
+        deleted: set[str] = set()
         count = 0
         for _, path in segments:
             for entry in journal.read(path):
                 try:
-                    self._replay(games, entry)
+                    self._replay(games, deleted, entry)
                 except (ValueError, msgspec.ValidationError) as exc:
                     log.error("journal %s: unreadable record %r skipped: %s", path, entry[:80], exc)
                 count += 1
+        _delete(self._db, deleted)
         _upsert(self._db, games.values())
         for _, path in segments:
             path.unlink()
         log.info("journal: %d changes to %d games replayed", count, len(games))
         return segments[-1][0]
 
-    def _replay(self, games: dict[str, GameRecord], entry: str) -> None:
-        """Apply one journal record to ``games``, loading each game from SQLite first."""
+    def _replay(self, games: dict[str, GameRecord], deleted: set[str], entry: str) -> None:
+        """Apply one journal record to ``games`` (or ``deleted``), loading each game from SQLite first."""
         kind, _, rest = entry.partition(" ")
         if kind == "C":
             created = msgspec.json.decode(rest, type=GameRecord)
+            deleted.discard(created.id)
             if created.id not in games:
                 games[created.id] = self._read(created.id) or created
+            return
+        if kind == "D":
+            games.pop(rest, None)
+            deleted.add(rest)
             return
         game_id, *fields = rest.split(" ")
         record = games.get(game_id) or self._read(game_id)
@@ -412,6 +434,70 @@ class SQLiteStore:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"database error: {exc}") from exc
 
+    async def delete_unplayed(self, before: float, keep: Container[str] = frozenset()) -> int:
+        """See ``Store.delete_unplayed``. Unlike ``prune`` this runs every few
+        minutes while games are played, so it folds nothing: a game in memory
+        is judged by its record there, newer than its row. Thousands of games
+        are deleted a chunk per event-loop turn, so moves never wait long."""
+        try:
+            stored = [game_id for (game_id,) in self._db.execute(_UNPLAYED, (before,))]
+        except sqlite3.Error as exc:
+            raise StoreError(f"database error: {exc}") from exc
+        cached = [r.id for r in (*self._folding.values(), *self._dirty.values()) if _unplayed(r, before)]
+        candidates = list(dict.fromkeys(stored + cached))
+        deleted = 0
+        for start in range(0, len(candidates), DELETE_CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            deleted += self._delete_now(candidates[start : start + DELETE_CHUNK], before, keep)
+        if deleted:
+            self._folded.set()  # the checkpointer copies the deletions out of the WAL, as after a fold
+        return deleted
+
+    def _delete_now(self, candidates: list[str], before: float, keep: Container[str]) -> int:
+        """Delete those of ``candidates`` that are still unplayed and idle, at once:
+        from SQLite, then from memory, then a ``D`` record each in the journal.
+
+        In this order a failure part-way can at worst let a replay after a
+        crash bring back a game, which the next sweep deletes again; it never
+        leaves a ``D`` record behind a game still alive, whose later changes a
+        replay would then lose.
+        """
+        if self._pending:
+            self._flush()  # a change to a candidate is in the journal before its deletion
+        in_memory: dict[str, GameRecord] = {}
+        stored: list[str] = []
+        for game_id in candidates:
+            if game_id in keep:
+                continue
+            record = self._dirty.get(game_id) or self._folding.get(game_id)
+            if record is None:
+                stored.append(game_id)  # not in memory, so its row is current
+            elif _unplayed(record, before):
+                in_memory[game_id] = record
+        try:
+            gone = list(in_memory)
+            if stored:
+                marks = ", ".join("?" * len(stored))
+                rows = self._db.execute(f"{_UNPLAYED} AND id IN ({marks})", (before, *stored))
+                gone += [game_id for (game_id,) in rows]
+            if not gone:
+                return 0
+            _delete(self._db, gone)
+        except sqlite3.Error as exc:
+            raise StoreError(f"database error: {exc}") from exc
+        for game_id, record in in_memory.items():
+            self._dirty.pop(game_id, None)
+            self._folding.pop(game_id, None)
+            self._forget_keys(record)
+        if in_memory and self._fold_chunks:  # a chunk still to fold must not write it back
+            self._fold_chunks = [[r for r in chunk if r.id not in in_memory] for chunk in self._fold_chunks]
+        try:
+            self._journal.write(journal.encode([f"D {game_id}" for game_id in gone]))
+        except OSError as exc:
+            raise StoreError(f"cannot write the journal: {exc.strerror or exc}") from exc
+        return len(gone)
+
     # -- reads ------------------------------------------------------------------
 
     def _read(self, game_id: str) -> GameRecord | None:
@@ -509,6 +595,24 @@ def _row(record: GameRecord) -> tuple:
         record.rematch_of,
         "".join(map(str, record.moves)),
     )
+
+
+def _unplayed(record: GameRecord, before: float) -> bool:
+    return not record.moves and record.updated_at < before
+
+
+def _delete(db: sqlite3.Connection, game_ids: Collection[str]) -> None:
+    """Delete these games in one transaction."""
+    if not game_ids:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.executemany("DELETE FROM games WHERE id = ?", [(game_id,) for game_id in game_ids])
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def _upsert(db: sqlite3.Connection, records: Iterable[GameRecord]) -> None:

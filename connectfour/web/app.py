@@ -166,7 +166,10 @@ def create_app(
     app = web.Application()
     app[SETTINGS] = settings
     app[SERVICE] = GameService(
-        store or MemoryStore(), grace=settings.grace, expire_after=settings.expire_after
+        store or MemoryStore(),
+        grace=settings.grace,
+        expire_after=settings.expire_after,
+        forget_unplayed_after=settings.forget_unplayed_after,
     )
     app[CONNECTIONS] = set()
     limits = AddressLimits(settings.connections_per_address, settings.waiting_per_address, settings.games_per_minute)
