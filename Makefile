@@ -1,5 +1,5 @@
 # make run  - set up .venv and serve on http://localhost:8000/
-# make test - set up .venv (and Chromium on Debian) and run every test
+# make test - set up .venv (and Chromium and nginx on Debian) and run every test
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -25,7 +25,7 @@ run: $(VENV)/.run-deps
 	$(BIN)/connectfour serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.test-deps
-	scripts/ensure-chromium.sh
+	scripts/ensure-test-packages.sh
 	$(BIN)/python -m pytest
 
 # Everything but the browser tests.

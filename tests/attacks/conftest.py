@@ -38,6 +38,17 @@ async def open_from(address: str, port: int, *, rcvbuf: int | None = None) -> tu
     return await asyncio.open_connection(sock=sock)
 
 
+async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The next server frame: opcode and payload."""
+    first, second = await asyncio.wait_for(reader.readexactly(2), TIMEOUT)
+    size = second & 0x7F
+    if size == 126:
+        size = int.from_bytes(await reader.readexactly(2), "big")
+    elif size == 127:
+        size = int.from_bytes(await reader.readexactly(8), "big")
+    return first & 0x0F, await asyncio.wait_for(reader.readexactly(size), TIMEOUT)
+
+
 async def get(port: int, path: str = "/healthz", *, address: str = USER) -> tuple[int, dict[str, str], bytes]:
     """One HTTP GET on a fresh connection: status, headers (lower-case names), body."""
     reader, writer = await open_from(address, port)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import ATTACKER, TIMEOUT, USER, get, healthy, open_from, rss
+from conftest import ATTACKER, TIMEOUT, USER, get, healthy, open_from, read_frame, rss
 from rawws import OP_CLOSE, OP_PING, OP_TEXT, client_frame, upgrade_request
 
 MiB = 1 << 20
@@ -20,16 +20,6 @@ async def upgraded_from(address: str, port: int, *, rcvbuf: int | None = None, v
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
     assert head.startswith(b"HTTP/1.1 101"), head
     return reader, writer
-
-
-async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    first, second = await asyncio.wait_for(reader.readexactly(2), TIMEOUT)
-    size = second & 0x7F
-    if size == 126:
-        size = int.from_bytes(await reader.readexactly(2), "big")
-    elif size == 127:
-        size = int.from_bytes(await reader.readexactly(8), "big")
-    return first & 0x0F, await asyncio.wait_for(reader.readexactly(size), TIMEOUT)
 
 
 async def close_code(reader: asyncio.StreamReader) -> int | None:
