@@ -16,10 +16,12 @@ HELP = {
     "connectfour_games_created_total": "Games created, rematches included.",
     "connectfour_games_ended_total": "Games ended, by result reason.",
     "connectfour_refusals_total": "Requests refused with an error event, by code.",
+    "connectfour_address_refusals_total": "Connections or games refused to a client address over a bound, by bound.",
 }
 _LABEL = {
     "connectfour_games_ended_total": "reason",
     "connectfour_refusals_total": "code",
+    "connectfour_address_refusals_total": "bound",
 }
 
 

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import metrics
+
 log = logging.getLogger("connectfour.web")
 
 
@@ -72,7 +74,7 @@ class ClientTable:
         entry = self._entry(address)
         bound = self.limits.connections
         if bound and entry.connections >= bound:
-            return self._refuse(address, f"more than {bound} connections")
+            return self._refuse(address, "connections", f"more than {bound} connections")
         entry.connections += 1
         return True
 
@@ -87,7 +89,7 @@ class ClientTable:
         entry = self._entry(address)
         bound = self.limits.waiting
         if bound and entry.waiting >= bound:
-            return self._refuse(address, f"more than {bound} connections without a request")
+            return self._refuse(address, "waiting", f"more than {bound} connections without a request")
         entry.waiting += 1
         return True
 
@@ -110,7 +112,7 @@ class ClientTable:
         entry.stamp = now
         if tokens < 1.0:
             entry.tokens = tokens
-            return self._refuse(address, f"more than {burst} new games a minute")
+            return self._refuse(address, "games", f"more than {burst} new games a minute")
         entry.tokens = tokens - 1.0
         return True
 
@@ -121,8 +123,9 @@ class ClientTable:
             del self._entries[address]
         return len(idle)
 
-    def _refuse(self, address: str, what: str) -> bool:
-        """Log a refusal at most once a second per address, so a flood cannot flood the log."""
+    def _refuse(self, address: str, bound: str, what: str) -> bool:
+        """Count a refusal; log it at most once a second per address, so a flood cannot flood the log."""
+        metrics.count("connectfour_address_refusals_total", bound)
         entry = self._entries.get(address)
         now = self._clock()
         if entry is None or now - entry.logged >= 1.0:

@@ -185,6 +185,8 @@ async def test_refusals_of_one_address_are_logged_at_most_once_a_second(spawn):
     await healthy(server.port)
     lines = [line for line in server.log().splitlines() if "refused 127.0.0.1" in line]
     assert 1 <= len(lines) <= 3  # 50 refusals within a second or two
+    _, _, metrics = await get(server.port, "/metrics")
+    assert b'connectfour_address_refusals_total{bound="connections"} 50' in metrics
     for _, w in held:
         w.close()
 

@@ -14,7 +14,7 @@ import logging
 import pytest
 
 from client import Client
-from connectfour.web.endpoint import CONNECTIONS
+from connectfour.web.endpoint import CLIENTS, CONNECTIONS
 from connectfour.web.handshake import accept_key, choose_subprotocol, key_valid
 
 
@@ -377,7 +377,7 @@ async def test_a_vanished_peer_leaves_nothing_behind(door):
         await raw.send(request)
         raw.writer.transport.abort()
     async with asyncio.timeout(TIMEOUT):
-        while doors._young or doors._old or server.app[CONNECTIONS]:
+        while doors._young or doors._old or server.app[CONNECTIONS] or len(server.app[CLIENTS]):
             await asyncio.sleep(0.001)
     raw = await Raw.open(server)
     await raw.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
