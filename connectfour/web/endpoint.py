@@ -13,8 +13,7 @@ from ..config import Settings
 from ..protocol.messages import SUBPROTOCOL_V1
 from ..service import GameService
 from .connection import Connection
-from .handshake import accept_headers
-from .origin import origin_allowed
+from .handshake import HandshakeRefused, check_upgrade
 from .wire import Wire
 
 log = logging.getLogger("connectfour.web")
@@ -25,19 +24,48 @@ CONNECTIONS = web.AppKey("connections", set[Connection])
 
 
 def is_upgrade(request: web.Request) -> bool:
-    return request.headers.get("Upgrade", "").lower() == "websocket"
+    """Whether ``/`` is asked for the WebSocket rather than the page: any copy of Upgrade names it.
+
+    Loose on purpose: ``websocket()`` then checks the request strictly, so a
+    malformed upgrade gets its 400 rather than the page.
+    """
+    return any("websocket" in value.lower() for value in request.headers.getall("Upgrade", ()))
+
+
+def accept_headers(
+    request: web.Request, subprotocols: tuple[str, ...], allowed_origins: tuple[str, ...], scheme: str
+) -> tuple[dict[str, str], str | None]:
+    """Headers of the 101 answer and the chosen subprotocol, by ``check_upgrade``.
+
+    A refusal is logged and raised as aiohttp's HTTPBadRequest (400),
+    HTTPForbidden (403, an origin not allowed) or HTTPMethodNotAllowed (405).
+    """
+    version = request.version
+    try:
+        accepted = check_upgrade(
+            request.method,
+            f"HTTP/{version.major}.{version.minor}",
+            request.headers.items(),
+            scheme=scheme,
+            allowed_origins=allowed_origins,
+            subprotocols=subprotocols,
+        )
+    except HandshakeRefused as refused:
+        peer = request.remote or "?"
+        if refused.status == 403:
+            log.warning("refused WebSocket from %s: origin %r not allowed", peer, request.headers.get("Origin"))
+            raise web.HTTPForbidden(text=refused.text, headers=refused.headers) from None
+        log.info("refused WebSocket from %s: %s", peer, refused.text.strip())
+        if refused.status == 405:
+            raise web.HTTPMethodNotAllowed(request.method, ["GET"], text=refused.text) from None
+        raise web.HTTPBadRequest(text=refused.text, headers=refused.headers) from None
+    return accepted.headers(), accepted.subprotocol
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     peer = request.remote or "?"
-    origin = request.headers.get("Origin")
-    if not origin_allowed(origin, request.host, settings.allowed_origins):
-        log.warning("refused WebSocket from %s: origin %r not allowed", peer, origin)
-        # Bytes that are not UTF-8 arrive as surrogates, which the answer cannot carry.
-        shown = (origin or "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        raise web.HTTPForbidden(text=f"Origin {shown} is not allowed to connect.\n")
-    headers, subprotocol = accept_headers(request, (SUBPROTOCOL_V1,))
+    headers, subprotocol = accept_headers(request, (SUBPROTOCOL_V1,), settings.allowed_origins, request.scheme)
     response = web.StreamResponse(status=101, reason="Switching Protocols", headers=headers)
     try:
         await response.prepare(request)
