@@ -9,8 +9,9 @@ from dataclasses import dataclass
 class Settings:
     host: str = "0.0.0.0"
     port: int = 8000
-    #: Origins a browser may connect from; empty means only the server's own
-    #: host, "*" means any. Clients sending no Origin (tools) are always let in.
+    #: Origins a browser may connect from besides the server's own (the
+    #: request's scheme and Host); "*" means any. Clients sending no Origin
+    #: (tools) are always let in.
     allowed_origins: tuple[str, ...] = ()
     #: Largest client frame in bytes; bigger ones close the connection with 1009.
     max_frame: int = 4096

@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="ORIGIN",
         help="a browser origin allowed to connect, e.g. https://example.com; repeatable; "
-        "'*' allows any (also $CONNECTFOUR_ALLOWED_ORIGINS, comma-separated; default: this server's own)",
+        "'*' allows any (also $CONNECTFOUR_ALLOWED_ORIGINS, comma-separated); this server's own is always allowed",
     )
     serve.add_argument("--max-frame", type=int, default=Settings.max_frame, help="largest client frame in bytes")
     serve.add_argument("--rate", type=float, default=Settings.rate, help="frames per second allowed per connection")

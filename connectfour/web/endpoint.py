@@ -14,9 +14,8 @@ from ..config import Settings
 from ..protocol.messages import SUBPROTOCOL_V1
 from ..service import GameService
 from .connection import Connection
-from .handshake import accept_headers
-from .limits import ClientTable, forwarded_address
-from .origin import origin_allowed
+from .handshake import HandshakeRefused, check_upgrade
+from .limits import ClientTable, forwarded_address, forwarded_scheme
 from .wire import Wire
 
 if TYPE_CHECKING:
@@ -31,7 +30,42 @@ CLIENTS = web.AppKey("clients", ClientTable)
 
 
 def is_upgrade(request: web.Request) -> bool:
-    return request.headers.get("Upgrade", "").lower() == "websocket"
+    """Whether ``/`` is asked for the WebSocket rather than the page: any copy of Upgrade names it.
+
+    Loose on purpose: ``websocket()`` then checks the request strictly, so a
+    malformed upgrade gets its 400 rather than the page.
+    """
+    return any("websocket" in value.lower() for value in request.headers.getall("Upgrade", ()))
+
+
+def accept_headers(
+    request: web.Request, subprotocols: tuple[str, ...], allowed_origins: tuple[str, ...], scheme: str
+) -> tuple[dict[str, str], str | None]:
+    """Headers of the 101 answer and the chosen subprotocol, by ``check_upgrade``.
+
+    A refusal is logged and raised as aiohttp's HTTPBadRequest (400),
+    HTTPForbidden (403, an origin not allowed) or HTTPMethodNotAllowed (405).
+    """
+    version = request.version
+    try:
+        accepted = check_upgrade(
+            request.method,
+            f"HTTP/{version.major}.{version.minor}",
+            request.headers.items(),
+            scheme=scheme,
+            allowed_origins=allowed_origins,
+            subprotocols=subprotocols,
+        )
+    except HandshakeRefused as refused:
+        peer = client_address(request, request.app[SETTINGS])
+        if refused.status == 403:
+            log.warning("refused WebSocket from %s: origin %r not allowed", peer, request.headers.get("Origin"))
+            raise web.HTTPForbidden(text=refused.text, headers=refused.headers) from None
+        log.info("refused WebSocket from %s: %s", peer, refused.text.strip())
+        if refused.status == 405:
+            raise web.HTTPMethodNotAllowed(request.method, ["GET"], text=refused.text) from None
+        raise web.HTTPBadRequest(text=refused.text, headers=refused.headers) from None
+    return accepted.headers(), accepted.subprotocol
 
 
 def client_address(request: web.Request, settings: Settings) -> str:
@@ -43,16 +77,18 @@ def client_address(request: web.Request, settings: Settings) -> str:
     return request.remote or "?"
 
 
+def client_scheme(request: web.Request, settings: Settings) -> str:
+    """The scheme the client used: the request's, or, behind a trusted proxy, X-Forwarded-Proto."""
+    if settings.trust_forwarded_for:
+        return forwarded_scheme(request.headers.getall("X-Forwarded-Proto", ())) or request.scheme
+    return request.scheme
+
+
 async def websocket(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     peer = client_address(request, settings)
-    origin = request.headers.get("Origin")
-    if not origin_allowed(origin, request.host, settings.allowed_origins):
-        log.warning("refused WebSocket from %s: origin %r not allowed", peer, origin)
-        # Bytes that are not UTF-8 arrive as surrogates, which the answer cannot carry.
-        shown = (origin or "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        raise web.HTTPForbidden(text=f"Origin {shown} is not allowed to connect.\n")
-    headers, subprotocol = accept_headers(request, (SUBPROTOCOL_V1,))
+    scheme = client_scheme(request, settings)
+    headers, subprotocol = accept_headers(request, (SUBPROTOCOL_V1,), settings.allowed_origins, scheme)
     from .front import door_of  # the door module builds on this one
 
     transport = request.transport

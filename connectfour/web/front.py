@@ -29,9 +29,8 @@ from aiohttp.web_server import Server
 from ..protocol.messages import SUBPROTOCOL_V1
 from .connection import Connection
 from .endpoint import CLIENTS, CONNECTIONS, SERVICE, SETTINGS, open_connection
-from .limits import forwarded_address
-from .handshake import accept_key, choose_subprotocol, key_valid
-from .origin import origin_allowed
+from .handshake import HandshakeRefused, check_upgrade, parse_head
+from .limits import forwarded_address, forwarded_scheme
 from .wire import Wire
 
 log = logging.getLogger("connectfour.web")
@@ -43,15 +42,9 @@ MAX_HEAD = 8190
 _REQUEST_START = re.compile(rb"[A-Z]{1,16}(?: |$)")
 
 _SUBPROTOCOLS = (SUBPROTOCOL_V1,)
-_TOKEN = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
-#: A GET of / or /ws, HTTP/1.1, then well-formed header lines; the final empty line is not matched.
-_HEAD = re.compile(rb"GET /(?:ws)? HTTP/1\.1\r\n(?:" + _TOKEN + rb":[\t\x20-\x7e\x80-\xff]*\r\n)+")
+#: Targets the door upgrades; any other goes to aiohttp, which routes it.
+_TARGETS = frozenset(("/", "/ws"))
 _GET = b"GET "
-#: Headers the door reads: a second copy of one sends the request to aiohttp.
-_READ = frozenset(
-    (b"host", b"origin", b"upgrade", b"connection", b"sec-websocket-key", b"sec-websocket-version",
-     b"sec-websocket-protocol", b"content-length", b"transfer-encoding", b"x-forwarded-for")
-)  # fmt: skip
 _SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
 _CHOSEN = {name: b"\r\nSec-WebSocket-Protocol: " + name.encode() for name in _SUBPROTOCOLS}
 _END = b"\r\n\r\n"
@@ -107,45 +100,38 @@ class Front:
         self._sweeper = asyncio.get_running_loop().call_later(self._timeout / 2, self._sweep)
 
     def upgrade(self, transport: asyncio.Transport, head: bytes, end: int, address: str) -> Connection | None:
-        """Answer 101 if ``head[:end]`` is an upgrade nothing can refuse; else None, and nothing was sent."""
-        if self.closing or _HEAD.fullmatch(head, 0, end + 2) is None:
+        """Answer 101 if ``head[:end]`` is a valid upgrade of / or /ws; else None, and nothing was sent.
+
+        A refused upgrade is not answered here: aiohttp answers it, through
+        ``endpoint.websocket``, which logs it, with the same check's verdict.
+        """
+        if self.closing:
             return None
-        fields: dict[bytes, bytes] = {}
-        for line in head[:end].split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            name = name.lower()
-            if name in fields:
-                if name in _READ:
-                    return None
-                continue
-            fields[name] = value.strip(b" \t")
-        get = fields.get
-        key = get(b"sec-websocket-key", b"")
-        if (
-            get(b"upgrade", b"").lower() != b"websocket"
-            or b"upgrade" not in get(b"connection", b"").lower()
-            or get(b"sec-websocket-version") != b"13"
-            or b"content-length" in fields
-            or b"transfer-encoding" in fields
-            or not key_valid(key)
-        ):
+        request = parse_head(head[: end + 2])
+        if request is None or request.target not in _TARGETS:
             return None
-        origin = get(b"origin")
-        if origin is not None:
-            host = get(b"host")
-            if host is None or not origin.isascii() or not host.isascii():
-                return None
-            if not origin_allowed(origin.decode(), host.decode(), self._allowed):
-                return None  # aiohttp refuses it with 403, and logs it
+        scheme = "http"
         if self.trust_forwarded:
-            forwarded = get(b"x-forwarded-for")
-            if forwarded is not None:
-                address = forwarded_address(forwarded.decode("latin-1")) or address
-            if not self.clients.connect(address):
-                return None  # aiohttp answers 429 for the same reason
-        offered = get(b"sec-websocket-protocol")
-        chosen = choose_subprotocol(offered.decode("latin-1"), _SUBPROTOCOLS) if offered else None
-        transport.write(_SWITCHING + accept_key(key) + (_CHOSEN[chosen] if chosen else b"") + _END)
+            forwarded = [value for name, value in request.headers if name.lower() == "x-forwarded-for"]
+            if forwarded:
+                address = forwarded_address(forwarded[-1]) or address
+            proto = [value for name, value in request.headers if name.lower() == "x-forwarded-proto"]
+            scheme = forwarded_scheme(proto) or scheme
+        try:
+            accepted = check_upgrade(
+                request.method,
+                request.version,
+                request.headers,
+                scheme=scheme,
+                allowed_origins=self._allowed,
+                subprotocols=_SUBPROTOCOLS,
+            )
+        except HandshakeRefused:
+            return None
+        if self.trust_forwarded and not self.clients.connect(address):
+            return None  # aiohttp answers 429 for the same reason
+        chosen = accepted.subprotocol
+        transport.write(_SWITCHING + accepted.accept.encode() + (_CHOSEN[chosen] if chosen else b"") + _END)
         return open_connection(self._settings, self._service, self._connections, self.clients, transport, address, chosen)
 
 

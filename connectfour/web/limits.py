@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .. import metrics
@@ -139,3 +139,11 @@ def forwarded_address(value: str) -> str | None:
     """The client address a trusted proxy appended to X-Forwarded-For: the last one."""
     last = value.rpartition(",")[2].strip()
     return last or None
+
+
+def forwarded_scheme(values: Sequence[str]) -> str | None:
+    """The scheme a trusted proxy says the client used (the last X-Forwarded-Proto), if http or https."""
+    if not values:
+        return None
+    last = values[-1].rpartition(",")[2].strip().lower()
+    return last if last in ("http", "https") else None

@@ -164,14 +164,15 @@ async def test_the_servers_own_origin_is_allowed(server):
     await client.close()
 
 
-async def test_an_allowed_origin_may_connect(make_server):
+async def test_an_allowed_origin_may_connect_besides_the_servers_own(make_server):
     server = await make_server(allowed_origins=("https://play.example",))
-    client = await Client.open(server.url, origin="https://play.example")
-    await client.send({"type": "init"})
-    await client.expect("init")
-    await client.close()
+    for origin in ("https://play.example", server.http):
+        client = await Client.open(server.url, origin=origin)
+        await client.send({"type": "init"})
+        await client.expect("init")
+        await client.close()
     with pytest.raises(InvalidStatus):
-        await Client.open(server.url, origin=server.http)
+        await Client.open(server.url, origin="https://other.example")
 
 
 async def test_any_origin_may_connect_with_a_star(make_server):

@@ -290,20 +290,6 @@ async def test_a_long_but_legal_head_is_upgraded_by_aiohttp(door):
     raw.close()
 
 
-@pytest.mark.parametrize(
-    "extra",
-    [
-        "Sec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\n",  # a second key: aiohttp takes the first
-        "Content-Length: 0\r\n",
-    ],
-)
-async def test_unusual_upgrades_are_left_to_aiohttp(door, extra):
-    server = await door()
-    raw, headers = await upgraded(server, upgrade_request(extra=extra))
-    assert headers["sec-websocket-accept"] == ACCEPT and "server" in headers
-    raw.close()
-
-
 async def test_a_query_string_is_left_to_aiohttp(door):
     server = await door()
     raw, headers = await upgraded(server, upgrade_request("/ws?from=test"))
