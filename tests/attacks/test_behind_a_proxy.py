@@ -132,3 +132,14 @@ async def test_games_are_counted_per_client_behind_the_proxy(proxied):
         codes.append(event.get("code", event["type"]))
         writer.close()
     assert codes == ["init", "too_many_games", "init"]
+
+
+async def test_the_page_behind_a_tls_proxy_may_connect_and_a_plain_http_origin_may_not(proxied):
+    server, nginx = await proxied()
+    own = f"127.0.0.1:{nginx.port}"
+    status, _, writer = await upgrade_via(nginx, USER, f"Origin: https://{own}\r\n")
+    assert status == 101  # the proxy says the client came over https
+    writer.close()
+    status, _, writer = await upgrade_via(nginx, USER, f"Origin: http://{own}\r\n")
+    assert status == 403
+    writer.close()
