@@ -9,8 +9,12 @@ from servers import ServerProcess
 
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
-    """A real `connectfour serve` process for the whole session; yields its base URL."""
-    server = ServerProcess()
+    """A real `connectfour serve` process for the whole session; yields its base URL.
+
+    Every page of every test comes from 127.0.0.1: as one address, the suite
+    starts more games a minute than a person would.
+    """
+    server = ServerProcess("--games-per-minute", "0")
     try:
         yield server.url
     finally:
