@@ -214,7 +214,7 @@ def test_a_max_size_frame_in_many_reads_never_holds_more_than_itself(length, ste
     parser = wire.Wire(recorder, MAX)
     for i in range(0, len(data), step):
         parser.feed_data(data[i : i + step])
-        assert len(parser._buffer) <= MAX + wire.MAX_HEADER
+        assert parser.buffered <= MAX + wire.MAX_HEADER
     assert recorder.calls == [("message", wire.OP_TEXT, b"x" * MAX), ("message", wire.OP_TEXT, b"next")]
     assert not parser._buffer
 
@@ -227,7 +227,7 @@ def test_the_read_completing_a_frame_adds_to_the_buffer_only_what_the_frame_lack
     parser.feed_data(big[:10])
     parser.feed_data(big[10:] + many + big[:500])  # the rest, 50 whole frames, the start of another
     assert len(recorder.calls) == 51
-    assert len(parser._buffer) == 500
+    assert parser.buffered == 500
 
 
 def test_a_partial_frame_grows_its_buffer_in_place_and_is_not_parsed_again():
@@ -245,7 +245,7 @@ def test_a_partial_frame_grows_its_buffer_in_place_and_is_not_parsed_again():
 def test_a_control_frame_is_buffered_whole_at_most():
     data = client_frame(b"p" * 125, wire.OP_PING)
     parser, recorder = feed(data[:-1], bytewise=True)
-    assert len(parser._buffer) == len(data) - 1 <= wire.MAX_CONTROL_PAYLOAD + 6
+    assert parser.buffered == len(data) - 1 <= wire.MAX_CONTROL_PAYLOAD + 6
     parser.feed_data(data[-1:])
     assert recorder.calls == [("ping", b"p" * 125)]
 

@@ -549,7 +549,7 @@ def test_a_wire_agrees_with_websockets_on_random_streams(max_size, data):
     parser = wire.Wire(recorder, max_size)
     for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True):
         parser.feed_data(stream[a:b])
-        assert len(parser._buffer) <= max(max_size, wire.MAX_CONTROL_PAYLOAD) + wire.MAX_HEADER
+        assert parser.buffered <= max(max_size, wire.MAX_CONTROL_PAYLOAD) + wire.MAX_HEADER
 
     calls, end, known = expected(specs, max_size)
     event(f"ends with {end[:2] if end else end}" if known else "websockets stops early")

@@ -16,6 +16,7 @@ from ..config import Settings
 from ..service import GameService
 from ..store import MemoryStore, Store
 from . import wire
+from .connection import Connection
 from .endpoint import CLIENTS, CONNECTIONS, SERVICE, SETTINGS, is_upgrade, websocket
 from .keepalive import Keepalive
 from .limits import AddressLimits, ClientTable
@@ -123,11 +124,12 @@ async def _heartbeat(app: web.Application) -> AsyncIterator[None]:
     of a timer each."""
     keepalive = app[KEEPALIVE]
     period = keepalive.interval
+    connections: set[Connection] = app[CONNECTIONS]
 
     async def sweep() -> None:
         while True:
             await asyncio.sleep(period)
-            keepalive.sweep(app[CONNECTIONS])
+            keepalive.sweep(connections)
             app[CLIENTS].forget_idle()
 
     task = asyncio.create_task(sweep()) if period > 0 else None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -41,10 +40,6 @@ FLOOD_LIMIT = 100
 #: times their bytes).
 HIGH_WATER = 16 * 1024
 LOW_WATER = 4 * 1024
-#: The kernel's send buffer for a WebSocket (it doubles what is asked). Left
-#: to itself it grows to 4 MiB for a peer that does not read, outside any
-#: bound of ours; the frames of a game are small, so little is plenty.
-KERNEL_SEND_BUFFER = 32 * 1024
 
 _ids = itertools.count(1)
 _tasks: set[asyncio.Task[None]] = set()  # strong references to running requests
@@ -93,9 +88,6 @@ class Connection:
         #: Output held while the transport is paused (the peer is not reading).
         self._pending: bytearray | None = None
         transport.set_write_buffer_limits(HIGH_WATER, LOW_WATER)
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
 
     @property
     def closed(self) -> asyncio.Future[None]:
@@ -117,7 +109,10 @@ class Connection:
         # A broadcast hands every member the same payload object: frame it once.
         if payload is not _last_payload:
             _last_payload, _last_frame = payload, wire.frame(payload)
-        self._write(_last_frame)
+        if self._pending is None:  # _write(), inlined: a broadcast calls this per member
+            self.transport.write(_last_frame)
+        else:
+            self._write(_last_frame)
 
     def _write(self, data: bytes) -> None:
         pending = self._pending

@@ -123,13 +123,19 @@ class Wire:
     def __init__(self, handler: Handler, max_size: int) -> None:
         self.handler = handler
         self.max_size = max_size
-        self._buffer = bytearray()  # the start of a frame, kept until its next part is in
+        # None rather than empty: thousands of idle connections hold neither.
+        self._buffer: bytearray | None = None  # the start of a frame, kept until its next part is in
         self._need = 0  # the length the buffer must reach for parsing to go on
-        self._fragments: list[bytes] = []  # the message being reassembled, if any
+        self._fragments: list[bytes] | None = None  # the message being reassembled, if any
         self._opcode = OP_TEXT  # its opcode
         self._room = max_size  # what it may still take
         self._done = False  # no more frames are parsed
         self._eof = False
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of a partial frame held until the rest of it arrives."""
+        return len(self._buffer) if self._buffer else 0
 
     def feed_eof(self) -> None:
         self._finish()
@@ -203,10 +209,11 @@ class Wire:
                 if first & 0x80:
                     if not opcode:
                         fragments = self._fragments
+                        assert fragments is not None
                         fragments.append(payload)
                         payload = b"".join(fragments)
                         opcode = self._opcode
-                        self._fragments = []
+                        self._fragments = None
                         self._room = self.max_size
                     if opcode == 1 and not payload.isascii() and not _utf8(payload):
                         return self._violate(CLOSE_INVALID_DATA, "A text message must be UTF-8.")
@@ -216,7 +223,9 @@ class Wire:
                     self._opcode = opcode
                     self._room = self.max_size - size
                 else:
-                    self._fragments.append(payload)
+                    fragments = self._fragments
+                    assert fragments is not None
+                    fragments.append(payload)
                     self._room -= size
             elif 0x88 <= first <= 0x8A and 0x80 <= second <= 0xFD:  # 0x80 | MAX_CONTROL_PAYLOAD
                 # A masked, final control frame of at most 125 bytes: nothing else
@@ -239,13 +248,14 @@ class Wire:
             if self._done:  # a handler closed the connection
                 return False, b""
         if position < end:
-            self._buffer += memoryview(data)[position:]
+            self._buffer = bytearray(memoryview(data)[position:])
             self._need = need
         return False, b""
 
     def _resume(self, data: bytes) -> int:
         """Take from ``data`` what the buffered frame lacks, parse it; where ``data``'s frames begin, or -1."""
         buffer = self._buffer
+        assert buffer is not None
         taken = 0
         while True:
             wanted = self._need - len(buffer)
@@ -255,13 +265,11 @@ class Wire:
             buffer += memoryview(data)[taken : taken + wanted]
             taken += wanted
             chunk = bytes(buffer)
-            buffer = self._buffer = bytearray()  # the frame is held once, in ``chunk``
+            self._buffer = None  # the frame is held once, in ``chunk``
             self.feed_data(chunk)  # a whole frame, or a header that now asks for its payload
-            if self._done:
-                return -1
+            if self._done or self._buffer is None:
+                return -1 if self._done else taken
             buffer = self._buffer
-            if not buffer:
-                return taken
 
     def _close(self, payload: bytes) -> tuple[bool, bytes]:
         code: int | None = None
@@ -289,6 +297,6 @@ class Wire:
 
     def _finish(self) -> None:
         self._done = True
-        self._buffer = bytearray()
-        self._fragments = []
+        self._buffer = None
+        self._fragments = None
         self._room = self.max_size
