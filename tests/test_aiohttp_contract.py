@@ -1,5 +1,9 @@
 """What the WebSocket endpoint relies on in aiohttp beyond its documented API.
 
+The rest of the edge uses aiohttp's public API only: the front door's site
+is a ``web.BaseSite`` with a listening socket of its own, and it hands a
+connection to aiohttp by calling ``runner.server`` as asyncio would.
+
 An upgrade that reaches aiohttp (one on a keep-alive connection, after a
 plain request) is answered by aiohttp, then taken over (``web/endpoint.py``,
 ``_take_over``): bytes aiohttp read past the request go to the wire through

@@ -10,11 +10,19 @@ gives the socket straight to a ``Connection``.
 
 Everything else goes to aiohttp's own RequestHandler with every byte read so
 far, as if aiohttp had accepted the connection: another method, path or
-query, a malformed, duplicated or missing header, a bad key or version, a
-refused origin, a request body, a head longer than ``MAX_HEAD``. So the page,
-keep-alive, static files and every 400 and 403 answer (with its log line)
-stay aiohttp's and ``endpoint.websocket``'s, unchanged. The door only takes
-the path on which nothing can be refused.
+query, a refused upgrade (``handshake.check_upgrade`` decides for both), a
+head longer than ``MAX_HEAD``. So the page, keep-alive, static files and
+every 400 and 403 answer (with its log line) stay aiohttp's and
+``endpoint.websocket``'s. The door only takes the path on which nothing can
+be refused.
+
+The door is also where a connection is held to account: every first request
+head, whatever its method, must be complete within the head timeout (aiohttp's
+keep-alive timeout covers the later ones), and each client address may hold
+only so many connections, and so many still owing a head (``limits.py``).
+So the door stays the connection's protocol for its whole life, passing
+bytes and flow control on to the WebSocket or to aiohttp's handler, and
+giving the connection back to its address's count when it ends.
 """
 
 from __future__ import annotations
@@ -26,7 +34,6 @@ import socket
 from typing import cast
 
 from aiohttp import web
-from aiohttp.web_server import Server
 
 from ..protocol.messages import SUBPROTOCOL_V1
 from .connection import Connection
@@ -50,7 +57,6 @@ _REQUEST_START = re.compile(rb"[A-Z]{1,16}(?: |$)")
 _SUBPROTOCOLS = (SUBPROTOCOL_V1,)
 #: Targets the door upgrades; any other goes to aiohttp, which routes it.
 _TARGETS = frozenset(("/", "/ws"))
-_GET = b"GET "
 _SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
 _CHOSEN = {name: b"\r\nSec-WebSocket-Protocol: " + name.encode() for name in _SUBPROTOCOLS}
 _END = b"\r\n\r\n"
@@ -59,7 +65,7 @@ _END = b"\r\n\r\n"
 class Front:
     """The listening socket's protocol factory: one door per accepted connection."""
 
-    def __init__(self, app: web.Application, server: Server, timeout: float | None = None) -> None:
+    def __init__(self, app: web.Application, server: web.Server, timeout: float | None = None) -> None:
         self.server = server
         settings = app[SETTINGS]
         self._settings = settings
@@ -283,43 +289,54 @@ def door_of(transport: asyncio.BaseTransport) -> Door | None:
     return protocol if isinstance(protocol, Door) else None
 
 
-class Site(web.TCPSite):
-    """A TCP site whose connections come in through the front door."""
+class Site(web.BaseSite):
+    """A TCP site whose connections come in through the front door.
 
-    __slots__ = ("front",)
+    Built on aiohttp's public ``BaseSite`` (which registers the site with its
+    runner): the listening socket is our own, with the door as its protocol
+    factory instead of the runner's server.
+    """
+
+    __slots__ = ("front", "host", "requested_port", "reuse_address", "backlog", "listener", "port")
 
     def __init__(
         self,
         runner: web.AppRunner,
         host: str | None = None,
-        port: int | None = None,
+        port: int = 0,
         *,
         handshake_timeout: float | None = None,
-        **kwargs,  # type: ignore[no-untyped-def]
+        reuse_address: bool | None = None,
+        backlog: int = 128,
     ) -> None:
-        super().__init__(runner, host, port, **kwargs)
+        super().__init__(runner, backlog=backlog)
         assert runner.server is not None
         self.front = Front(runner.app, runner.server, handshake_timeout)
+        self.host = host
+        self.requested_port = self.port = port
+        self.reuse_address = reuse_address
+        self.backlog = backlog
+        self.listener: asyncio.Server | None = None
+
+    @property
+    def name(self) -> str:
+        return f"http://{self.host or '0.0.0.0'}:{self.port}"
 
     async def start(self) -> None:
-        await web.BaseSite.start(self)  # registers the site with its runner
+        await super().start()  # registers the site with its runner
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            self.front,
-            self._host,
-            self._port,
-            ssl=self._ssl_context,
-            backlog=self._backlog,
-            reuse_address=self._reuse_address,
-            reuse_port=self._reuse_port,
+        self.listener = listener = await loop.create_server(
+            self.front, self.host, self.requested_port, backlog=self.backlog, reuse_address=self.reuse_address
         )
-        sockets = self._server.sockets
-        for sock in sockets:
+        for sock in listener.sockets:
             # Accepted connections inherit it: no system call per connection.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
-        self._bound_port = sockets[0].getsockname()[1] if sockets else self._port
+        if listener.sockets:
+            self.port = listener.sockets[0].getsockname()[1]
         self.front.start()
 
     async def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
         await super().stop()
         self.front.close()
