@@ -103,3 +103,10 @@ def test_a_snapshot_becomes_the_tutorials_replay():
         {"type": "play", "player": "yellow", "column": 3, "row": 1},
         {"type": "play", "player": "red", "column": 4, "row": 0},
     ]
+
+
+def test_a_frame_nested_too_deeply_to_decode_is_a_clear_refusal():
+    deep = b'{"type":"init","x":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    with pytest.raises(ProtocolError) as refused:
+        decode(deep)
+    assert refused.value.code == "invalid_message" and "nested too deeply" in refused.value.message
