@@ -1,0 +1,29 @@
+"""The bus: how every process with members in a game hears of its stored events.
+
+The store announces an event on the bus once it is stored (for Redis, in the
+same server-side function as the append), so a stored event is always
+announced and an unstored one never is. A process subscribes to a game when
+its first member there arrives, waits until the subscription holds, then
+reads the store for what it missed, so nothing falls between the read and
+the subscription. Delivery may still lose or repeat events: receivers put
+them in order with an ``Inbox`` and read gaps back from the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+#: Called with the game's id, the event's version and the encoded event.
+Delivery = Callable[[str, int, bytes], None]
+
+
+class Bus(Protocol):
+    async def subscribe(self, game_id: str, deliver: Delivery) -> None:
+        """Deliver the game's announcements from now on; returns once that holds."""
+
+    def unsubscribe(self, game_id: str, deliver: Delivery) -> None:
+        """No more announcements of this game for ``deliver``."""
+
+    def publish(self, game_id: str, version: int, event: bytes) -> None:
+        """Announce a stored event to every subscriber, in any process."""

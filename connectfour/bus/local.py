@@ -1,0 +1,49 @@
+"""The bus within one process: several services in one test, or the embedded server.
+
+Deliveries go out on the next turn of the event loop, as they would from
+another process, never from inside ``publish``: a publisher hears its own
+event the way everyone else does. ``drop`` lets a test lose announcements,
+as Redis pub/sub may.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from .base import Delivery
+
+
+class LocalBus:
+    def __init__(self) -> None:
+        self._subscribers: dict[str, list[Delivery]] = {}
+        #: A test's hook: return True to lose this announcement for this subscriber.
+        self.drop: Callable[[str, int, Delivery], bool] | None = None
+
+    async def subscribe(self, game_id: str, deliver: Delivery) -> None:
+        subscribers = self._subscribers.setdefault(game_id, [])
+        if deliver not in subscribers:
+            subscribers.append(deliver)
+
+    def unsubscribe(self, game_id: str, deliver: Delivery) -> None:
+        subscribers = self._subscribers.get(game_id)
+        if subscribers and deliver in subscribers:
+            subscribers.remove(deliver)
+            if not subscribers:
+                del self._subscribers[game_id]
+
+    def subscribers(self, game_id: str) -> int:
+        return len(self._subscribers.get(game_id, ()))
+
+    def publish(self, game_id: str, version: int, event: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        drop = self.drop
+        for deliver in list(self._subscribers.get(game_id, ())):
+            if drop is None or not drop(game_id, version, deliver):
+                loop.call_soon(_deliver, self, game_id, deliver, version, event)
+
+
+def _deliver(bus: LocalBus, game_id: str, deliver: Delivery, version: int, event: bytes) -> None:
+    # Only to those still subscribed when it arrives, as a real bus would.
+    if deliver in bus._subscribers.get(game_id, ()):
+        deliver(game_id, version, event)

@@ -1,0 +1,79 @@
+"""Every change to a game is one event: what the store keeps and the bus carries.
+
+An event is stored at the next version of its game's log (version 1 is the
+game's creation), then announced with that version. The time of an event
+travels in it, so that replaying a log needs no clock.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+import msgspec
+
+from . import Player
+
+
+class _Event(msgspec.Struct, frozen=True, tag_field="kind", kw_only=True):
+    #: When the event happened (seconds since the epoch), as the process that made it saw it.
+    at: float
+
+
+class Created(_Event, tag="created"):
+    """A new game with its keys; ``join_key`` is None when no invite is needed
+    (same device, rematch)."""
+
+    local: bool
+    watch_key: str
+    join_key: str | None
+    red_token: str
+    yellow_token: str
+    rematch_of: str | None = None
+
+
+class Joined(_Event, tag="joined"):
+    """The invite was spent: the guest holds yellow."""
+
+
+class Moved(_Event, tag="moved"):
+    player: Player
+    column: int
+
+
+class Resigned(_Event, tag="resigned"):
+    player: Player
+
+
+class Claimed(_Event, tag="claimed"):
+    """``player`` wins because the opponent stayed away past the grace period."""
+
+    player: Player
+
+
+class Expired(_Event, tag="expired"):
+    """Nobody came back for too long: the game ends with no winner."""
+
+
+class RematchOffered(_Event, tag="rematch_offered"):
+    player: Player
+
+
+class RematchStarted(_Event, tag="rematch_started"):
+    """Both players offered: the rematch is ``game``, where everyone moves on to."""
+
+    game: str
+
+
+Event = Union[Created, Joined, Moved, Resigned, Claimed, Expired, RematchOffered, RematchStarted]
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Event)
+
+
+def encode_event(event: Event) -> bytes:
+    """An event as the stores keep it and the bus carries it: compact JSON, tagged by ``kind``."""
+    return _encoder.encode(event)
+
+
+def decode_event(data: bytes | str) -> Event:
+    return _decoder.decode(data)

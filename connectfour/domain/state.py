@@ -1,0 +1,158 @@
+"""A game's state is a pure function of its events.
+
+Any process can rebuild a game by replaying its log, and follow it by
+applying each announced event in version order: ``GameState.apply`` is the
+only way a game changes, with no I/O and no clock of its own.
+
+A game's end is part of the event that causes it: the move that makes four
+carries the win, so nothing can be stored between the two, and a
+resignation racing that move is refused by ``check`` against the state it
+would follow, whichever process makes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..rules import Board, IllegalMove
+from . import Player, Reason, Result, Status, other
+from .events import Claimed, Created, Event, Expired, Joined, Moved, RematchOffered, RematchStarted, Resigned
+
+
+class Refused(Exception):
+    """An event the game's state does not allow; ``code`` is the protocol's error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class GameState:
+    """A game as its events so far have made it. ``version`` is how many were applied."""
+
+    __slots__ = (
+        "id", "version", "local", "watch_key", "join_key", "red_token", "yellow_token", "rematch_of",
+        "created_at", "updated_at", "invite_spent", "board", "result", "reason", "finished_at",
+        "rematch_offers", "rematch",
+    )  # fmt: skip
+
+    def __init__(self, game_id: str) -> None:
+        self.id = game_id
+        self.version = 0
+        self.local = False
+        self.watch_key = ""
+        self.join_key: str | None = None
+        self.red_token = ""
+        self.yellow_token = ""
+        self.rematch_of: str | None = None
+        self.created_at = 0.0
+        self.updated_at = 0.0
+        self.invite_spent = False
+        self.board = Board()
+        self.result: Result | None = None
+        self.reason: Reason | None = None
+        self.finished_at: float | None = None
+        self.rematch_offers: frozenset[Player] = frozenset()
+        #: The game the rematch is, once both players offered.
+        self.rematch: str | None = None
+
+    @classmethod
+    def replay(cls, game_id: str, events: Iterable[Event]) -> GameState:
+        """The state after ``events``, versions 1, 2, ... in order."""
+        state = cls(game_id)
+        for event in events:
+            state.apply(event)
+        return state
+
+    # -- how the game stands ------------------------------------------------------
+
+    @property
+    def over(self) -> bool:
+        return self.result is not None
+
+    @property
+    def status(self) -> Status:
+        result = self.result
+        if result is None:
+            return "playing" if self.local or self.invite_spent else "waiting"
+        if result == "draw" or result == "abandoned":
+            return result
+        return "won"
+
+    @property
+    def turn(self) -> Player | None:
+        return None if self.result is not None else self.board.turn
+
+    # -- events -------------------------------------------------------------------
+
+    def check(self, event: Event) -> None:
+        """Raise Refused unless ``event`` may come next; nothing changes either way."""
+        if isinstance(event, Moved):
+            self._check_open()
+            try:
+                self.board.check(event.player, event.column)
+            except IllegalMove as exc:
+                raise Refused(exc.code, str(exc)) from None
+        elif isinstance(event, Created):
+            if self.version:
+                raise Refused("already_started", "This game already exists.")
+        elif not self.version:
+            raise Refused("game_not_found", "Game not found.")
+        elif isinstance(event, Joined):
+            if self.local or self.join_key is None or self.invite_spent:
+                raise Refused("seat_taken", "This invite link was already used: the seat is taken.")
+        elif isinstance(event, (Resigned, Claimed, Expired)):
+            self._check_open()
+        elif isinstance(event, RematchOffered):
+            if not self.over:
+                raise Refused("game_not_over", "A rematch can only be offered once the game has ended.")
+            if self.rematch is not None:
+                raise Refused("game_over", "The rematch has already started.")
+        elif isinstance(event, RematchStarted):
+            if not self.over or self.rematch is not None or len(self.rematch_offers) < 2:
+                raise Refused("game_not_over", "A rematch starts once both players offered it.")
+
+    def _check_open(self) -> None:
+        if not self.version:
+            raise Refused("game_not_found", "Game not found.")
+        if self.over:
+            raise Refused("game_over", "The game is over.")
+
+    def apply(self, event: Event) -> None:
+        """Take ``event`` as version ``version + 1``; raises Refused (changing nothing) if it may not come next."""
+        self.check(event)
+        self.version += 1
+        self.updated_at = max(self.updated_at, event.at)
+        if isinstance(event, Moved):
+            board = self.board
+            board.play(event.player, event.column)
+            if board.winner is not None:
+                self._end(board.winner, "four", event.at)
+            elif board.is_draw:
+                self._end("draw", "full", event.at)
+        elif isinstance(event, Created):
+            self.local = event.local
+            self.watch_key = event.watch_key
+            self.join_key = event.join_key
+            self.red_token = event.red_token
+            self.yellow_token = event.yellow_token
+            self.rematch_of = event.rematch_of
+            self.created_at = event.at
+            # A game with no invite to spend has both seats from the start.
+            self.invite_spent = event.join_key is None
+        elif isinstance(event, Joined):
+            self.invite_spent = True
+        elif isinstance(event, Resigned):
+            self._end(other(event.player), "resign", event.at)
+        elif isinstance(event, Claimed):
+            self._end(event.player, "claim", event.at)
+        elif isinstance(event, Expired):
+            self._end("abandoned", "expired", event.at)
+        elif isinstance(event, RematchOffered):
+            self.rematch_offers = self.rematch_offers | {event.player}
+        elif isinstance(event, RematchStarted):
+            self.rematch = event.game
+
+    def _end(self, result: Result, reason: Reason, at: float) -> None:
+        self.result, self.reason, self.finished_at = result, reason, at

@@ -1,0 +1,176 @@
+"""Announced events reach every follower of a game, in version order, each once,
+and what the bus loses is read back from the store."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from connectfour.bus import Inbox, LocalBus
+from connectfour.domain.events import Created, Moved, decode_event
+from connectfour.domain.state import GameState
+from connectfour.store.eventlog import MemoryEventLog, VersionConflict
+
+CREATED = Created(at=1.0, local=True, watch_key="w", join_key=None, red_token="t", yellow_token="t")
+
+
+# -- the inbox, sans I/O --------------------------------------------------------------------
+
+
+def test_the_next_version_is_applied_at_once():
+    inbox: Inbox[str] = Inbox(3)
+    assert inbox.offer(4, "d") == [(4, "d")]
+    assert inbox.version == 4 and not inbox.gap
+
+
+def test_a_duplicate_or_an_old_version_is_dropped():
+    inbox: Inbox[str] = Inbox(3)
+    assert inbox.offer(3, "c") == [] and inbox.offer(1, "a") == []
+    assert inbox.offer(4, "d") == [(4, "d")]
+    assert inbox.offer(4, "d") == []
+
+
+def test_an_event_past_a_gap_waits_for_the_gap_to_be_filled():
+    inbox: Inbox[str] = Inbox(1)
+    assert inbox.offer(3, "c") == [] and inbox.offer(4, "d") == []
+    assert inbox.gap
+    assert inbox.offer(2, "b") == [(2, "b"), (3, "c"), (4, "d")]
+    assert inbox.version == 4 and not inbox.gap
+
+
+def test_a_store_read_fills_a_gap_and_releases_what_waited():
+    inbox: Inbox[str] = Inbox(1)
+    inbox.offer(4, "d")
+    assert inbox.fill([(2, "b"), (3, "c"), (4, "d")]) == [(2, "b"), (3, "c"), (4, "d")]
+    assert inbox.version == 4 and not inbox.gap
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_any_order_with_repeats_comes_out_once_each_in_order(seed):
+    rng = random.Random(seed)
+    announced = [(v, f"e{v}") for v in range(1, 31)]
+    arrivals = announced + rng.sample(announced, 10)
+    rng.shuffle(arrivals)
+    inbox: Inbox[str] = Inbox(0)
+    applied = []
+    for version, event in arrivals:
+        applied += inbox.offer(version, event)
+    assert applied == announced
+
+
+# -- the log and the bus, in one process --------------------------------------------------
+
+
+async def follow(log: MemoryEventLog, bus: LocalBus, game_id: str) -> tuple[GameState, list[int]]:
+    """A follower as a process keeps one: subscribe, then read what came before, then apply in order."""
+    state = GameState(game_id)
+    inbox: Inbox[object] = Inbox(0)
+    applied: list[int] = []
+
+    def apply(ready: list) -> None:  # type: ignore[type-arg]
+        for version, event in ready:
+            state.apply(event)
+            applied.append(version)
+
+    def deliver(gid: str, version: int, data: bytes) -> None:
+        apply(inbox.offer(version, decode_event(data)))
+        if inbox.gap:
+            asyncio.ensure_future(read())
+
+    async def read() -> None:
+        apply(inbox.fill(await log.read(game_id, inbox.version)))
+
+    await bus.subscribe(game_id, deliver)
+    await read()
+    return state, applied
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_an_append_takes_only_the_next_version():
+    log = MemoryEventLog(LocalBus())
+    await log.append("g", 1, CREATED)
+    with pytest.raises(VersionConflict):
+        await log.append("g", 3, Moved(at=2.0, player="red", column=0))
+    with pytest.raises(VersionConflict):
+        await log.append("g", 1, Moved(at=2.0, player="red", column=0))
+    assert await log.last_version("g") == 1
+
+
+async def test_a_retried_append_of_the_same_event_is_already_there():
+    bus = LocalBus()
+    log = MemoryEventLog(bus)
+    heard: list[int] = []
+    await bus.subscribe("g", lambda gid, version, data: heard.append(version))
+    await log.append("g", 1, CREATED)
+    await log.append("g", 1, CREATED)  # the client's retry after a lost reply
+    await settle()
+    assert await log.last_version("g") == 1 and heard == [1]
+
+
+async def test_two_processes_racing_for_one_ply_store_exactly_one_move_every_time():
+    log = MemoryEventLog(LocalBus())
+    for n in range(1000):
+        game_id = f"g{n}"
+        await log.append(game_id, 1, CREATED)
+        outcomes = await asyncio.gather(
+            log.append(game_id, 2, Moved(at=2.0, player="red", column=0)),
+            log.append(game_id, 2, Moved(at=2.0, player="red", column=6)),
+            return_exceptions=True,
+        )
+        assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "VersionConflict"]
+        assert await log.last_version(game_id) == 2
+
+
+async def test_every_follower_applies_every_event_once_in_order():
+    bus = LocalBus()
+    log = MemoryEventLog(bus)
+    await log.append("g", 1, CREATED)
+    followers = [await follow(log, bus, "g") for _ in range(3)]
+    for version, column in enumerate([3, 4, 3, 4], start=2):
+        await log.append("g", version, Moved(at=float(version), player="red" if version % 2 == 0 else "yellow", column=column))
+    await settle()
+    for state, applied in followers:
+        assert applied == [1, 2, 3, 4, 5] and state.board.moves == [3, 4, 3, 4]
+
+
+async def test_an_announcement_the_bus_loses_is_read_back_from_the_store():
+    bus = LocalBus()
+    log = MemoryEventLog(bus)
+    await log.append("g", 1, CREATED)
+    state, applied = await follow(log, bus, "g")
+    bus.drop = lambda game_id, version, deliver: version == 3  # lost on its way
+    for version, column in enumerate([3, 4, 3], start=2):
+        await log.append("g", version, Moved(at=float(version), player="red" if version % 2 == 0 else "yellow", column=column))
+    await settle()
+    assert applied == [1, 2, 3, 4] and state.board.moves == [3, 4, 3]
+
+
+async def test_a_follower_that_subscribes_late_reads_what_came_before():
+    bus = LocalBus()
+    log = MemoryEventLog(bus)
+    await log.append("g", 1, CREATED)
+    await log.append("g", 2, Moved(at=2.0, player="red", column=5))
+    state, applied = await follow(log, bus, "g")
+    await log.append("g", 3, Moved(at=3.0, player="yellow", column=5))
+    await settle()
+    assert applied == [1, 2, 3] and state.board.moves == [5, 5]
+
+
+async def test_an_unsubscribed_follower_hears_nothing_more():
+    bus = LocalBus()
+    heard: list[int] = []
+
+    def deliver(gid: str, version: int, data: bytes) -> None:
+        heard.append(version)
+
+    await bus.subscribe("g", deliver)
+    bus.publish("g", 1, b"{}")
+    bus.unsubscribe("g", deliver)  # before the delivery's turn came
+    await settle()
+    assert heard == [] and bus.subscribers("g") == 0
