@@ -7,6 +7,7 @@ incrementing a counter is one dictionary update, cheap enough for the move path.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 #: (metric name, label value or "") -> count
 _counts: Counter[tuple[str, str]] = Counter()
@@ -29,7 +30,7 @@ def count(name: str, label: str = "") -> None:
     _counts[name, label] += 1
 
 
-def render(gauges: dict[str, tuple[str, float]]) -> str:
+def render(gauges: Mapping[str, tuple[str, float]]) -> str:
     """The exposition text: the counters, then ``gauges`` (name -> (help, value))."""
     lines: list[str] = []
     for name, text in HELP.items():

@@ -27,7 +27,8 @@ class _Event(msgspec.Struct):
     watch: str | None = None
 
 
-_decode = msgspec.json.Decoder(_Event).decode
+_decoder: msgspec.json.Decoder[_Event] = msgspec.json.Decoder(_Event)  # typed: see protocol/codec.py
+_decode = _decoder.decode
 _encode = msgspec.json.Encoder().encode
 
 

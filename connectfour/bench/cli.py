@@ -20,7 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 from . import procstat
 from .crowd import run_capacity, run_fanout
@@ -30,8 +31,10 @@ STORES = ("memory", "sqlite", "sqlite-fsync")
 TARGETS = (*STORES, "bare", "echo")
 SCENARIOS = ("games", "fanout", "capacity")
 
+T = TypeVar("T")
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = commands.add_parser(
         "bench",
         help="measure a server: moves/s, latency percentiles, CPU per move, memory per connection",
@@ -103,7 +106,7 @@ def main(args: argparse.Namespace) -> int:
 def _smoke(args: argparse.Namespace) -> int:
     """Every scenario, tiny, against the in-memory server: proves the tool works."""
     failures = 0
-    runs = [
+    runs: list[tuple[str, dict[str, object]]] = [
         ("games", dict(games=2, spectators=1, duration=1.0, warmup=0.2, rate=None)),
         ("games", dict(games=2, spectators=1, duration=1.0, warmup=0.2, rate=50.0)),
         ("games", dict(games=2, spectators=1, duration=1.0, warmup=0.2, rate=None, v1=True)),
@@ -162,7 +165,7 @@ def _spawned(target: str, cpu: int) -> Iterator[tuple[str, int]]:
                 proc.wait()
 
 
-def _run(coro):  # type: ignore[no-untyped-def]
+def _run(coro: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
     except ImportError:  # pragma: no cover
@@ -170,7 +173,7 @@ def _run(coro):  # type: ignore[no-untyped-def]
     return uvloop.run(coro)
 
 
-def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) -> dict:
+def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) -> dict[str, Any]:
     before = procstat.sample(pid) if pid else None
     show = not args.quiet
 
@@ -258,7 +261,7 @@ def _protocol(args: argparse.Namespace) -> str:
     return "connectfour.v1" if args.v1 else "tutorial"
 
 
-def _games_progress(label: str):  # type: ignore[no-untyped-def]
+def _games_progress(label: str) -> Callable[[float, float, Stats], None]:
     def show(elapsed: float, duration: float, stats: Stats) -> None:
         width = 30
         done = int(width * min(1.0, elapsed / duration))
@@ -271,7 +274,7 @@ def _games_progress(label: str):  # type: ignore[no-untyped-def]
     return show
 
 
-def _count_progress(label: str):  # type: ignore[no-untyped-def]
+def _count_progress(label: str) -> Callable[[int, int], None]:
     def show(done: int, total: int) -> None:
         width = 30
         filled = int(width * done / total)
@@ -289,7 +292,7 @@ def _percentiles(samples: list[int], quantiles: tuple[float, ...] = (0.5, 0.99, 
     return {names[q]: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6, 3) for q in quantiles}
 
 
-def _games_summary(label: str, stats: Stats, elapsed: float, args: argparse.Namespace) -> dict:
+def _games_summary(label: str, stats: Stats, elapsed: float, args: argparse.Namespace) -> dict[str, Any]:
     return {
         "target": label,
         "scenario": "games",
@@ -310,7 +313,7 @@ def _games_summary(label: str, stats: Stats, elapsed: float, args: argparse.Name
     }
 
 
-def _flatten(result: dict) -> dict[str, str]:
+def _flatten(result: dict[str, Any]) -> dict[str, str]:
     rows: dict[str, str] = {}
     for key, value in result.items():
         if key in ("target", "error_samples"):
@@ -323,7 +326,7 @@ def _flatten(result: dict) -> dict[str, str]:
     return rows
 
 
-def _table(results: list[dict]) -> str:
+def _table(results: list[dict[str, Any]]) -> str:
     flat = [_flatten(r) for r in results]
     keys = list(dict.fromkeys(k for f in flat for k in f))
     header = ["", *(r["target"] for r in results)]

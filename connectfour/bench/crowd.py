@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import procstat
@@ -26,7 +28,9 @@ def _address(url: str) -> tuple[str, int, str]:
     return parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
 
 
-async def open_many(url: str, count: int, *, subprotocol: str | None, concurrency: int = 200, progress=None):  # type: ignore[no-untyped-def]
+async def open_many(
+    url: str, count: int, *, subprotocol: str | None, concurrency: int = 200, progress: Callable[[int, int], None] | None = None
+) -> tuple[list[LeanClient], float]:
     """Open ``count`` connections, ``concurrency`` handshakes at a time; (clients, seconds)."""
     host, port, path = _address(url)
     clients: list[LeanClient] = []
@@ -51,7 +55,15 @@ class FanoutResult:
     to_each: list[int] = field(default_factory=list)  # ns per recipient and move
 
 
-async def run_fanout(url: str, *, spectators: int, moves: int, v1: bool = False, on_measure=None, progress=None) -> FanoutResult:  # type: ignore[no-untyped-def]
+async def run_fanout(
+    url: str,
+    *,
+    spectators: int,
+    moves: int,
+    v1: bool = False,
+    on_measure: Callable[[], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> FanoutResult:
     host, port, path = _address(url)
     subprotocol = V1 if v1 else None
     red = await connect(host, port, path, subprotocol)
@@ -100,9 +112,9 @@ async def run_fanout(url: str, *, spectators: int, moves: int, v1: bool = False,
     return result
 
 
-async def _until(client: LeanClient, kind: str) -> dict:
+async def _until(client: LeanClient, kind: str) -> dict[str, Any]:
     while True:
-        event = json.loads(await client.recv())
+        event: dict[str, Any] = json.loads(await client.recv())
         if event["type"] == kind:
             return event
         if event["type"] == "error":
@@ -123,7 +135,9 @@ class CapacityResult:
         return (self.rss_after - self.rss_before) / self.connections
 
 
-async def run_capacity(url: str, *, connections: int, server_pid: int | None, v1: bool = False, progress=None) -> CapacityResult:  # type: ignore[no-untyped-def]
+async def run_capacity(
+    url: str, *, connections: int, server_pid: int | None, v1: bool = False, progress: Callable[[int, int], None] | None = None
+) -> CapacityResult:
     before = procstat.sample(server_pid).rss if server_pid else None
     clients, seconds = await open_many(url, connections, subprotocol=V1 if v1 else None, progress=progress)
     try:

@@ -19,6 +19,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from .wsclient import LeanClient, client_frame, connect
@@ -117,9 +118,9 @@ class _Game:
             self.done.set_exception(ConnectionError("a connection closed mid-game"))
 
 
-async def _wait_for(client: LeanClient, kind: bytes) -> dict:
+async def _wait_for(client: LeanClient, kind: bytes) -> dict[str, Any]:
     while True:
-        event = json.loads(await client.recv())
+        event: dict[str, Any] = json.loads(await client.recv())
         if event["type"] == kind.decode():
             return event
         if event["type"] == "error":
@@ -194,7 +195,7 @@ async def run_games(
     v1: bool = False,
     warmup: float = 0.0,
     on_measure: Callable[[], None] | None = None,
-    progress=None,  # type: ignore[no-untyped-def]
+    progress: Callable[[float, float, Stats], None] | None = None,
 ) -> tuple[Stats, float]:
     """Play ``games`` games at once: ``warmup`` seconds unmeasured (connections
     ramping up), then ``duration`` seconds measured; (stats, seconds measured).

@@ -17,6 +17,12 @@ import os
 import select
 import socket
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # multiprocessing.Queue and multiprocessing.Event are factories; these are the classes they return.
+    from multiprocessing.queues import Queue
+    from multiprocessing.synchronize import Event
 
 FRAME = b"\x81\x3a" + b'{"type": "play", "player": "red", "column": 3, "row": 0, "ply": 5}'[:58]
 
@@ -27,11 +33,11 @@ def _pin(cpu: int) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
-def _sender(cpu: int, sockets: int, rounds: int, ports: multiprocessing.Queue, go: multiprocessing.Event, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _sender(cpu: int, sockets: int, rounds: int, ports: Queue[int], go: Event, out: Queue[tuple[float, float]]) -> None:
     _pin(cpu)
     listener = socket.create_server(("127.0.0.1", 0), backlog=4096)
     ports.put(listener.getsockname()[1])
-    peers = []
+    peers: list[socket.socket] = []
     while len(peers) < sockets:
         peer, _ = listener.accept()
         peer.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -47,7 +53,7 @@ def _sender(cpu: int, sockets: int, rounds: int, ports: multiprocessing.Queue, g
         out.put((time.perf_counter() - started, cpu_after.system - cpu_before.system))
 
 
-def _reader(cpu: int, port: int, sockets: int, rounds: int, busy: bool, go: multiprocessing.Event, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _reader(cpu: int, port: int, sockets: int, rounds: int, busy: bool, go: Event, out: Queue[float]) -> None:
     _pin(cpu)
     poll = select.epoll()
     by_fd = {}
@@ -76,7 +82,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--client-cpu", type=int, default=1)
     parser.add_argument("--sleeping-reader", action="store_true", help="the reader sleeps in epoll instead of polling")
     args = parser.parse_args(argv)
-    ports, sent, read = multiprocessing.Queue(), multiprocessing.Queue(), multiprocessing.Queue()
+    ports: Queue[int] = multiprocessing.Queue()
+    sent: Queue[tuple[float, float]] = multiprocessing.Queue()
+    read: Queue[float] = multiprocessing.Queue()
     go = multiprocessing.Event()
     sender = multiprocessing.Process(target=_sender, args=(args.server_cpu, args.sockets, args.rounds, ports, go, sent))
     sender.start()

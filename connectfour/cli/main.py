@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ..store import MemoryStore, SQLiteStore, StoreError
+    from ..store import MemoryStore, SQLiteStore, Store, StoreError
     from ..web.server import run
 
     logging.basicConfig(
@@ -165,6 +165,7 @@ def _serve(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     log = logging.getLogger("connectfour")
+    store: Store
     if args.memory:
         store = MemoryStore()
         log.info("games are kept in memory only")

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -22,7 +23,7 @@ from ..rules import COLUMNS, ROWS, Board
 SYMBOLS = {"red": "X", "yellow": "O", None: "."}
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     play = commands.add_parser("play", help="play or watch a game in the terminal", description=__doc__)
     play.add_argument("--url", default="ws://localhost:8000/ws", help="the server's WebSocket URL (default %(default)s)")
     mode = play.add_mutually_exclusive_group()
@@ -77,7 +78,7 @@ class _Terminal:
             who = f"{self.turn} " if self.you == "both" else ""
             self.show(f"Your move, {who}(1-7):")
 
-    def handle(self, event: dict) -> None:
+    def handle(self, event: dict[str, Any]) -> None:
         kind = event["type"]
         if kind in ("state", "play", "error"):
             self.sent = False
@@ -90,7 +91,7 @@ class _Terminal:
         else:
             self.ready.clear()
 
-    def _show(self, event: dict, kind: str) -> None:
+    def _show(self, event: dict[str, Any], kind: str) -> None:
         if kind == "init":
             if event.get("join"):
                 self.show(f"Invite a friend: {self.base}/?join={event['join']}")

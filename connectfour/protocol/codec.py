@@ -10,7 +10,8 @@ import msgspec
 from .errors import ProtocolError
 from .messages import ClientEvent, ServerEvent
 
-_decoder = msgspec.json.Decoder(ClientEvent)
+# Typed explicitly: a mypy without PEP 747 TypeForm (which msgspec's stubs use) cannot infer it.
+_decoder: msgspec.json.Decoder[ClientEvent] = msgspec.json.Decoder(ClientEvent)
 _encoder = msgspec.json.Encoder()
 
 _KNOWN_TYPES = ("init", "play", "resume", "resign", "claim", "rematch")

@@ -17,6 +17,7 @@ from .messages import (
     ErrorEvent,
     InitEvent,
     PlayEvent,
+    Player,
     ServerEvent,
     StateEvent,
     WinEvent,
@@ -68,7 +69,7 @@ def encode_legacy(event: ServerEvent) -> list[bytes]:
     return []
 
 
-def replay(columns: list[int], winner: str | None, draw: bool) -> list[bytes]:
+def replay(columns: list[int], winner: Player | None, draw: bool) -> list[bytes]:
     """Past moves as the tutorial replays them to a joiner or spectator."""
     heights = [0] * COLUMNS
     frames = []

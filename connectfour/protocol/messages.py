@@ -33,11 +33,13 @@ Reason = Literal["four", "full", "resign", "claim", "expired"]
 Cell = tuple[int, int]
 
 
+# Every event repeats ``frozen=True``: msgspec inherits it from the base anyway,
+# but type checkers (dataclass_transform) treat a subclass without it as mutable.
 class _Client(msgspec.Struct, tag_field="type", frozen=True):
     """Base of the events a client sends."""
 
 
-class Init(_Client, tag="init"):
+class Init(_Client, tag="init", frozen=True):
     """Start a game, or take a seat with ``join``, or watch with ``watch``.
 
     ``local`` (v1) starts a game played by both colours on one device.
@@ -48,7 +50,7 @@ class Init(_Client, tag="init"):
     local: bool = False
 
 
-class Play(_Client, tag="play"):
+class Play(_Client, tag="play", frozen=True):
     """Drop a checker in ``column``.
 
     ``ply`` (v1, optional) is the index the move must take in the move log:
@@ -60,7 +62,7 @@ class Play(_Client, tag="play"):
     ply: Ply | None = None
 
 
-class Resume(_Client, tag="resume"):
+class Resume(_Client, tag="resume", frozen=True):
     """Take back a seat after a reload or a dropped connection (v1).
 
     ``token`` is the seat's secret from ``state``. A newer connection with the
@@ -71,15 +73,15 @@ class Resume(_Client, tag="resume"):
     token: Key
 
 
-class Resign(_Client, tag="resign"):
+class Resign(_Client, tag="resign", frozen=True):
     """Give the game up: the opponent wins (v1)."""
 
 
-class Claim(_Client, tag="claim"):
+class Claim(_Client, tag="claim", frozen=True):
     """Win a game whose opponent has been away longer than the grace period (v1)."""
 
 
-class Rematch(_Client, tag="rematch"):
+class Rematch(_Client, tag="rematch", frozen=True):
     """Offer, or accept, a new game with colours swapped once this one ended (v1)."""
 
 
@@ -90,7 +92,7 @@ class _Server(msgspec.Struct, tag_field="type", frozen=True, omit_defaults=True)
     """Base of the events the server sends."""
 
 
-class InitEvent(_Server, tag="init"):
+class InitEvent(_Server, tag="init", frozen=True):
     """Sent to whoever created a game: the keys to share.
 
     ``join`` is absent for a game played on one device.
@@ -101,7 +103,7 @@ class InitEvent(_Server, tag="init"):
     join: str | None = None
 
 
-class StateEvent(_Server, tag="state"):
+class StateEvent(_Server, tag="state", frozen=True):
     """A full snapshot, sent once a connection is seated or watching (v1).
 
     ``token`` is the seat's secret, for ``resume``: players only, keep it private.
@@ -123,7 +125,7 @@ class StateEvent(_Server, tag="state"):
     rematch_of: str | None = None
 
 
-class PlayEvent(_Server, tag="play"):
+class PlayEvent(_Server, tag="play", frozen=True):
     """A move was stored. ``turn`` is who plays next, null once the game ended."""
 
     player: Player
@@ -133,7 +135,7 @@ class PlayEvent(_Server, tag="play"):
     turn: Player | None
 
 
-class WinEvent(_Server, tag="win"):
+class WinEvent(_Server, tag="win", frozen=True):
     """``player`` won. ``cells`` holds every cell of the winning lines (empty
     unless ``reason`` is ``four``)."""
 
@@ -142,11 +144,11 @@ class WinEvent(_Server, tag="win"):
     cells: list[Cell] = []
 
 
-class DrawEvent(_Server, tag="draw"):
+class DrawEvent(_Server, tag="draw", frozen=True):
     """The board is full and nobody connected four."""
 
 
-class PresenceEvent(_Server, tag="presence"):
+class PresenceEvent(_Server, tag="presence", frozen=True):
     """Who is connected: each seat, and how many spectators (v1)."""
 
     red: Seat
@@ -154,14 +156,14 @@ class PresenceEvent(_Server, tag="presence"):
     spectators: int
 
 
-class RematchEvent(_Server, tag="rematch"):
+class RematchEvent(_Server, tag="rematch", frozen=True):
     """``player`` offers a rematch (v1). When both have, everyone moves to the
     new game: ``init`` and ``state`` of the new game follow."""
 
     player: Player
 
 
-class ErrorEvent(_Server, tag="error"):
+class ErrorEvent(_Server, tag="error", frozen=True):
     """A request was refused; nothing changed. ``code`` is stable, ``message`` is for people."""
 
     message: str

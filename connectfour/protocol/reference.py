@@ -10,6 +10,7 @@ import inspect
 import sys
 from pathlib import Path
 
+import msgspec
 import msgspec.inspect as mi
 
 from .errors import ERROR_CODES
@@ -47,8 +48,11 @@ def describe(t: mi.Type) -> str:
     raise TypeError(f"no description for {t!r}")
 
 
-def _table(struct: type, direction: str) -> list[str]:
+def _table(struct: type[msgspec.Struct], direction: str) -> list[str]:
     info = mi.type_info(struct)
+    # Every event is a struct tagged with a string; this tells the type checker so.
+    if not isinstance(info, mi.StructType) or not isinstance(info.tag, str):
+        raise TypeError(f"not a struct with a string tag: {struct!r}")
     tutorial = TUTORIAL_FIELDS.get(info.tag, None)
     since = "tutorial" if tutorial is not None else SUBPROTOCOL_V1
     lines = [
@@ -69,11 +73,11 @@ def _table(struct: type, direction: str) -> list[str]:
 
 def render() -> str:
     lines = ["## Client to server", ""]
-    for struct in CLIENT_EVENTS:
-        lines += _table(struct, "client to server")
+    for client_event in CLIENT_EVENTS:
+        lines += _table(client_event, "client to server")
     lines += ["## Server to client", ""]
-    for struct in SERVER_EVENTS:
-        lines += _table(struct, "server to client")
+    for server_event in SERVER_EVENTS:
+        lines += _table(server_event, "server to client")
     lines += ["## Error codes", "", "| code | meaning |", "| --- | --- |"]
     lines += [f"| `{code}` | {meaning} |" for code, meaning in ERROR_CODES.items()]
     return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ from .. import metrics
 from ..completion import completion
 from ..protocol import ProtocolError
 from ..protocol.messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, Role, WinEvent
-from ..rules import PLAYERS, RED, YELLOW, IllegalMove, other
+from ..rules import PLAYERS, RED, YELLOW, IllegalMove, Player, other
 from ..store import GameRecord, PlyConflict, Reason, Result, Store, StoreError
 from .game import Game, Member, Scheduler, send_event
 
@@ -233,7 +233,7 @@ class GameService:
     def _announce(self, game: Game, player: str, column: int) -> None:
         """Apply a stored move and tell everyone, with the result it produced."""
         board = game.board
-        move = board.play(player, column)  # type: ignore[arg-type]
+        move = board.play(player, column)
         metrics.count("connectfour_moves_total")
         game.broadcast(PlayEvent(move.player, move.column, move.row, move.ply, board.turn))
         if board.winner:
@@ -256,7 +256,7 @@ class GameService:
             )
         await self._end(game, player, "claim")
 
-    def _player(self, game: Game, role: Role) -> str:
+    def _player(self, game: Game, role: Role) -> Player:
         if role == "spectator":
             raise ProtocolError("not_a_player", "Only a player can do this.")
         if game.over:
@@ -265,17 +265,17 @@ class GameService:
             return game.board.turn  # type: ignore[return-value]
         return role
 
-    async def _end(self, game: Game, winner: str, reason: Reason) -> None:
+    async def _end(self, game: Game, winner: Player, reason: Reason) -> None:
         """End a game by a player's act (resign, claim): stored first, then announced."""
         try:
-            ended = await self.store.finish(game.id, winner, reason, self._clock())  # type: ignore[arg-type]
+            ended = await self.store.finish(game.id, winner, reason, self._clock())
         except StoreError:
             log.exception("game %s: could not store its end", game.id)
             raise ProtocolError("unavailable", "The game's end could not be saved; try again.") from None
         if not ended or game.over:
             raise ProtocolError("game_over", "The game is over.")
-        self._mark_ended(game, winner, reason)  # type: ignore[arg-type]
-        game.broadcast(WinEvent(winner, reason))  # type: ignore[arg-type]
+        self._mark_ended(game, winner, reason)
+        game.broadcast(WinEvent(winner, reason))
 
     def _record_end(self, game: Game, result: Result, reason: Reason) -> None:
         """Note the end a move produced. The move log already proves it, so the store
@@ -387,7 +387,7 @@ class _InAny:
         return any(key in m for m in self._maps)
 
 
-def _log_failure(task: asyncio.Future) -> None:  # type: ignore[type-arg]
+def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("background store write failed: %s", task.exception())
 

@@ -209,7 +209,7 @@ class SQLiteStore:
         """Apply one journal record to ``games`` (or ``deleted``), loading each game from SQLite first."""
         kind, _, rest = entry.partition(" ")
         if kind == "C":
-            created = msgspec.json.decode(rest, type=GameRecord)
+            created: GameRecord = msgspec.json.decode(rest, type=GameRecord)
             deleted.discard(created.id)
             if created.id not in games:
                 games[created.id] = self._read(created.id) or created
@@ -578,7 +578,7 @@ class SQLiteStore:
             os.close(self._lock)
 
 
-def _row(record: GameRecord) -> tuple:
+def _row(record: GameRecord) -> tuple[object, ...]:
     return (
         record.id,
         record.watch_key,

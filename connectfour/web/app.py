@@ -100,7 +100,9 @@ async def _close_connections(app: web.Application) -> None:
     A peer that does not read cannot be closed cleanly: after a few seconds
     its connection is cut.
     """
-    connections = list(app[CONNECTIONS])
+    # A typed local: inside list(...), mypy would infer the key's type from list's parameter.
+    open_connections: set[Connection] = app[CONNECTIONS]
+    connections = list(open_connections)
     if not connections:
         return
     log.info("closing %d connections for shutdown", len(connections))

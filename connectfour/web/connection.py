@@ -15,7 +15,8 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any
 
 from .. import metrics
 from ..protocol import ProtocolError, decode
@@ -309,11 +310,11 @@ class _Yield:
     def __init__(self, value: object) -> None:
         self.value = value
 
-    def __await__(self):  # type: ignore[no-untyped-def]
+    def __await__(self) -> Generator[object, None, None]:
         yield self.value
 
 
-async def _go_on(coro, waiting: object) -> None:  # type: ignore[no-untyped-def]
+async def _go_on(coro: Coroutine[Any, Any, Any], waiting: object) -> None:
     """Run, in a task, the rest of a coroutine started outside one, from where it waits.
 
     The task waits on what the coroutine yielded (a future, or None for a bare

@@ -111,8 +111,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             request.app[CLIENTS].disconnect(peer)
         return response
     app = request.app
-    conn = open_connection(app[SETTINGS], app[SERVICE], app[CONNECTIONS], app[CLIENTS], transport, peer, subprotocol)  # type: ignore[arg-type]
-    _take_over(request, transport, conn, door)  # type: ignore[arg-type]
+    conn = open_connection(app[SETTINGS], app[SERVICE], app[CONNECTIONS], app[CLIENTS], transport, peer, subprotocol)
+    _take_over(request, transport, conn, door)
     if door is not None and counted:
         door.counted = peer
     return response
