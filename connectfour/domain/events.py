@@ -19,7 +19,7 @@ class _Event(msgspec.Struct, frozen=True, tag_field="kind", kw_only=True):
     at: float
 
 
-class Created(_Event, tag="created"):
+class Created(_Event, tag="created", frozen=True):
     """A new game with its keys; ``join_key`` is None when no invite is needed
     (same device, rematch)."""
 
@@ -31,34 +31,34 @@ class Created(_Event, tag="created"):
     rematch_of: str | None = None
 
 
-class Joined(_Event, tag="joined"):
+class Joined(_Event, tag="joined", frozen=True):
     """The invite was spent: the guest holds yellow."""
 
 
-class Moved(_Event, tag="moved"):
+class Moved(_Event, tag="moved", frozen=True):
     player: Player
     column: int
 
 
-class Resigned(_Event, tag="resigned"):
+class Resigned(_Event, tag="resigned", frozen=True):
     player: Player
 
 
-class Claimed(_Event, tag="claimed"):
+class Claimed(_Event, tag="claimed", frozen=True):
     """``player`` wins because the opponent stayed away past the grace period."""
 
     player: Player
 
 
-class Expired(_Event, tag="expired"):
+class Expired(_Event, tag="expired", frozen=True):
     """Nobody came back for too long: the game ends with no winner."""
 
 
-class RematchOffered(_Event, tag="rematch_offered"):
+class RematchOffered(_Event, tag="rematch_offered", frozen=True):
     player: Player
 
 
-class RematchStarted(_Event, tag="rematch_started"):
+class RematchStarted(_Event, tag="rematch_started", frozen=True):
     """Both players offered: the rematch is ``game``, where everyone moves on to."""
 
     game: str

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 
+from ..domain import Player
 from ..rules import COLUMNS, PLAYERS, ROWS
 from .messages import (
     DrawEvent,
     ErrorEvent,
     InitEvent,
     PlayEvent,
-    Player,
     ServerEvent,
     StateEvent,
     WinEvent,

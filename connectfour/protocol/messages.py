@@ -16,20 +16,17 @@ from typing import Annotated, Literal, Union
 
 import msgspec
 
+from ..domain import Player, Reason, Role, SeatState, Status
+
 #: The subprotocol a client offers to opt into every extension.
 SUBPROTOCOL_V1 = "connectfour.v1"
 
 Column = Annotated[int, msgspec.Meta(ge=0, le=6, description="0 (left) to 6 (right)")]
 Ply = Annotated[int, msgspec.Meta(ge=0, le=42)]
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-Player = Literal["red", "yellow"]
-Role = Literal["red", "yellow", "spectator", "both"]
-Status = Literal["waiting", "playing", "won", "draw", "abandoned"]
-#: empty: the invite is unused; gone: absent longer than the grace period.
-Seat = Literal["empty", "connected", "disconnected", "gone"]
-#: How a game ended: four in a row, a full board, a resignation, a win claimed
-#: over an absent opponent, or expiry with nobody connected.
-Reason = Literal["four", "full", "resign", "claim", "expired"]
+#: A seat: empty (the invite is unused), connected, disconnected, or gone
+#: (absent longer than the grace period).
+Seat = SeatState
 Cell = tuple[int, int]
 
 

@@ -1,12 +1,10 @@
 """The game's rules: pure, synchronous, exhaustively tested."""
 
+from ..domain import PLAYERS, RED, YELLOW, Player, other
 from .board import (
     CELLS,
     COLUMNS,
-    PLAYERS,
-    RED,
     ROWS,
-    YELLOW,
     Board,
     ColumnFull,
     ColumnOutOfRange,
@@ -14,8 +12,6 @@ from .board import (
     IllegalMove,
     Move,
     NotYourTurn,
-    Player,
-    other,
 )
 
 __all__ = [

@@ -10,17 +10,15 @@ row is then four ANDed shifts, in each of the four directions.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal, NamedTuple
+from typing import NamedTuple
+
+from ..domain import PLAYERS, RED, YELLOW, Player, other
 
 COLUMNS = 7
 ROWS = 6
 CELLS = COLUMNS * ROWS
 _STRIDE = ROWS + 1
 
-RED: Literal["red"] = "red"
-YELLOW: Literal["yellow"] = "yellow"
-Player = Literal["red", "yellow"]
-PLAYERS: tuple[Player, Player] = (RED, YELLOW)
 
 # Bit shifts of the four directions: vertical, horizontal, and the two diagonals.
 _SHIFTS = (1, _STRIDE, _STRIDE - 1, _STRIDE + 1)
@@ -55,10 +53,6 @@ class Move(NamedTuple):
     column: int
     row: int
     ply: int
-
-
-def other(player: Player) -> Player:
-    return YELLOW if player == RED else RED
 
 
 def _four(mask: int) -> bool:

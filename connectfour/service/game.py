@@ -7,10 +7,10 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..domain import Role
 from ..protocol import encode, encode_legacy
 from ..protocol.messages import (
     PresenceEvent,
-    Role,
     Seat,
     ServerEvent,
     StateEvent,

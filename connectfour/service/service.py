@@ -12,7 +12,8 @@ from typing import Any
 from .. import metrics
 from ..completion import completion
 from ..protocol import ProtocolError
-from ..protocol.messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, Role, WinEvent
+from ..domain import Role
+from ..protocol.messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, WinEvent
 from ..rules import PLAYERS, RED, YELLOW, IllegalMove, Player, other
 from ..store import GameRecord, PlyConflict, Reason, Result, Store, StoreError
 from .game import Game, Member, Scheduler, send_event

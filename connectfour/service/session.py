@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..protocol import ProtocolError
-from ..protocol.messages import Claim, ClientEvent, Init, Play, Rematch, Resign, Resume, Role
+from ..domain import Role
+from ..protocol.messages import Claim, ClientEvent, Init, Play, Rematch, Resign, Resume
 from .game import Game, Member
 from .service import GameService
 

@@ -1,6 +1,7 @@
 """Durable state: one interface, several implementations."""
 
-from .base import GameRecord, KeyKind, PlyConflict, Reason, Result, Store, StoreError
+from ..domain import Reason, Result
+from .base import GameRecord, KeyKind, PlyConflict, Store, StoreError
 from .memory import MemoryStore
 from .sqlite import SQLiteStore
 

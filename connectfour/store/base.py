@@ -13,14 +13,11 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from ..completion import completion
+from ..domain import Reason, Result
 
 KeyKind = Literal["join", "watch"]
 #: Called once a move is stored (None) or refused (the StoreError).
 Committed = Callable[["StoreError | None"], None]
-#: How a game ended: the winner's colour, "draw", or "abandoned" (nobody won).
-Result = Literal["red", "yellow", "draw", "abandoned"]
-#: Why: four in a row, full board, resignation, the opponent's absence, or expiry.
-Reason = Literal["four", "full", "resign", "claim", "expired"]
 
 
 class StoreError(Exception):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Container
 
-from .base import Committed, GameRecord, KeyKind, PlyConflict, Reason, Result, StoreError, append
+from ..domain import Reason, Result
+from .base import Committed, GameRecord, KeyKind, PlyConflict, StoreError, append
 
 
 class MemoryStore:

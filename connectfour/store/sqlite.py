@@ -47,7 +47,8 @@ import msgspec
 
 from ..completion import completion
 from . import journal
-from .base import Committed, GameRecord, KeyKind, PlyConflict, Reason, Result, StoreError, append
+from ..domain import Reason, Result
+from .base import Committed, GameRecord, KeyKind, PlyConflict, StoreError, append
 
 log = logging.getLogger("connectfour.store")
 
