@@ -96,7 +96,7 @@ class Front:
             self._sweeper.cancel()
             self._sweeper = None
         for door in (*self._young, *self._old):
-            door.transport.close()  # type: ignore[union-attr]
+            door.transport.close()
 
     @property
     def waiting(self) -> int:
@@ -108,14 +108,16 @@ class Front:
         if old:
             log.info("closed %d connections that sent no complete request in time", len(old))
         for door in old:
-            door.transport.close()  # type: ignore[union-attr]
+            door.transport.close()
         self._sweeper = asyncio.get_running_loop().call_later(self._timeout / 2, self._sweep)
 
     def upgrade(self, transport: asyncio.Transport, head: bytes, end: int, address: str) -> Connection | None:
-        """Answer 101 if ``head[:end]`` is a valid upgrade of / or /ws; else None, and nothing was sent.
+        """Answer 101 if ``head[:end]`` is a valid upgrade of / or /ws; else None.
 
         A refused upgrade is not answered here: aiohttp answers it, through
         ``endpoint.websocket``, which logs it, with the same check's verdict.
+        Only a client over its connection bound gets its 429 here (and the
+        transport is then closing).
         """
         if self.closing:
             return None
@@ -141,7 +143,8 @@ class Front:
         except HandshakeRefused:
             return None
         if self.trust_forwarded and not self.clients.connect(address):
-            return None  # aiohttp answers 429 for the same reason
+            _refuse(transport, "Too many connections from your address.")
+            return None
         chosen = accepted.subprotocol
         transport.write(_SWITCHING + accepted.accept.encode() + (_CHOSEN[chosen] if chosen else b"") + _END)
         return open_connection(self._settings, self._service, self._connections, self.clients, transport, address, chosen)
@@ -157,10 +160,10 @@ class Door(asyncio.Protocol):
     """
 
     __slots__ = ("front", "transport", "head", "wire", "conn", "http", "address", "counted")
+    transport: asyncio.Transport  # set by connection_made, before anything else is called
 
     def __init__(self, front: Front) -> None:
         self.front = front
-        self.transport: asyncio.Transport | None = None
         self.head = b""
         self.wire: Wire | None = None
         self.conn: Connection | None = None
@@ -209,9 +212,10 @@ class Door(asyncio.Protocol):
         self.head = b""
         self._stop_waiting()
         front = self.front
-        conn = front.upgrade(self.transport, head, end, self.address) if end <= MAX_HEAD else None  # type: ignore[arg-type]
+        conn = front.upgrade(self.transport, head, end, self.address) if end <= MAX_HEAD else None
         if conn is None:
-            self._hand_over(head)
+            if not self.transport.is_closing():
+                self._hand_over(head)
             return
         if front.trust_forwarded:
             self.counted = conn.peer
@@ -269,7 +273,7 @@ class Door(asyncio.Protocol):
         self._stop_waiting()
         self.head = b""
         self.http = handler = self.front.server()
-        handler.connection_made(self.transport)  # type: ignore[arg-type]
+        handler.connection_made(self.transport)
         handler.data_received(data)
 
 
