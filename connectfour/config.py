@@ -35,6 +35,8 @@ class Settings:
     #: Take the client's address from X-Forwarded-For (and the scheme from
     #: X-Forwarded-Proto): only behind a proxy that sets them.
     trust_forwarded_for: bool = False
+    #: The bearer token of ``POST /api/announce``; None: the endpoint does not exist.
+    admin_token: str | None = None
     #: Seconds a player may be away before the opponent can claim the game.
     grace: float = 60.0
     #: Seconds without activity, nobody connected, before a game is abandoned.

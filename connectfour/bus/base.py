@@ -16,6 +16,8 @@ from typing import Protocol
 
 #: Called with the game's id, the event's version and the encoded event.
 Delivery = Callable[[str, int, bytes], None]
+#: Called with what was said to every process.
+Hearing = Callable[[bytes], None]
 
 
 class Bus(Protocol):
@@ -27,3 +29,9 @@ class Bus(Protocol):
 
     def publish(self, game_id: str, version: int, event: bytes) -> None:
         """Announce a stored event to every subscriber, in any process."""
+
+    async def listen(self, hear: Hearing) -> None:
+        """Hear, from now on, whatever is said to every process (announcements, the lobby)."""
+
+    def tell_all(self, message: bytes) -> None:
+        """Say ``message`` to every process listening, this one included."""

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from .base import Delivery
+from .base import Delivery, Hearing
 
 
 class LocalBus:
     def __init__(self) -> None:
         self._subscribers: dict[str, list[Delivery]] = {}
+        self._listeners: list[Hearing] = []
         #: A test's hook: return True to lose this announcement for this subscriber.
         self.drop: Callable[[str, int, Delivery], bool] | None = None
 
@@ -41,6 +42,15 @@ class LocalBus:
         for deliver in list(self._subscribers.get(game_id, ())):
             if drop is None or not drop(game_id, version, deliver):
                 loop.call_soon(_deliver, self, game_id, deliver, version, event)
+
+
+    async def listen(self, hear: Hearing) -> None:
+        self._listeners.append(hear)
+
+    def tell_all(self, message: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        for hear in self._listeners:
+            loop.call_soon(hear, message)
 
 
 def _deliver(bus: LocalBus, game_id: str, deliver: Delivery, version: int, event: bytes) -> None:

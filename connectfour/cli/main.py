@@ -124,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a game without a single move is deleted, keys and all, once nobody has been connected to it "
         "for this long; games with moves are kept for their replay (default %(default)g; 0 never)",
     )
+    serve.add_argument(
+        "--admin-token", default=os.environ.get("CONNECTFOUR_ADMIN_TOKEN") or None, metavar="TOKEN",
+        help="bearer token of POST /api/announce, which tells every connected client something "
+        "(also $CONNECTFOUR_ADMIN_TOKEN; default: none, and the endpoint answers 404)",
+    )
     serve.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING...")
 
     from ..bench.cli import add_parser as add_bench
@@ -192,6 +197,7 @@ def _serve(args: argparse.Namespace) -> int:
         waiting_per_address=args.waiting_per_address,
         games_per_minute=args.games_per_minute,
         trust_forwarded_for=args.trust_forwarded_for,
+        admin_token=args.admin_token,
         forget_unplayed_after=args.forget_unplayed_after,
     )
     run(settings, store)

@@ -167,8 +167,20 @@ class ErrorEvent(_Server, tag="error", frozen=True):
     code: str
 
 
+class AnnouncementEvent(_Server, tag="announcement", frozen=True):
+    """A word from the operators to everyone connected (v1): "restart in 5 minutes".
+
+    ``level`` is "info" or "warning"; ``restart`` is true when this server is
+    about to close the connection to restart, and the client should reconnect.
+    """
+
+    message: str
+    level: Literal["info", "warning"] = "info"
+    restart: bool = False
+
+
 ServerEvent = Union[
-    InitEvent, StateEvent, PlayEvent, WinEvent, DrawEvent, PresenceEvent, RematchEvent, ErrorEvent
+    InitEvent, StateEvent, PlayEvent, WinEvent, DrawEvent, PresenceEvent, RematchEvent, ErrorEvent, AnnouncementEvent
 ]
 
 CLIENT_EVENTS: tuple[type[_Client], ...] = (Init, Play, Resume, Resign, Claim, Rematch)
@@ -181,4 +193,5 @@ SERVER_EVENTS: tuple[type[_Server], ...] = (
     PresenceEvent,
     RematchEvent,
     ErrorEvent,
+    AnnouncementEvent,
 )

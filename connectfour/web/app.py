@@ -16,6 +16,9 @@ from ..config import Settings
 from ..service import GameService
 from ..store import MemoryStore, Store
 from . import wire
+from ..bus import Bus, LocalBus
+from ..protocol import encode
+from .announce import BUS, RESTARTING, announce, hear_announcements, tell
 from .connection import Connection
 from .endpoint import CLIENTS, CONNECTIONS, SERVICE, SETTINGS, is_upgrade, websocket
 from .keepalive import Keepalive
@@ -106,6 +109,8 @@ async def _close_connections(app: web.Application) -> None:
     if not connections:
         return
     log.info("closing %d connections for shutdown", len(connections))
+    # Said first, so that a page shows "restarting, reconnecting" rather than a bare error.
+    tell(open_connections, encode(RESTARTING))
     for conn in connections:
         conn.close(wire.CLOSE_RESTART, "Server restarting.")
     _, stuck = await asyncio.wait([conn.closed for conn in connections], timeout=CLOSE_TIMEOUT)
@@ -163,9 +168,14 @@ async def _expire_games(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(
-    settings: Settings | None = None, store: Store | None = None, *, clock: Callable[[], float] = time.monotonic
+    settings: Settings | None = None,
+    store: Store | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    bus: Bus | None = None,
 ) -> web.Application:
-    """The application; ``clock`` (monotonic seconds) drives keepalive and the limits per address."""
+    """The application; ``clock`` (monotonic seconds) drives keepalive and the limits per address;
+    ``bus`` is shared with the other processes (in one process, a bus of its own)."""
     settings = settings or Settings()
     app = web.Application()
     app[SETTINGS] = settings
@@ -179,6 +189,7 @@ def create_app(
     limits = AddressLimits(settings.connections_per_address, settings.waiting_per_address, settings.games_per_minute)
     app[CLIENTS] = ClientTable(limits, clock)
     app[KEEPALIVE] = Keepalive(settings.heartbeat, settings.heartbeat, clock)
+    app[BUS] = bus if bus is not None else LocalBus()
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/", index)
     app.router.add_get("/ws", websocket)
@@ -186,8 +197,10 @@ def create_app(
     app.router.add_get("/api/games/{game_id}", game_record)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
+    app.router.add_post("/api/announce", announce)
     app.router.add_static("/static/", STATIC, append_version=False)
     app.on_shutdown.append(_close_connections)
     app.cleanup_ctx.append(_expire_games)
     app.cleanup_ctx.append(_heartbeat)
+    app.cleanup_ctx.append(hear_announcements)
     return app

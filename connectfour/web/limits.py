@@ -60,8 +60,17 @@ class ClientTable:
         return entry
 
     def _release(self, address: str, entry: _Entry) -> None:
-        if entry.connections <= 0 and entry.waiting <= 0 and self._bucket_full(entry):
+        if self._idle(entry):
             del self._entries[address]
+
+    def _idle(self, entry: _Entry) -> bool:
+        """Holds nothing, its allowance refilled, and no refusal logged this second (which must be remembered)."""
+        return (
+            entry.connections <= 0
+            and entry.waiting <= 0
+            and self._clock() - entry.logged >= 1.0
+            and self._bucket_full(entry)
+        )
 
     def _bucket_full(self, entry: _Entry) -> bool:
         burst = self.limits.games_per_minute
@@ -118,10 +127,16 @@ class ClientTable:
 
     def forget_idle(self) -> int:
         """Drop addresses that hold nothing and whose allowance has refilled; how many went."""
-        idle = [a for a, e in self._entries.items() if e.connections <= 0 and e.waiting <= 0 and self._bucket_full(e)]
+        idle = [address for address, entry in self._entries.items() if self._idle(entry)]
         for address in idle:
             del self._entries[address]
         return len(idle)
+
+    def log_refusal(self, address: str, bound: str, what: str) -> None:
+        """Count and log (at most once a second per address) a refusal made elsewhere."""
+        self._entry(address)
+        self._refuse(address, bound, what)
+        self._release(address, self._entries[address])
 
     def _refuse(self, address: str, bound: str, what: str) -> bool:
         """Count a refusal; log it at most once a second per address, so a flood cannot flood the log."""

@@ -32,11 +32,12 @@ class Server:
         return client
 
 
-async def start(settings: Settings, store=None, *, entry: str = "front", clock=None, **site_options) -> Server:  # type: ignore[no-untyped-def]
+async def start(settings: Settings, store=None, *, entry: str = "front", clock=None, bus=None, **site_options) -> Server:  # type: ignore[no-untyped-def]
     """``entry="front"``: as `connectfour serve` runs it, upgrades answered by the front door;
     ``"aiohttp"``: aiohttp's own test server, so every upgrade goes through aiohttp.
     ``clock`` replaces the monotonic clock of keepalive and the limits per address."""
-    app = create_app(settings, store) if clock is None else create_app(settings, store, clock=clock)
+    options = {key: value for key, value in (("clock", clock), ("bus", bus)) if value is not None}
+    app = create_app(settings, store, **options)
     if entry == "aiohttp":
         test_server = TestServer(app, host="127.0.0.1")
         await test_server.start_server()
@@ -56,8 +57,8 @@ async def make_server(request) -> AsyncIterator[Callable[..., Awaitable[Server]]
     front door and by aiohttp (the path a keep-alive or unusual upgrade takes)."""
     servers: list[Server] = []
 
-    async def factory(store=None, clock=None, **overrides) -> Server:  # type: ignore[no-untyped-def]
-        server = await start(Settings(**overrides), store, entry=request.param, clock=clock)
+    async def factory(store=None, clock=None, bus=None, **overrides) -> Server:  # type: ignore[no-untyped-def]
+        server = await start(Settings(**overrides), store, entry=request.param, clock=clock, bus=bus)
         servers.append(server)
         return server
 
