@@ -10,7 +10,7 @@
  * Bit layout as in connectfour.rules: bit column * 7 + row, row 0 at the
  * bottom, the seventh bit of each column a sentinel that stays empty.
  *
- * Every search owns its table, so searches run in parallel threads; the
+ * Every thread has its own table, so searches run in parallel threads; the
  * GIL is released for the whole search.  The opening book is read-only
  * once loaded.
  */
@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define WIDTH 7
@@ -141,9 +143,64 @@ static int book_score(const Pos *p) {
 
 #define TT_SIZE 8388593 /* a prime > 2^17, so a 32-bit part of the 49-bit key is enough */
 
+/* One table per thread, kept between searches: a fresh table per search
+ * would cost a page fault for every entry first touched.  An entry counts
+ * only if written by the thread's current search (its generation), so
+ * nothing needs clearing between searches but once every 65535. */
 typedef struct {
-    uint32_t *keys;
-    uint8_t *values; /* 0 empty; 1..64 an upper bound; 65..128 a lower bound */
+    uint32_t key;       /* the low 32 bits of the position's key */
+    uint8_t value;      /* 1..64 an upper bound; 65..128 a lower bound */
+    uint8_t unused;
+    uint16_t generation; /* the search that wrote it */
+} Entry;                /* 8 bytes: one probe, one cache line */
+
+typedef struct {
+    Entry *entries;
+    uint16_t generation;
+} Table;
+
+static pthread_key_t table_key;
+
+static void table_free(void *arg) {
+    Table *t = arg;
+    if (!t) return;
+    free(t->entries);
+    free(t);
+}
+
+/* Zeroed memory in huge pages where the kernel has them, touched now so that
+ * no search pays a page fault per entry (random access touches them all). */
+static void *table_alloc(size_t size) {
+    void *p = NULL;
+    if (posix_memalign(&p, 1 << 21, size)) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, size, MADV_HUGEPAGE);
+#endif
+    memset(p, 0, size);
+    return p;
+}
+
+/* The calling thread's table, ready for a new search; NULL if out of memory. */
+static Table *table_for_search(void) {
+    Table *t = pthread_getspecific(table_key);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t) return NULL;
+        t->entries = table_alloc(TT_SIZE * sizeof *t->entries);
+        if (!t->entries || pthread_setspecific(table_key, t)) {
+            table_free(t);
+            return NULL;
+        }
+    }
+    if (++t->generation == 0) {
+        memset(t->entries, 0, TT_SIZE * sizeof *t->entries);
+        t->generation = 1;
+    }
+    return t;
+}
+
+typedef struct {
+    Table *table;
     uint64_t nodes;
     struct timespec deadline;
     int has_deadline;
@@ -154,14 +211,17 @@ typedef struct {
 static inline bb key_of(const Pos *p) { return p->current + p->mask; }
 
 static void tt_put(Search *s, bb key, uint8_t value) {
-    size_t i = key % TT_SIZE;
-    s->keys[i] = (uint32_t)key;
-    s->values[i] = value;
+    Table *t = s->table;
+    Entry *e = &t->entries[key % TT_SIZE];
+    e->key = (uint32_t)key;
+    e->value = value;
+    e->generation = t->generation;
 }
 
 static uint8_t tt_get(Search *s, bb key) {
-    size_t i = key % TT_SIZE;
-    return s->keys[i] == (uint32_t)key ? s->values[i] : 0;
+    Table *t = s->table;
+    const Entry *e = &t->entries[key % TT_SIZE];
+    return e->generation == t->generation && e->key == (uint32_t)key ? e->value : 0;
 }
 
 static int past_deadline(Search *s) {
@@ -293,11 +353,8 @@ static int parse(const char *moves, Py_ssize_t length, Pos *p) {
 
 static int search_init(Search *s, double budget, int use_book) {
     memset(s, 0, sizeof *s);
-    s->keys = calloc(TT_SIZE, sizeof *s->keys);
-    s->values = calloc(TT_SIZE, sizeof *s->values);
-    if (!s->keys || !s->values) {
-        free(s->keys);
-        free(s->values);
+    s->table = table_for_search();
+    if (!s->table) {
         PyErr_NoMemory();
         return -1;
     }
@@ -316,10 +373,7 @@ static int search_init(Search *s, double budget, int use_book) {
     return 0;
 }
 
-static void search_free(Search *s) {
-    free(s->keys);
-    free(s->values);
-}
+static void search_free(Search *s) { s->table = NULL; }
 
 static PyObject *timeout_error(void) {
     PyErr_SetString(PyExc_TimeoutError, "the search ran out of its time budget");
@@ -464,6 +518,11 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_core", "The exact search, in C.", -1, methods};
 
 PyMODINIT_FUNC PyInit__core(void) {
+    static int keyed = 0;
+    if (!keyed) {
+        if (pthread_key_create(&table_key, table_free)) return PyErr_NoMemory();
+        keyed = 1;
+    }
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     if (PyModule_AddIntConstant(m, "BOOK_PLY", BOOK_PLY) < 0) return NULL;

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from . import engine
 from .book import load_book
@@ -21,6 +23,8 @@ from .engine import SearchTimeout
 from .position import parse_position
 
 __all__ = ["Solver", "SolverBusy", "SearchTimeout"]
+
+T = TypeVar("T")
 
 
 class SolverBusy(RuntimeError):
@@ -40,15 +44,15 @@ class Solver:
         self.running = 0
         self.peak_running = 0
 
-    async def solve(self, moves: str, budget: float | None = None) -> int:
+    async def solve(self, moves: str, budget: float | None = None, book: bool = True) -> int:
         """The exact score of the position after `moves` (Pons' convention)."""
-        return await self._run(engine.solve, moves, budget)
+        return await self._run(engine.solve, moves, budget, book)
 
-    async def analyse(self, moves: str, budget: float | None = None) -> list[int | None]:
+    async def analyse(self, moves: str, budget: float | None = None, book: bool = True) -> list[int | None]:
         """The score of each of the 7 moves; None for a full column."""
-        return await self._run(engine.analyse, moves, budget)
+        return await self._run(engine.analyse, moves, budget, book)
 
-    async def _run(self, search, moves: str, budget: float | None):  # type: ignore[no-untyped-def]
+    async def _run(self, search: Callable[[str, float, bool], T], moves: str, budget: float | None, book: bool) -> T:
         parse_position(moves)  # bad input is refused before it takes a slot
         if self._slots.locked() and self._waiting >= self.max_waiting:
             raise SolverBusy(f"{self.max_searches} searches running and {self._waiting} waiting")
@@ -61,7 +65,7 @@ class Solver:
         self.peak_running = max(self.peak_running, self.running)
         loop = asyncio.get_running_loop()
         try:
-            work = self._pool.submit(search, moves, budget or self.budget)
+            work = self._pool.submit(search, moves, budget or self.budget, book)
         except BaseException:
             self._release()
             raise

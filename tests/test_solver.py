@@ -1,0 +1,123 @@
+"""The exact solver: Pons' test sets, perfect play, the opening book, bad positions."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from connectfour.solver import _core
+from connectfour.solver.book import BOOK_PLY, book_score, load_book
+from connectfour.solver.engine import SearchTimeout, analyse, solve
+from connectfour.solver.position import BadPosition, parse_position
+from solver_sets import SETS, read_set
+
+
+def _mismatches(name: str) -> list[tuple[str, int, int]]:
+    """The lines of a set whose score the solver gets wrong (two threads: the search releases the GIL)."""
+    cases = read_set(name)
+    with ThreadPoolExecutor(2) as pool:
+        scores = list(pool.map(lambda case: solve(case[0]), cases))
+    assert len(scores) == 1000
+    return [(moves, want, got) for (moves, want), got in zip(cases, scores) if got != want]
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_every_position_of_pons_test_sets_gets_its_exact_score(name: str) -> None:
+    assert _mismatches(name) == []
+
+
+def test_the_first_player_wins_the_empty_board_with_the_last_stone() -> None:
+    assert solve("") == 1  # 22 - 21: the win comes with the 21st stone
+
+
+def test_only_the_centre_column_wins_from_the_empty_board() -> None:
+    assert analyse("") == [-2, -1, 0, 1, 0, -1, -2]
+
+
+def test_perfect_play_from_the_empty_board_ends_in_a_first_player_win_with_the_last_stone() -> None:
+    moves = ""
+    while True:
+        scores = analyse(moves)
+        best = max((score, column) for column, score in enumerate(scores) if score is not None)[1]
+        assert scores[best] == solve(moves), "a position's score is its best move's"
+        try:
+            parse_position(moves + str(best + 1))
+        except BadPosition:
+            break  # the best move wins
+        moves += str(best + 1)
+    assert len(moves) + 1 == 41  # the first player's 21st stone
+
+
+def test_a_winning_move_scores_22_minus_the_stones_it_takes() -> None:
+    assert analyse("112233")[3] == 22 - 4
+
+
+def test_a_full_column_has_no_score() -> None:
+    assert analyse("444444")[3] is None
+
+
+def test_a_full_board_without_four_is_a_draw() -> None:
+    # Columns filled in pairs 1-2, 3-4, 5-6 by alternating, then column 7: no four anywhere.
+    moves = "121212212121343434434343565656656565777777"
+    assert solve(moves) == 0
+
+
+def test_a_search_past_its_budget_stops_with_an_error() -> None:
+    with pytest.raises(SearchTimeout):
+        solve("", budget=0.05, book=False)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("12a4", "not a position"),
+        ("1280", "columns are 1 to 7"),
+        ("4444444", "full"),
+        ("1212121", "wins the game"),
+        ("-1", "not a position"),
+    ],
+)
+def test_a_bad_position_is_refused_with_its_reason(line: str, reason: str) -> None:
+    with pytest.raises(BadPosition, match=reason):
+        solve(line)
+
+
+def test_the_core_refuses_a_bad_position_even_past_the_python_checks() -> None:
+    with pytest.raises(ValueError, match="wins the game"):
+        _core.solve("1212121")
+
+
+def test_anything_after_a_space_is_ignored() -> None:
+    assert parse_position("4453 -2 whatever") == "4453"
+
+
+def _random_book_position(rng: random.Random) -> str:
+    """A 12-ply game in progress whose side to move cannot win at once (the book's domain)."""
+    while True:
+        moves = ""
+        try:
+            for _ in range(BOOK_PLY):
+                moves += rng.choice([c for c in "1234567" if moves.count(c) < 6])
+                parse_position(moves)
+        except BadPosition:
+            continue
+        if book_score(moves) is not None:
+            return moves
+
+
+def test_the_book_holds_more_than_four_million_positions() -> None:
+    assert load_book() == 4_200_899
+
+
+def test_the_book_agrees_with_the_search_on_a_sample_of_12_ply_positions() -> None:
+    rng = random.Random(12)
+    positions = [_random_book_position(rng) for _ in range(12)]
+    assert [book_score(moves) for moves in positions] == [solve(moves, book=False) for moves in positions]
+
+
+def test_the_book_leaves_out_positions_whose_side_to_move_wins_at_once() -> None:
+    moves = "112233556677"  # the first player's three in a row on the bottom, 4 open
+    assert book_score(moves) is None
+    assert solve(moves) == 22 - 7
