@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -13,7 +14,7 @@ from connectfour.solver.service import SearchTimeout, Solver, SolverBusy
 ENDLESS = ""
 
 
-async def _until(condition) -> None:  # type: ignore[no-untyped-def]
+async def _until(condition: Callable[[], bool]) -> None:
     while not condition():
         await asyncio.sleep(0)
 

@@ -59,7 +59,8 @@ def run(lines: TextIO, out: TextIO, err: TextIO, *, columns: bool = False, timed
             elapsed = time.perf_counter() - start
         except (BadPosition, SearchTimeout) as exc:
             status = 1
-            err.write(f"connectfour solve: line {number}: {text!r}: {exc}\n")
+            shown = text if len(text) <= 50 else text[:50] + "..."
+            err.write(f"connectfour solve: line {number}: {shown!r}: {exc}\n")
             err.flush()
             continue
         if timed:

@@ -32,7 +32,8 @@ def parse_position(text: str) -> str:
     """
     words = text.split(" ", 1)[0].strip()
     if words and not (words.isdigit() and words.isascii()):
-        raise BadPosition(f"not a position: {words!r} (expected column digits 1 to 7)")
+        shown = words if len(words) <= 50 else words[:50] + "..."
+        raise BadPosition(f"not a position: {shown!r} (expected column digits 1 to 7)")
     heights = [0] * COLUMNS
     stones = [0, 0]
     for index, char in enumerate(words):
