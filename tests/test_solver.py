@@ -121,3 +121,59 @@ def test_the_book_leaves_out_positions_whose_side_to_move_wins_at_once() -> None
     moves = "112233556677"  # the first player's three in a row on the bottom, 4 open
     assert book_score(moves) is None
     assert solve(moves) == 22 - 7
+
+
+def _naive_score(grid: list[list[int]], ply: int) -> int:
+    """Plain negamax over the whole tree, on a grid: the definition of the score, unoptimised."""
+    if ply == 42:
+        return 0
+    player = ply % 2 + 1
+    best = -99
+    for column in range(7):
+        row = grid[column].index(0) if 0 in grid[column] else None
+        if row is None:
+            continue
+        grid[column][row] = player
+        if _four_through(grid, column, row, player):
+            score = 21 - ply // 2  # 22 minus the mover's stones, this one included
+        else:
+            score = -_naive_score(grid, ply + 1)
+        grid[column][row] = 0
+        best = max(best, score)
+    return best
+
+
+def _four_through(grid: list[list[int]], column: int, row: int, player: int) -> bool:
+    for dc, dr in ((1, 0), (0, 1), (1, 1), (1, -1)):
+        run = 1
+        for sign in (1, -1):
+            c, r = column + sign * dc, row + sign * dr
+            while 0 <= c < 7 and 0 <= r < 6 and grid[c][r] == player:
+                run += 1
+                c, r = c + sign * dc, r + sign * dr
+        if run >= 4:
+            return True
+    return False
+
+
+def _random_late_position(rng: random.Random, ply: int) -> str:
+    while True:
+        moves = ""
+        try:
+            while len(moves) < ply:
+                moves += rng.choice([c for c in "1234567" if moves.count(c) < 6])
+                parse_position(moves)
+        except BadPosition:
+            continue
+        return moves
+
+
+def test_the_solver_agrees_with_a_plain_full_tree_search_near_the_end() -> None:
+    rng = random.Random(34)
+    for _ in range(40):
+        moves = _random_late_position(rng, rng.randint(32, 38))
+        grid = [[0] * 6 for _ in range(7)]
+        for index, char in enumerate(moves):
+            column = int(char) - 1
+            grid[column][grid[column].index(0)] = index % 2 + 1
+        assert solve(moves) == _naive_score(grid, len(moves)), moves

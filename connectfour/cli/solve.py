@@ -21,6 +21,13 @@ from ..solver.position import BadPosition, parse_position
 FULL = "-"  # a full column in --columns output
 
 
+def _budget(value: str) -> float:
+    seconds = float(value)
+    if not seconds > 0:  # (NaN included)
+        raise argparse.ArgumentTypeError(f"must be more than zero seconds, not {value}")
+    return seconds
+
+
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = commands.add_parser(
         "solve", help="print the exact score of positions read from standard input", description=__doc__
@@ -30,7 +37,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("--time", action="store_true", help="add the microseconds spent on each position")
     parser.add_argument(
-        "--budget", type=float, default=None, metavar="SECONDS",
+        "--budget", type=_budget, default=None, metavar="SECONDS",
         help="give up on a position after this long (an error for that line); default: no limit",
     )
 
