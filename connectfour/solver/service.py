@@ -2,8 +2,8 @@
 
 The C core releases the GIL for the whole search, so a search runs in a
 worker thread while the event loop goes on serving games. At most
-`max_searches` run at once (one per core is the sensible figure: a search
-is pure CPU); at most `max_waiting` more wait for a worker, and past that a
+`max_searches` run at once (by default one per core but one, which stays
+the event loop's: a search is pure CPU); at most `max_waiting` more wait for a worker, and past that a
 request is refused at once with `SolverBusy`, so a crowd asking for moves
 can neither starve the human games nor pile up memory. Each search stops at
 its budget with `SearchTimeout`.
@@ -35,7 +35,7 @@ class Solver:
     """Bounded exact searches for one event loop's use."""
 
     def __init__(self, max_searches: int | None = None, max_waiting: int = 64, budget: float = 1.0) -> None:
-        self.max_searches = max_searches or os.cpu_count() or 1
+        self.max_searches = max_searches or max(1, (os.cpu_count() or 1) - 1)
         self.max_waiting = max_waiting
         self.budget = budget
         self._pool = ThreadPoolExecutor(self.max_searches, thread_name_prefix="solver")
