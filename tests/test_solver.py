@@ -50,6 +50,18 @@ def test_perfect_play_from_the_empty_board_ends_in_a_first_player_win_with_the_l
     assert len(moves) + 1 == 41  # the first player's 21st stone
 
 
+@pytest.mark.parametrize("name", SETS)
+def test_each_moves_score_is_the_opposite_of_the_position_it_leads_to(name: str) -> None:
+    for moves, _ in read_set(name)[:25]:
+        expected = []
+        for column in "1234567":
+            try:
+                expected.append(-solve(parse_position(moves + column)))
+            except BadPosition as exc:
+                expected.append(None if "full" in str(exc) else (43 - len(moves)) // 2)  # full, or a win at once
+        assert analyse(moves) == expected, moves
+
+
 def test_a_winning_move_scores_22_minus_the_stones_it_takes() -> None:
     assert analyse("112233")[3] == 22 - 4
 

@@ -310,16 +310,21 @@ static int negamax(Search *s, const Pos *p, int alpha, int beta) {
     return alpha;
 }
 
-/* The exact score of a position where the side to move has not won yet. */
-static int solve(Search *s, const Pos *p) {
+/* The exact score of a position where the side to move has not won yet,
+ * known to be at least `floor`. */
+static int solve_above(Search *s, const Pos *p, int floor) {
     if (can_win_next(p)) return (CELLS + 1 - p->moves) / 2;
     if (p->moves >= CELLS) return 0;
     int lo = -(CELLS - p->moves) / 2;
+    int first = lo < floor; /* a floor from the parent: most moves score just that */
+    if (lo < floor) lo = floor;
     int hi = (CELLS + 1 - p->moves) / 2;
     while (lo < hi) {
         int med = lo + (hi - lo) / 2;
-        if (med <= 0 && lo / 2 < med) med = lo / 2;
+        if (first) med = lo;
+        else if (med <= 0 && lo / 2 < med) med = lo / 2;
         else if (med >= 0 && hi / 2 > med) med = hi / 2;
+        first = 0;
         int r = negamax(s, p, med, med + 1);
         if (s->timed_out) return 0;
         if (r <= med) hi = r;
@@ -327,6 +332,8 @@ static int solve(Search *s, const Pos *p) {
     }
     return lo;
 }
+
+static int solve(Search *s, const Pos *p) { return solve_above(s, p, -CELLS); }
 
 /* ---- Python interface ---- */
 
@@ -422,6 +429,10 @@ static PyObject *py_analyse(PyObject *self, PyObject *args, PyObject *kwargs) {
     int valid[WIDTH];
     Py_BEGIN_ALLOW_THREADS
     bb wins = own_wins(&p) & playable(&p);
+    /* The position's own score first: no move scores more, so no reply
+     * scores less than its opposite; it narrows every move's search, and
+     * the table it leaves serves them all. */
+    int best = solve(&s, &p);
     for (int col = 0; col < WIDTH && !s.timed_out; col++) {
         valid[col] = can_play(&p, col);
         if (!valid[col]) continue;
@@ -431,7 +442,7 @@ static PyObject *py_analyse(PyObject *self, PyObject *args, PyObject *kwargs) {
         }
         Pos child = p;
         play_col(&child, col);
-        scores[col] = -solve(&s, &child);
+        scores[col] = -solve_above(&s, &child, -best);
     }
     Py_END_ALLOW_THREADS
     int timed_out = s.timed_out;
