@@ -54,7 +54,7 @@ async def test_a_request_past_the_waiting_line_is_refused_at_once() -> None:
     running = asyncio.create_task(solver.solve(ENDLESS, budget=0.3, book=False))
     await _until(lambda: solver.running == 1)
     waiting = asyncio.create_task(solver.solve("4453"))
-    await asyncio.sleep(0)
+    await _until(lambda: solver.waiting == 1)
     with pytest.raises(SolverBusy):
         await solver.solve("4453")
     with pytest.raises(SearchTimeout):
@@ -65,7 +65,7 @@ async def test_a_request_past_the_waiting_line_is_refused_at_once() -> None:
 
 async def test_a_cancelled_request_holds_its_slot_until_its_search_ends() -> None:
     solver = Solver(max_searches=1)
-    search = asyncio.create_task(solver.solve(ENDLESS, budget=0.3, book=False))
+    search = asyncio.create_task(solver.solve(ENDLESS, budget=0.5, book=False))
     await _until(lambda: solver.running == 1)
     search.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -44,6 +44,11 @@ class Solver:
         self.running = 0
         self.peak_running = 0
 
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a worker."""
+        return self._waiting
+
     async def solve(self, moves: str, budget: float | None = None, book: bool = True) -> int:
         """The exact score of the position after `moves` (Pons' convention)."""
         return await self._run(engine.solve, moves, budget, book)
