@@ -272,7 +272,7 @@ static int negamax(Search *s, const Pos *p, int alpha, int beta) {
         }
     }
 
-    if (s->use_book && p->moves == BOOK_PLY && book_size) {
+    if (s->use_book && p->moves == BOOK_PLY && __atomic_load_n(&book_size, __ATOMIC_ACQUIRE)) {
         int exact = book_score(p);
         if (exact != 127) return exact;
     }
@@ -499,7 +499,7 @@ static PyObject *py_load_book(PyObject *self, PyObject *arg) {
     PyBuffer_Release(&view);
     book_keys = keys;
     book_values = values;
-    book_size = n;
+    __atomic_store_n(&book_size, n, __ATOMIC_RELEASE); /* the arrays before their size, for threads searching */
     return PyLong_FromSsize_t(n);
 }
 
