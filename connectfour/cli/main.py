@@ -133,9 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from ..bench.cli import add_parser as add_bench
     from .play import add_parser as add_play
+    from .solve import add_parser as add_solve
 
     add_bench(commands)
     add_play(commands)
+    add_solve(commands)
 
     prune = commands.add_parser("prune", help="delete games with no activity for some days")
     prune.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="age in days")
@@ -157,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         from .play import main as play
 
         return play(args)
+    if args.command == "solve":
+        from .solve import main as solve
+
+        return solve(args)
     return 2  # pragma: no cover - argparse already refused
 
 

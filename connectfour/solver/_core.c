@@ -1,0 +1,541 @@
+/*
+ * The exact Connect Four search, in C because pure Python is some hundred
+ * times too slow for the issue's one-second bound (see docs/solver.md).
+ *
+ * Negamax with alpha-beta on bitboards, moves that lose at once pruned,
+ * moves ordered by the threats they make, a transposition table, and an
+ * iterative null-window search on the score, after the algorithm Pascal
+ * Pons published.  Written for this project; no code of his is used.
+ *
+ * Bit layout as in connectfour.rules: bit column * 7 + row, row 0 at the
+ * bottom, the seventh bit of each column a sentinel that stays empty.
+ *
+ * Every thread has its own table, so searches run in parallel threads; the
+ * GIL is released for the whole search.  The opening book is read-only
+ * once loaded.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#define WIDTH 7
+#define HEIGHT 6
+#define CELLS (WIDTH * HEIGHT)
+#define MIN_SCORE (-(CELLS) / 2 + 3)
+#define MAX_SCORE ((CELLS + 1) / 2 - 3)
+#define BOOK_PLY 12
+
+typedef uint64_t bb;
+
+static const bb BOTTOM = 0x0040810204081ULL; /* the bottom cell of every column */
+static const bb BOARD = 0x0FDFBF7EFDFBFULL;  /* every playable cell */
+
+static inline bb bottom_of(int col) { return 1ULL << (col * (HEIGHT + 1)); }
+static inline bb top_of(int col) { return 1ULL << (HEIGHT - 1 + col * (HEIGHT + 1)); }
+static inline bb column_of(int col) { return ((1ULL << HEIGHT) - 1) << (col * (HEIGHT + 1)); }
+
+typedef struct {
+    bb current; /* stones of the side to move */
+    bb mask;    /* every stone */
+    int moves;
+} Pos;
+
+static inline int can_play(const Pos *p, int col) { return (p->mask & top_of(col)) == 0; }
+
+static inline void play_bits(Pos *p, bb move) {
+    p->current ^= p->mask;
+    p->mask |= move;
+    p->moves++;
+}
+
+static inline void play_col(Pos *p, int col) { play_bits(p, (p->mask + bottom_of(col)) & column_of(col)); }
+
+/* The empty cells that would complete four of `stones`. */
+static bb winning_cells(bb stones, bb mask) {
+    bb r = (stones << 1) & (stones << 2) & (stones << 3); /* vertical: only upwards */
+    static const int shifts[3] = {HEIGHT + 1, HEIGHT, HEIGHT + 2};
+    for (int i = 0; i < 3; i++) {
+        int s = shifts[i];
+        bb pair = (stones << s) & (stones << 2 * s);
+        r |= pair & (stones << 3 * s);
+        r |= pair & (stones >> s);
+        pair = (stones >> s) & (stones >> 2 * s);
+        r |= pair & (stones >> 3 * s);
+        r |= pair & (stones << s);
+    }
+    return r & (BOARD ^ mask);
+}
+
+static inline bb playable(const Pos *p) { return (p->mask + BOTTOM) & BOARD; }
+static inline bb opponent_wins(const Pos *p) { return winning_cells(p->current ^ p->mask, p->mask); }
+static inline bb own_wins(const Pos *p) { return winning_cells(p->current, p->mask); }
+static inline int can_win_next(const Pos *p) { return (own_wins(p) & playable(p)) != 0; }
+
+/* Moves that do not hand the opponent a win on the next move. */
+static bb non_losing_moves(const Pos *p) {
+    bb possible = playable(p);
+    bb threats = opponent_wins(p);
+    bb forced = possible & threats;
+    if (forced) {
+        if (forced & (forced - 1)) return 0; /* two threats: lost */
+        possible = forced;
+    }
+    return possible & ~(threats >> 1);
+}
+
+static inline int popcount(bb x) { return __builtin_popcountll(x); }
+
+/* ---- opening book: the 12-ply positions of bitbully-databases ---- */
+
+static int32_t *book_keys = NULL;
+static int8_t *book_values = NULL;
+static Py_ssize_t book_size = 0;
+
+/* bitbully's encoding: columns left to right, each bottom up, '10' for a
+ * stone of the first player, '11' for the second, '0' closing a column. */
+static int32_t book_code(bb first, bb mask, int mirrored) {
+    uint32_t code = 0;
+    for (int i = 0; i < WIDTH; i++) {
+        int col = mirrored ? WIDTH - 1 - i : i;
+        for (int row = 0; row < HEIGHT; row++) {
+            bb cell = 1ULL << (col * (HEIGHT + 1) + row);
+            if (!(mask & cell)) break;
+            code = (code << 2) | ((first & cell) ? 2u : 3u);
+        }
+        code <<= 1;
+    }
+    code <<= 1;
+    return (int32_t)code;
+}
+
+static int book_find(int32_t code) {
+    Py_ssize_t lo = 0, hi = book_size - 1;
+    while (lo <= hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (book_keys[mid] == code) return book_values[mid];
+        if (book_keys[mid] < code) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return -128;
+}
+
+/* The exact score of a 12-ply position (first player to move), or 127 when
+ * the book does not hold it.  The book's value v > 0 means a win 100 - v
+ * plies after the position, counted to the winning stone included. */
+static int book_score(const Pos *p) {
+    bb first = p->current; /* at an even ply the first player is to move */
+    int v = book_find(book_code(first, p->mask, 0));
+    if (v == -128) v = book_find(book_code(first, p->mask, 1));
+    if (v == -128) return 127;
+    if (v == 0) return 0;
+    int plies = 100 - (v > 0 ? v : -v);
+    int stones = (p->moves + plies + 1) / 2; /* of the winner, after the winning stone */
+    int score = (CELLS + 2) / 2 - stones;
+    return v > 0 ? score : -score;
+}
+
+/* ---- transposition table ---- */
+
+#define TT_SIZE 8388593 /* a prime > 2^17, so a 32-bit part of the 49-bit key is enough */
+
+/* One table per thread, kept between searches: a fresh table per search
+ * would cost a page fault for every entry first touched.  An entry counts
+ * only if written by the thread's current search (its generation), so
+ * nothing needs clearing between searches but once every 65535. */
+typedef struct {
+    uint32_t key;       /* the low 32 bits of the position's key */
+    uint8_t value;      /* 1..64 an upper bound; 65..128 a lower bound */
+    uint8_t unused;
+    uint16_t generation; /* the search that wrote it */
+} Entry;                /* 8 bytes: one probe, one cache line */
+
+typedef struct {
+    Entry *entries;
+    uint16_t generation;
+} Table;
+
+static pthread_key_t table_key;
+
+static void table_free(void *arg) {
+    Table *t = arg;
+    if (!t) return;
+    free(t->entries);
+    free(t);
+}
+
+/* Zeroed memory in huge pages where the kernel has them, touched now so that
+ * no search pays a page fault per entry (random access touches them all). */
+static void *table_alloc(size_t size) {
+    void *p = NULL;
+    if (posix_memalign(&p, 1 << 21, size)) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, size, MADV_HUGEPAGE);
+#endif
+    memset(p, 0, size);
+    return p;
+}
+
+/* The calling thread's table, ready for a new search; NULL if out of memory. */
+static Table *table_for_search(void) {
+    Table *t = pthread_getspecific(table_key);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t) return NULL;
+        t->entries = table_alloc(TT_SIZE * sizeof *t->entries);
+        if (!t->entries || pthread_setspecific(table_key, t)) {
+            table_free(t);
+            return NULL;
+        }
+    }
+    if (++t->generation == 0) {
+        memset(t->entries, 0, TT_SIZE * sizeof *t->entries);
+        t->generation = 1;
+    }
+    return t;
+}
+
+typedef struct {
+    Table *table;
+    uint64_t nodes;
+    struct timespec deadline;
+    int has_deadline;
+    int timed_out;
+    int use_book;
+} Search;
+
+static inline bb key_of(const Pos *p) { return p->current + p->mask; }
+
+static void tt_put(Search *s, bb key, uint8_t value) {
+    Table *t = s->table;
+    Entry *e = &t->entries[key % TT_SIZE];
+    e->key = (uint32_t)key;
+    e->value = value;
+    e->generation = t->generation;
+}
+
+static uint8_t tt_get(Search *s, bb key) {
+    Table *t = s->table;
+    const Entry *e = &t->entries[key % TT_SIZE];
+    return e->generation == t->generation && e->key == (uint32_t)key ? e->value : 0;
+}
+
+static int past_deadline(Search *s) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > s->deadline.tv_sec ||
+           (now.tv_sec == s->deadline.tv_sec && now.tv_nsec >= s->deadline.tv_nsec);
+}
+
+static const int ORDER[WIDTH] = {3, 2, 4, 1, 5, 0, 6};
+
+static int negamax(Search *s, const Pos *p, int alpha, int beta) {
+    if (s->timed_out) return 0;
+    if ((++s->nodes & 0xFFF) == 0 && s->has_deadline && past_deadline(s)) {
+        s->timed_out = 1;
+        return 0;
+    }
+    bb next = non_losing_moves(p);
+    if (next == 0) return -(CELLS - p->moves) / 2;
+    if (p->moves >= CELLS - 2) return 0;
+
+    int lo = -(CELLS - 2 - p->moves) / 2;
+    if (alpha < lo) {
+        alpha = lo;
+        if (alpha >= beta) return alpha;
+    }
+    int hi = (CELLS - 1 - p->moves) / 2;
+    if (beta > hi) {
+        beta = hi;
+        if (alpha >= beta) return beta;
+    }
+
+    bb key = key_of(p);
+    uint8_t cached = tt_get(s, key);
+    if (cached) {
+        if (cached > 64) {
+            int lower = cached - 65 + MIN_SCORE;
+            if (alpha < lower) {
+                alpha = lower;
+                if (alpha >= beta) return alpha;
+            }
+        } else {
+            int upper = cached - 1 + MIN_SCORE;
+            if (beta > upper) {
+                beta = upper;
+                if (alpha >= beta) return beta;
+            }
+        }
+    }
+
+    if (s->use_book && p->moves == BOOK_PLY && __atomic_load_n(&book_size, __ATOMIC_ACQUIRE)) {
+        int exact = book_score(p);
+        if (exact != 127) return exact;
+    }
+
+    /* Order the moves: the more winning cells a move makes, the earlier. */
+    bb moves[WIDTH];
+    int scores[WIDTH];
+    int n = 0;
+    for (int i = 0; i < WIDTH; i++) {
+        bb move = next & column_of(ORDER[i]);
+        if (!move) continue;
+        int score = popcount(winning_cells(p->current | move, p->mask | move));
+        int j = n++;
+        while (j > 0 && scores[j - 1] < score) {
+            moves[j] = moves[j - 1];
+            scores[j] = scores[j - 1];
+            j--;
+        }
+        moves[j] = move;
+        scores[j] = score;
+    }
+
+    for (int i = 0; i < n; i++) {
+        Pos child = *p;
+        play_bits(&child, moves[i]);
+        int score = -negamax(s, &child, -beta, -alpha);
+        if (s->timed_out) return 0;
+        if (score >= beta) {
+            tt_put(s, key, (uint8_t)(score - MIN_SCORE + 65));
+            return score;
+        }
+        if (score > alpha) alpha = score;
+    }
+    tt_put(s, key, (uint8_t)(alpha - MIN_SCORE + 1));
+    return alpha;
+}
+
+/* The exact score of a position where the side to move has not won yet,
+ * known to be at least `floor`. */
+static int solve_above(Search *s, const Pos *p, int floor) {
+    if (can_win_next(p)) return (CELLS + 1 - p->moves) / 2;
+    if (p->moves >= CELLS) return 0;
+    int lo = -(CELLS - p->moves) / 2;
+    int first = lo < floor; /* a floor from the parent: most moves score just that */
+    if (lo < floor) lo = floor;
+    int hi = (CELLS + 1 - p->moves) / 2;
+    while (lo < hi) {
+        int med = lo + (hi - lo) / 2;
+        if (first) med = lo;
+        else if (med <= 0 && lo / 2 < med) med = lo / 2;
+        else if (med >= 0 && hi / 2 > med) med = hi / 2;
+        first = 0;
+        int r = negamax(s, p, med, med + 1);
+        if (s->timed_out) return 0;
+        if (r <= med) hi = r;
+        else lo = r;
+    }
+    return lo;
+}
+
+static int solve(Search *s, const Pos *p) { return solve_above(s, p, -CELLS); }
+
+/* ---- Python interface ---- */
+
+/* Play a move string; -1 and an error on a bad one (the Python layer gives
+ * people the friendly messages; this is the last line of defence). */
+static int parse(const char *moves, Py_ssize_t length, Pos *p) {
+    memset(p, 0, sizeof *p);
+    for (Py_ssize_t i = 0; i < length; i++) {
+        int col = moves[i] - '1';
+        if (col < 0 || col >= WIDTH || !can_play(p, col)) {
+            PyErr_Format(PyExc_ValueError, "move %zd is not a legal column", i + 1);
+            return -1;
+        }
+        Pos after = *p;
+        play_col(&after, col);
+        if (winning_cells(p->current, p->mask) & ((p->mask + bottom_of(col)) & column_of(col))) {
+            PyErr_Format(PyExc_ValueError, "move %zd wins the game", i + 1);
+            return -1;
+        }
+        *p = after;
+    }
+    return 0;
+}
+
+static int search_init(Search *s, double budget, int use_book) {
+    memset(s, 0, sizeof *s);
+    s->table = table_for_search();
+    if (!s->table) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    s->use_book = use_book;
+    if (budget > 0) {
+        s->has_deadline = 1;
+        clock_gettime(CLOCK_MONOTONIC, &s->deadline);
+        double whole = (double)(long)budget;
+        s->deadline.tv_sec += (time_t)whole;
+        s->deadline.tv_nsec += (long)((budget - whole) * 1e9);
+        if (s->deadline.tv_nsec >= 1000000000L) {
+            s->deadline.tv_sec += 1;
+            s->deadline.tv_nsec -= 1000000000L;
+        }
+    }
+    return 0;
+}
+
+static void search_free(Search *s) { s->table = NULL; }
+
+static PyObject *timeout_error(void) {
+    PyErr_SetString(PyExc_TimeoutError, "the search ran out of its time budget");
+    return NULL;
+}
+
+/* solve(moves: str, budget: float = 0, book: bool = True) -> (score, nodes) */
+static PyObject *py_solve(PyObject *self, PyObject *args, PyObject *kwargs) {
+    static char *names[] = {"moves", "budget", "book", NULL};
+    const char *moves;
+    Py_ssize_t length;
+    double budget = 0;
+    int use_book = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s#|dp", names, &moves, &length, &budget, &use_book))
+        return NULL;
+    Pos p;
+    if (parse(moves, length, &p) < 0) return NULL;
+    Search s;
+    if (search_init(&s, budget, use_book) < 0) return NULL;
+    int score;
+    Py_BEGIN_ALLOW_THREADS
+    score = solve(&s, &p);
+    Py_END_ALLOW_THREADS
+    int timed_out = s.timed_out;
+    uint64_t nodes = s.nodes;
+    search_free(&s);
+    if (timed_out) return timeout_error();
+    return Py_BuildValue("iK", score, (unsigned long long)nodes);
+}
+
+/* analyse(moves, budget=0, book=True) -> ([score or None] * 7, nodes):
+ * the score of each move, from the side to move; None for a full column. */
+static PyObject *py_analyse(PyObject *self, PyObject *args, PyObject *kwargs) {
+    static char *names[] = {"moves", "budget", "book", NULL};
+    const char *moves;
+    Py_ssize_t length;
+    double budget = 0;
+    int use_book = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s#|dp", names, &moves, &length, &budget, &use_book))
+        return NULL;
+    Pos p;
+    if (parse(moves, length, &p) < 0) return NULL;
+    Search s;
+    if (search_init(&s, budget, use_book) < 0) return NULL;
+    int scores[WIDTH];
+    int valid[WIDTH];
+    Py_BEGIN_ALLOW_THREADS
+    bb wins = own_wins(&p) & playable(&p);
+    /* The position's own score first: no move scores more, so no reply
+     * scores less than its opposite; it narrows every move's search, and
+     * the table it leaves serves them all. */
+    int best = solve(&s, &p);
+    for (int col = 0; col < WIDTH && !s.timed_out; col++) {
+        valid[col] = can_play(&p, col);
+        if (!valid[col]) continue;
+        if (wins & column_of(col)) {
+            scores[col] = (CELLS + 1 - p.moves) / 2;
+            continue;
+        }
+        Pos child = p;
+        play_col(&child, col);
+        scores[col] = -solve_above(&s, &child, -best);
+    }
+    Py_END_ALLOW_THREADS
+    int timed_out = s.timed_out;
+    uint64_t nodes = s.nodes;
+    search_free(&s);
+    if (timed_out) return timeout_error();
+    PyObject *list = PyList_New(WIDTH);
+    if (!list) return NULL;
+    for (int col = 0; col < WIDTH; col++) {
+        PyObject *item = valid[col] ? PyLong_FromLong(scores[col]) : Py_NewRef(Py_None);
+        if (!item) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, col, item);
+    }
+    return Py_BuildValue("NK", list, (unsigned long long)nodes);
+}
+
+/* load_book(data: bytes) -> entries.  The 12-ply book with distances of
+ * bitbully-databases: 5-byte records, a big-endian signed 32-bit position
+ * code then a signed byte, sorted by code.  Loads once; later calls are
+ * no-ops, so searches running meanwhile never see it change. */
+static PyObject *py_load_book(PyObject *self, PyObject *arg) {
+    if (book_size) return PyLong_FromSsize_t(book_size);
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    if (view.len == 0 || view.len % 5) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "not a book of 5-byte records");
+        return NULL;
+    }
+    Py_ssize_t n = view.len / 5;
+    int32_t *keys = malloc(n * sizeof *keys);
+    int8_t *values = malloc(n);
+    if (!keys || !values) {
+        free(keys);
+        free(values);
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    const unsigned char *b = view.buf;
+    for (Py_ssize_t i = 0; i < n; i++, b += 5) {
+        keys[i] = (int32_t)(((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3]);
+        values[i] = (int8_t)b[4];
+        if (i && keys[i] <= keys[i - 1]) {
+            free(keys);
+            free(values);
+            PyBuffer_Release(&view);
+            PyErr_Format(PyExc_ValueError, "book not sorted at record %zd", i);
+            return NULL;
+        }
+    }
+    PyBuffer_Release(&view);
+    book_keys = keys;
+    book_values = values;
+    __atomic_store_n(&book_size, n, __ATOMIC_RELEASE); /* the arrays before their size, for threads searching */
+    return PyLong_FromSsize_t(n);
+}
+
+/* book_lookup(moves) -> score or None: the book's exact score of a 12-ply position. */
+static PyObject *py_book_lookup(PyObject *self, PyObject *arg) {
+    Py_ssize_t length;
+    const char *moves = PyUnicode_AsUTF8AndSize(arg, &length);
+    if (!moves) return NULL;
+    Pos p;
+    if (parse(moves, length, &p) < 0) return NULL;
+    if (p.moves != BOOK_PLY || !book_size) Py_RETURN_NONE;
+    int score = book_score(&p);
+    if (score == 127) Py_RETURN_NONE;
+    return PyLong_FromLong(score);
+}
+
+static PyMethodDef methods[] = {
+    {"solve", (PyCFunction)(void (*)(void))py_solve, METH_VARARGS | METH_KEYWORDS,
+     "solve(moves, budget=0, book=True) -> (score, nodes)"},
+    {"analyse", (PyCFunction)(void (*)(void))py_analyse, METH_VARARGS | METH_KEYWORDS,
+     "analyse(moves, budget=0, book=True) -> (scores, nodes)"},
+    {"load_book", py_load_book, METH_O, "load_book(data) -> entries"},
+    {"book_lookup", py_book_lookup, METH_O, "book_lookup(moves) -> score or None"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_core", "The exact search, in C.", -1, methods};
+
+PyMODINIT_FUNC PyInit__core(void) {
+    static int keyed = 0;
+    if (!keyed) {
+        if (pthread_key_create(&table_key, table_free)) return PyErr_NoMemory();
+        keyed = 1;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    if (PyModule_AddIntConstant(m, "BOOK_PLY", BOOK_PLY) < 0) return NULL;
+    return m;
+}
