@@ -125,7 +125,7 @@ class _Terminal:
 
     def prompt(self) -> None:
         if self.my_turn():
-            who = f"{self.turn.capitalize()}'s" if self.you == "both" else "Your"
+            who = f"{(self.turn or '').capitalize()}'s" if self.you == "both" else "Your"
             self.show(f"{who} move (1-7):")
 
     def handle(self, event: dict) -> None:
