@@ -245,6 +245,11 @@ def test_every_page_has_an_h1(open_page: OpenPage) -> None:
     missing = open_page("lost", "/?watch=no-such-key")
     expect(missing.get_by_test_id("message")).to_be_visible()
     assert missing.locator("#game-title").count() == 1 and missing.get_by_test_id("game").is_visible()
+    assert axe_violations(missing) == []
+    unknown = open_page("unknown-replay", "/game/no-such-game", expected_console=[r"404"])
+    expect(unknown.get_by_test_id("message")).to_have_text("Game not found.")
+    expect(unknown.locator("h1:visible")).to_have_text("Game replay")
+    assert axe_violations(unknown) == []
 
 
 # ---- axe-core ------------------------------------------------------------------
