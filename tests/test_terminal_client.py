@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import queue
 import subprocess
 import sys
-import threading
 
 import pytest
 
 from client import Client
 from connectfour.cli.play import draw, key_and_server
 from servers import ROOT, ServerProcess
+from terminal import Terminal
 
 
 @pytest.fixture(scope="module")
@@ -27,56 +26,6 @@ def play(server, *args: str, moves: str) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "connectfour", "play", "--url", server.ws_url, *args],
         cwd=ROOT, input=moves, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
-
-
-class Terminal:
-    """A `connectfour play` process typed into line by line, its output awaitable."""
-
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "connectfour", "play", *args],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, text: str, timeout: float = 15.0) -> str:
-        """The next output line containing ``text``."""
-        while True:
-            try:
-                line = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError(f"no {text!r} in {timeout}s; output:\n" + "\n".join(self.lines)) from None
-            if line is None:
-                raise AssertionError(f"exited before {text!r}; output:\n" + "\n".join(self.lines))
-            self.lines.append(line)
-            if text in line:
-                return line
-
-    def type(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def finish(self, timeout: float = 30.0) -> tuple[int, str]:
-        """Close the input; the exit status and stderr."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        code = self.proc.wait(timeout)
-        assert self.proc.stderr is not None
-        return code, self.proc.stderr.read()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(10)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from e2e_pages import OpenPage, cell, play, start_local_game, start_two_player_game
 from playwright.sync_api import Page, expect
+from terminal import Terminal
 
 LAPTOP = {"width": 1366, "height": 768}
 WIDE = {"width": 1440, "height": 900}
@@ -280,3 +281,38 @@ def test_axe_finds_no_violations_on_the_landing_game_and_replay_pages(open_page:
     page.get_by_test_id("replay-link").click()
     expect(page.get_by_test_id("counter")).to_have_text("Move 9 of 9")
     assert axe_violations(page) == []
+
+
+# ---- the terminal client against the page ----------------------------------------
+
+
+def test_a_browser_host_and_a_terminal_guest_play_and_rematch(open_page: OpenPage) -> None:
+    red = open_page("red")
+    red.get_by_test_id("start-online").click()
+    invite = red.get_by_test_id("invite-link")
+    expect(invite).not_to_have_value("")
+    guest = Terminal("--join", invite.input_value())  # the link, whole, as the page shows it
+    try:
+        guest.wait_for("You are yellow.")
+        expect(red.get_by_test_id("turn")).to_have_text("Your turn")
+        for ply, column in enumerate([0, 1, 0, 1, 0, 1, 0]):
+            if ply % 2 == 0:
+                red.get_by_test_id(f"column-{column}").click()
+            else:
+                guest.wait_for("Your move (1-7):")
+                guest.type(str(column + 1))
+            expect(red.locator(".cell[data-player]")).to_have_count(ply + 1)
+        expect(red.get_by_test_id("message")).to_have_text("Red wins!")
+        guest.wait_for("Type r for a rematch, or q to quit.")
+        # The terminal stays: the page's Rematch button works.
+        red.get_by_test_id("rematch").click()
+        guest.wait_for("Red offers a rematch: type r to accept.")
+        guest.type("r")
+        expect(red.get_by_test_id("role")).to_have_text("You are Yellow")
+        guest.wait_for("You are red.")
+        guest.type("4")
+        expect(cell(red, 3, 0)).to_have_attribute("data-player", "red")
+        code, stderr = guest.finish()
+        assert code == 0, stderr
+    finally:
+        guest.kill()
