@@ -36,6 +36,9 @@ const ui = {
   presence: $("presence"),
   banner: $("connection"),
   bannerText: $("connection-text"),
+  announcement: $("announcement"),
+  announcementText: $("announcement-text"),
+  dismissAnnouncement: $("dismiss-announcement"),
   retryNow: $("retry-now"),
   claimPanel: $("claim-panel"),
   claim: $("claim"),
@@ -100,6 +103,7 @@ const state = {
   offerSent: false, // this page sent a rematch offer not yet answered
   attempt: 0, // reconnection attempt under way or waiting
   retryAt: null, // when the next attempt starts (ms since the epoch)
+  restarting: false, // the server said it is restarting: the next outage is expected
   message: null,
 };
 
@@ -177,6 +181,9 @@ function handle(event) {
     case "error":
       onError(event);
       break;
+    case "announcement":
+      onAnnouncement(event);
+      break;
     default:
       // Newer servers may send events this page does not know yet.
       console.debug("Ignoring an event of unknown type", event.type);
@@ -197,6 +204,7 @@ function onInit(event) {
 }
 
 function onState(event) {
+  state.restarting = false; // back with a server that is up
   const rematch = state.everSeated && state.game !== null && event.game !== state.game;
   const back = state.phase === "reconnecting";
   const first = !state.everSeated || rematch;
@@ -335,6 +343,17 @@ function onRematch(event) {
   state.offers.add(player);
   if (player === state.you) state.offerSent = false;
   announce(rematchText());
+  render();
+}
+
+/** A word from the operators; a restart also explains the reconnection that follows. */
+function onAnnouncement(event) {
+  if (typeof event.message !== "string") return;
+  ui.announcementText.textContent = event.message; // text, never markup
+  ui.announcement.dataset.level = event.level === "warning" ? "warning" : "info";
+  ui.announcement.hidden = false;
+  if (event.restart === true) state.restarting = true;
+  announce(event.message);
   render();
 }
 
@@ -728,7 +747,8 @@ function renderBanner() {
   ui.banner.hidden = !down;
   ui.game.dataset.connection = down ? "down" : "up";
   if (!down) return;
-  const lead = state.everSeated ? "Reconnecting…" : "Cannot reach the server. Reconnecting…";
+  let lead = state.everSeated ? "Reconnecting…" : "Cannot reach the server. Reconnecting…";
+  if (state.restarting) lead = "Server restarting, reconnecting…";
   let detail;
   if (state.retryAt !== null) {
     const seconds = Math.max(1, Math.ceil((state.retryAt - Date.now()) / 1000));
@@ -966,6 +986,10 @@ async function copyLink(button) {
 for (const button of document.querySelectorAll("[data-copy]")) {
   button.addEventListener("click", () => copyLink(button));
 }
+ui.dismissAnnouncement.addEventListener("click", () => {
+  ui.announcement.hidden = true;
+});
+
 for (const input of [ui.inviteLink, ui.watchLink]) {
   input.addEventListener("focus", () => input.select());
 }
