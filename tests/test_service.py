@@ -251,3 +251,64 @@ async def test_a_flood_of_unplayed_games_leaves_the_database_bounded(tmp_path):
     # The deleted games' pages are reused: the file may grow by a page now and
     # then (B-trees of random keys settling), never by a round's games.
     assert sizes[-1] - sizes[4] < (sizes[1] - sizes[0]) / 4
+
+
+class Timers:
+    """A scheduler and clock the test moves by hand: the grace period passes when it says."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.due: list[tuple[float, object]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def schedule(self, delay: float, callback):  # type: ignore[no-untyped-def]
+        entry = (self.now + delay, callback)
+        self.due.append(entry)
+
+        class Handle:
+            def cancel(handle) -> None:  # noqa: N805
+                if entry in self.due:
+                    self.due.remove(entry)
+
+        return Handle()
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        for entry in sorted([e for e in self.due if e[0] <= self.now], key=lambda e: e[0]):
+            self.due.remove(entry)
+            entry[1]()  # type: ignore[operator]
+
+
+async def test_while_a_player_is_away_everyone_is_told_when_the_win_can_be_claimed(store):
+    timers = Timers()
+    service = GameService(store, grace=60.0, schedule=timers.schedule, clock=timers.clock)
+    host, guest = Inbox(), Inbox()
+    game, _ = await service.create(host, local=False)
+    await service.join(guest, game.record.join_key)
+    service.leave(guest)
+    assert host.of("presence")[-1]["yellow"] == "disconnected"
+    assert host.of("presence")[-1]["yellow_claimable_in"] == 60.0
+    assert "red_claimable_in" not in host.of("presence")[-1]
+    timers.advance(45.0)
+    watcher = Inbox()
+    await service.watch(watcher, game.record.watch_key)
+    assert watcher.of("state")[0]["yellow_claimable_in"] == 15.0  # a snapshot counts from the same start
+    timers.advance(15.0)
+    assert host.of("presence")[-1]["yellow"] == "gone"
+    assert "yellow_claimable_in" not in host.of("presence")[-1]
+
+
+async def test_a_player_who_comes_back_is_no_longer_counted_down(store):
+    timers = Timers()
+    service = GameService(store, grace=60.0, schedule=timers.schedule, clock=timers.clock)
+    host, guest = Inbox(), Inbox()
+    game, _ = await service.create(host, local=False)
+    await service.join(guest, game.record.join_key)
+    service.leave(guest)
+    timers.advance(10.0)
+    back = Inbox()
+    await service.resume(back, game.id, game.record.yellow_token)
+    presence = host.of("presence")[-1]
+    assert presence["yellow"] == "connected" and "yellow_claimable_in" not in presence

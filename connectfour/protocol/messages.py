@@ -120,6 +120,9 @@ class StateEvent(_Server, tag="state", frozen=True):
     cells: list[Cell] = []
     token: str | None = None
     rematch_of: str | None = None
+    #: As in ``presence``: seconds until an absent player's opponent may claim.
+    red_claimable_in: float | None = None
+    yellow_claimable_in: float | None = None
 
 
 class PlayEvent(_Server, tag="play", frozen=True):
@@ -151,6 +154,10 @@ class PresenceEvent(_Server, tag="presence", frozen=True):
     red: Seat
     yellow: Seat
     spectators: int
+    #: Seconds until the opponent of an absent player may claim the win, while
+    #: that player is away and the grace period runs; absent otherwise.
+    red_claimable_in: float | None = None
+    yellow_claimable_in: float | None = None
 
 
 class RematchEvent(_Server, tag="rematch", frozen=True):

@@ -33,6 +33,8 @@ def describe(t: mi.Type) -> str:
         if t.min_length or t.max_length:
             return f"string ({t.min_length or 0}-{t.max_length} chars)"
         return "string"
+    if isinstance(t, mi.FloatType):
+        return "number"
     if isinstance(t, mi.BoolType):
         return "boolean"
     if isinstance(t, mi.NoneType):

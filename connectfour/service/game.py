@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -55,7 +56,9 @@ def send_event(member: Member, event: ServerEvent) -> None:
 class Game:
     """A cached copy of a stored game, plus the connections attached to it here."""
 
-    def __init__(self, record: GameRecord, schedule: Scheduler, grace: float) -> None:
+    def __init__(
+        self, record: GameRecord, schedule: Scheduler, grace: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.record = record
         self.id = record.id
         self.board = Board.from_moves(record.moves)
@@ -68,6 +71,9 @@ class Game:
         self._schedule = schedule
         self._grace = grace
         self._timers: dict[str, Timer] = {}
+        self._clock = clock
+        #: When each absent seat's grace period started (by ``clock``).
+        self._away_since: dict[str, float] = {}
         self._presence_pending = False
         if self.status == "playing":
             for color in PLAYERS:
@@ -167,10 +173,25 @@ class Game:
             cells=[tuple(cell) for cell in board.cells],  # type: ignore[misc]
             token=token,
             rematch_of=record.rematch_of,
+            red_claimable_in=self.claimable_in(RED),
+            yellow_claimable_in=self.claimable_in(YELLOW),
         )
 
     def presence(self) -> PresenceEvent:
-        return PresenceEvent(red=self.seat_state(RED), yellow=self.seat_state(YELLOW), spectators=self.spectators)
+        return PresenceEvent(
+            red=self.seat_state(RED),
+            yellow=self.seat_state(YELLOW),
+            spectators=self.spectators,
+            red_claimable_in=self.claimable_in(RED),
+            yellow_claimable_in=self.claimable_in(YELLOW),
+        )
+
+    def claimable_in(self, color: str) -> float | None:
+        """Seconds until ``color``'s opponent may claim the win, while ``color`` is away."""
+        since = self._away_since.get(color)
+        if since is None or color not in self._timers:
+            return None
+        return round(max(0.0, self._grace - (self._clock() - since)), 1)
 
     # -- seats and spectators -------------------------------------------------
 
@@ -212,6 +233,7 @@ class Game:
             return
         if color == YELLOW and not self.record.invite_spent:
             return
+        self._away_since[color] = self._clock()
         self._timers[color] = self._schedule(self._grace, lambda: self._grace_over(color))
 
     def _grace_over(self, color: str) -> None:

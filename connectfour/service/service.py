@@ -90,7 +90,7 @@ class GameService:
             return None
         game = self.games.get(game_id)  # loaded by another coroutine meanwhile?
         if game is None:
-            game = self.games[game_id] = Game(record, self._schedule, self.grace)
+            game = self.games[game_id] = Game(record, self._schedule, self.grace, self._clock)
         return game
 
     async def _by_key(self, key: str, kind: str) -> Game:
@@ -123,7 +123,7 @@ class GameService:
 
     def _open(self, record: GameRecord, creator: Member) -> tuple[Game, Role]:
         """Bring a stored new game to life with its creator seated as red (or both)."""
-        game = self.games[record.id] = Game(record, self._schedule, self.grace)
+        game = self.games[record.id] = Game(record, self._schedule, self.grace, self._clock)
         metrics.count("connectfour_games_created_total")
         role: Role = "both" if record.local else "red"
         send_event(creator, InitEvent(game=game.id, watch=record.watch_key, join=record.join_key))

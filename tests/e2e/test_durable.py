@@ -276,6 +276,28 @@ def test_a_player_claims_the_win_once_the_opponent_is_away_past_the_grace_period
     expect(red.get_by_test_id("replay-link")).to_be_visible()
 
 
+@pytest.fixture
+def slow_grace_server() -> Iterator[ServerProcess]:
+    """Ask for it before ``open_page``: a server whose grace period is long enough to watch it count."""
+    server = ServerProcess("--grace", "30")
+    try:
+        yield server
+    finally:
+        server.terminate()
+
+
+def test_while_the_opponent_is_away_a_countdown_tells_when_the_win_can_be_claimed(
+    slow_grace_server: ServerProcess, open_page: OpenPage
+) -> None:
+    red, yellow, _ = start_two_player_game(open_page, base_url=slow_grace_server.url)
+    play({"red": red, "yellow": yellow}, [3, 2], [red, yellow])
+    yellow.close()
+    countdown = red.get_by_test_id("claim-countdown")
+    expect(countdown).to_have_text(re.compile(r"you can claim the win in (30|2\d) s$"))
+    expect(countdown).to_have_text(re.compile(r"in (2[0-7]|1\d) s$"), timeout=6_000)  # it counts down
+    expect(red.get_by_test_id("claim-panel")).to_be_hidden()
+
+
 # ---- rematch -------------------------------------------------------------------
 
 

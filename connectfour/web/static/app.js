@@ -41,6 +41,7 @@ const ui = {
   dismissAnnouncement: $("dismiss-announcement"),
   retryNow: $("retry-now"),
   claimPanel: $("claim-panel"),
+  claimCountdown: $("claim-countdown"),
   claim: $("claim"),
   message: $("message"),
   share: $("share"),
@@ -100,6 +101,7 @@ const state = {
   watchKey: null, // a spent invite's game, to watch instead (when the server says it)
   confirmResign: false,
   offers: new Set(), // players who offered a rematch
+  claimAt: { red: null, yellow: null }, // when each absent player's opponent may claim (ms since the epoch)
   offerSent: false, // this page sent a rematch offer not yet answered
   attempt: 0, // reconnection attempt under way or waiting
   retryAt: null, // when the next attempt starts (ms since the epoch)
@@ -203,8 +205,17 @@ function onInit(event) {
   renderShare();
 }
 
+/** The server says, per absent seat, how many seconds until the claim: keep it as a moment. */
+function noteClaimTimes(event) {
+  for (const player of ["red", "yellow"]) {
+    const seconds = event[`${player}_claimable_in`];
+    state.claimAt[player] = typeof seconds === "number" ? Date.now() + seconds * 1000 : null;
+  }
+}
+
 function onState(event) {
   state.restarting = false; // back with a server that is up
+  noteClaimTimes(event);
   const rematch = state.everSeated && state.game !== null && event.game !== state.game;
   const back = state.phase === "reconnecting";
   const first = !state.everSeated || rematch;
@@ -319,6 +330,7 @@ function onDraw() {
 
 function onPresence(event) {
   const before = opponentSeat();
+  noteClaimTimes(event);
   state.red = event.red;
   state.yellow = event.yellow;
   state.spectators = event.spectators ?? 0;
@@ -497,6 +509,29 @@ function canPlayNow() {
 
 function canResign() {
   return isPlayer() && state.status === "playing";
+}
+
+/** Whole seconds until this player may claim the win over an absent opponent, or null. */
+function claimCountdown() {
+  if (!isPlayer() || state.you === "both" || state.status !== "playing" || opponentSeat() !== "disconnected") return null;
+  const at = state.claimAt[opponentOf(state.you)];
+  return at === null ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+let claimTicker = null;
+function renderClaimCountdown() {
+  const seconds = state.phase === "seated" ? claimCountdown() : null;
+  ui.claimCountdown.hidden = seconds === null;
+  if (seconds !== null) {
+    const text = `Opponent away — you can claim the win in ${seconds} s`;
+    if (ui.claimCountdown.textContent !== text) ui.claimCountdown.textContent = text;
+  }
+  if (seconds !== null && claimTicker === null) {
+    claimTicker = setInterval(renderClaimCountdown, 1000);
+  } else if (seconds === null && claimTicker !== null) {
+    clearInterval(claimTicker);
+    claimTicker = null;
+  }
 }
 
 function canClaim() {
@@ -733,6 +768,7 @@ function render() {
   ui.help.hidden = !isPlayer() || over;
 
   renderBanner();
+  renderClaimCountdown();
   renderActions(seated, over);
   renderShare();
   renderCursor();
