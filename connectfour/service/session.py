@@ -57,6 +57,10 @@ class Session:
                 await service.join(member, event.join)
             elif event.watch is not None:
                 await service.watch(member, event.watch)
+            elif event.computer is not None:
+                if event.local:
+                    raise ProtocolError("invalid_message", "A game against the computer is not a same-device game.")
+                await service.create_computer(member, level=event.computer, color=event.color)
             else:
                 await service.create(member, local=event.local)
             return
