@@ -48,3 +48,6 @@ class Settings:
     computer_delay: float = 0.7
     #: Exact searches at once (the computer's and analyses); 0: one per core but one.
     solver_searches: int = 0
+    #: Seconds one exact search may take; past it the computer plays a quick move
+    #: and the analysis answers 503.
+    search_budget: float = 1.0

@@ -98,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="exact searches at once, for the computer and the analysis; 0: one per core but one (default %(default)s)",
     )
     serve.add_argument(
+        "--search-budget", type=_positive_seconds, default=Settings.search_budget, metavar="SECONDS",
+        help="time one exact search may take: the computer then plays a quick move, the analysis answers 503 (default %(default)g)",
+    )
+    serve.add_argument(
         "--max-output", type=_count, default=Settings.max_output, metavar="BYTES",
         help="bytes a connection may leave unread before it is dropped (default %(default)s)",
     )
@@ -215,6 +219,7 @@ def _serve(args: argparse.Namespace) -> int:
         forget_unplayed_after=args.forget_unplayed_after,
         computer_delay=args.computer_delay,
         solver_searches=max(0, args.solver_searches),
+        search_budget=args.search_budget,
     )
     run(settings, store)
     return 0

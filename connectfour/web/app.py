@@ -192,13 +192,13 @@ def create_app(
     app[SETTINGS] = settings
     # One bounded solver for the computer's moves and the analysis: together
     # they can hold at most its threads, never the event loop.
-    app[SOLVER] = solver = Solver(max_searches=settings.solver_searches or None)
+    app[SOLVER] = solver = Solver(max_searches=settings.solver_searches or None, budget=settings.search_budget)
     app[SERVICE] = GameService(
         store or MemoryStore(),
         grace=settings.grace,
         expire_after=settings.expire_after,
         forget_unplayed_after=settings.forget_unplayed_after,
-        computer=Computer(solver),
+        computer=Computer(solver, budget=settings.search_budget),
         computer_delay=settings.computer_delay,
     )
     app[CONNECTIONS] = set()
