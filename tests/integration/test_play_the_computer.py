@@ -101,3 +101,9 @@ async def test_a_game_against_the_computer_cannot_also_be_a_same_device_game(ser
     client = await server.connect()
     await client.send({"type": "init", "computer": 2, "local": True})
     await client.expect("error", code="invalid_message")
+
+
+async def test_a_game_against_the_computer_takes_no_invite_key(server):
+    client = await server.connect()
+    await client.send({"type": "init", "computer": 2, "join": "some-key"})
+    await client.expect("error", code="invalid_message")
