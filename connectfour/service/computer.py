@@ -18,6 +18,7 @@ import logging
 import random
 from collections.abc import Sequence
 
+from .. import metrics
 from ..solver.service import SearchTimeout, Solver, SolverBusy
 
 log = logging.getLogger("connectfour.computer")
@@ -124,5 +125,6 @@ class Computer:
             try:
                 scores = await self.solver.analyse(position_text(moves), budget=self.budget)
             except (SolverBusy, SearchTimeout) as exc:
+                metrics.count("connectfour_computer_quick_moves_total")
                 log.warning("computer move at ply %d falls back to a quick move: %s", len(moves), exc)
         return pick(level, moves, scores, self.rng)

@@ -10,10 +10,12 @@ answer is 503 with ``Retry-After`` rather than a queue that grows.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from aiohttp import web
 
+from .. import metrics
 from ..rules import Board, IllegalMove
 from ..service.computer import best_moves, position_text
 from ..solver.service import SearchTimeout, Solver, SolverBusy
@@ -21,6 +23,31 @@ from ..solver.service import SearchTimeout, Solver, SolverBusy
 SOLVER = web.AppKey("solver", Solver)
 #: The longest ``moves`` there can be: a full board.
 MAX_MOVES = 42
+#: Positions whose scores are kept: everyone watching a game or its replay asks
+#: for the same positions, and a search just past the book can cost half a second.
+CACHE_SIZE = 4096
+
+
+class Scores:
+    """The most recently asked positions' scores, oldest dropped first."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._scores: OrderedDict[str, list[int | None]] = OrderedDict()
+
+    def get(self, position: str) -> list[int | None] | None:
+        scores = self._scores.get(position)
+        if scores is not None:
+            self._scores.move_to_end(position)
+        return scores
+
+    def put(self, position: str, scores: list[int | None]) -> None:
+        self._scores[position] = scores
+        if len(self._scores) > self.size:
+            self._scores.popitem(last=False)
+
+
+SCORES = web.AppKey("analysis_scores", Scores)
 
 
 class BadPosition(ValueError):
@@ -67,12 +94,20 @@ async def analysis(request: web.Request) -> web.Response:
         moves = parse_moves(request.query.get("moves", ""))
     except BadPosition as exc:
         return web.json_response({"error": str(exc)}, status=400)
-    try:
-        scores = await request.app[SOLVER].analyse(position_text(moves))
-    except SolverBusy:
-        return _unavailable("The solver is busy; try again in a moment.")
-    except SearchTimeout:
-        return _unavailable("This position took too long to solve; try again in a moment.")
+    position = position_text(moves)
+    cache = request.app[SCORES]
+    scores = cache.get(position)
+    if scores is None:
+        try:
+            scores = await request.app[SOLVER].analyse(position)
+        except SolverBusy:
+            return _unavailable("The solver is busy; try again in a moment.")
+        except SearchTimeout:
+            return _unavailable("This position took too long to solve; try again in a moment.")
+        cache.put(position, scores)
+        metrics.count("connectfour_analyses_total", "search")
+    else:
+        metrics.count("connectfour_analyses_total", "cache")
     ply = len(moves)
     return web.json_response(
         {

@@ -20,7 +20,7 @@ from ..store import MemoryStore, Store
 from . import wire
 from ..bus import Bus, LocalBus
 from ..protocol import encode
-from .analysis import SOLVER, analysis
+from .analysis import SCORES, SOLVER, Scores, analysis
 from .announce import BUS, RESTARTING, announce, hear_announcements, tell
 from .connection import Connection
 from .endpoint import CLIENTS, CONNECTIONS, SERVICE, SETTINGS, is_upgrade, websocket
@@ -96,6 +96,8 @@ async def metrics_page(request: web.Request) -> web.Response:
     gauges = {
         "connectfour_connections": ("Open WebSocket connections.", len(request.app[CONNECTIONS])),
         "connectfour_games_in_memory": ("Games with a connection in this process.", len(request.app[SERVICE].games)),
+        "connectfour_solver_searches": ("Exact searches running (the computer's and analyses).", request.app[SOLVER].running),
+        "connectfour_solver_waiting": ("Exact searches waiting for a solver thread.", request.app[SOLVER].waiting),
     }
     return web.Response(text=metrics.render(gauges), content_type="text/plain", charset="utf-8")
 
@@ -193,6 +195,7 @@ def create_app(
     # One bounded solver for the computer's moves and the analysis: together
     # they can hold at most its threads, never the event loop.
     app[SOLVER] = solver = Solver(max_searches=settings.solver_searches or None, budget=settings.search_budget)
+    app[SCORES] = Scores()
     app[SERVICE] = GameService(
         store or MemoryStore(),
         grace=settings.grace,

@@ -7,6 +7,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from connectfour import metrics
+from connectfour.web.analysis import Scores
 from connectfour.web.app import SECURITY_HEADERS
 
 #: A budget no search here comes near even on a loaded machine: these tests are about values, not time.
@@ -77,3 +79,29 @@ async def test_the_answer_carries_the_security_headers(server):
     _, _, headers = await analysis(server, "?moves=3")
     for name, value in SECURITY_HEADERS.items():
         assert headers[name] == value
+
+
+async def test_a_position_asked_again_is_answered_without_a_search(server):
+    def searches() -> int:
+        return metrics._counts["connectfour_analyses_total", "search"]
+
+    before = searches()
+    first = await analysis(server, "?moves=3322")
+    second = await analysis(server, "?moves=3322")
+    assert first[:2] == second[:2] and searches() == before + 1
+
+
+def test_the_kept_scores_drop_the_least_recently_asked_position():
+    scores = Scores(size=2)
+    scores.put("1", [0] * 7)
+    scores.put("2", [1] * 7)
+    scores.get("1")
+    scores.put("3", [2] * 7)
+    assert scores.get("2") is None and scores.get("1") == [0] * 7
+
+
+async def test_metrics_show_the_solver_load(server):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.http}/metrics") as response:
+            text = await response.text()
+    assert "connectfour_solver_searches 0" in text and "connectfour_solver_waiting 0" in text
