@@ -242,3 +242,14 @@ async def test_a_rematch_against_the_computer_starts_at_once_with_colours_swappe
     assert (state["game"], state["computer"], state["level"], state["rematch_of"]) == (new_game.id, "red", 3, game.id)
     clockwork.fire(DELAY)
     assert (await me.plays(1))[0]["player"] == "red"
+
+
+async def test_a_spectator_sees_the_computer_move(store, solver):
+    clockwork = Clockwork()
+    service = make_service(store, solver, clockwork)
+    me, watcher = Person(), Person()
+    game, role = await service.create_computer(me, level=1, color="red")
+    await service.watch(watcher, game.record.watch_key)
+    await service.play(game, role, 3)
+    clockwork.fire(DELAY)
+    assert [p["player"] for p in await watcher.plays(2)] == ["red", "yellow"]
