@@ -91,3 +91,11 @@ def test_the_client_address_is_the_last_a_trusted_proxy_appended():
     assert forwarded_address("203.0.113.9") == "203.0.113.9"
     assert forwarded_address("10.0.0.1, 198.51.100.7") == "198.51.100.7"  # the first one is the client's to forge
     assert forwarded_address(" , ") is None
+
+
+def test_the_table_counts_every_address_waiting_for_a_head():
+    clients, _ = table()
+    clients.start_waiting("a")
+    clients.start_waiting("a")
+    clients.start_waiting("b")
+    assert clients.waiting_total() == 3 and len(clients) == 2

@@ -1,9 +1,11 @@
 """``connectfour play``: a terminal client, for a game without a browser.
 
 Speaks ``connectfour.v1`` to any server: starts an online game (and prints
-the invite and watch links), joins with an invite key, watches with a watch
-key, or plays both colours on one terminal. Moves are typed as column
-numbers 1 to 7; the board is redrawn after each move.
+the invite and watch links), joins with an invite link or key, watches with a
+watch link or key, or plays both colours on one terminal. Moves are typed as
+column numbers 1 to 7; the board is redrawn after each move. A dropped
+connection or a server restart is survived: the client resumes its seat with
+backoff, as the web page does. After a game, type r for a rematch.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import argparse
 import asyncio
 import json
 import sys
+import threading
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
@@ -21,15 +24,27 @@ from ..protocol.messages import SUBPROTOCOL_V1
 from ..rules import COLUMNS, ROWS, Board
 
 SYMBOLS = {"red": "X", "yellow": "O", None: "."}
+DEFAULT_URL = "ws://localhost:8000/ws"
+#: Errors in answer to the first frame after which there is no game to play.
+FATAL = {"game_not_found", "seat_taken", "invalid_token", "not_a_player", "already_started", "invalid_message"}
+#: Seconds between reconnection attempts: doubling, capped, as the page does.
+BACKOFF = (0.25, 0.5, 1, 2, 4, 8)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    play = commands.add_parser("play", help="play or watch a game in the terminal", description=__doc__)
-    play.add_argument("--url", default="ws://localhost:8000/ws", help="the server's WebSocket URL (default %(default)s)")
+    play = commands.add_parser(
+        "play", help="play or watch a game in the terminal", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    play.add_argument("--url", help=f"the server's WebSocket URL (default {DEFAULT_URL}, or the link's server)")
     mode = play.add_mutually_exclusive_group()
-    mode.add_argument("--join", metavar="KEY", help="take the seat an invite key offers")
-    mode.add_argument("--watch", metavar="KEY", help="watch a game")
+    mode.add_argument("--join", metavar="LINK", help="take the seat an invite link (or its key) offers")
+    mode.add_argument("--watch", metavar="LINK", help="watch a game, by its watch link (or its key)")
     mode.add_argument("--local", action="store_true", help="both colours on this terminal")
+    play.add_argument(
+        "--retries", type=int, default=len(BACKOFF) + 4, metavar="N",
+        help="reconnection attempts before giving up (default %(default)s)",
+    )  # fmt: skip
 
 
 def main(args: argparse.Namespace) -> int:
@@ -39,33 +54,64 @@ def main(args: argparse.Namespace) -> int:
         return 130
 
 
-def draw(moves: list[int], cells: list[list[int]] | None = None) -> str:
-    """The board as text, row 5 on top; winning cells in brackets."""
+def draw(moves: list[int], cells: list[list[int]] | None = None, last: bool = False) -> str:
+    """The board as text, row 5 on top; winning cells in brackets, the last move (if ``last``) in parentheses."""
     board = Board.from_moves(moves)
     winning = {tuple(cell) for cell in cells or []}
+    latest = None
+    if last and moves:
+        latest = (moves[-1], Board.from_moves(moves[:-1]).height(moves[-1]))
     lines = []
     for row in reversed(range(ROWS)):
         marks = []
         for column in range(COLUMNS):
             mark = SYMBOLS[board.owner(column, row)]
-            marks.append(f"[{mark}]" if (column, row) in winning else f" {mark} ")
+            if (column, row) in winning:
+                marks.append(f"[{mark}]")
+            elif (column, row) == latest:
+                marks.append(f"({mark})")
+            else:
+                marks.append(f" {mark} ")
         lines.append("|" + "".join(marks) + "|")
     lines.append(" " + "".join(f" {c + 1} " for c in range(COLUMNS)))
     return "\n".join(lines)
 
 
+def key_and_server(link: str, kind: str) -> tuple[str, str | None]:
+    """``http://host/?join=KEY`` -> ("KEY", "ws://host/ws"); a bare key -> (key, None)."""
+    parts = urlsplit(link)
+    if not parts.scheme or not parts.netloc:
+        return link, None
+    keys = parse_qs(parts.query).get(kind)
+    if not keys:
+        raise ValueError(f"{link} is not {'a watch' if kind == 'watch' else 'an invite'} link")
+    scheme = "wss" if parts.scheme in ("https", "wss") else "ws"
+    return keys[0], f"{scheme}://{parts.netloc}/ws"
+
+
+class Fatal(Exception):
+    """The game cannot go on: the message says why."""
+
+
 class _Terminal:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, hello: dict[str, object]) -> None:
         self.base = base
+        self.hello = hello
+        self.game: str | None = None
+        self.token: str | None = None
         self.moves: list[int] = []
         self.you: str | None = None
         self.turn: str | None = None
         self.over = False
-        #: Set while a move may be sent: typed-ahead moves wait for their turn.
+        self.quit = False  # the user asked to leave
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.handshake = False  # the first frame is sent and not answered yet
+        #: Set while a move may be sent: typed-ahead moves wait for their turn (and the connection).
         self.ready = asyncio.Event()
         self.sent = False  # a move is on its way; its answer has not come yet
         self.answered = asyncio.Event()  # set whenever no move is on its way
         self.answered.set()
+        self.settled = asyncio.Event()  # the first frame was answered once
 
     def my_turn(self) -> bool:
         return not self.over and self.turn is not None and self.you in (self.turn, "both")
@@ -73,102 +119,228 @@ class _Terminal:
     def show(self, text: str) -> None:
         print(text, flush=True)
 
+    def first_frame(self) -> dict[str, object]:
+        if self.game and self.token:
+            return {"type": "resume", "game": self.game, "token": self.token}
+        return self.hello
+
     def prompt(self) -> None:
         if self.my_turn():
-            who = f"{self.turn} " if self.you == "both" else ""
-            self.show(f"Your move, {who}(1-7):")
+            who = f"{(self.turn or '').capitalize()}'s" if self.you == "both" else "Your"
+            self.show(f"{who} move (1-7):")
 
     def handle(self, event: dict[str, Any]) -> None:
         kind = event["type"]
         if kind in ("state", "play", "error"):
             self.sent = False
+        if kind in ("state", "error"):
+            was_handshake, self.handshake = self.handshake, False
+            if kind == "error" and was_handshake:
+                self._refused(event)
+            self.settled.set()
+        if kind == "error" and event.get("code") == "replaced":
+            raise Fatal("This seat was taken over by another connection.")
         self._show(event, kind)
         if not self.sent and not (kind == "play" and self.turn is None):
             # (After a game's last move, its result follows: no quitting before it.)
             self.answered.set()
-        if self.my_turn() and not self.sent:
+        self._update_ready()
+
+    def _update_ready(self) -> None:
+        # Set when the game ends too: a move typed ahead then is dropped, not kept waiting.
+        if self.over or (self.my_turn() and not self.sent and self.ws is not None and not self.handshake):
             self.ready.set()
         else:
             self.ready.clear()
+
+    def _refused(self, event: dict[str, Any]) -> None:
+        code = event.get("code")
+        if code == "game_over" and self.token:
+            raise Fatal("The game has ended." if not self.over else "")
+        if code in FATAL:
+            raise Fatal(event.get("message") or code)
 
     def _show(self, event: dict[str, Any], kind: str) -> None:
         if kind == "init":
             if event.get("join"):
                 self.show(f"Invite a friend: {self.base}/?join={event['join']}")
             self.show(f"Anyone can watch: {self.base}/?watch={event['watch']}")
+            if self.you == "spectator":  # a rematch: follow the new game after a drop too
+                self.hello = {"type": "init", "watch": event["watch"]}
         elif kind == "state":
+            new_game = event["game"] != self.game
+            self.game = event["game"]
+            if event.get("token"):
+                self.token = event["token"]
             self.moves, self.you, self.turn = event["moves"], event["you"], event["turn"]
             self.over = event["status"] in ("won", "draw", "abandoned")
-            self.show(f"You are {self.you}." if self.you != "both" else "Both colours play here, red first.")
+            if new_game:
+                self.show(f"You are {self.you}." if self.you != "both" else "Both colours play here, red first.")
             if event["status"] == "waiting":
                 self.show("Waiting for an opponent...")
-            self.show(draw(self.moves, event.get("cells")))
-            self.prompt()
+            self.show(draw(self.moves, event.get("cells"), last=True))
+            if self.over:
+                self.offer()
+            else:
+                self.prompt()
         elif kind == "play":
             self.moves.append(event["column"])
             self.turn = event["turn"]
             self.show(f"{event['player']} played column {event['column'] + 1}")
-            self.show(draw(self.moves))
+            self.show(draw(self.moves, last=True))
             if self.turn is not None:
                 self.prompt()
         elif kind == "win":
             self.over = True
             self.show(draw(self.moves, event.get("cells")))
             self.show(f"{event['player'].capitalize()} wins ({event['reason']}).")
+            self.offer()
         elif kind == "draw":
             self.over = True
             self.show("Draw: the board is full.")
+            self.offer()
         elif kind == "presence":
             self.show(f"red: {event['red']}, yellow: {event['yellow']}, {event['spectators']} watching")
+        elif kind == "rematch":
+            if event["player"] != self.you:
+                self.show(f"{event['player'].capitalize()} offers a rematch: type r to accept.")
         elif kind == "error":
             self.show(f"! {event['message']}")
             self.prompt()
 
+    def offer(self) -> None:
+        if self.you in ("red", "yellow", "both"):
+            self.show("Type r for a rematch, or q to quit.")
 
-async def _play(args: argparse.Namespace) -> int:
-    parts = urlsplit(args.url)
-    scheme = "https" if parts.scheme == "wss" else "http"
-    terminal = _Terminal(f"{scheme}://{parts.netloc}")
-    hello: dict[str, object] = {"type": "init"}
-    if args.join:
-        hello["join"] = args.join
-    elif args.watch:
-        hello["watch"] = args.watch
-    elif args.local:
-        hello["local"] = True
+
+def _lines() -> asyncio.Queue[str]:
+    """Typed lines, "" at the end of input. A daemon thread reads them, so that
+    exiting never waits for a line nobody will type."""
     loop = asyncio.get_running_loop()
-    try:
-        async with aiohttp.ClientSession() as session, session.ws_connect(args.url, protocols=(SUBPROTOCOL_V1,)) as ws:
-            await ws.send_str(json.dumps(hello))
+    lines: asyncio.Queue[str] = asyncio.Queue()
 
-            async def keyboard() -> None:
-                while True:
-                    line = await loop.run_in_executor(None, sys.stdin.readline)
-                    if not line:  # end of input: quit once the last move is answered
-                        await terminal.answered.wait()
-                        await ws.close()
-                        return
-                    text = line.strip()
-                    if terminal.you == "spectator":
-                        terminal.show("Spectators cannot play.")
-                    elif text.isdigit() and 1 <= int(text) <= COLUMNS:
-                        await terminal.ready.wait()
-                        terminal.ready.clear()
-                        terminal.sent = True
-                        terminal.answered.clear()
-                        await ws.send_str(json.dumps({"type": "play", "column": int(text) - 1, "ply": len(terminal.moves)}))
-                    elif text:
-                        terminal.show("Type a column number from 1 to 7.")
+    def read() -> None:
+        while True:
+            line = sys.stdin.readline()
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+            if not line:
+                return
 
-            typing = asyncio.ensure_future(keyboard())
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+async def _keyboard(terminal: _Terminal) -> None:
+    """Read typed lines until the end of input or q; moves wait for their turn."""
+    lines = _lines()
+    while True:
+        line = await lines.get()
+        text = line.strip().lower()
+        if not line or text == "q":
+            # Quit once the game is on screen and the last move is answered (and its result shown).
+            await terminal.settled.wait()
+            await terminal.answered.wait()
+            terminal.quit = True
+            if terminal.ws is not None:
+                await terminal.ws.close()
+            return
+        if terminal.you == "spectator":
+            terminal.show("Spectators cannot play.")
+        elif text == "r" and terminal.over:
+            if terminal.ws is not None:
+                await terminal.ws.send_str(json.dumps({"type": "rematch"}))
+                if terminal.you != "both":
+                    terminal.show("Rematch offered: waiting for your opponent.")
+            else:
+                terminal.show("Not connected: try again once the connection is back.")
+        elif text.isdigit() and 1 <= int(text) <= COLUMNS:
+            while True:
+                await terminal.ready.wait()
+                if terminal.over:
+                    terminal.show("The game has ended: type r for a rematch, or q to quit.")
+                    break
+                ws = terminal.ws
+                if ws is None or ws.closed:
+                    terminal.ready.clear()
+                    continue
+                terminal.ready.clear()
+                terminal.sent = True
+                terminal.answered.clear()
+                move = {"type": "play", "column": int(text) - 1, "ply": len(terminal.moves)}
+                try:
+                    await ws.send_str(json.dumps(move))
+                except (aiohttp.ClientError, ConnectionError):
+                    # Lost on the way: it is sent again once the seat is back.
+                    terminal.sent = False
+                    continue
+                break
+        elif text:
+            terminal.show("Type a column number from 1 to 7.")
+
+
+async def _session(terminal: _Terminal, session: aiohttp.ClientSession, url: str) -> None:
+    """One connection: send the first frame, handle events until it closes."""
+    async with session.ws_connect(url, protocols=(SUBPROTOCOL_V1,), heartbeat=20) as ws:
+        terminal.handshake = True
+        terminal.sent = False
+        terminal.answered.set()
+        terminal.ws = ws
+        try:
+            await ws.send_str(json.dumps(terminal.first_frame()))
             async for message in ws:
                 if message.type is not aiohttp.WSMsgType.TEXT:
                     break
                 terminal.handle(json.loads(message.data))
-                if terminal.over:
+        finally:
+            terminal.ws = None
+            terminal.ready.clear()
+
+
+async def _play(args: argparse.Namespace) -> int:
+    hello: dict[str, object] = {"type": "init"}
+    url = args.url
+    try:
+        for kind in ("join", "watch"):
+            link = getattr(args, kind)
+            if link:
+                hello[kind], server = key_and_server(link, kind)
+                url = url or server
+    except ValueError as exc:
+        print(f"connectfour: {exc}", file=sys.stderr)
+        return 2
+    if args.local:
+        hello["local"] = True
+    url = url or DEFAULT_URL
+    parts = urlsplit(url)
+    scheme = "https" if parts.scheme == "wss" else "http"
+    terminal = _Terminal(f"{scheme}://{parts.netloc}", hello)
+    typing = asyncio.ensure_future(_keyboard(terminal))
+    failures = 0
+    try:
+        async with aiohttp.ClientSession() as session:
+            while not terminal.quit:
+                try:
+                    await _session(terminal, session, url)
+                    failures = 0 if terminal.game else failures + 1
+                except Fatal as exc:
+                    if str(exc):
+                        print(f"connectfour: {exc}", file=sys.stderr)
+                        return 1
+                    return 0  # resumed a game already shown as over: nothing left to do
+                except (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError) as exc:
+                    if terminal.game is None:
+                        # Never connected: nothing to resume.
+                        print(f"connectfour: cannot reach {url}: {exc}", file=sys.stderr)
+                        return 1
+                    failures += 1
+                if terminal.quit or typing.done():
                     break
-            typing.cancel()
-    except aiohttp.ClientError as exc:
-        print(f"connectfour: cannot reach {args.url}: {exc}", file=sys.stderr)
-        return 1
+                if failures > args.retries:
+                    print(f"connectfour: gave up reconnecting to {url}", file=sys.stderr)
+                    return 1
+                delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
+                terminal.show(f"Connection lost. Reconnecting in {delay:g} s...")
+                await asyncio.sleep(delay)
+    finally:
+        typing.cancel()
     return 0

@@ -18,7 +18,7 @@ ERROR_CODES: dict[str, str] = {
     "not_a_player": "Only a player can do this.",
     "not_claimable": "The opponent is connected, or has not been away for the grace period yet.",
     "game_not_over": "A rematch can only be offered once the game has ended.",
-    "seat_taken": "The invite was already used: the seat is taken.",
+    "seat_taken": "The invite was already used: the seat is taken; the error carries the watch key (v1).",
     "spectator": "Spectators cannot play.",
     "invalid_column": "The column is not an integer from 0 to 6.",
     "not_your_turn": "It is the other player's turn.",
@@ -33,8 +33,10 @@ ERROR_CODES: dict[str, str] = {
 class ProtocolError(Exception):
     """A refusal to report to the client as an ``error`` event."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, watch: str | None = None) -> None:
         assert code in ERROR_CODES, code
         super().__init__(message)
         self.code = code
         self.message = message
+        #: A watch key the refusal offers instead (a spent invite may still watch).
+        self.watch = watch

@@ -176,6 +176,8 @@ class ErrorEvent(_Server, tag="error", frozen=True):
 
     message: str
     code: str
+    #: With ``seat_taken`` (v1): the game's watch key, so that a spent invite can still watch.
+    watch: str | None = None
 
 
 class AnnouncementEvent(_Server, tag="announcement", frozen=True):

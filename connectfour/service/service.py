@@ -156,7 +156,11 @@ class GameService:
         game = await self._by_key(key, "join")
         if game.record.invite_spent or not await self.store.spend_invite(game.id):
             game.record.invite_spent = True
-            raise ProtocolError("seat_taken", "This invite link was already used: the seat is taken.")
+            raise ProtocolError(
+                "seat_taken",
+                "This invite link was already used: the seat is taken. You can watch the game.",
+                watch=game.record.watch_key,
+            )
         game.record.invite_spent = True
         self._seat(game, member, "yellow")
         log.info("game %s joined by yellow", game.id)

@@ -63,6 +63,8 @@ async def announce(request: web.Request) -> web.Response:
             status=401,
             headers={"WWW-Authenticate": 'Bearer realm="connectfour"'},
         )
+    if request.content_type != "application/json":
+        return web.json_response({"error": "Send the announcement as Content-Type: application/json."}, status=415)
     body = await request.content.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         return web.json_response({"error": f"The body is limited to {MAX_BODY} bytes."}, status=413)

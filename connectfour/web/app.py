@@ -93,9 +93,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def metrics_page(request: web.Request) -> web.Response:
     """Counters and gauges for Prometheus and its kin."""
+    clients = request.app[CLIENTS]
     gauges = {
         "connectfour_connections": ("Open WebSocket connections.", len(request.app[CONNECTIONS])),
         "connectfour_games_in_memory": ("Games with a connection in this process.", len(request.app[SERVICE].games)),
+        "connectfour_client_addresses": ("Client addresses holding connections or a spent allowance.", len(clients)),
+        "connectfour_waiting_connections": (
+            "Connections yet to send a complete first request head (counted per address; not behind a trusted proxy).",
+            clients.waiting_total(),
+        ),
         "connectfour_solver_searches": ("Exact searches running (the computer's and analyses).", request.app[SOLVER].running),
         "connectfour_solver_waiting": ("Exact searches waiting for a solver thread.", request.app[SOLVER].waiting),
     }

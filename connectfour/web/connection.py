@@ -296,7 +296,7 @@ class Connection:
         metrics.count("connectfour_refusals_total", exc.code)
         game = self.session.game
         log.info("conn %d (game %s): refused %s: %s", self.id, game.id if game else "-", exc.code, exc.message)
-        send_event(self, ErrorEvent(message=exc.message, code=exc.code))
+        send_event(self, ErrorEvent(message=exc.message, code=exc.code, watch=exc.watch))
 
     def __repr__(self) -> str:
         return f"<Connection {self.id} {self.peer}>"

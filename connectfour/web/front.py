@@ -38,7 +38,7 @@ from aiohttp import web
 from ..protocol.messages import SUBPROTOCOL_V1
 from .connection import Connection
 from .endpoint import CLIENTS, CONNECTIONS, SERVICE, SETTINGS, open_connection
-from .handshake import HandshakeRefused, check_upgrade, parse_head
+from .handshake import HandshakeRefused, RequestHead, check_upgrade, parse_head
 from .limits import forwarded_address, forwarded_scheme
 from .wire import Wire
 
@@ -51,7 +51,7 @@ MAX_HEAD = 8190
 #: Left to itself it grows to 4 MiB for a peer that does not read, outside
 #: any bound of ours; the frames of a game and the page's files are small.
 KERNEL_SEND_BUFFER = 32 * 1024
-#: The start of a request line: a method, then a space.
+#: The start of a request line: a method (upper case, as aiohttp's parser insists), then a space.
 _REQUEST_START = re.compile(rb"[A-Z]{1,16}(?: |$)")
 
 _SUBPROTOCOLS = (SUBPROTOCOL_V1,)
@@ -111,18 +111,15 @@ class Front:
             door.transport.close()
         self._sweeper = asyncio.get_running_loop().call_later(self._timeout / 2, self._sweep)
 
-    def upgrade(self, transport: asyncio.Transport, head: bytes, end: int, address: str) -> Connection | None:
-        """Answer 101 if ``head[:end]`` is a valid upgrade of / or /ws; else None.
+    def upgrade(self, transport: asyncio.Transport, request: RequestHead, address: str) -> Connection | None:
+        """Answer 101 if ``request`` is a valid upgrade of / or /ws; else None.
 
         A refused upgrade is not answered here: aiohttp answers it, through
         ``endpoint.websocket``, which logs it, with the same check's verdict.
         Only a client over its connection bound gets its 429 here (and the
         transport is then closing).
         """
-        if self.closing:
-            return None
-        request = parse_head(head[: end + 2])
-        if request is None or request.target not in _TARGETS:
+        if self.closing or request.target not in _TARGETS:
             return None
         scheme = "http"
         if self.trust_forwarded:
@@ -202,17 +199,24 @@ class Door(asyncio.Protocol):
         head = self.head + data if self.head else data
         end = head.find(_END)
         if end < 0:
-            # Not the start of a request line, a bare LF line end or too long: aiohttp
-            # answers (with 400 mostly) at once instead of waiting for the timeout.
-            if len(head) > MAX_HEAD or not _REQUEST_START.match(head) or head.count(b"\n") != head.count(b"\r\n"):
-                self._hand_over(head)
+            if len(head) > MAX_HEAD:
+                self._hand_over(head)  # perhaps a legal head with big cookies: aiohttp's limits decide
+            elif not _REQUEST_START.match(head) or head.count(b"\n") != head.count(b"\r\n"):
+                self._malformed("This is not an HTTP/1.1 request (a request line, then CRLF line ends).")
             else:
                 self.head = head
             return
         self.head = b""
         self._stop_waiting()
+        if end > MAX_HEAD:
+            self._hand_over(head)
+            return
+        request = parse_head(head[: end + 2]) if _REQUEST_START.match(head) else None
+        if request is None:
+            self._malformed("Malformed request head.")
+            return
         front = self.front
-        conn = front.upgrade(self.transport, head, end, self.address) if end <= MAX_HEAD else None
+        conn = front.upgrade(self.transport, request, self.address)
         if conn is None:
             if not self.transport.is_closing():
                 self._hand_over(head)
@@ -267,6 +271,17 @@ class Door(asyncio.Protocol):
             return
         if not front.trust_forwarded:
             front.clients.stop_waiting(self.address)
+
+    def _malformed(self, text: str) -> None:
+        """Answer 400 and close: what aiohttp would do, without naming its version."""
+        self._stop_waiting()
+        self.head = b""
+        body = (text + "\n").encode()
+        self.transport.write(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
+            b"Server: connectfour\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        self.transport.close()
 
     def _hand_over(self, data: bytes) -> None:
         """Give the connection to aiohttp as if it had accepted it, with what was read."""

@@ -53,6 +53,10 @@ class ClientTable:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def waiting_total(self) -> int:
+        """Connections of every address yet to send their first request head."""
+        return sum(entry.waiting for entry in self._entries.values())
+
     def _entry(self, address: str) -> _Entry:
         entry = self._entries.get(address)
         if entry is None:

@@ -146,7 +146,8 @@ async def test_one_address_cannot_hold_more_connections_without_a_request_than_i
     assert answer.startswith(b"HTTP/1.1 429 ") and b"without a request" in answer
     await healthy(server.port)  # another address is served meanwhile
     assert "refused 127.0.0.1: more than 8 connections without a request" in server.wait_for_log("refused")
-    assert all(w.transport.get_extra_info("socket") for _, w in held)
+    _, _, metrics = await get(server.port, "/metrics")
+    assert b"connectfour_waiting_connections 8" in metrics
     for _, w in held:
         w.close()
     writer.close()

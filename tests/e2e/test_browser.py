@@ -220,7 +220,18 @@ def test_a_spent_invite_link_shows_that_the_seat_is_taken(open_page: OpenPage) -
     expect(message).to_be_visible()
     expect(message).to_have_attribute("role", "alert")
     expect(latecomer.get_by_test_id("board")).to_be_hidden()
-    expect(latecomer.get_by_test_id("next-steps").get_by_role("link")).to_have_attribute("href", "/")
+    expect(latecomer.get_by_test_id("next-steps").get_by_test_id("start-new")).to_have_attribute("href", "/")
+
+
+def test_a_spent_invite_link_offers_to_watch_the_game_instead(open_page: OpenPage) -> None:
+    red, invite, _ = host_online_game(open_page)
+    open_page("yellow", invite)
+    expect(red.get_by_test_id("presence")).to_contain_text("Opponent joined")
+    latecomer = open_page("latecomer", invite)
+    expect(latecomer.get_by_test_id("message")).to_have_attribute("data-code", "seat_taken")
+    latecomer.get_by_test_id("watch-instead").click()
+    expect(latecomer.get_by_test_id("role")).to_contain_text("Spectator")
+    expect(latecomer.get_by_test_id("board")).to_be_visible()
 
 
 def test_an_unknown_watch_link_shows_game_not_found(open_page: OpenPage) -> None:

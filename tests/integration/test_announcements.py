@@ -81,6 +81,15 @@ async def test_a_malformed_announcement_is_refused_with_a_reason(make_server, bo
     assert status == 400 and answer["error"]
 
 
+async def test_a_body_that_is_not_json_is_refused_by_its_content_type(make_server):
+    server = await make_server(admin_token=TOKEN)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{server.http}/api/announce", data="message=hi", headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as response:
+            assert response.status == 415 and "application/json" in (await response.json())["error"]
+
+
 async def test_an_oversized_body_is_refused(make_server):
     server = await make_server(admin_token=TOKEN)
     status, answer = await post(server, {"message": "x" * 400, "padding": "y" * 5000})

@@ -213,3 +213,20 @@ async def test_a_full_disk_refuses_with_unavailable_and_loses_nothing(make_serve
     await guest.send({"type": "play", "column": 4})  # once there is room again
     assert (await guest.until("play"))["column"] == 4
     await store.close()
+
+
+async def test_a_spent_invite_is_refused_with_the_games_watch_key(server):
+    init, _, _, _ = await start_game(server)
+    latecomer = await server.connect()
+    await latecomer.send({"type": "init", "join": init["join"]})
+    error = await latecomer.expect("error", code="seat_taken")
+    assert error["watch"] == init["watch"]
+    await latecomer.send({"type": "init", "watch": error["watch"]})  # a fresh request on the same connection
+    await latecomer.expect("state", you="spectator")
+
+
+async def test_a_tutorial_client_with_a_spent_invite_gets_the_tutorials_error_only(server):
+    init, _, _, _ = await start_game(server)
+    latecomer = await server.connect(v1=False)
+    await latecomer.send({"type": "init", "join": init["join"]})
+    assert set(await latecomer.recv()) == {"type", "message"}

@@ -259,14 +259,18 @@ async def test_a_bad_upgrade_gets_aiohttps_clear_answer(door, request_bytes, sta
         b"NOT HTTP AT ALL\r\n\r\n",
         b"GET /ws HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n",  # a header line with no colon
         b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(40),  # a TLS hello
+        b"GET / HTTP/1.1\nHost: 127.0.0.1\n\n",  # bare LF line ends
+        b"get / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: a\x01b\r\n\r\n",  # a control character in a value
     ],
 )
-async def test_what_is_not_http_gets_400_from_aiohttp(door, request_bytes):
+async def test_what_is_not_http_gets_400_at_once_naming_no_versions(door, request_bytes):
     server = await door()
     raw = await Raw.open(server)
     await raw.send(request_bytes)
-    status, _, _ = await raw.answer()
-    assert status == 400
+    status, headers, body = await raw.answer()
+    assert status == 400 and headers["server"] == "connectfour" and body
+    assert await raw.closed_by_server()
     raw.close()
 
 

@@ -8,6 +8,7 @@
 
 import { BoardView, COLUMNS, ROWS, colourName, height, winningCells } from "./board.js";
 import { Connection } from "./connection.js";
+import * as sound from "./sound.js";
 import * as saved from "./storage.js";
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
@@ -24,12 +25,20 @@ const ui = {
   startNew: $("start-new"),
   takeOver: $("take-over"),
   game: $("game"),
+  stage: $("stage"),
+  moves: $("moves"),
+  moveList: $("move-list"),
+  sound: $("sound"),
+  watchInstead: $("watch-instead"),
   status: $("status"),
   role: $("role"),
   turn: $("turn"),
   presence: $("presence"),
   banner: $("connection"),
   bannerText: $("connection-text"),
+  announcement: $("announcement"),
+  announcementText: $("announcement-text"),
+  dismissAnnouncement: $("dismiss-announcement"),
   retryNow: $("retry-now"),
   claimPanel: $("claim-panel"),
   claim: $("claim"),
@@ -56,6 +65,8 @@ const FATAL = new Set(["game_not_found", "seat_taken", "already_started", "inval
 // Errors the player does not need to hear about: a double click, say.
 const QUIET = new Set(["stale_ply"]);
 const PLAYER_ROLES = ["red", "yellow", "both"];
+// Good news about the opponent is shown this long, then fades.
+const NOTE_MS = 4000;
 
 const state = {
   // landing: the start page; connecting: first connection, no game shown yet;
@@ -85,11 +96,14 @@ const state = {
   pending: null, // the ply of a move sent and not yet confirmed
   cursor: Math.floor(COLUMNS / 2),
   opponentNote: "",
+  quietJoin: false, // a rematch just started: the opponent's arrival in it is no news
+  watchKey: null, // a spent invite's game, to watch instead (when the server says it)
   confirmResign: false,
   offers: new Set(), // players who offered a rematch
   offerSent: false, // this page sent a rematch offer not yet answered
   attempt: 0, // reconnection attempt under way or waiting
   retryAt: null, // when the next attempt starts (ms since the epoch)
+  restarting: false, // the server said it is restarting: the next outage is expected
   message: null,
 };
 
@@ -167,6 +181,9 @@ function handle(event) {
     case "error":
       onError(event);
       break;
+    case "announcement":
+      onAnnouncement(event);
+      break;
     default:
       // Newer servers may send events this page does not know yet.
       console.debug("Ignoring an event of unknown type", event.type);
@@ -187,6 +204,7 @@ function onInit(event) {
 }
 
 function onState(event) {
+  state.restarting = false; // back with a server that is up
   const rematch = state.everSeated && state.game !== null && event.game !== state.game;
   const back = state.phase === "reconnecting";
   const first = !state.everSeated || rematch;
@@ -229,7 +247,8 @@ function onState(event) {
     const keys = saved.shareKeys(event.game);
     state.keys = keys ? { game: event.game, ...keys } : null;
   }
-  state.opponentNote = seatNote(opponentSeat(), null);
+  state.quietJoin = rematch && opponentSeat() !== "connected";
+  state.opponentNote = state.quietJoin ? "" : seatNote(opponentSeat(), null);
   board.render(state.moves, state.cells);
   clearMessage();
   if (rematch) {
@@ -246,7 +265,8 @@ function onState(event) {
   if (first) {
     announce(sentence(roleText(), turnText()));
     const focused = document.activeElement;
-    if (isPlayer() && (!focused || focused === document.body)) {
+    const touch = window.matchMedia("(hover: none) and (pointer: coarse)").matches;
+    if (isPlayer() && !touch && (!focused || focused === document.body)) {
       ui.board.focus({ preventScroll: true });
     }
   }
@@ -265,6 +285,7 @@ function onPlay(event) {
   if (state.status === "waiting" && state.yellow !== "empty") state.status = "playing";
   if (state.message && state.message.kind !== "result") clearMessage();
   board.render(state.moves, state.cells, state.moves.length - 1);
+  sound.play("move");
   announce(`${colourName(event.player)} played column ${event.column + 1}`);
   render();
 }
@@ -279,6 +300,7 @@ function onWin(event) {
   state.confirmResign = false;
   board.render(state.moves, state.cells);
   showResult();
+  sound.play(outcome() === "loss" ? "lose" : "win");
   announce(resultText());
   render();
 }
@@ -290,6 +312,7 @@ function onDraw() {
   state.pending = null;
   state.confirmResign = false;
   showResult();
+  sound.play("draw");
   announce("Draw! The board is full.");
   render();
 }
@@ -305,7 +328,9 @@ function onPresence(event) {
   }
   const after = opponentSeat();
   if (after !== before) {
-    state.opponentNote = seatNote(after, before);
+    state.opponentNote = state.quietJoin && after === "connected" ? "" : seatNote(after, before);
+    if (after === "connected") state.quietJoin = false;
+    fadeNote();
     if (after === "gone" && state.status === "playing") announce("Opponent left — you can claim the win");
     else if (state.opponentNote) announce(state.opponentNote);
   }
@@ -318,6 +343,17 @@ function onRematch(event) {
   state.offers.add(player);
   if (player === state.you) state.offerSent = false;
   announce(rematchText());
+  render();
+}
+
+/** A word from the operators; a restart also explains the reconnection that follows. */
+function onAnnouncement(event) {
+  if (typeof event.message !== "string") return;
+  ui.announcementText.textContent = event.message; // text, never markup
+  ui.announcement.dataset.level = event.level === "warning" ? "warning" : "info";
+  ui.announcement.hidden = false;
+  if (event.restart === true) state.restarting = true;
+  announce(event.message);
   render();
 }
 
@@ -348,6 +384,8 @@ function onError(event) {
       return;
     }
     if (FATAL.has(code)) {
+      // A spent invite: watch the game instead, when the server says how.
+      if (code === "seat_taken" && typeof event.watch === "string") state.watchKey = event.watch;
       fail(text, code);
       return;
     }
@@ -542,6 +580,19 @@ ui.takeOver.addEventListener("click", () => {
 
 // ---- Rendering -------------------------------------------------------------
 
+/** "Opponent joined" and "reconnected" are news for a moment, not for the whole game. */
+let noteTimer = null;
+function fadeNote() {
+  clearTimeout(noteTimer);
+  if (state.opponentNote !== "Opponent joined" && state.opponentNote !== "Opponent reconnected") return;
+  const note = state.opponentNote;
+  noteTimer = setTimeout(() => {
+    if (state.opponentNote !== note) return;
+    state.opponentNote = "";
+    render();
+  }, NOTE_MS);
+}
+
 /** What to say about the opponent's seat, given what it was before (or null). */
 function seatNote(seat, before) {
   switch (seat) {
@@ -658,7 +709,9 @@ function render() {
   const seated = phase === "seated" || phase === "reconnecting";
   const over = isOver();
   ui.landing.hidden = phase !== "landing";
-  ui.game.hidden = !(["connecting", "seated", "reconnecting", "replaced"].includes(phase) || (phase === "ended" && state.hasBoard));
+  const withBoard = ["connecting", "seated", "reconnecting", "replaced"].includes(phase) || (phase === "ended" && state.hasBoard);
+  ui.game.hidden = !(withBoard || phase === "failed" || phase === "ended");
+  ui.stage.hidden = !withBoard;
   ui.newGame.hidden = phase === "landing";
   ui.game.dataset.phase = phase;
   // Only players can focus the board: it is where keyboard play happens.
@@ -674,7 +727,6 @@ function render() {
   ui.status.dataset.turn = state.turn ?? "";
   ui.status.dataset.mine = String(canPlayNow());
   ui.presence.textContent = phase === "seated" ? presenceText() : "";
-  ui.presence.hidden = !ui.presence.textContent;
   ui.board.dataset.status = state.status ?? "";
   ui.board.setAttribute("aria-label", `Board, ${state.moves.length} moves played. ${turn}`);
   ui.game.dataset.role = state.you ?? "";
@@ -684,6 +736,7 @@ function render() {
   renderActions(seated, over);
   renderShare();
   renderCursor();
+  renderMoves();
 
   const title = (phase === "seated" || phase === "reconnecting") && turn ? `${turn} · Connect Four` : "Connect Four";
   if (document.title !== title) document.title = title;
@@ -694,7 +747,8 @@ function renderBanner() {
   ui.banner.hidden = !down;
   ui.game.dataset.connection = down ? "down" : "up";
   if (!down) return;
-  const lead = state.everSeated ? "Reconnecting…" : "Cannot reach the server. Reconnecting…";
+  let lead = state.everSeated ? "Reconnecting…" : "Cannot reach the server. Reconnecting…";
+  if (state.restarting) lead = "Server restarting, reconnecting…";
   let detail;
   if (state.retryAt !== null) {
     const seconds = Math.max(1, Math.ceil((state.retryAt - Date.now()) / 1000));
@@ -747,6 +801,8 @@ function renderActions(seated, over) {
   const finished = (seated && over) || phase === "ended";
   ui.nextSteps.hidden = !(phase === "failed" || phase === "replaced" || finished);
   ui.takeOver.hidden = phase !== "replaced";
+  ui.watchInstead.hidden = !(phase === "failed" && state.watchKey);
+  if (state.watchKey) ui.watchInstead.href = `/?watch=${encodeURIComponent(state.watchKey)}`;
 
   const rematchable = seated && over && hasSeat();
   ui.rematch.hidden = !rematchable;
@@ -782,15 +838,37 @@ function renderShare() {
   ui.invite.hidden = !inviteOpen;
   ui.watch.hidden = !watch;
   ui.share.classList.toggle("waiting", inviteOpen);
+  const compact = !inviteOpen && state.status !== null && state.status !== "waiting";
+  ui.share.classList.toggle("compact", compact);
+  const copyWatch = ui.share.querySelector("[data-copy='watch-link']");
+  if (copyWatch.dataset.copied === undefined) copyWatch.textContent = compact ? "Copy watch link" : "Copy";
   const invite = join ? `${origin}/?join=${encodeURIComponent(join)}` : "";
   const watchUrl = watch ? `${origin}/?watch=${encodeURIComponent(watch)}` : "";
   if (ui.inviteLink.value !== invite) ui.inviteLink.value = invite;
   if (ui.watchLink.value !== watchUrl) ui.watchLink.value = watchUrl;
 }
 
+/** The moves so far, numbered, beside the board on wide screens. */
+function renderMoves() {
+  ui.moves.hidden = !state.hasBoard || state.moves.length === 0;
+  const items = ui.moveList.children;
+  // Append only what is new; rebuild when the list shrank (a rematch).
+  if (items.length > state.moves.length) ui.moveList.replaceChildren();
+  for (let ply = items.length; ply < state.moves.length; ply++) {
+    const item = document.createElement("li");
+    const player = ply % 2 === 0 ? "red" : "yellow";
+    item.dataset.player = player;
+    item.textContent = `${colourName(player)}, column ${state.moves[ply] + 1}`;
+    ui.moveList.append(item);
+  }
+  for (const [ply, item] of [...items].entries()) item.classList.toggle("last", ply === state.moves.length - 1);
+  ui.moveList.scrollTop = ui.moveList.scrollHeight; // the newest move in sight, without scrolling the page
+}
+
 function renderCursor() {
   const player = isPlayer() && !isOver();
-  ui.indicator.hidden = !player;
+  // Hidden, but its row stays: the board must not move up when a game ends.
+  ui.indicator.classList.toggle("off", !player);
   board.setCursor(player ? state.cursor : null, player ? myColour() : null, canPlayNow());
 }
 
@@ -801,6 +879,7 @@ function showMessage(text, { kind = "error", code = "" } = {}) {
   ui.message.textContent = text;
   ui.message.dataset.kind = kind;
   ui.message.dataset.code = code;
+  delete ui.message.dataset.outcome;
   ui.message.hidden = false;
 }
 
@@ -830,9 +909,17 @@ function resultText() {
   }
 }
 
+/** win, loss or neutral (a draw, a spectator, a same-device game), for this page. */
+function outcome() {
+  if (state.status !== "won" || !(state.you === "red" || state.you === "yellow")) return "neutral";
+  return state.winner === state.you ? "win" : "loss";
+}
+
 function showResult() {
   const text = resultText();
-  if (text) showMessage(text, { kind: "result", code: state.status === "won" ? "win" : state.status });
+  if (!text) return;
+  showMessage(text, { kind: "result", code: state.status === "won" ? "win" : state.status });
+  ui.message.dataset.outcome = outcome();
 }
 
 /** "You are Red", "Your turn" -> "You are Red. Your turn." */
@@ -899,6 +986,10 @@ async function copyLink(button) {
 for (const button of document.querySelectorAll("[data-copy]")) {
   button.addEventListener("click", () => copyLink(button));
 }
+ui.dismissAnnouncement.addEventListener("click", () => {
+  ui.announcement.hidden = true;
+});
+
 for (const input of [ui.inviteLink, ui.watchLink]) {
   input.addEventListener("focus", () => input.select());
 }
@@ -991,6 +1082,7 @@ async function noSeat(game) {
   fail("This link belongs to the players of this game. Ask them for the watch link.", "no_seat");
 }
 
+sound.bindSwitch(ui.sound);
 ui.startOnline.addEventListener("click", () => start({ type: "init" }));
 ui.startLocal.addEventListener("click", () => start({ type: "init", local: true }));
 

@@ -74,7 +74,10 @@ export class BoardView {
       column.setAttribute("role", "group");
       column.setAttribute("aria-label", `Column ${c + 1}`);
       column.addEventListener("click", () => onColumn(c));
-      column.addEventListener("pointerenter", (event) => {
+      // pointermove, not pointerenter: a mouse resting over a column when the
+      // board appears moves the cursor with its first twitch. The cursor is the
+      // only highlight, so hover and keyboard never disagree.
+      column.addEventListener("pointermove", (event) => {
         if (event.pointerType === "mouse") this.onHover?.(c);
       });
       const cells = [];
@@ -109,6 +112,8 @@ export class BoardView {
    */
   render(moves, winning = [], drop = null) {
     const grid = replay(moves);
+    const lastColumn = moves.length ? moves[moves.length - 1] : null;
+    const last = lastColumn === null ? null : `${lastColumn},${height(moves, lastColumn) - 1}`;
     const wins = new Set(winning.map(([c, r]) => `${c},${r}`));
     let dropCell = null;
     if (drop !== null && drop < moves.length) {
@@ -128,7 +133,12 @@ export class BoardView {
         if (winner) cell.dataset.winning = "true";
         else delete cell.dataset.winning;
         const what = player ? colourName(player) : "empty";
-        cell.setAttribute("aria-label", `Row ${r + 1}: ${what}${winner ? ", winning" : ""}`);
+        const latest = last === `${c},${r}`;
+        cell.classList.toggle("last", latest);
+        if (latest) cell.dataset.last = "true";
+        else delete cell.dataset.last;
+        const notes = `${winner ? ", winning" : ""}${latest ? ", last move" : ""}`;
+        cell.setAttribute("aria-label", `Row ${r + 1}: ${what}${notes}`);
         const dropping = dropCell !== null && dropCell[0] === c && dropCell[1] === r;
         if (dropping) {
           cell.style.setProperty("--fall", String(ROWS - r));

@@ -20,6 +20,7 @@ const ui = {
   forward: $("forward"),
   last: $("last"),
   counter: $("counter"),
+  autoplay: $("autoplay"),
   moveText: $("move-text"),
   nextSteps: $("next-steps"),
   previous: $("previous-game"),
@@ -34,7 +35,11 @@ const view = {
   reason: null,
   winning: [],
   ply: 0, // how many moves are shown
+  timer: null, // while the replay plays itself
 };
+
+/** Seconds between moves while the replay plays itself. */
+const STEP_MS = 900;
 
 /** The game's id from the address: /game/<id>. */
 function gameId() {
@@ -94,10 +99,45 @@ function show(ply, { animate = false } = {}) {
   }
 }
 
-ui.first.addEventListener("click", () => show(0));
-ui.back.addEventListener("click", () => show(view.ply - 1));
-ui.forward.addEventListener("click", () => show(view.ply + 1, { animate: true }));
-ui.last.addEventListener("click", () => show(view.moves.length));
+/** Play the moves one by one from here (from the start, at the end), or pause. */
+function toggleAutoplay() {
+  if (view.timer !== null) {
+    pause();
+    return;
+  }
+  if (view.ply === view.moves.length) show(0);
+  view.timer = setInterval(() => {
+    show(view.ply + 1, { animate: true });
+    if (view.ply === view.moves.length) pause();
+  }, STEP_MS);
+  renderAutoplay();
+}
+
+function pause() {
+  clearInterval(view.timer);
+  view.timer = null;
+  renderAutoplay();
+}
+
+function renderAutoplay() {
+  const playing = view.timer !== null;
+  ui.autoplay.querySelector(".label").textContent = playing ? "Pause" : "Play";
+  ui.autoplay.setAttribute("aria-label", playing ? "Pause" : "Play the game from here");
+  ui.autoplay.dataset.playing = String(playing);
+  ui.autoplay.querySelector("path").setAttribute("d", playing ? "M3 2.5h3.5v11H3zM9.5 2.5H13v11H9.5z" : "M4 2.5v11L14 8z");
+}
+
+/** A step by hand pauses the replay. */
+function step(ply, options) {
+  pause();
+  show(ply, options);
+}
+
+ui.autoplay.addEventListener("click", toggleAutoplay);
+ui.first.addEventListener("click", () => step(0));
+ui.back.addEventListener("click", () => step(view.ply - 1));
+ui.forward.addEventListener("click", () => step(view.ply + 1, { animate: true }));
+ui.last.addEventListener("click", () => step(view.moves.length));
 
 document.addEventListener("keydown", (event) => {
   if (event.altKey || event.ctrlKey || event.metaKey || ui.replay.hidden) return;
@@ -105,16 +145,20 @@ document.addEventListener("keydown", (event) => {
   if (target instanceof HTMLElement && target.closest("input, textarea, select")) return;
   switch (event.key) {
     case "Home":
-      show(0);
+      step(0);
       break;
     case "ArrowLeft":
-      show(view.ply - 1);
+      step(view.ply - 1);
       break;
     case "ArrowRight":
-      show(view.ply + 1, { animate: true });
+      step(view.ply + 1, { animate: true });
       break;
     case "End":
-      show(view.moves.length);
+      step(view.moves.length);
+      break;
+    case "p":
+    case "P":
+      toggleAutoplay();
       break;
     default:
       return;
