@@ -107,3 +107,14 @@ async def test_a_game_against_the_computer_takes_no_invite_key(server):
     client = await server.connect()
     await client.send({"type": "init", "computer": 2, "join": "some-key"})
     await client.expect("error", code="invalid_message")
+
+
+async def test_a_tutorial_client_can_play_the_computer_and_hears_only_tutorial_events(make_server):
+    """Like the tutorial's same-device game it gets no ``init`` (there is no invite to share)."""
+    server = await make_server(computer_delay=0, search_budget=BUDGET)
+    client = await server.connect(v1=False)
+    await client.send({"type": "init", "computer": 1})
+    await client.send({"type": "play", "column": 3})
+    mine, answer = await client.expect("play"), await client.expect("play")
+    assert set(mine) == set(answer) == {"type", "player", "column", "row"}
+    assert (mine["player"], answer["player"]) == ("red", "yellow")
