@@ -44,3 +44,10 @@ class Settings:
     #: Seconds without activity, nobody connected, before a game without a move
     #: is deleted, so that games created and never played do not fill the disk; 0 never.
     forget_unplayed_after: float = 86400.0
+    #: Seconds the computer waits before it answers a move: an instant reply feels wrong.
+    computer_delay: float = 0.7
+    #: Exact searches at once (the computer's and analyses); 0: one per core but one.
+    solver_searches: int = 0
+    #: Seconds one exact search may take; past it the computer plays a quick move
+    #: and the analysis answers 503.
+    search_budget: float = 1.0

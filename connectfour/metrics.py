@@ -18,11 +18,14 @@ HELP = {
     "connectfour_games_ended_total": "Games ended, by result reason.",
     "connectfour_refusals_total": "Requests refused with an error event, by code.",
     "connectfour_address_refusals_total": "Connections or games refused to a client address over a bound, by bound.",
+    "connectfour_computer_quick_moves_total": "Computer moves played without the solver (busy or out of time).",
+    "connectfour_analyses_total": "Positions analysed for /api/analysis, by source (search, cache).",
 }
 _LABEL = {
     "connectfour_games_ended_total": "reason",
     "connectfour_refusals_total": "code",
     "connectfour_address_refusals_total": "bound",
+    "connectfour_analyses_total": "source",
 }
 
 

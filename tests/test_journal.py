@@ -324,3 +324,37 @@ async def test_a_game_deleted_while_its_segment_is_folded_is_not_written_back(tm
     finally:
         await store.close()
     assert stored_moves(path) == {}
+
+
+def _write_segment(path, records: list[str]) -> None:
+    """A journal segment as a crashed run leaves it."""
+    (path.parent / f"{path.name}-journal.00000001").write_bytes(journal.encode(records))
+
+
+async def test_a_journal_written_before_games_against_the_computer_replays(tmp_path):
+    path = tmp_path / "games.db"
+    old_create = (
+        'C {"id":"g1","watch_key":"w","join_key":"j","red_token":"r","yellow_token":"y",'
+        '"created_at":1.0,"local":false,"invite_spent":false,"moves":[],"updated_at":1.0,'
+        '"result":null,"reason":null,"finished_at":null,"rematch_of":null}'
+    )
+    _write_segment(path, [old_create, "M g1 0 3 2.0"])
+    store = SQLiteStore(path)
+    try:
+        got = await store.get("g1")
+        assert (got.moves, got.computer, got.level) == ([3], None, 0)
+    finally:
+        await store.close()
+
+
+async def test_a_journal_replays_the_computer_seat_of_a_game(tmp_path):
+    path = tmp_path / "games.db"
+    created = 'C {"id":"g1","watch_key":"w","join_key":null,"red_token":"r","yellow_token":"y",' \
+        '"created_at":1.0,"invite_spent":true,"computer":"yellow","level":4}'
+    _write_segment(path, [created, "M g1 0 3 2.0"])
+    store = SQLiteStore(path)
+    try:
+        got = await store.get("g1")
+        assert (got.moves, got.computer, got.level) == ([3], "yellow", 4)
+    finally:
+        await store.close()

@@ -242,3 +242,62 @@ async def test_an_existing_database_gains_the_index_that_finds_unplayed_games(tm
         assert await store.delete_unplayed(before=500.0) == 1
     finally:
         await store.close()
+
+
+async def test_a_game_against_the_computer_reads_back_with_its_seat_and_level(store):
+    await store.create(record(computer="yellow", level=3))
+    got = await store.get("g1")
+    assert (got.computer, got.level) == ("yellow", 3)
+
+
+async def test_sqlite_remembers_the_computer_seat_across_a_restart(tmp_path):
+    path = tmp_path / "games.db"
+    first = SQLiteStore(path)
+    await first.create(record(computer="red", level=4))
+    await first.append("g1", 0, 3, at=110.0)
+    await first.close()
+    second = SQLiteStore(path)
+    try:
+        got = await second.get("g1")
+        assert (got.computer, got.level, got.moves) == ("red", 4, [3])
+    finally:
+        await second.close()
+
+
+async def test_sqlite_opens_a_database_made_before_games_against_the_computer(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(PREVIOUS_SCHEMA)
+        db.execute(
+            "INSERT INTO games (id, watch_key, red_token, yellow_token, local, created_at, updated_at, moves)"
+            " VALUES ('g1', 'w', 'r', 'y', 0, 1.0, 1.0, '34')"
+        )
+    store = SQLiteStore(path)
+    try:
+        got = await store.get("g1")
+        assert (got.computer, got.level, got.moves) == (None, 0, [3, 4])
+        await store.create(record("g2", computer="yellow", level=1))
+        assert (await store.get("g2")).computer == "yellow"
+    finally:
+        await store.close()
+
+
+#: The games table before games against the computer (no computer, no level).
+PREVIOUS_SCHEMA = """
+CREATE TABLE games (
+    id           TEXT PRIMARY KEY,
+    watch_key    TEXT NOT NULL UNIQUE,
+    join_key     TEXT UNIQUE,
+    red_token    TEXT NOT NULL,
+    yellow_token TEXT NOT NULL,
+    local        INTEGER NOT NULL,
+    invite_spent INTEGER NOT NULL DEFAULT 0,
+    created_at   REAL NOT NULL,
+    updated_at   REAL NOT NULL,
+    result       TEXT,
+    reason       TEXT,
+    finished_at  REAL,
+    rematch_of   TEXT,
+    moves        TEXT NOT NULL DEFAULT ''
+);
+"""

@@ -90,6 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="a game nobody is connected to ends as abandoned after this long (default %(default)g)",
     )
     serve.add_argument(
+        "--computer-delay", type=_seconds, default=Settings.computer_delay, metavar="SECONDS",
+        help="how long the computer waits before it answers a move (default %(default)g)",
+    )
+    serve.add_argument(
+        "--solver-searches", type=int, default=Settings.solver_searches, metavar="N",
+        help="exact searches at once, for the computer and the analysis; 0: one per core but one (default %(default)s)",
+    )
+    serve.add_argument(
+        "--search-budget", type=_positive_seconds, default=Settings.search_budget, metavar="SECONDS",
+        help="time one exact search may take: the computer then plays a quick move, the analysis answers 503 (default %(default)g)",
+    )
+    serve.add_argument(
         "--max-output", type=_count, default=Settings.max_output, metavar="BYTES",
         help="bytes a connection may leave unread before it is dropped (default %(default)s)",
     )
@@ -205,6 +217,9 @@ def _serve(args: argparse.Namespace) -> int:
         trust_forwarded_for=args.trust_forwarded_for,
         admin_token=args.admin_token,
         forget_unplayed_after=args.forget_unplayed_after,
+        computer_delay=args.computer_delay,
+        solver_searches=max(0, args.solver_searches),
+        search_budget=args.search_budget,
     )
     run(settings, store)
     return 0

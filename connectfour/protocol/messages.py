@@ -28,6 +28,8 @@ Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 #: (absent longer than the grace period).
 Seat = SeatState
 Cell = tuple[int, int]
+#: The computer's strength: 1 (a beginner) to 4 (perfect play).
+Level = Annotated[int, msgspec.Meta(ge=1, le=4, description="1 (beginner) to 4 (perfect)")]
 
 
 # Every event repeats ``frozen=True``: msgspec inherits it from the base anyway,
@@ -40,11 +42,16 @@ class Init(_Client, tag="init", frozen=True):
     """Start a game, or take a seat with ``join``, or watch with ``watch``.
 
     ``local`` (v1) starts a game played by both colours on one device.
+    ``computer`` (v1) starts a game against the computer at that level, 1
+    (a beginner) to 4 (perfect play); ``color`` is the colour the person
+    plays, red (first) by default.
     """
 
     join: Key | None = None
     watch: Key | None = None
     local: bool = False
+    computer: Level | None = None
+    color: Player = "red"
 
 
 class Play(_Client, tag="play", frozen=True):
@@ -104,6 +111,8 @@ class StateEvent(_Server, tag="state", frozen=True):
     """A full snapshot, sent once a connection is seated or watching (v1).
 
     ``token`` is the seat's secret, for ``resume``: players only, keep it private.
+    ``computer`` is the seat the computer plays in a game against it, and
+    ``level`` its level; the computer's seat is always ``connected``.
     """
 
     game: str
@@ -120,6 +129,8 @@ class StateEvent(_Server, tag="state", frozen=True):
     cells: list[Cell] = []
     token: str | None = None
     rematch_of: str | None = None
+    computer: Player | None = None
+    level: int | None = None
     #: As in ``presence``: seconds until an absent player's opponent may claim.
     red_claimable_in: float | None = None
     yellow_claimable_in: float | None = None

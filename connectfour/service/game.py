@@ -24,6 +24,8 @@ log = logging.getLogger("connectfour.game")
 #: Spectators coming and going are told to everyone at most this often (seconds);
 #: without it, N spectators arriving would cost N * N frames.
 PRESENCE_DELAY = 0.25
+#: The key of the computer's pending move among a game's timers.
+COMPUTER_TIMER = "computer"
 
 
 class Timer(Protocol):
@@ -75,6 +77,8 @@ class Game:
         #: When each absent seat's grace period started (by ``clock``).
         self._away_since: dict[str, float] = {}
         self._presence_pending = False
+        #: The computer's move is scheduled or being searched.
+        self.thinking = False
         if self.status == "playing":
             for color in PLAYERS:
                 self._start_grace(color)
@@ -130,7 +134,7 @@ class Game:
         return None if self.over else self.board.turn
 
     def seat_state(self, color: str) -> Seat:
-        if self.seats[color] is not None:
+        if self.seats[color] is not None or color == self.record.computer:
             return "connected"
         if color == YELLOW and not self.local and not self.record.invite_spent:
             return "empty"
@@ -138,7 +142,7 @@ class Game:
             return "gone"
         return "disconnected"
 
-    def token_role(self, token: str) -> Role | None:
+    def _token_role(self, token: str) -> Role | None:
         """The seat a token holds; compared in constant time."""
         record = self.record
         given = token.encode()
@@ -147,6 +151,11 @@ class Game:
         if not self.local and hmac.compare_digest(given, record.yellow_token.encode()):
             return YELLOW
         return None
+
+    def token_role(self, token: str) -> Role | None:
+        """The seat a token holds; never the computer's."""
+        role = self._token_role(token)
+        return None if role is not None and role == self.record.computer else role
 
     def snapshot(self, role: Role) -> StateEvent:
         board = self.board
@@ -173,6 +182,8 @@ class Game:
             cells=[tuple(cell) for cell in board.cells],  # type: ignore[misc]
             token=token,
             rematch_of=record.rematch_of,
+            computer=record.computer,
+            level=record.level if record.computer else None,
             red_claimable_in=self.claimable_in(RED),
             yellow_claimable_in=self.claimable_in(YELLOW),
         )
@@ -231,6 +242,8 @@ class Game:
         """After the grace period an absent player's opponent may claim the game."""
         if self.local or self.over or self.seats[color] is not None or color in self._timers:
             return
+        if color == self.record.computer:
+            return
         if color == YELLOW and not self.record.invite_spent:
             return
         self._away_since[color] = self._clock()
@@ -242,6 +255,13 @@ class Game:
             self.gone.add(color)
             log.info("game %s: %s away longer than the grace period", self.id, color)
             self._presence_changed(urgent=True)
+
+    def add_timer(self, key: str, timer: Timer) -> None:
+        """Keep a timer that ``close`` cancels."""
+        self._timers[key] = timer
+
+    def forget_timer(self, key: str) -> None:
+        self._timers.pop(key, None)
 
     def close(self) -> None:
         """Drop timers: the game leaves this process's memory."""

@@ -16,7 +16,8 @@ from ..domain import Role
 from ..protocol.messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, WinEvent
 from ..rules import PLAYERS, RED, YELLOW, IllegalMove, Player, other
 from ..store import GameRecord, PlyConflict, Reason, Result, Store, StoreError
-from .game import Game, Member, Scheduler, send_event
+from .computer import DELAY, Computer, quick_move
+from .game import COMPUTER_TIMER, Game, Member, Scheduler, send_event
 
 log = logging.getLogger("connectfour.service")
 
@@ -46,8 +47,14 @@ class GameService:
         forget_unplayed_after: float = 86400.0,
         schedule: Scheduler = _call_later,
         clock: Callable[[], float] = time.time,
+        computer: Computer | None = None,
+        computer_delay: float = DELAY,
     ) -> None:
         self.store = store
+        #: Plays the computer's seats; without a solver its top levels play quick moves.
+        self.computer = computer or Computer(None)
+        #: Seconds before the computer answers a move.
+        self.computer_delay = computer_delay
         self.grace = grace
         self.expire_after = expire_after
         #: Seconds of inactivity after which a game without a move is deleted; 0 never.
@@ -73,6 +80,8 @@ class GameService:
     def _seat(self, game: Game, member: Member, role: Role) -> None:
         self._placement[member] = game
         game.seat(member, role)
+        if role != "spectator":
+            self._computer_turn(game)  # a game created, or resumed, with the computer to move
 
     def _unseat(self, game: Game, member: Member) -> Role | None:
         if self._placement.get(member) is game:
@@ -107,28 +116,40 @@ class GameService:
         await self.store.create(record)
         return self._open(record, member)
 
-    def _new_record(self, *, local: bool, rematch_of: Game | None = None) -> GameRecord:
+    async def create_computer(self, member: Member, *, level: int, color: Player) -> tuple[Game, Role]:
+        """Start a game against the computer at ``level``; the creator plays ``color``."""
+        record = self._new_record(local=False, computer=other(color), level=level)
+        await self.store.create(record)
+        return self._open(record, member, color)
+
+    def _new_record(
+        self, *, local: bool, rematch_of: Game | None = None, computer: Player | None = None, level: int = 0
+    ) -> GameRecord:
         red_token = _new_key()
+        seated = rematch_of is not None or computer is not None  # no invite to wait for
         return GameRecord(
             id=secrets.token_urlsafe(GAME_ID_BYTES),
             watch_key=_new_key(),
-            join_key=None if local or rematch_of else _new_key(),
+            join_key=None if local or seated else _new_key(),
             red_token=red_token,
             yellow_token=red_token if local else _new_key(),
             created_at=self._clock(),
             local=local,
-            invite_spent=rematch_of is not None,
+            invite_spent=seated,
             rematch_of=rematch_of.id if rematch_of else None,
+            computer=computer,
+            level=level,
         )
 
-    def _open(self, record: GameRecord, creator: Member) -> tuple[Game, Role]:
-        """Bring a stored new game to life with its creator seated as red (or both)."""
+    def _open(self, record: GameRecord, creator: Member, color: Player = RED) -> tuple[Game, Role]:
+        """Bring a stored new game to life with its creator seated as ``color`` (or both)."""
         game = self.games[record.id] = Game(record, self._schedule, self.grace, self._clock)
         metrics.count("connectfour_games_created_total")
-        role: Role = "both" if record.local else "red"
+        role: Role = "both" if record.local else color
         send_event(creator, InitEvent(game=game.id, watch=record.watch_key, join=record.join_key))
         self._seat(game, creator, role)
-        log.info("game %s created (%s)", game.id, "same device" if record.local else "online")
+        kind = "same device" if record.local else f"computer level {record.level}" if record.computer else "online"
+        log.info("game %s created (%s)", game.id, kind)
         return game, role
 
     async def join(self, member: Member, key: str) -> tuple[Game, Role]:
@@ -247,6 +268,43 @@ class GameService:
         elif board.is_draw:
             game.broadcast(DrawEvent())
             self._record_end(game, "draw", "full")
+        else:
+            self._computer_turn(game)
+
+    # -- the computer -----------------------------------------------------------
+
+    def _computer_turn(self, game: Game) -> None:
+        """If the computer is to move here, answer after the natural delay."""
+        color = game.record.computer
+        if color is None or game.over or game.board.turn != color or game.thinking:
+            return
+        game.thinking = True
+        ply = game.board.ply
+
+        def answer() -> None:
+            self._spawn(self._computer_move(game, ply))
+
+        game.add_timer(COMPUTER_TIMER, self._schedule(self.computer_delay, answer))
+
+    async def _computer_move(self, game: Game, ply: int) -> None:
+        """Search off the event loop, then play like a player. A game that left
+        memory meanwhile is dropped: it is searched again once someone is back."""
+        game.forget_timer(COMPUTER_TIMER)
+        color, moves = game.record.computer, list(game.board.moves)
+        try:
+            column = await self.computer.move(moves, game.record.level)
+        except Exception:
+            log.exception("game %s: the computer's search failed; a quick move instead", game.id)
+            column = quick_move(moves, self.computer.rng)
+        game.thinking = False
+        if self.games.get(game.id) is not game or game.over or game.board.ply != ply or color is None:
+            return
+        try:
+            await self.play(game, color, column, ply)
+        except ProtocolError as exc:
+            log.warning("game %s: the computer's move at ply %d was refused: %s", game.id, ply, exc)
+            if exc.code == "unavailable":
+                self._computer_turn(game)  # the store failed: try again after the delay
 
     async def resign(self, game: Game, role: Role) -> None:
         player = self._player(game, role)
@@ -305,6 +363,8 @@ class GameService:
             raise ProtocolError("not_a_player", "Only a player can do this.")
         if not game.over:
             raise ProtocolError("game_not_over", "A rematch can only be offered once the game has ended.")
+        if game.record.computer is not None:
+            return await self._rematch_computer(game)
         offers = game.rematch_offers
         offers.update(PLAYERS if role == "both" else (role,))
         red, yellow = game.seats[RED], game.seats[YELLOW]
@@ -331,6 +391,30 @@ class GameService:
             send_event(member, watch)  # so a reload follows the new game
             self._seat(new_game, member, "spectator")
         log.info("game %s: rematch is game %s", game.id, new_game.id)
+        return new_game
+
+    async def _rematch_computer(self, game: Game) -> Game | None:
+        """The computer accepts at once: a new game at the same level, colours swapped."""
+        computer = game.record.computer
+        assert computer is not None
+        human = other(computer)
+        member = game.seats[human]
+        if member is None:
+            return None
+        record = self._new_record(local=False, rematch_of=game, computer=human, level=game.record.level)
+        await self.store.create(record)
+        if game.seats[human] is not member:
+            return None  # the player left meanwhile; the unused game will be deleted
+        spectators = [m for m, r in game.members.items() if r == "spectator"]
+        for each in list(game.members):
+            self._unseat(game, each)
+        self._evict_if_idle(game)
+        new_game, _ = self._open(record, member, computer)
+        watch = InitEvent(game=new_game.id, watch=record.watch_key)
+        for each in spectators:
+            send_event(each, watch)
+            self._seat(new_game, each, "spectator")
+        log.info("game %s: rematch against the computer is game %s", game.id, new_game.id)
         return new_game
 
     # -- housekeeping -----------------------------------------------------------

@@ -53,6 +53,12 @@ class Session:
                 raise ProtocolError("already_started", "This connection is already in a game.")
             if isinstance(event, Resume):
                 await service.resume(member, event.game, event.token)
+            elif event.computer is not None:
+                if event.local or event.join is not None or event.watch is not None:
+                    raise ProtocolError(
+                        "invalid_message", "A game against the computer takes no join or watch key and is not local."
+                    )
+                await service.create_computer(member, level=event.computer, color=event.color)
             elif event.join is not None:
                 await service.join(member, event.join)
             elif event.watch is not None:

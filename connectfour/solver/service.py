@@ -76,8 +76,14 @@ class Solver:
             raise
         # The slot is freed when the thread is done, not when the caller
         # stops waiting: a cancelled request still holds its core until its budget.
-        work.add_done_callback(lambda _: loop.call_soon_threadsafe(self._release))
+        work.add_done_callback(lambda _: self._release_from_thread(loop))
         return await asyncio.wrap_future(work)
+
+    def _release_from_thread(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            loop.call_soon_threadsafe(self._release)
+        except RuntimeError:  # the loop closed during the search (the server stopped): nobody waits
+            pass
 
     def _release(self) -> None:
         self.running -= 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from ..completion import completion
-from ..domain import Reason, Result
+from ..domain import Player, Reason, Result
 
 KeyKind = Literal["join", "watch"]
 #: Called once a move is stored (None) or refused (the StoreError).
@@ -46,6 +46,9 @@ class GameRecord:
     reason: Reason | None = None
     finished_at: float | None = None
     rematch_of: str | None = None
+    #: The seat the computer holds, in a game against it; its level (1 to 4).
+    computer: Player | None = None
+    level: int = 0
 
 
 class Store(Protocol):

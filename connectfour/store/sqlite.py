@@ -77,7 +77,9 @@ CREATE TABLE IF NOT EXISTS games (
     reason       TEXT,
     finished_at  REAL,
     rematch_of   TEXT,
-    moves        TEXT NOT NULL DEFAULT ''
+    moves        TEXT NOT NULL DEFAULT '',
+    computer     TEXT,
+    level        INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS games_open ON games (updated_at) WHERE result IS NULL;
 CREATE INDEX IF NOT EXISTS games_updated ON games (updated_at);
@@ -94,13 +96,13 @@ _UNPLAYED = "SELECT id FROM games WHERE moves = '' AND updated_at < ?"
 
 _COLUMNS = (
     "id, watch_key, join_key, red_token, yellow_token, local, invite_spent, "
-    "created_at, updated_at, result, reason, finished_at, rematch_of, moves"
+    "created_at, updated_at, result, reason, finished_at, rematch_of, moves, computer, level"
 )
 
 # Folding writes a game's whole record; each field only ever moves forward,
 # so folding an older record over a newer row changes nothing.
 _UPSERT = f"""
-INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 14)})
+INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 16)})
 ON CONFLICT (id) DO UPDATE SET
     invite_spent = max(invite_spent, excluded.invite_spent),
     updated_at = max(updated_at, excluded.updated_at),
@@ -172,6 +174,9 @@ class SQLiteStore:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(games)")}
         if "moves" not in columns:
             self._db.execute("ALTER TABLE games ADD COLUMN moves TEXT NOT NULL DEFAULT ''")
+        if "computer" not in columns:  # games against the computer: its seat and level
+            self._db.execute("ALTER TABLE games ADD COLUMN computer TEXT")
+            self._db.execute("ALTER TABLE games ADD COLUMN level INTEGER NOT NULL DEFAULT 0")
         if self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'moves'").fetchone():
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
@@ -509,7 +514,7 @@ class SQLiteStore:
             raise StoreError(f"database error: {exc}") from exc
         if row is None:
             return None
-        (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of, moves) = row
+        (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of, moves, computer, level) = row
         return GameRecord(
             id=gid,
             watch_key=watch,
@@ -525,6 +530,8 @@ class SQLiteStore:
             reason=reason,
             finished_at=finished,
             rematch_of=rematch_of,
+            computer=computer,
+            level=level,
         )
 
     def _stored(self, game_id: str, keys: list[str]) -> bool:
@@ -595,6 +602,8 @@ def _row(record: GameRecord) -> tuple[object, ...]:
         record.finished_at,
         record.rematch_of,
         "".join(map(str, record.moves)),
+        record.computer,
+        record.level,
     )
 
 

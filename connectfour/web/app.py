@@ -14,10 +14,13 @@ from aiohttp import web
 from .. import __version__, metrics
 from ..config import Settings
 from ..service import GameService
+from ..service.computer import Computer
+from ..solver.service import Solver
 from ..store import MemoryStore, Store
 from . import wire
 from ..bus import Bus, LocalBus
 from ..protocol import encode
+from .analysis import SCORES, SOLVER, Scores, analysis
 from .announce import BUS, RESTARTING, announce, hear_announcements, tell
 from .connection import Connection
 from .endpoint import CLIENTS, CONNECTIONS, SERVICE, SETTINGS, is_upgrade, websocket
@@ -99,6 +102,8 @@ async def metrics_page(request: web.Request) -> web.Response:
             "Connections yet to send a complete first request head (counted per address; not behind a trusted proxy).",
             clients.waiting_total(),
         ),
+        "connectfour_solver_searches": ("Exact searches running (the computer's and analyses).", request.app[SOLVER].running),
+        "connectfour_solver_waiting": ("Exact searches waiting for a solver thread.", request.app[SOLVER].waiting),
     }
     return web.Response(text=metrics.render(gauges), content_type="text/plain", charset="utf-8")
 
@@ -173,6 +178,14 @@ async def _expire_games(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _solver(app: web.Application) -> AsyncIterator[None]:
+    """Load the opening book off the loop at start; stop the search threads at the end."""
+    solver = app[SOLVER]
+    await solver.start()
+    yield
+    solver.close()
+
+
 def create_app(
     settings: Settings | None = None,
     store: Store | None = None,
@@ -185,11 +198,17 @@ def create_app(
     settings = settings or Settings()
     app = web.Application()
     app[SETTINGS] = settings
+    # One bounded solver for the computer's moves and the analysis: together
+    # they can hold at most its threads, never the event loop.
+    app[SOLVER] = solver = Solver(max_searches=settings.solver_searches or None, budget=settings.search_budget)
+    app[SCORES] = Scores()
     app[SERVICE] = GameService(
         store or MemoryStore(),
         grace=settings.grace,
         expire_after=settings.expire_after,
         forget_unplayed_after=settings.forget_unplayed_after,
+        computer=Computer(solver, budget=settings.search_budget),
+        computer_delay=settings.computer_delay,
     )
     app[CONNECTIONS] = set()
     limits = AddressLimits(settings.connections_per_address, settings.waiting_per_address, settings.games_per_minute)
@@ -201,11 +220,13 @@ def create_app(
     app.router.add_get("/ws", websocket)
     app.router.add_get("/game/{game_id}", replay_page)
     app.router.add_get("/api/games/{game_id}", game_record)
+    app.router.add_get("/api/analysis", analysis)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_post("/api/announce", announce)
     app.router.add_static("/static/", STATIC, append_version=False)
     app.on_shutdown.append(_close_connections)
+    app.cleanup_ctx.append(_solver)
     app.cleanup_ctx.append(_expire_games)
     app.cleanup_ctx.append(_heartbeat)
     app.cleanup_ctx.append(hear_announcements)
