@@ -17,6 +17,7 @@ const ui = {
   landing: $("landing"),
   startOnline: $("start-online"),
   startLocal: $("start-local"),
+  computerForm: $("computer-form"),
   newGame: $("new-game"),
   nextSteps: $("next-steps"),
   rematch: $("rematch"),
@@ -1121,6 +1122,12 @@ async function noSeat(game) {
 sound.bindSwitch(ui.sound);
 ui.startOnline.addEventListener("click", () => start({ type: "init" }));
 ui.startLocal.addEventListener("click", () => start({ type: "init", local: true }));
+ui.computerForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const level = Number(ui.computerForm.elements.level.value);
+  const color = ui.computerForm.elements.color.value === "yellow" ? "yellow" : "red";
+  start({ type: "init", computer: level, color });
+});
 
 const params = new URLSearchParams(window.location.search);
 if (params.get("game")) {
