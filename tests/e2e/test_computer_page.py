@@ -52,3 +52,26 @@ def test_a_game_against_the_computer_is_played_to_the_end(
         )
     expect(turn).to_have_text(ENDED)
     expect(page.get_by_test_id("replay-link")).to_be_visible()
+
+
+def test_the_replay_shows_what_each_move_is_worth(open_page: OpenPage) -> None:
+    from e2e_pages import play, start_local_game
+
+    page = start_local_game(open_page)
+    play({"red": page, "yellow": page}, [0, 1, 0, 1, 0, 1, 0], [page])
+    page.get_by_test_id("replay-link").click()
+    expect(page.get_by_test_id("counter")).to_have_text("Move 7 of 7")
+    page.get_by_test_id("analysis-toggle").check()
+    text = page.get_by_test_id("analysis-text")
+    expect(text).to_have_text("The game is over at this position.")
+    page.get_by_test_id("first").click()
+    # The empty board: only the centre wins, with red's last stone.
+    expect(text).to_have_text("Red to play. Best: column 4 (win in 21).")
+    expect(page.get_by_test_id("analysis-3")).to_have_text("4: Win in 21")
+    expect(page.get_by_test_id("analysis-3")).to_have_class(re.compile(r"\bbest\b"))
+    expect(page.get_by_test_id("analysis-0")).to_have_attribute("data-result", "loss")
+    # One step on: red played column 1, and yellow is to play.
+    page.get_by_test_id("forward").click()
+    expect(text).to_contain_text("Yellow to play. Best: column")
+    page.get_by_test_id("analysis-toggle").uncheck()
+    expect(page.get_by_test_id("analysis-columns")).to_be_hidden()
