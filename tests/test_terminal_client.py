@@ -196,3 +196,14 @@ def test_the_board_is_drawn_with_row_zero_at_the_bottom_and_winners_marked():
 def test_the_last_move_is_marked():
     lines = draw([3, 3], last=True).splitlines()
     assert lines[-3] == "| .  .  . (O) .  .  . |"
+
+
+def test_with_analysis_each_position_shows_what_every_column_is_worth(server, terminals):
+    terminal = terminals("--url", server.ws_url, "--local", "--analysis")
+    # The empty board: only the centre wins, with red's 21st stone.
+    assert terminal.wait_for("Values for red:") == "Values for red: 1:L20 2:L21 3:D 4:W21 5:D 6:L21 7:L20. Best: 4."
+    terminal.type("4")
+    # After the centre, every answer loses: the best holds out longest.
+    assert terminal.wait_for("Values for yellow:") == "Values for yellow: 1:L17 2:L19 3:L19 4:L20 5:L19 6:L19 7:L17. Best: 4."
+    code, _ = terminal.finish()
+    assert code == 0

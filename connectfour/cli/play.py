@@ -42,6 +42,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     mode.add_argument("--watch", metavar="LINK", help="watch a game, by its watch link (or its key)")
     mode.add_argument("--local", action="store_true", help="both colours on this terminal")
     play.add_argument(
+        "--analysis", action="store_true",
+        help="after each move, show what every column is worth with perfect play (the server's /api/analysis)",
+    )  # fmt: skip
+    play.add_argument(
         "--retries", type=int, default=len(BACKOFF) + 4, metavar="N",
         help="reconnection attempts before giving up (default %(default)s)",
     )  # fmt: skip
@@ -75,6 +79,20 @@ def draw(moves: list[int], cells: list[list[int]] | None = None, last: bool = Fa
         lines.append("|" + "".join(marks) + "|")
     lines.append(" " + "".join(f" {c + 1} " for c in range(COLUMNS)))
     return "\n".join(lines)
+
+
+def analysis_line(answer: dict[str, Any]) -> str:
+    """One line: each column's value for the side to move (W5: wins in 5, L12, D, - full) and the best."""
+    values = []
+    for index, column in enumerate(answer["columns"], start=1):
+        if column is None:
+            values.append(f"{index}:-")
+        elif column["result"] == "draw":
+            values.append(f"{index}:D")
+        else:
+            values.append(f"{index}:{'W' if column['result'] == 'win' else 'L'}{column['in']}")
+    best = " or ".join(str(column + 1) for column in answer["best"])
+    return f"Values for {answer['turn']}: {' '.join(values)}. Best: {best}."
 
 
 def key_and_server(link: str, kind: str) -> tuple[str, str | None]:
@@ -112,6 +130,9 @@ class _Terminal:
         self.answered = asyncio.Event()  # set whenever no move is on its way
         self.answered.set()
         self.settled = asyncio.Event()  # the first frame was answered once
+        #: Set to show each position's analysis, fetched with this session.
+        self.analysis: aiohttp.ClientSession | None = None
+        self._analysing: set[asyncio.Task[None]] = set()
 
     def my_turn(self) -> bool:
         return not self.over and self.turn is not None and self.you in (self.turn, "both")
@@ -182,6 +203,7 @@ class _Terminal:
             if self.over:
                 self.offer()
             else:
+                self.analyse()
                 self.prompt()
         elif kind == "play":
             self.moves.append(event["column"])
@@ -189,6 +211,7 @@ class _Terminal:
             self.show(f"{event['player']} played column {event['column'] + 1}")
             self.show(draw(self.moves, last=True))
             if self.turn is not None:
+                self.analyse()
                 self.prompt()
         elif kind == "win":
             self.over = True
@@ -207,6 +230,27 @@ class _Terminal:
         elif kind == "error":
             self.show(f"! {event['message']}")
             self.prompt()
+
+    def analyse(self) -> None:
+        """Show, when asked for, the value of every column in the position now on the board."""
+        if self.analysis is None:
+            return
+        task = asyncio.ensure_future(self._analyse(self.analysis, "".join(map(str, self.moves))))
+        self._analysing.add(task)
+        task.add_done_callback(self._analysing.discard)
+
+    async def _analyse(self, session: aiohttp.ClientSession, moves: str) -> None:
+        try:
+            async with session.get(f"{self.base}/api/analysis", params={"moves": moves}) as response:
+                answer = await response.json()
+                if response.status != 200:
+                    raise ValueError(answer.get("error", f"status {response.status}"))
+        except (aiohttp.ClientError, ValueError, asyncio.TimeoutError) as exc:
+            self.show(f"(analysis unavailable: {exc})")
+            return
+        if "".join(map(str, self.moves)) != moves:
+            return  # the game went on meanwhile
+        self.show(analysis_line(answer))
 
     def offer(self) -> None:
         if self.you in ("red", "yellow", "both"):
@@ -318,6 +362,8 @@ async def _play(args: argparse.Namespace) -> int:
     failures = 0
     try:
         async with aiohttp.ClientSession() as session:
+            if args.analysis:
+                terminal.analysis = session
             while not terminal.quit:
                 try:
                     await _session(terminal, session, url)

@@ -75,3 +75,18 @@ def test_the_replay_shows_what_each_move_is_worth(open_page: OpenPage) -> None:
     expect(text).to_contain_text("Yellow to play. Best: column")
     page.get_by_test_id("analysis-toggle").uncheck()
     expect(page.get_by_test_id("analysis-columns")).to_be_hidden()
+
+
+def test_a_spectator_who_switches_it_on_sees_what_each_move_is_worth(open_page: OpenPage) -> None:
+    from e2e_pages import play, start_two_player_game
+
+    red, yellow, watch = start_two_player_game(open_page)
+    spectator = open_page("spectator", watch)
+    toggle = spectator.get_by_test_id("analysis-toggle")
+    expect(toggle).to_be_visible()
+    expect(red.get_by_test_id("spectator-analysis")).to_be_hidden()  # not for the players
+    toggle.check()
+    text = spectator.get_by_test_id("analysis-text")
+    expect(text).to_have_text("Red to play. Best: column 4 (win in 21).")
+    play({"red": red, "yellow": yellow}, [3], [red, yellow, spectator])
+    expect(text).to_have_text("Yellow to play. Best: column 4 (loss in 20).")

@@ -6,6 +6,7 @@
 // /?game=ID, from which a reload resumes the seat. Spectators keep their
 // /?watch=KEY address and watch again after a drop.
 
+import { Analysis } from "./analysis.js";
 import { BoardView, COLUMNS, ROWS, colourName, height, winningCells } from "./board.js";
 import { Connection } from "./connection.js";
 import * as sound from "./sound.js";
@@ -43,6 +44,7 @@ const ui = {
   retryNow: $("retry-now"),
   claimPanel: $("claim-panel"),
   claimCountdown: $("claim-countdown"),
+  spectatorAnalysis: $("spectator-analysis"),
   claim: $("claim"),
   message: $("message"),
   share: $("share"),
@@ -61,6 +63,8 @@ const ui = {
   resignCancel: $("resign-cancel"),
   live: $("live"),
 };
+
+const analysis = new Analysis($("analysis-toggle"), $("analysis-columns"), $("analysis-text"));
 
 // Errors, in answer to the first frame, after which this page has no game to show.
 const FATAL = new Set(["game_not_found", "seat_taken", "already_started", "invalid_message", "not_a_player"]);
@@ -744,6 +748,10 @@ function render() {
   const phase = state.phase;
   const seated = phase === "seated" || phase === "reconnecting";
   const over = isOver();
+  // Spectators may see what each move is worth; players may not, while they play.
+  const watching = state.you === "spectator" && seated;
+  ui.spectatorAnalysis.hidden = !watching;
+  if (watching) analysis.follow(state.moves, over);
   ui.landing.hidden = phase !== "landing";
   const withBoard = ["connecting", "seated", "reconnecting", "replaced"].includes(phase) || (phase === "ended" && state.hasBoard);
   ui.game.hidden = !(withBoard || phase === "failed" || phase === "ended");

@@ -4,6 +4,7 @@
 // buttons or the Home, Left, Right and End keys. The winning four, worked out
 // here from the moves, shows at the final position.
 
+import { Analysis } from "./analysis.js";
 import { BoardView, colourName, height, winningCells } from "./board.js";
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
@@ -103,66 +104,12 @@ function show(ply, { animate = false } = {}) {
   }
 }
 
-// ---- Analysis: each column's exact value, from the server's solver ----------
+const analysis = new Analysis(ui.analysisToggle, ui.analysisColumns, ui.analysisText);
 
-const analyses = new Map(); // moves (0-based digits) -> the server's answer
-
-/** "Win in 5", "Draw", "Loss in 12": a column's value for the side to move. */
-function valueText(column) {
-  if (column === null) return "Full";
-  if (column.result === "draw") return "Draw";
-  return `${column.result === "win" ? "Win" : "Loss"} in ${column.in}`;
+/** Show, when asked to, the value of every move from the position on the board. */
+function analyse() {
+  analysis.update(view.moves.slice(0, view.ply), view.ply === view.moves.length && Boolean(view.result));
 }
-
-function showAnalysis(text, columns = null, best = []) {
-  ui.analysisText.hidden = false;
-  ui.analysisText.textContent = text;
-  ui.analysisColumns.hidden = columns === null;
-  if (columns === null) return;
-  ui.analysisColumns.replaceChildren(
-    ...columns.map((column, index) => {
-      const item = document.createElement("li");
-      item.dataset.testid = `analysis-${index}`;
-      item.dataset.result = column === null ? "full" : column.result;
-      item.classList.toggle("best", best.includes(index));
-      item.textContent = `${index + 1}: ${valueText(column)}`;
-      return item;
-    }),
-  );
-}
-
-/** Show the value of every move from the position on the board, when asked to. */
-async function analyse() {
-  if (!ui.analysisToggle.checked) {
-    ui.analysisColumns.hidden = ui.analysisText.hidden = true;
-    return;
-  }
-  const moves = view.moves.slice(0, view.ply).join("");
-  if (view.ply === view.moves.length && view.result) {
-    showAnalysis("The game is over at this position.");
-    return;
-  }
-  let answer = analyses.get(moves);
-  if (!answer) {
-    showAnalysis("Working out the value of each move…");
-    try {
-      const response = await fetch(`/api/analysis?moves=${moves}`, { headers: { Accept: "application/json" } });
-      answer = await response.json();
-      if (!response.ok) throw new Error(answer.error || `status ${response.status}`);
-      analyses.set(moves, answer);
-    } catch (error) {
-      showAnalysis(`The analysis is not available right now (${error.message}).`);
-      return;
-    }
-    if (view.moves.slice(0, view.ply).join("") !== moves || !ui.analysisToggle.checked) return; // moved on meanwhile
-  }
-  const side = colourName(view.ply % 2 === 0 ? "red" : "yellow");
-  const best = answer.best.map((column) => column + 1).join(" or ");
-  const value = valueText(answer.columns[answer.best[0]]).toLowerCase();
-  showAnalysis(`${side} to play. Best: column ${best} (${value}).`, answer.columns, answer.best);
-}
-
-ui.analysisToggle.addEventListener("change", analyse);
 
 /** Play the moves one by one from here (from the start, at the end), or pause. */
 function toggleAutoplay() {
