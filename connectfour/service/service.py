@@ -268,7 +268,7 @@ class GameService:
         elif board.is_draw:
             game.broadcast(DrawEvent())
             self._record_end(game, "draw", "full")
-        else:
+        elif game.record.computer is not None:  # checked here: every move of every game passes by
             self._computer_turn(game)
 
     # -- the computer -----------------------------------------------------------
