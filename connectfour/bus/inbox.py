@@ -48,9 +48,6 @@ class Inbox(Generic[T]):
                 break
             self.version += 1
             ready.append((self.version, following))
-        if held and min(held) <= self.version:  # stale ones, if any
-            for stale in [v for v in held if v <= self.version]:
-                del held[stale]
         return ready
 
     def fill(self, stored: list[tuple[int, T]]) -> list[tuple[int, T]]:

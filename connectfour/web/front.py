@@ -98,11 +98,6 @@ class Front:
         for door in (*self._young, *self._old):
             door.transport.close()
 
-    @property
-    def waiting(self) -> int:
-        """Connections that have not sent a complete first request head yet."""
-        return len(self._young) + len(self._old)
-
     def _sweep(self) -> None:
         old, self._old, self._young = self._old, self._young, set()
         if old:
