@@ -11,9 +11,18 @@ import pytest
 from connectfour.bus import Inbox, LocalBus
 from connectfour.domain.events import Created, Moved, decode_event
 from connectfour.domain.state import GameState
-from connectfour.store.eventlog import MemoryEventLog, VersionConflict
+from connectfour.store import MemoryStore, VersionConflict
 
 CREATED = Created(at=1.0, local=True, watch_key="w", join_key=None, red_token="t", yellow_token="t")
+
+
+def created(n: int) -> Created:
+    """A game's first event, with a watch key of its own: keys are unique across a store's games."""
+    return Created(at=1.0, local=True, watch_key=f"w{n}", join_key=None, red_token="t", yellow_token="t")
+
+
+async def last_version(store: MemoryStore, game_id: str) -> int:
+    return len(await store.read(game_id))
 
 
 # -- the inbox, sans I/O --------------------------------------------------------------------
@@ -60,10 +69,10 @@ def test_any_order_with_repeats_comes_out_once_each_in_order(seed):
     assert applied == announced
 
 
-# -- the log and the bus, in one process --------------------------------------------------
+# -- the store and the bus, in one process --------------------------------------------------
 
 
-async def follow(log: MemoryEventLog, bus: LocalBus, game_id: str) -> tuple[GameState, list[int]]:
+async def follow(store: MemoryStore, bus: LocalBus, game_id: str) -> tuple[GameState, list[int]]:
     """A follower as a process keeps one: subscribe, then read what came before, then apply in order."""
     state = GameState(game_id)
     inbox: Inbox[object] = Inbox(0)
@@ -80,7 +89,7 @@ async def follow(log: MemoryEventLog, bus: LocalBus, game_id: str) -> tuple[Game
             asyncio.ensure_future(read())
 
     async def read() -> None:
-        apply(inbox.fill(await log.read(game_id, inbox.version)))
+        apply(inbox.fill(await store.read(game_id, inbox.version)))
 
     await bus.subscribe(game_id, deliver)
     await read()
@@ -93,47 +102,51 @@ async def settle() -> None:
 
 
 async def test_an_append_takes_only_the_next_version():
-    log = MemoryEventLog(LocalBus())
-    await log.append("g", 1, CREATED)
+    store = MemoryStore(LocalBus())
+    await store.append("g", 1, CREATED)
     with pytest.raises(VersionConflict):
-        await log.append("g", 3, Moved(at=2.0, player="red", column=0))
+        await store.append("g", 3, Moved(at=2.0, player="red", column=0))
     with pytest.raises(VersionConflict):
-        await log.append("g", 1, Moved(at=2.0, player="red", column=0))
-    assert await log.last_version("g") == 1
+        await store.append("g", 1, Moved(at=2.0, player="red", column=0))
+    assert await last_version(store, "g") == 1
 
 
-async def test_a_retried_append_of_the_same_event_is_already_there():
+async def test_the_same_event_from_a_second_caller_conflicts_and_is_announced_once():
+    """Equal events from two callers are two requests, not one retried: the
+    second gets VersionConflict (a client library's retry of one call is the
+    store's own business, keyed by that call)."""
     bus = LocalBus()
-    log = MemoryEventLog(bus)
+    store = MemoryStore(bus)
     heard: list[int] = []
     await bus.subscribe("g", lambda gid, version, data: heard.append(version))
-    await log.append("g", 1, CREATED)
-    await log.append("g", 1, CREATED)  # the client's retry after a lost reply
+    await store.append("g", 1, CREATED)
+    with pytest.raises(VersionConflict):
+        await store.append("g", 1, CREATED)
     await settle()
-    assert await log.last_version("g") == 1 and heard == [1]
+    assert await last_version(store, "g") == 1 and heard == [1]
 
 
 async def test_two_processes_racing_for_one_ply_store_exactly_one_move_every_time():
-    log = MemoryEventLog(LocalBus())
+    store = MemoryStore(LocalBus())
     for n in range(1000):
         game_id = f"g{n}"
-        await log.append(game_id, 1, CREATED)
+        await store.append(game_id, 1, created(n))
         outcomes = await asyncio.gather(
-            log.append(game_id, 2, Moved(at=2.0, player="red", column=0)),
-            log.append(game_id, 2, Moved(at=2.0, player="red", column=6)),
+            store.append(game_id, 2, Moved(at=2.0, player="red", column=0)),
+            store.append(game_id, 2, Moved(at=2.0, player="red", column=6)),
             return_exceptions=True,
         )
         assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "VersionConflict"]
-        assert await log.last_version(game_id) == 2
+        assert await last_version(store, game_id) == 2
 
 
 async def test_every_follower_applies_every_event_once_in_order():
     bus = LocalBus()
-    log = MemoryEventLog(bus)
-    await log.append("g", 1, CREATED)
-    followers = [await follow(log, bus, "g") for _ in range(3)]
+    store = MemoryStore(bus)
+    await store.append("g", 1, CREATED)
+    followers = [await follow(store, bus, "g") for _ in range(3)]
     for version, column in enumerate([3, 4, 3, 4], start=2):
-        await log.append("g", version, Moved(at=float(version), player="red" if version % 2 == 0 else "yellow", column=column))
+        await store.append("g", version, Moved(at=float(version), player="red" if version % 2 == 0 else "yellow", column=column))
     await settle()
     for state, applied in followers:
         assert applied == [1, 2, 3, 4, 5] and state.board.moves == [3, 4, 3, 4]
@@ -141,23 +154,23 @@ async def test_every_follower_applies_every_event_once_in_order():
 
 async def test_an_announcement_the_bus_loses_is_read_back_from_the_store():
     bus = LocalBus()
-    log = MemoryEventLog(bus)
-    await log.append("g", 1, CREATED)
-    state, applied = await follow(log, bus, "g")
+    store = MemoryStore(bus)
+    await store.append("g", 1, CREATED)
+    state, applied = await follow(store, bus, "g")
     bus.drop = lambda game_id, version, deliver: version == 3  # lost on its way
     for version, column in enumerate([3, 4, 3], start=2):
-        await log.append("g", version, Moved(at=float(version), player="red" if version % 2 == 0 else "yellow", column=column))
+        await store.append("g", version, Moved(at=float(version), player="red" if version % 2 == 0 else "yellow", column=column))
     await settle()
     assert applied == [1, 2, 3, 4] and state.board.moves == [3, 4, 3]
 
 
 async def test_a_follower_that_subscribes_late_reads_what_came_before():
     bus = LocalBus()
-    log = MemoryEventLog(bus)
-    await log.append("g", 1, CREATED)
-    await log.append("g", 2, Moved(at=2.0, player="red", column=5))
-    state, applied = await follow(log, bus, "g")
-    await log.append("g", 3, Moved(at=3.0, player="yellow", column=5))
+    store = MemoryStore(bus)
+    await store.append("g", 1, CREATED)
+    await store.append("g", 2, Moved(at=2.0, player="red", column=5))
+    state, applied = await follow(store, bus, "g")
+    await store.append("g", 3, Moved(at=3.0, player="yellow", column=5))
     await settle()
     assert applied == [1, 2, 3] and state.board.moves == [5, 5]
 

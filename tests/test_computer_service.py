@@ -147,7 +147,7 @@ async def test_the_computer_seat_cannot_be_resumed(store, solver):
     service = make_service(store, solver, Clockwork())
     game, _ = await service.create_computer(Person(), level=1, color="red")
     with pytest.raises(ProtocolError) as refused:
-        await service.resume(Person(), game.id, game.record.yellow_token)
+        await service.resume(Person(), game.id, game.state.yellow_token)
     assert refused.value.code == "invalid_token"
 
 
@@ -249,7 +249,7 @@ async def test_a_spectator_sees_the_computer_move(store, solver):
     service = make_service(store, solver, clockwork)
     me, watcher = Person(), Person()
     game, role = await service.create_computer(me, level=1, color="red")
-    await service.watch(watcher, game.record.watch_key)
+    await service.watch(watcher, game.state.watch_key)
     await service.play(game, role, 3)
     clockwork.fire(DELAY)
     assert [p["player"] for p in await watcher.plays(2)] == ["red", "yellow"]

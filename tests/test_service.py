@@ -286,14 +286,14 @@ async def test_while_a_player_is_away_everyone_is_told_when_the_win_can_be_claim
     service = GameService(store, grace=60.0, schedule=timers.schedule, clock=timers.clock)
     host, guest = Inbox(), Inbox()
     game, _ = await service.create(host, local=False)
-    await service.join(guest, game.record.join_key)
+    await service.join(guest, game.state.join_key)
     service.leave(guest)
     assert host.of("presence")[-1]["yellow"] == "disconnected"
     assert host.of("presence")[-1]["yellow_claimable_in"] == 60.0
     assert "red_claimable_in" not in host.of("presence")[-1]
     timers.advance(45.0)
     watcher = Inbox()
-    await service.watch(watcher, game.record.watch_key)
+    await service.watch(watcher, game.state.watch_key)
     assert watcher.of("state")[0]["yellow_claimable_in"] == 15.0  # a snapshot counts from the same start
     timers.advance(15.0)
     assert host.of("presence")[-1]["yellow"] == "gone"
@@ -305,10 +305,10 @@ async def test_a_player_who_comes_back_is_no_longer_counted_down(store):
     service = GameService(store, grace=60.0, schedule=timers.schedule, clock=timers.clock)
     host, guest = Inbox(), Inbox()
     game, _ = await service.create(host, local=False)
-    await service.join(guest, game.record.join_key)
+    await service.join(guest, game.state.join_key)
     service.leave(guest)
     timers.advance(10.0)
     back = Inbox()
-    await service.resume(back, game.id, game.record.yellow_token)
+    await service.resume(back, game.id, game.state.yellow_token)
     presence = host.of("presence")[-1]
     assert presence["yellow"] == "connected" and "yellow_claimable_in" not in presence

@@ -37,12 +37,14 @@ class LocalBus:
         return len(self._subscribers.get(game_id, ()))
 
     def publish(self, game_id: str, version: int, event: bytes) -> None:
+        subscribers = self._subscribers.get(game_id)
+        if not subscribers:
+            return
         loop = asyncio.get_running_loop()
         drop = self.drop
-        for deliver in list(self._subscribers.get(game_id, ())):
+        for deliver in list(subscribers):
             if drop is None or not drop(game_id, version, deliver):
                 loop.call_soon(_deliver, self, game_id, deliver, version, event)
-
 
     async def listen(self, hear: Hearing) -> None:
         self._listeners.append(hear)

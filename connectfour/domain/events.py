@@ -7,14 +7,14 @@ travels in it, so that replaying a log needs no clock.
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Literal, Union
 
 import msgspec
 
 from . import Player
 
 
-class _Event(msgspec.Struct, frozen=True, tag_field="kind", kw_only=True):
+class _Event(msgspec.Struct, frozen=True, tag_field="kind", kw_only=True, omit_defaults=True):
     #: When the event happened (seconds since the epoch), as the process that made it saw it.
     at: float
 
@@ -29,6 +29,9 @@ class Created(_Event, tag="created", frozen=True):
     red_token: str
     yellow_token: str
     rematch_of: str | None = None
+    #: The seat the computer holds, in a game against it, and its level (1 to 4).
+    computer: Player | None = None
+    level: int = 0
 
 
 class Joined(_Event, tag="joined", frozen=True):
@@ -36,8 +39,12 @@ class Joined(_Event, tag="joined", frozen=True):
 
 
 class Moved(_Event, tag="moved", frozen=True):
+    """``end`` is how the move ended the game, if it did: carried in the event so
+    that a store records the end with the move, without a board of its own."""
+
     player: Player
     column: int
+    end: Literal["four", "full"] | None = None
 
 
 class Resigned(_Event, tag="resigned", frozen=True):
@@ -45,13 +52,18 @@ class Resigned(_Event, tag="resigned", frozen=True):
 
 
 class Claimed(_Event, tag="claimed", frozen=True):
-    """``player`` wins because the opponent stayed away past the grace period."""
+    """``player`` wins because the opponent stayed away past the grace period.
+
+    The store appends it only if the opponent's seat has been free at least
+    ``grace`` seconds at ``at``, checked with the append itself."""
 
     player: Player
+    grace: float
 
 
 class Expired(_Event, tag="expired", frozen=True):
-    """Nobody came back for too long: the game ends with no winner."""
+    """Nobody came back for too long: the game ends with no winner. The store
+    appends it only if no seat is held at ``at``."""
 
 
 class RematchOffered(_Event, tag="rematch_offered", frozen=True):

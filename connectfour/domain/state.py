@@ -34,7 +34,7 @@ class GameState:
     __slots__ = (
         "id", "version", "local", "watch_key", "join_key", "red_token", "yellow_token", "rematch_of",
         "created_at", "updated_at", "invite_spent", "board", "result", "reason", "finished_at",
-        "rematch_offers", "rematch",
+        "rematch_offers", "rematch", "computer", "level",
     )  # fmt: skip
 
     def __init__(self, game_id: str) -> None:
@@ -56,6 +56,9 @@ class GameState:
         self.rematch_offers: frozenset[Player] = frozenset()
         #: The game the rematch is, once both players offered.
         self.rematch: str | None = None
+        #: The computer's seat, in a game against it, and its level.
+        self.computer: Player | None = None
+        self.level = 0
 
     @classmethod
     def replay(cls, game_id: str, events: Iterable[Event]) -> GameState:
@@ -91,9 +94,11 @@ class GameState:
         if isinstance(event, Moved):
             self._check_open()
             try:
-                self.board.check(event.player, event.column)
+                row = self.board.check(event.player, event.column)
             except IllegalMove as exc:
                 raise Refused(exc.code, str(exc)) from None
+            if event.end != self.board.outcome(event.column, row):
+                raise Refused("invalid_event", "The move's stated end is not the one it makes.")
         elif isinstance(event, Created):
             if self.version:
                 raise Refused("already_started", "This game already exists.")
@@ -105,12 +110,16 @@ class GameState:
         elif isinstance(event, (Resigned, Claimed, Expired)):
             self._check_open()
         elif isinstance(event, RematchOffered):
+            if event.player == self.computer:
+                raise Refused("not_a_player", "The computer does not offer rematches: it accepts them.")
             if not self.over:
                 raise Refused("game_not_over", "A rematch can only be offered once the game has ended.")
             if self.rematch is not None:
                 raise Refused("game_over", "The rematch has already started.")
         elif isinstance(event, RematchStarted):
-            if not self.over or self.rematch is not None or len(self.rematch_offers) < 2:
+            # Against the computer the player's offer is enough: it accepts at once.
+            needed = 1 if self.computer is not None else 2
+            if not self.over or self.rematch is not None or len(self.rematch_offers) < needed:
                 raise Refused("game_not_over", "A rematch starts once both players offered it.")
 
     def _check_open(self) -> None:
@@ -139,6 +148,8 @@ class GameState:
             self.yellow_token = event.yellow_token
             self.rematch_of = event.rematch_of
             self.created_at = event.at
+            self.computer = event.computer
+            self.level = event.level
             # A game with no invite to spend has both seats from the start.
             self.invite_spent = event.join_key is None
         elif isinstance(event, Joined):

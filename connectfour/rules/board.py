@@ -10,7 +10,7 @@ row is then four ANDed shifts, in each of the four directions.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ..domain import PLAYERS, RED, YELLOW, Player, other
 
@@ -131,6 +131,13 @@ class Board:
         if row == ROWS:
             raise ColumnFull("This slot is full.")
         return row
+
+    def outcome(self, column: int, row: int) -> Literal["four", "full"] | None:
+        """How the legal move to (``column``, ``row``) would end the game, if it would."""
+        index = len(self.moves) & 1
+        if _four(self._masks[index] | (1 << (column * _STRIDE + row))):
+            return "four"
+        return "full" if len(self.moves) + 1 == CELLS else None
 
     def play(self, player: str, column: int) -> Move:
         """Apply a legal move; an illegal one raises and changes nothing."""

@@ -1,23 +1,30 @@
-"""One live game in this process: its position, its seats and who receives its events."""
+"""One game as this process follows it: the state its events made, the
+presence every process shares, and the connections attached here.
+
+A process owns no game. It follows each game it has members in by applying
+the game's stored events in version order (``inbox``), whichever process
+stored them, and fans each out to its own connections, encoded once per
+protocol flavour. Seats and spectators live in the shared ``Presence``; the
+process only remembers which of its connections hold which seat.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
-from ..domain import Role
+from ..bus import Inbox
+from ..domain import PLAYERS, RED, YELLOW, Player, Role, SeatState
+from ..domain.events import Event
+from ..domain.seats import Holder, Presence
+from ..domain.state import GameState
 from ..protocol import encode, encode_legacy
-from ..protocol.messages import (
-    PresenceEvent,
-    Seat,
-    ServerEvent,
-    StateEvent,
-)
-from ..rules import PLAYERS, RED, YELLOW, Board
-from ..store import GameRecord, Reason, Result
+from ..protocol.messages import PresenceEvent, ServerEvent, StateEvent
+from ..rules import Board
 
 log = logging.getLogger("connectfour.game")
 
@@ -26,6 +33,10 @@ log = logging.getLogger("connectfour.game")
 PRESENCE_DELAY = 0.25
 #: The key of the computer's pending move among a game's timers.
 COMPUTER_TIMER = "computer"
+#: The key of the timer that shows a seat turning "gone" when its grace period ends.
+GRACE_TIMER = "grace"
+#: The key of the timer that tells the shared presence how many spectators are here.
+WATCH_TIMER = "watch"
 
 
 class Timer(Protocol):
@@ -55,213 +66,244 @@ def send_event(member: Member, event: ServerEvent) -> None:
             member.send(frame)
 
 
+def colors_of(role: Role) -> tuple[Player, ...]:
+    """The seats a role holds."""
+    if role == "both":
+        return PLAYERS
+    if role == "spectator":
+        return ()
+    return (role,)
+
+
 class Game:
-    """A cached copy of a stored game, plus the connections attached to it here."""
+    """A game followed by this process, with the connections attached to it here."""
 
     def __init__(
-        self, record: GameRecord, schedule: Scheduler, grace: float, clock: Callable[[], float] = time.monotonic
+        self,
+        state: GameState,
+        presence: Presence,
+        *,
+        process: str,
+        grace: float,
+        schedule: Scheduler,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.record = record
-        self.id = record.id
-        self.board = Board.from_moves(record.moves)
-        self.seats: dict[str, Member | None] = {RED: None, YELLOW: None}
+        self.state = state
+        self.id = state.id
+        self.inbox: Inbox[Event] = Inbox(state.version)
+        #: The latest presence seen, and when the processes it names stop being alive.
+        self.presence = presence
+        self.expiries: dict[str, float] = {process: float("inf")}
+        self.process = process
         self.members: dict[Member, Role] = {}
-        self.spectators = 0
-        #: Seats absent for longer than the grace period: their opponent may claim.
-        self.gone: set[str] = set()
-        self.rematch_offers: set[str] = set()
-        self._schedule = schedule
-        self._grace = grace
-        self._timers: dict[str, Timer] = {}
-        self._clock = clock
-        #: When each absent seat's grace period started (by ``clock``).
-        self._away_since: dict[str, float] = {}
-        self._presence_pending = False
+        #: The seats held by connections of this process, with the holder each is known by.
+        self.holders: dict[Member, Holder] = {}
+        #: Spectators here, and how many the shared presence was last told.
+        self.spectators_here = 0
+        self.spectators_told = 0
         #: The computer's move is scheduled or being searched.
         self.thinking = False
-        if self.status == "playing":
-            for color in PLAYERS:
-                self._start_grace(color)
+        #: A read of the store is under way to fill a gap in the events.
+        self.filling = False
+        #: Moving this process's members to the rematch, once it started.
+        self.moving: asyncio.Future[object] | None = None
+        self._grace = grace
+        self._schedule = schedule
+        self._clock = clock
+        self._timers: dict[str, Timer] = {}
+        self._last_presence: PresenceEvent | None = None
 
     # -- derived state --------------------------------------------------------
 
     @property
+    def board(self) -> Board:
+        return self.state.board
+
+    @property
     def local(self) -> bool:
-        return self.record.local
+        return self.state.local
+
+    @property
+    def over(self) -> bool:
+        return self.state.result is not None
 
     @property
     def idle(self) -> bool:
         return not self.members
 
     @property
-    def result(self) -> Result | None:
-        """How the game ended; a position's own end wins over what the store says."""
-        board = self.board
-        if board.winner:
-            return board.winner
-        if board.is_draw:
-            return "draw"
-        return self.record.result
+    def computer(self) -> Player | None:
+        return self.state.computer
 
-    @property
-    def reason(self) -> Reason | None:
-        board = self.board
-        if board.winner:
-            return "four"
-        if board.is_draw:
-            return "full"
-        return self.record.reason
-
-    @property
-    def over(self) -> bool:
-        return self.result is not None
-
-    @property
-    def status(self) -> str:
-        result = self.result
-        if result is None:
-            if not self.local and not self.record.invite_spent:
-                return "waiting"
-            return "playing"
-        if result == "draw":
-            return "draw"
-        if result == "abandoned":
-            return "abandoned"
-        return "won"
-
-    @property
-    def turn(self) -> str | None:
-        return None if self.over else self.board.turn
-
-    def seat_state(self, color: str) -> Seat:
-        if self.seats[color] is not None or color == self.record.computer:
-            return "connected"
-        if color == YELLOW and not self.local and not self.record.invite_spent:
-            return "empty"
-        if color in self.gone:
-            return "gone"
-        return "disconnected"
-
-    def _token_role(self, token: str) -> Role | None:
-        """The seat a token holds; compared in constant time."""
-        record = self.record
-        given = token.encode()
-        if hmac.compare_digest(given, record.red_token.encode()):
-            return "both" if self.local else RED
-        if not self.local and hmac.compare_digest(given, record.yellow_token.encode()):
-            return YELLOW
+    def holder_of(self, color: Player) -> Member | None:
+        """The connection of this process holding ``color``, if any."""
+        for member, holder in self.holders.items():
+            if color in colors_of(self.members[member]):
+                return member
         return None
 
+    def _invited(self, color: Player) -> bool:
+        state = self.state
+        return color == YELLOW and not state.local and not state.invite_spent
+
+    def seat_state(self, color: Player) -> SeatState:
+        if color == self.state.computer or self.holder_of(color) is not None:
+            return "connected"
+        if self._invited(color):
+            return "empty"
+        if self.state.local:
+            return "disconnected"
+        return self.presence.state(color, self.expiries, self._clock(), self._grace)
+
+    def claimable_in(self, color: Player) -> float | None:
+        """Seconds until ``color``'s opponent may claim the win, while ``color`` is away."""
+        state = self.state
+        if state.local or self.over or color == state.computer or self._invited(color):
+            return None
+        if self.holder_of(color) is not None:
+            return None
+        since = self.presence.away_since(color, self.expiries, self._clock())
+        if since is None:
+            return None
+        left = self._grace - (self._clock() - since)
+        return round(left, 1) if left > 0 else None  # None once "gone": claimable now
+
+    def claimable(self, color: Player) -> bool:
+        """Whether ``color`` has been away the whole grace period, as this process sees it."""
+        state = self.state
+        if state.local or self.over or color == state.computer or self._invited(color):
+            return False
+        if self.holder_of(color) is not None:
+            return False
+        return self.presence.claimable(color, self.expiries, self._clock(), self._grace)
+
+    def spectators(self) -> int:
+        """Spectators everywhere: those of live processes elsewhere, and ours as they are now."""
+        others = self.presence.spectators(self.expiries, self._clock()) - self.presence.watching.get(self.process, 0)
+        return others + self.spectators_here
+
     def token_role(self, token: str) -> Role | None:
-        """The seat a token holds; never the computer's."""
-        role = self._token_role(token)
-        return None if role is not None and role == self.record.computer else role
+        """The seat a token holds, compared in constant time; never the computer's."""
+        state = self.state
+        given = token.encode()
+        role: Role | None = None
+        if hmac.compare_digest(given, state.red_token.encode()):
+            role = "both" if state.local else RED
+        elif not state.local and hmac.compare_digest(given, state.yellow_token.encode()):
+            role = YELLOW
+        return None if role is not None and role == state.computer else role
 
     def snapshot(self, role: Role) -> StateEvent:
-        board = self.board
-        result = self.result
-        record = self.record
+        state = self.state
+        board = state.board
+        result = state.result
         token = None
         if role in (RED, "both"):
-            token = record.red_token
+            token = state.red_token
         elif role == YELLOW:
-            token = record.yellow_token
+            token = state.yellow_token
         return StateEvent(
             game=self.id,
             you=role,
             moves=list(board.moves),
             ply=board.ply,
-            status=self.status,  # type: ignore[arg-type]
-            turn=self.turn,  # type: ignore[arg-type]
+            status=state.status,
+            turn=state.turn,
             red=self.seat_state(RED),
             yellow=self.seat_state(YELLOW),
-            spectators=self.spectators,
+            spectators=self.spectators(),
             # == narrows the type in every mypy; `in PLAYERS` only from mypy 1.11.
             winner=result if result == RED or result == YELLOW else None,
-            reason=self.reason,
-            cells=[tuple(cell) for cell in board.cells],  # type: ignore[misc]
+            reason=state.reason,
+            cells=[(c, r) for c, r in board.cells],
             token=token,
-            rematch_of=record.rematch_of,
-            computer=record.computer,
-            level=record.level if record.computer else None,
+            rematch_of=state.rematch_of,
+            computer=state.computer,
+            level=state.level if state.computer else None,
             red_claimable_in=self.claimable_in(RED),
             yellow_claimable_in=self.claimable_in(YELLOW),
         )
 
-    def presence(self) -> PresenceEvent:
+    def presence_event(self) -> PresenceEvent:
         return PresenceEvent(
             red=self.seat_state(RED),
             yellow=self.seat_state(YELLOW),
-            spectators=self.spectators,
+            spectators=self.spectators(),
             red_claimable_in=self.claimable_in(RED),
             yellow_claimable_in=self.claimable_in(YELLOW),
         )
 
-    def claimable_in(self, color: str) -> float | None:
-        """Seconds until ``color``'s opponent may claim the win, while ``color`` is away."""
-        since = self._away_since.get(color)
-        if since is None or color not in self._timers:
-            return None
-        return round(max(0.0, self._grace - (self._clock() - since)), 1)
+    # -- members --------------------------------------------------------------
 
-    # -- seats and spectators -------------------------------------------------
-
-    def holder(self, role: Role) -> Member | None:
-        """Who holds this seat now (for a same-device game, the one connection)."""
-        return self.seats[RED] if role == "both" else self.seats.get(role)
-
-    def seat(self, member: Member, role: Role) -> None:
-        """Add a member; it gets the snapshot before any later event."""
+    def add(self, member: Member, role: Role, holder: Holder | None) -> None:
+        """Attach a connection; it gets the snapshot before any later event."""
         self.members[member] = role
-        if role == "spectator":
-            self.spectators += 1
+        if holder is None:
+            self.spectators_here += 1
         else:
-            for color in PLAYERS if role == "both" else (role,):
-                self.seats[color] = member
-                self.gone.discard(color)
-                timer = self._timers.pop(color, None)
-                if timer:
-                    timer.cancel()
+            self.holders[member] = holder
         send_event(member, self.snapshot(role))
-        self._presence_changed(urgent=role != "spectator")
 
-    def leave(self, member: Member) -> Role | None:
+    def remove(self, member: Member) -> tuple[Role | None, Holder | None]:
         role = self.members.pop(member, None)
-        if role is None:
-            return None
+        holder = self.holders.pop(member, None)
         if role == "spectator":
-            self.spectators -= 1
-        for color, holder in self.seats.items():
-            if holder is member:
-                self.seats[color] = None
-                self._start_grace(color)
-        self._presence_changed(urgent=role != "spectator")
-        return role
+            self.spectators_here -= 1
+        return role, holder
 
-    def _start_grace(self, color: str) -> None:
-        """After the grace period an absent player's opponent may claim the game."""
-        if self.local or self.over or self.seats[color] is not None or color in self._timers:
-            return
-        if color == self.record.computer:
-            return
-        if color == YELLOW and not self.record.invite_spent:
-            return
-        self._away_since[color] = self._clock()
-        self._timers[color] = self._schedule(self._grace, lambda: self._grace_over(color))
+    # -- presence ---------------------------------------------------------------
 
-    def _grace_over(self, color: str) -> None:
-        self._timers.pop(color, None)
-        if self.seats[color] is None and not self.over:
-            self.gone.add(color)
-            log.info("game %s: %s away longer than the grace period", self.id, color)
-            self._presence_changed(urgent=True)
+    def follow(self, presence: Presence) -> bool:
+        """Take a presence unless it is older than the one held; whether it was taken.
+        (One as old replaces it: this process's own guess of it, say.)"""
+        if presence.seq < self.presence.seq:
+            return False
+        self.presence = presence
+        return True
+
+    def replaced(self) -> list[Member]:
+        """Connections here holding a seat the shared presence gives to another holder."""
+        return [
+            member
+            for member, holder in self.holders.items()
+            if any(self.presence.holder(color) != holder for color in colors_of(self.members[member]))
+        ]
+
+    def tell_presence(self) -> None:
+        """Tell everyone here how the seats and the audience stand, if that changed,
+        and wake up again when an away seat's grace period runs out."""
+        event = self.presence_event()
+        if event != self._last_presence:
+            self._last_presence = event
+            self.broadcast(event)
+        self.cancel_timer(GRACE_TIMER)
+        now = self._clock()
+        waits = []
+        for color in PLAYERS:
+            if self.claimable_in(color):  # away, and not for the whole grace period yet
+                since = self.presence.away_since(color, self.expiries, now)
+                if since is not None:
+                    waits.append(since + self._grace - now)
+        if waits:
+            self._timers[GRACE_TIMER] = self._schedule(max(0.0, min(waits)), self.tell_presence)
+
+    # -- timers -----------------------------------------------------------------
 
     def add_timer(self, key: str, timer: Timer) -> None:
         """Keep a timer that ``close`` cancels."""
+        self.cancel_timer(key)
         self._timers[key] = timer
+
+    def has_timer(self, key: str) -> bool:
+        return key in self._timers
 
     def forget_timer(self, key: str) -> None:
         self._timers.pop(key, None)
+
+    def cancel_timer(self, key: str) -> None:
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
 
     def close(self) -> None:
         """Drop timers: the game leaves this process's memory."""
@@ -285,16 +327,3 @@ class Game:
                     legacy = encode_legacy(event)
                 for frame in legacy:
                     member.send(frame)
-
-    def _presence_changed(self, urgent: bool) -> None:
-        if urgent:
-            self._presence_pending = False
-            self.broadcast(self.presence())
-        elif not self._presence_pending:
-            self._presence_pending = True
-            self._schedule(PRESENCE_DELAY, self._flush_presence)
-
-    def _flush_presence(self) -> None:
-        if self._presence_pending:
-            self._presence_pending = False
-            self.broadcast(self.presence())

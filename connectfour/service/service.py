@@ -1,4 +1,13 @@
-"""Games by id, key and token; seats and moves. The service knows nothing of HTTP."""
+"""Games by id, key and token; seats and moves. The service knows nothing of HTTP.
+
+Several services (processes) can serve one game: each turns its clients'
+requests into events, checked against the game's state as it knows it and
+appended at the next version; the store takes exactly one event per
+version, and announces it on the bus. Every service with members in the
+game applies each announced event in version order and tells its own
+connections. A service that loses a race reads what it missed, checks the
+request again, and tries once more or refuses it (a stale ply, a game over).
+"""
 
 from __future__ import annotations
 
@@ -11,19 +20,36 @@ from typing import Any
 
 from .. import metrics
 from ..completion import completion
+from ..domain import PLAYERS, RED, YELLOW, Player, Role, other
+from ..domain.events import (
+    Claimed,
+    Created,
+    Event,
+    Expired,
+    Joined,
+    Moved,
+    RematchOffered,
+    RematchStarted,
+    Resigned,
+    decode_event,
+)
+from ..domain.seats import TTL, Holder, Presence, decode_presence
+from ..domain.state import GameState, Refused
 from ..protocol import ProtocolError
-from ..domain import Role
 from ..protocol.messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, WinEvent
-from ..rules import PLAYERS, RED, YELLOW, IllegalMove, Player, other
-from ..store import GameRecord, PlyConflict, Reason, Result, Store, StoreError
+from ..rules import IllegalMove
+from ..store import ConditionFailed, Store, StoreError, VersionConflict
+from ..store.seats import PRESENCE
 from .computer import DELAY, Computer, quick_move
-from .game import COMPUTER_TIMER, Game, Member, Scheduler, send_event
+from .game import COMPUTER_TIMER, PRESENCE_DELAY, WATCH_TIMER, Game, Member, Scheduler, colors_of, send_event
 
 log = logging.getLogger("connectfour.service")
 
 #: Bytes of randomness in invite and watch keys and player tokens (128 bits).
 KEY_BYTES = 16
 GAME_ID_BYTES = 9
+#: Attempts at a request that keeps losing races to other services before it gives up.
+ATTEMPTS = 16
 
 #: Close code for a connection whose seat another connection took over.
 CLOSE_REPLACED = 4001
@@ -49,8 +75,11 @@ class GameService:
         clock: Callable[[], float] = time.time,
         computer: Computer | None = None,
         computer_delay: float = DELAY,
+        ttl: float = TTL,
     ) -> None:
         self.store = store
+        #: This service's name among the processes sharing the store.
+        self.process = secrets.token_hex(6)
         #: Plays the computer's seats; without a solver its top levels play quick moves.
         self.computer = computer or Computer(None)
         #: Seconds before the computer answers a move.
@@ -59,134 +88,376 @@ class GameService:
         self.expire_after = expire_after
         #: Seconds of inactivity after which a game without a move is deleted; 0 never.
         self.forget_unplayed_after = forget_unplayed_after
+        #: Seconds this process's registration lasts: its seats are free that long after it dies.
+        self.ttl = ttl
         self._schedule = schedule
         self._clock = clock
         #: Games with at least one member in this process; the rest live in the store only.
         self.games: dict[str, Game] = {}
         #: Which game each connection here is in.
         self._placement: dict[Member, Game] = {}
+        #: Games being loaded, with the announcements heard meanwhile.
+        self._loading: dict[str, list[tuple[int, bytes]]] = {}
+        self._connections = 0
+        self._renewed_at: float | None = None
+        #: Seats being given back to the shared presence.
+        self._releasing: set[asyncio.Task[object]] = set()
         #: Games a player left whose activity stamp is not stored yet, and how many such stamps.
         self._touching: dict[str, int] = {}
         #: What the sweep must not delete, looked up live as it goes.
-        self._in_use = _InAny(self.games, self._touching)
+        self._in_use = _InAny(self.games, self._touching, self._loading)
 
     def where(self, member: Member) -> tuple[Game, Role] | tuple[None, None]:
         """The game a connection is in, and its role there."""
         game = self._placement.get(member)
-        if game is None:
+        role = game.members.get(member) if game is not None else None
+        if game is None or role is None:
             return None, None
-        return game, game.members[member]
+        return game, role
 
-    def _seat(self, game: Game, member: Member, role: Role) -> None:
-        self._placement[member] = game
-        game.seat(member, role)
-        if role != "spectator":
-            self._computer_turn(game)  # a game created, or resumed, with the computer to move
+    # -- being alive -------------------------------------------------------------
 
-    def _unseat(self, game: Game, member: Member) -> Role | None:
-        if self._placement.get(member) is game:
-            del self._placement[member]
-        return game.leave(member)
+    async def heartbeat(self) -> None:
+        """Renew this process's registration, and look again at whether the
+        processes holding seats in our games are alive (a dead one's seats turn
+        disconnected). Runs every third of ``ttl``; tests call it with their clock."""
+        await self._renew(force=True)
+        named: set[str] = set()
+        for game in self.games.values():
+            named |= game.presence.processes()
+        named.discard(self.process)
+        expiries = await self.store.seats.expiries(named) if named else {}
+        for game in list(self.games.values()):
+            for process in game.presence.processes() - {self.process}:
+                game.expiries[process] = expiries.get(process, float("-inf"))
+            game.tell_presence()
+        # An event the bus lost shows as a gap when the next one comes; the last
+        # one of a game (its winning move, say) shows only here.
+        followed = list(self.games)
+        stored = await self.store.versions(followed) if followed else {}
+        for game_id, version in stored.items():
+            behind = self.games.get(game_id)
+            if behind is not None and version > behind.inbox.version and not behind.filling:
+                behind.filling = True
+                self._spawn(self._fill(behind))
 
-    # -- lookups ----------------------------------------------------------------
+    async def run(self) -> None:
+        """Heartbeats until cancelled."""
+        while True:
+            try:
+                await self.heartbeat()
+            except StoreError as exc:
+                log.error("could not renew this process's registration: %s", exc)
+            await asyncio.sleep(self.ttl / 3)
 
-    async def _load(self, game_id: str) -> Game | None:
+    async def stop(self) -> None:
+        """A clean stop: the seats held here are free from now, for everyone."""
+        await self.store.seats.stop(self.process, self._clock())
+
+    async def _renew(self, force: bool = False) -> None:
+        now = self._clock()
+        if force or self._renewed_at is None or now - self._renewed_at >= self.ttl / 3:
+            self._renewed_at = now
+            await self.store.seats.renew(self.process, now)
+
+    # -- following games -----------------------------------------------------------
+
+    async def _follow(self, game_id: str, created: Created | None = None) -> Game | None:
+        """The game as this process follows it, subscribed to its announcements;
+        None if there is no such game. ``created``: a game this process is creating."""
         game = self.games.get(game_id)
         if game is not None:
             return game
-        record = await self.store.get(game_id)
-        if record is None:
+        heard = self._loading.setdefault(game_id, [])
+        try:
+            await self.store.bus.subscribe(game_id, self._deliver)
+            # Read after subscribing: whatever is stored later is announced to us.
+            if created is not None:
+                await self.store.append(game_id, 1, created)
+                events: list[tuple[int, Event]] = [(1, created)]
+            else:
+                events = await self.store.read(game_id)
+            presence = await self.store.seats.presence(game_id, self._clock())
+            await self._renew()
+        except BaseException:
+            self._loading.pop(game_id, None)
+            if game_id not in self.games:
+                self.store.bus.unsubscribe(game_id, self._deliver)
+            raise
+        self._loading.pop(game_id, None)
+        game = self.games.get(game_id)  # loaded by another request meanwhile?
+        if game is not None:
+            return game
+        if not events:
+            self.store.bus.unsubscribe(game_id, self._deliver)
             return None
-        game = self.games.get(game_id)  # loaded by another coroutine meanwhile?
-        if game is None:
-            game = self.games[game_id] = Game(record, self._schedule, self.grace, self._clock)
+        state = GameState.replay(game_id, (event for _, event in events))
+        game = Game(state, presence, process=self.process, grace=self.grace, schedule=self._schedule, clock=self._clock)
+        others = presence.processes() - {self.process}
+        if others:
+            game.expiries.update(await self.store.seats.expiries(others))
+            if self.games.get(game_id) is not None:
+                return self.games[game_id]
+        self.games[game_id] = game
+        for version, data in heard:
+            self._deliver(game_id, version, data)
         return game
+
+    def _unfollow_if_idle(self, game: Game) -> None:
+        if game.idle and self.games.get(game.id) is game:
+            game.close()
+            del self.games[game.id]
+            self.store.bus.unsubscribe(game.id, self._deliver)
+            if game.spectators_told:  # tell the shared presence this process has none left
+                self._spawn(self.store.seats.watch(game.id, self.process, 0, self._clock()))
+
+    def _deliver(self, game_id: str, version: int, data: bytes) -> None:
+        """An announcement of one of our games, from the bus."""
+        game = self.games.get(game_id)
+        if game is None:
+            heard = self._loading.get(game_id)
+            if heard is not None:
+                heard.append((version, data))
+            return
+        if version == PRESENCE:
+            self._take_presence(game, decode_presence(data))
+            return
+        if version <= game.inbox.version:
+            return  # ours, applied when it was stored, or a repeat
+        self._offer(game, version, decode_event(data))
+
+    def _offer(self, game: Game, version: int, event: Event) -> None:
+        """Apply the events that are now next, in order; read the store for a gap."""
+        for number, ready in game.inbox.offer(version, event):
+            self._apply(game, number, ready)
+        if game.inbox.gap and not game.filling:
+            game.filling = True
+            self._spawn(self._fill(game))
+
+    async def _fill(self, game: Game) -> None:
+        try:
+            await self._catch_up(game)
+        finally:
+            game.filling = False
+
+    async def _catch_up(self, game: Game) -> None:
+        """Read and apply whatever the store holds past what this process applied."""
+        stored = await self.store.read(game.id, game.inbox.version)
+        for number, event in game.inbox.fill(stored):
+            self._apply(game, number, event)
+
+    def _apply(self, game: Game, version: int, event: Event) -> None:
+        """One stored event, in version order: change the state, then tell everyone here."""
+        state = game.state
+        try:
+            state.apply(event)
+        except Refused as exc:  # a log this process cannot follow: say so, and resync from the store
+            log.error("game %s: event %d (%s) does not follow: %s", game.id, version, type(event).__name__, exc)
+            return
+        if isinstance(event, Moved):
+            board = state.board
+            column = event.column
+            game.broadcast(PlayEvent(event.player, column, board.height(column) - 1, board.ply - 1, state.turn))
+            if event.end == "four":
+                game.broadcast(WinEvent(event.player, "four", [(c, r) for c, r in board.cells]))
+                self._ended(game)
+            elif event.end == "full":
+                game.broadcast(DrawEvent())
+                self._ended(game)
+            elif state.computer is not None:  # checked here: every move of every game passes by
+                self._computer_turn(game)
+        elif isinstance(event, Resigned):
+            game.broadcast(WinEvent(other(event.player), "resign"))
+            self._ended(game)
+        elif isinstance(event, Claimed):
+            game.broadcast(WinEvent(event.player, "claim"))
+            self._ended(game)
+        elif isinstance(event, Expired):
+            for member, role in game.members.items():
+                send_event(member, game.snapshot(role))
+            self._ended(game)
+        elif isinstance(event, RematchOffered):
+            game.broadcast(RematchEvent(event.player))
+        elif isinstance(event, RematchStarted):
+            game.moving = self._spawn(self._move_to_rematch(game, event.game))
+        # Joined: the guest's seat, taken next, tells everyone.
+
+    def _ended(self, game: Game) -> None:
+        game.cancel_timer(COMPUTER_TIMER)
+        game.tell_presence()
+        log.info("game %s ended: %s (%s) at ply %d", game.id, game.state.result, game.state.reason, game.state.board.ply)
+
+    def _take_presence(self, game: Game, presence: Presence) -> None:
+        """A presence announced or returned by the store: act on it if it is newer."""
+        if game.follow(presence):
+            self._settle(game)
+
+    def _settle(self, game: Game) -> None:
+        """After a new presence: close the connections it took seats from, and tell everyone."""
+        now = self._clock()
+        for process in game.presence.processes() - game.expiries.keys():
+            # A process not heard of before: alive, since it just took a seat or counted spectators.
+            game.expiries[process] = now + self.ttl
+        for member in game.replaced():
+            role = game.members.get(member)
+            self._detach(game, member)
+            send_event(member, ErrorEvent(message="This seat was taken over by another tab or device.", code="replaced"))
+            member.close(CLOSE_REPLACED, "Seat taken over by another connection.")
+            log.info("game %s: %s seat taken over by another connection", game.id, role)
+        game.tell_presence()
+
+    # -- requests: check, append, and again after a lost race -------------------------
+
+    async def _commit(self, game: Game, make: Callable[[GameState], Event]) -> Event:
+        """Append the event ``make`` builds from the current state (raising ProtocolError
+        to refuse); after a lost race, catch up and build it again."""
+        for _ in range(ATTEMPTS):
+            event = make(game.state)
+            try:
+                game.state.check(event)
+            except Refused as exc:
+                raise ProtocolError(exc.code, exc.message) from None
+            version = game.state.version + 1
+            try:
+                await self.store.append(game.id, version, event)
+            except VersionConflict:
+                await self._catch_up(game)
+                continue
+            except ConditionFailed:
+                raise
+            except StoreError as exc:
+                log.error("game %s: could not store %s: %s", game.id, type(event).__name__, exc)
+                raise ProtocolError("unavailable", "That could not be saved; try again.") from None
+            self._offer(game, version, event)
+            return event
+        raise ProtocolError("unavailable", "The game is too busy right now; try again.")
+
+    # -- entering and leaving ---------------------------------------------------
+
+    def _holder(self) -> Holder:
+        self._connections += 1
+        return Holder(self.process, self._connections)
+
+    async def _seat(self, game: Game, member: Member, role: Role) -> None:
+        """Attach a connection: a player takes its seats in the shared presence first."""
+        colors = colors_of(role)
+        if not colors:
+            self._placement[member] = game
+            game.add(member, role, None)
+            self._spectators_changed(game)
+            return
+        holder = self._holder()
+        await self._renew()
+        presence = await self.store.seats.take(game.id, colors, holder, self._clock())
+        game.follow(presence)
+        self._placement[member] = game
+        game.add(member, role, holder)
+        self._settle(game)  # closes whoever held these seats here before
+        self._computer_turn(game)  # a game created, or resumed, with the computer to move
+
+    def _detach(self, game: Game, member: Member) -> Role | None:
+        if self._placement.get(member) is game:
+            del self._placement[member]
+        role, _ = game.remove(member)
+        return role
 
     async def _by_key(self, key: str, kind: str) -> Game:
         found = await self.store.find_key(key)
-        game = await self._load(found[0]) if found and found[1] == kind else None
+        game = await self._follow(found[0]) if found and found[1] == kind else None
         if game is None:
             raise ProtocolError("game_not_found", "Game not found.")
         return game
 
-    # -- entering and leaving ---------------------------------------------------
+    async def _attached(self, member: Member, game: Game, role: Role) -> tuple[Game, Role]:
+        """Seat a connection in a game just followed; if that failed, let the game go."""
+        try:
+            await self._seat(game, member, role)
+        finally:
+            self._unfollow_if_idle(game)
+        return game, role
 
     async def create(self, member: Member, *, local: bool) -> tuple[Game, Role]:
-        record = self._new_record(local=local)
-        await self.store.create(record)
-        return self._open(record, member)
+        game = await self._create(self._created(local=local))
+        metrics.count("connectfour_games_created_total")
+        log.info("game %s created (%s)", game.id, "same device" if local else "online")
+        return await self._open(game, member, "both" if local else RED)
 
     async def create_computer(self, member: Member, *, level: int, color: Player) -> tuple[Game, Role]:
         """Start a game against the computer at ``level``; the creator plays ``color``."""
-        record = self._new_record(local=False, computer=other(color), level=level)
-        await self.store.create(record)
-        return self._open(record, member, color)
+        game = await self._create(self._created(local=False, computer=other(color), level=level))
+        metrics.count("connectfour_games_created_total")
+        log.info("game %s created (computer level %d)", game.id, level)
+        return await self._open(game, member, color)
 
-    def _new_record(
-        self, *, local: bool, rematch_of: Game | None = None, computer: Player | None = None, level: int = 0
-    ) -> GameRecord:
+    async def _create(self, created: Created) -> Game:
+        try:
+            game = await self._follow(secrets.token_urlsafe(GAME_ID_BYTES), created)
+        except StoreError as exc:
+            log.error("could not store a new game: %s", exc)
+            raise ProtocolError("unavailable", "The game could not be created; try again.") from None
+        assert game is not None
+        return game
+
+    def _created(
+        self, *, local: bool, rematch_of: str | None = None, computer: Player | None = None, level: int = 0
+    ) -> Created:
         red_token = _new_key()
         seated = rematch_of is not None or computer is not None  # no invite to wait for
-        return GameRecord(
-            id=secrets.token_urlsafe(GAME_ID_BYTES),
+        return Created(
+            at=self._clock(),
+            local=local,
             watch_key=_new_key(),
             join_key=None if local or seated else _new_key(),
             red_token=red_token,
             yellow_token=red_token if local else _new_key(),
-            created_at=self._clock(),
-            local=local,
-            invite_spent=seated,
-            rematch_of=rematch_of.id if rematch_of else None,
+            rematch_of=rematch_of,
             computer=computer,
             level=level,
         )
 
-    def _open(self, record: GameRecord, creator: Member, color: Player = RED) -> tuple[Game, Role]:
-        """Bring a stored new game to life with its creator seated as ``color`` (or both)."""
-        game = self.games[record.id] = Game(record, self._schedule, self.grace, self._clock)
-        metrics.count("connectfour_games_created_total")
-        role: Role = "both" if record.local else color
-        send_event(creator, InitEvent(game=game.id, watch=record.watch_key, join=record.join_key))
-        self._seat(game, creator, role)
-        kind = "same device" if record.local else f"computer level {record.level}" if record.computer else "online"
-        log.info("game %s created (%s)", game.id, kind)
-        return game, role
+    async def _open(self, game: Game, creator: Member, role: Role) -> tuple[Game, Role]:
+        """Seat the creator of a game: the init event first, then the snapshot."""
+        state = game.state
+        send_event(creator, InitEvent(game=game.id, watch=state.watch_key, join=state.join_key))
+        return await self._attached(creator, game, role)
 
     async def join(self, member: Member, key: str) -> tuple[Game, Role]:
         game = await self._by_key(key, "join")
-        if game.record.invite_spent or not await self.store.spend_invite(game.id):
-            game.record.invite_spent = True
-            raise ProtocolError(
-                "seat_taken",
-                "This invite link was already used: the seat is taken. You can watch the game.",
-                watch=game.record.watch_key,
-            )
-        game.record.invite_spent = True
-        self._seat(game, member, "yellow")
+
+        def joined(state: GameState) -> Event:
+            if state.invite_spent or state.local:
+                raise ProtocolError(
+                    "seat_taken",
+                    "This invite link was already used: the seat is taken. You can watch the game.",
+                    watch=state.watch_key,
+                )
+            return Joined(at=self._clock())
+
+        try:
+            await self._commit(game, joined)
+        except BaseException:
+            self._unfollow_if_idle(game)
+            raise
         log.info("game %s joined by yellow", game.id)
-        return game, "yellow"
+        return await self._attached(member, game, YELLOW)
 
     async def watch(self, member: Member, key: str) -> tuple[Game, Role]:
         game = await self._by_key(key, "watch")
-        self._seat(game, member, "spectator")
-        log.debug("game %s has a new spectator (%d)", game.id, game.spectators)
+        await self._attached(member, game, "spectator")
+        log.debug("game %s has a new spectator (%d here)", game.id, game.spectators_here)
         return game, "spectator"
 
     async def resume(self, member: Member, game_id: str, token: str) -> tuple[Game, Role]:
-        game = await self._load(game_id)
+        game = await self._follow(game_id)
         role = game.token_role(token) if game else None
         if game is None or role is None:
+            if game is not None:
+                self._unfollow_if_idle(game)
             raise ProtocolError("invalid_token", "This token does not hold a seat in this game.")
         if game.over:
-            self._evict_if_idle(game)
+            self._unfollow_if_idle(game)
             raise ProtocolError("game_over", f"This game has ended; its replay is at /game/{game.id}.")
-        previous = game.holder(role)
-        if previous is not None and previous is not member:
-            self._unseat(game, previous)
-            send_event(previous, ErrorEvent(message="This seat was taken over by another tab or device.", code="replaced"))
-            previous.close(CLOSE_REPLACED, "Seat taken over by another connection.")
-            log.info("game %s: %s seat taken over by a newer connection", game.id, role)
-        self._seat(game, member, role)
+        await self._attached(member, game, role)
         log.info("game %s: %s resumed", game.id, role)
         return game, role
 
@@ -194,10 +465,44 @@ class GameService:
         game = self._placement.get(member)
         if game is None:
             return
-        role = self._unseat(game, member)
-        if role is not None and role != "spectator" and not game.over:
-            self._touch(game.id)
-        self._evict_if_idle(game)
+        holder = game.holders.get(member)
+        role = self._detach(game, member)
+        if role == "spectator":
+            self._spectators_changed(game)
+        elif holder is not None:
+            # Shown here at once; the store's answer, at least as new, replaces it.
+            game.presence = game.presence.leave(holder, self._clock())
+            game.tell_presence()
+            release = self._spawn(self._release(game, holder))
+            self._releasing.add(release)
+            release.add_done_callback(self._releasing.discard)
+            if not game.over:
+                self._touch(game.id)
+        self._unfollow_if_idle(game)
+
+    async def _release(self, game: Game, holder: Holder) -> None:
+        presence = await self.store.seats.leave(game.id, holder, self._clock())
+        if self.games.get(game.id) is game:
+            self._take_presence(game, presence)
+
+    def _spectators_changed(self, game: Game) -> None:
+        """Tell the shared presence how many spectators are here, at most every ``PRESENCE_DELAY``."""
+        if game.has_timer(WATCH_TIMER):
+            return
+
+        def flush() -> None:
+            game.forget_timer(WATCH_TIMER)
+            if self.games.get(game.id) is game and game.spectators_here != game.spectators_told:
+                self._spawn(self._tell_spectators(game))
+
+        game.add_timer(WATCH_TIMER, self._schedule(PRESENCE_DELAY, flush))
+
+    async def _tell_spectators(self, game: Game) -> None:
+        count = game.spectators_here
+        game.spectators_told = count
+        presence = await self.store.seats.watch(game.id, self.process, count, self._clock())
+        self._take_presence(game, presence)
+        game.tell_presence()
 
     def _touch(self, game_id: str) -> None:
         """Store that a player left. Until that is stored the game counts as in
@@ -211,11 +516,6 @@ class GameService:
 
         self._spawn(self.store.touch(game_id, self._clock())).add_done_callback(stored)
 
-    def _evict_if_idle(self, game: Game) -> None:
-        if game.idle and self.games.get(game.id) is game:
-            game.close()
-            del self.games[game.id]
-
     # -- moves and endings ------------------------------------------------------
 
     def play_nowait(
@@ -224,62 +524,86 @@ class GameService:
         """Check a move, store it, then announce it; ``done`` hears the outcome.
 
         A refusal found before storing raises ProtocolError at once and
-        changes nothing; one found by the store reaches ``done``.
+        changes nothing; one found after a lost race reaches ``done``.
         """
+        self._play(game, role, column, ply, done, ATTEMPTS)
+
+    def _play(
+        self,
+        game: Game,
+        role: Role,
+        column: int,
+        ply: int | None,
+        done: Callable[[ProtocolError | None], None],
+        attempts: int,
+    ) -> None:
         if role == "spectator":
             raise ProtocolError("spectator", "Spectators cannot play.")
-        if game.over:
+        state = game.state
+        if state.result is not None:
             raise ProtocolError("game_over", "The game is over.")
-        board = game.board
+        board = state.board
         if ply is not None and ply != board.ply:
             raise _stale(ply, board.ply)
-        player = board.turn if role == "both" else role
-        expected = board.ply
+        player: Player = board.turn if role == "both" else role  # type: ignore[assignment]  # not over: a turn
         try:
-            board.check(player, column)  # type: ignore[arg-type]
+            row = board.check(player, column)
         except IllegalMove as exc:
             raise ProtocolError(exc.code, str(exc)) from None
+        event = Moved(at=self._clock(), player=player, column=column, end=board.outcome(column, row))
+        version = state.version + 1
+        expected = board.ply
 
         def committed(error: StoreError | None) -> None:
             if error is None:
-                self._announce(game, player, column)  # type: ignore[arg-type]
+                metrics.count("connectfour_moves_total")
+                if event.end is not None:
+                    metrics.count("connectfour_games_ended_total", event.end)
+                self._offer(game, version, event)
                 done(None)
-            elif isinstance(error, PlyConflict):
-                done(ProtocolError("game_over", "The game is over.") if game.over else _stale(expected, board.ply))
+            elif isinstance(error, VersionConflict) and attempts > 1:
+                # Another event took this version: catch up, then check the move again,
+                # for the same ply (after another move it is stale, as it would be here).
+                self._spawn(self._play_again(game, role, column, expected, done, attempts - 1))
             else:
                 log.error("game %s: could not store the move at ply %d: %s", game.id, expected, error)
                 done(ProtocolError("unavailable", "The move could not be saved; try again."))
 
-        self.store.append_nowait(game.id, expected, column, self._clock(), committed)
+        self.store.append_nowait(game.id, version, event, committed)
+
+    async def _play_again(
+        self,
+        game: Game,
+        role: Role,
+        column: int,
+        ply: int | None,
+        done: Callable[[ProtocolError | None], None],
+        attempts: int,
+    ) -> None:
+        try:
+            await self._catch_up(game)
+            self._play(game, role, column, ply, done, attempts)
+        except ProtocolError as exc:
+            done(exc)
+        except StoreError as exc:
+            log.error("game %s: could not read its events: %s", game.id, exc)
+            done(ProtocolError("unavailable", "The move could not be saved; try again."))
 
     async def play(self, game: Game, role: Role, column: int, ply: int | None = None) -> None:
         """``play_nowait``, awaited: raises ProtocolError, and then nothing changed."""
         await completion(lambda done: self.play_nowait(game, role, column, ply, done))
 
-    def _announce(self, game: Game, player: str, column: int) -> None:
-        """Apply a stored move and tell everyone, with the result it produced."""
-        board = game.board
-        move = board.play(player, column)
-        metrics.count("connectfour_moves_total")
-        game.broadcast(PlayEvent(move.player, move.column, move.row, move.ply, board.turn))
-        if board.winner:
-            game.broadcast(WinEvent(board.winner, "four", [tuple(c) for c in board.cells]))  # type: ignore[misc]
-            self._record_end(game, board.winner, "four")
-        elif board.is_draw:
-            game.broadcast(DrawEvent())
-            self._record_end(game, "draw", "full")
-        elif game.record.computer is not None:  # checked here: every move of every game passes by
-            self._computer_turn(game)
-
     # -- the computer -----------------------------------------------------------
 
     def _computer_turn(self, game: Game) -> None:
-        """If the computer is to move here, answer after the natural delay."""
-        color = game.record.computer
-        if color is None or game.over or game.board.turn != color or game.thinking:
+        """If the computer is to move and its opponent is connected here, answer after the natural delay."""
+        color = game.state.computer
+        if color is None or game.over or game.state.board.turn != color or game.thinking:
             return
+        if game.holder_of(other(color)) is None:
+            return  # the player is elsewhere (or away): that process answers, or this one once they are back
         game.thinking = True
-        ply = game.board.ply
+        ply = game.state.board.ply
 
         def answer() -> None:
             self._spawn(self._computer_move(game, ply))
@@ -290,14 +614,15 @@ class GameService:
         """Search off the event loop, then play like a player. A game that left
         memory meanwhile is dropped: it is searched again once someone is back."""
         game.forget_timer(COMPUTER_TIMER)
-        color, moves = game.record.computer, list(game.board.moves)
+        state = game.state
+        color, moves = state.computer, list(state.board.moves)
         try:
-            column = await self.computer.move(moves, game.record.level)
+            column = await self.computer.move(moves, state.level)
         except Exception:
             log.exception("game %s: the computer's search failed; a quick move instead", game.id)
             column = quick_move(moves, self.computer.rng)
         game.thinking = False
-        if self.games.get(game.id) is not game or game.over or game.board.ply != ply or color is None:
+        if self.games.get(game.id) is not game or game.over or game.state.board.ply != ply or color is None:
             return
         try:
             await self.play(game, color, column, ply)
@@ -307,17 +632,23 @@ class GameService:
                 self._computer_turn(game)  # the store failed: try again after the delay
 
     async def resign(self, game: Game, role: Role) -> None:
-        player = self._player(game, role)
-        await self._end(game, other(player), "resign")
+        self._player(game, role)
+        await self._commit(game, lambda state: Resigned(at=self._clock(), player=self._player(game, role)))
+        metrics.count("connectfour_games_ended_total", "resign")
 
     async def claim(self, game: Game, role: Role) -> None:
         player = self._player(game, role)
-        if other(player) not in game.gone:
-            raise ProtocolError(
-                "not_claimable",
-                f"You can claim the game once your opponent has been away for {self.grace:g} seconds.",
-            )
-        await self._end(game, player, "claim")
+        refusal = ProtocolError(
+            "not_claimable",
+            f"You can claim the game once your opponent has been away for {self.grace:g} seconds.",
+        )
+        if game.state.local or not game.claimable(other(player)):
+            raise refusal
+        try:
+            await self._commit(game, lambda state: Claimed(at=self._clock(), player=self._player(game, role), grace=self.grace))
+        except ConditionFailed:
+            raise refusal from None
+        metrics.count("connectfour_games_ended_total", "claim")
 
     def _player(self, game: Game, role: Role) -> Player:
         if role == "spectator":
@@ -325,102 +656,81 @@ class GameService:
         if game.over:
             raise ProtocolError("game_over", "The game is over.")
         if role == "both":
-            return game.board.turn  # type: ignore[return-value]
+            return game.state.board.turn  # type: ignore[return-value]  # not over: someone's turn
         return role
-
-    async def _end(self, game: Game, winner: Player, reason: Reason) -> None:
-        """End a game by a player's act (resign, claim): stored first, then announced."""
-        try:
-            ended = await self.store.finish(game.id, winner, reason, self._clock())
-        except StoreError:
-            log.exception("game %s: could not store its end", game.id)
-            raise ProtocolError("unavailable", "The game's end could not be saved; try again.") from None
-        if not ended or game.over:
-            raise ProtocolError("game_over", "The game is over.")
-        self._mark_ended(game, winner, reason)
-        game.broadcast(WinEvent(winner, reason))
-
-    def _record_end(self, game: Game, result: Result, reason: Reason) -> None:
-        """Note the end a move produced. The move log already proves it, so the store
-        is told in the background and a failure there is only logged."""
-        self._mark_ended(game, result, reason)
-        self._spawn(self.store.finish(game.id, result, reason, self._clock()))
-
-    def _mark_ended(self, game: Game, result: Result, reason: Reason) -> None:
-        game.record.result, game.record.reason = result, reason
-        metrics.count("connectfour_games_ended_total", reason)
-        game.close()
-        log.info("game %s ended: %s (%s) at ply %d", game.id, result, reason, game.board.ply)
 
     # -- rematch ----------------------------------------------------------------
 
     async def rematch(self, game: Game, role: Role) -> Game | None:
-        """Offer a rematch; once both players offered, move everyone to a new game.
-
-        Colours swap: the old yellow plays red. Spectators follow.
-        """
+        """Offer a rematch; once both players offered (and are connected), everyone
+        moves to a new game, in whichever process they are. Colours swap: the old
+        yellow plays red. Spectators follow."""
         if role == "spectator":
             raise ProtocolError("not_a_player", "Only a player can do this.")
         if not game.over:
             raise ProtocolError("game_not_over", "A rematch can only be offered once the game has ended.")
-        if game.record.computer is not None:
-            return await self._rematch_computer(game)
-        offers = game.rematch_offers
-        offers.update(PLAYERS if role == "both" else (role,))
-        red, yellow = game.seats[RED], game.seats[YELLOW]
-        if len(offers) < 2 or red is None or yellow is None:
-            game.broadcast(RematchEvent(role))  # type: ignore[arg-type]
+        state = game.state
+        for color in colors_of(role):
+            if color not in state.rematch_offers:
+                await self._commit(game, lambda _, color=color: RematchOffered(at=self._clock(), player=color))  # type: ignore[misc]
+        needed = 1 if state.computer is not None else 2
+        if state.rematch is not None or len(state.rematch_offers) < needed:
             return None
-        offers.clear()
-        record = self._new_record(local=game.local, rematch_of=game)
-        await self.store.create(record)
-        if game.seats[RED] is not red or game.seats[YELLOW] is not yellow:
-            return None  # a player left meanwhile; the unused game will expire
-        # From here on nothing awaits: no request of these members can run
-        # while they are between the two games.
-        spectators = [m for m, r in game.members.items() if r == "spectator"]
-        for member in list(game.members):
-            self._unseat(game, member)
-        self._evict_if_idle(game)
-        new_game, _ = self._open(record, yellow)
-        watch = InitEvent(game=new_game.id, watch=record.watch_key)
-        if not game.local:
-            send_event(red, watch)
-            self._seat(new_game, red, YELLOW)
-        for member in spectators:
-            send_event(member, watch)  # so a reload follows the new game
-            self._seat(new_game, member, "spectator")
-        log.info("game %s: rematch is game %s", game.id, new_game.id)
-        return new_game
+        humans = [color for color in PLAYERS if color != state.computer]
+        if any(game.seat_state(color) != "connected" for color in humans):
+            return None  # the other player left: the offers stand, the game does not start
+        computer = other(state.computer) if state.computer is not None else None
+        created = self._created(local=state.local, rematch_of=game.id, computer=computer, level=state.level)
+        new_id = secrets.token_urlsafe(GAME_ID_BYTES)
+        try:
+            await self.store.append(new_id, 1, created)
+        except StoreError as exc:
+            log.error("game %s: could not store its rematch: %s", game.id, exc)
+            raise ProtocolError("unavailable", "The rematch could not be created; try again.") from None
+        try:
+            await self._commit(game, lambda _: RematchStarted(at=self._clock(), game=new_id))
+        except ProtocolError:
+            return None  # another process started the rematch first; this game is never played
+        metrics.count("connectfour_games_created_total")
+        log.info("game %s: rematch is game %s", game.id, new_id)
+        if game.moving is not None:
+            await game.moving  # this process's members are in the new game before the next request
+        return self.games.get(new_id)
 
-    async def _rematch_computer(self, game: Game) -> Game | None:
-        """The computer accepts at once: a new game at the same level, colours swapped."""
-        computer = game.record.computer
-        assert computer is not None
-        human = other(computer)
-        member = game.seats[human]
-        if member is None:
-            return None
-        record = self._new_record(local=False, rematch_of=game, computer=human, level=game.record.level)
-        await self.store.create(record)
-        if game.seats[human] is not member:
-            return None  # the player left meanwhile; the unused game will be deleted
-        spectators = [m for m, r in game.members.items() if r == "spectator"]
-        for each in list(game.members):
-            self._unseat(game, each)
-        self._evict_if_idle(game)
-        new_game, _ = self._open(record, member, computer)
-        watch = InitEvent(game=new_game.id, watch=record.watch_key)
-        for each in spectators:
-            send_event(each, watch)
-            self._seat(new_game, each, "spectator")
-        log.info("game %s: rematch against the computer is game %s", game.id, new_game.id)
-        return new_game
+    async def _move_to_rematch(self, old: Game, new_id: str) -> None:
+        """Move everyone here from a finished game to its rematch: players swap colours."""
+        members = list(old.members.items())
+        if not members:
+            return
+        game = await self._follow(new_id)
+        if game is None:
+            log.error("game %s: its rematch %s is not in the store", old.id, new_id)
+            return
+        try:
+            swapped: dict[Role, Role] = {RED: YELLOW, YELLOW: RED, "both": "both", "spectator": "spectator"}
+            state = game.state
+            for member, role in members:
+                if old.members.get(member) != role:
+                    continue  # left meanwhile
+                # Seated in the new game before leaving the old one, so that
+                # in between the connection is in a game that is over.
+                send_event(member, InitEvent(game=game.id, watch=state.watch_key))
+                await self._seat(game, member, swapped[role])
+                holder = old.holders.get(member)
+                old.remove(member)
+                if holder is not None:
+                    self._spawn(self._release(old, holder))
+                elif role == "spectator":
+                    self._spectators_changed(old)
+        finally:
+            self._unfollow_if_idle(game)
+            self._unfollow_if_idle(old)
 
     # -- housekeeping -----------------------------------------------------------
 
     async def expire_idle(self) -> int:
-        """Finish, as abandoned, stored games nobody has touched for ``expire_after``.
+        """End, as abandoned, stored games nobody has touched for ``expire_after``
+        and whose seats nobody holds, wherever they are connected.
 
         First delete those nobody played (``forget_unplayed``): it is the same
         periodic sweep, and a game about to go need not be marked abandoned.
@@ -429,15 +739,25 @@ class GameService:
             await self.forget_unplayed()
         except StoreError as exc:  # expiry can still go on
             log.error("could not delete the unplayed games: %s", exc)
+        if self._releasing:  # seats given back here count: a game is not held by someone who left
+            await asyncio.gather(*self._releasing, return_exceptions=True)
+        await self._renew()
         before = self._clock() - self.expire_after
         expired = 0
         for game_id in await self.store.idle_games(before):
             if game_id in self.games:  # someone is connected here
                 continue
-            if await self.store.finish(game_id, "abandoned", "expired", self._clock()):
-                expired += 1
-                metrics.count("connectfour_games_ended_total", "expired")
-                log.info("game %s expired with nobody connected", game_id)
+            events = await self.store.read(game_id)
+            state = GameState.replay(game_id, (event for _, event in events))
+            if not state.version or state.over:
+                continue
+            try:
+                await self.store.append(game_id, state.version + 1, Expired(at=self._clock()))
+            except (VersionConflict, ConditionFailed):
+                continue  # someone moved, or is connected somewhere: not idle after all
+            expired += 1
+            metrics.count("connectfour_games_ended_total", "expired")
+            log.info("game %s expired with nobody connected", game_id)
         return expired
 
     async def forget_unplayed(self) -> int:
@@ -478,7 +798,7 @@ class _InAny:
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        log.error("background store write failed: %s", task.exception())
+        log.error("background task failed: %s", task.exception())
 
 
 def _stale(ply: int, current: int) -> ProtocolError:

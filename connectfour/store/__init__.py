@@ -1,18 +1,22 @@
 """Durable state: one interface, several implementations."""
 
 from ..domain import Reason, Result
-from .base import GameRecord, KeyKind, PlyConflict, Store, StoreError
+from .base import ConditionFailed, GameRecord, KeyKind, Store, StoreError, VersionConflict
 from .memory import MemoryStore
+from .seats import LocalSeats, Seats
 from .sqlite import SQLiteStore
 
 __all__ = [
+    "ConditionFailed",
     "GameRecord",
     "KeyKind",
+    "LocalSeats",
     "MemoryStore",
-    "PlyConflict",
     "Reason",
     "Result",
     "SQLiteStore",
+    "Seats",
     "Store",
     "StoreError",
+    "VersionConflict",
 ]

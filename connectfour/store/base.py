@@ -1,9 +1,20 @@
-"""The store interface: the move log is the source of truth.
+"""The store interface: each game is a log of versioned events (DESIGN.md, "store").
 
-Appending the move at ply N succeeds exactly once; a second append at the
-same ply, from any caller or process, raises ``PlyConflict``, and so does an
-append that would leave a gap. The service announces a move only after
-``append`` returned.
+Appending event N succeeds exactly once, from any caller or process; any
+other version raises ``VersionConflict``, and the caller reads what it
+lacks and checks its command again. Once an event is stored the store
+announces it on its bus with its version, never before: every process with
+members in the game applies it from there. A game's end travels in the
+event that causes it (a winning ``Moved`` carries ``end``), so nothing can
+be stored between the two.
+
+Two events carry a condition the store checks with the append, against the
+shared seats (``seats``): a ``Claimed`` needs the opponent away for the
+event's ``grace``, an ``Expired`` needs both seats free. Whichever process
+gets there first acts, exactly once, and no process owns a timer.
+
+Besides the log, a store keeps what its queries need: a record per game
+(``GameRecord``, for the replay page and the sweeps) and the key index.
 """
 
 from __future__ import annotations
@@ -12,11 +23,14 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from ..bus import Bus
 from ..completion import completion
-from ..domain import Player, Reason, Result
+from ..domain import Player, Reason, Result, other
+from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned
+from .seats import Seats
 
 KeyKind = Literal["join", "watch"]
-#: Called once a move is stored (None) or refused (the StoreError).
+#: Called once an event is stored and announced (None) or refused (the StoreError).
 Committed = Callable[["StoreError | None"], None]
 
 
@@ -24,13 +38,21 @@ class StoreError(Exception):
     """The store could not do what was asked; nothing was changed."""
 
 
-class PlyConflict(StoreError):
-    """Another move already holds this ply (or an earlier one is missing)."""
+class VersionConflict(StoreError):
+    """Another event holds this version, or the one before it is missing."""
+
+    def __init__(self, game_id: str, version: int, last: int) -> None:
+        super().__init__(f"game {game_id}: version {version} is not next (the log is at {last})")
+        self.last = last
+
+
+class ConditionFailed(StoreError):
+    """A claim whose opponent is back (or not away long enough), or an expiry while a seat is held."""
 
 
 @dataclass
 class GameRecord:
-    """What the store keeps of one game."""
+    """What the store keeps of one game besides its log: what queries and the replay page read."""
 
     id: str
     watch_key: str
@@ -49,30 +71,102 @@ class GameRecord:
     #: The seat the computer holds, in a game against it; its level (1 to 4).
     computer: Player | None = None
     level: int = 0
+    #: How many events the game's log holds.
+    version: int = 0
+
+    @classmethod
+    def created(cls, game_id: str, event: Created) -> GameRecord:
+        return cls(
+            id=game_id,
+            watch_key=event.watch_key,
+            join_key=event.join_key,
+            red_token=event.red_token,
+            yellow_token=event.yellow_token,
+            created_at=event.at,
+            local=event.local,
+            invite_spent=event.join_key is None,
+            updated_at=event.at,
+            rematch_of=event.rematch_of,
+            computer=event.computer,
+            level=event.level,
+            version=1,
+        )
+
+    def created_event(self) -> Created:
+        """The event this record's game began with."""
+        return Created(
+            at=self.created_at,
+            local=self.local,
+            watch_key=self.watch_key,
+            join_key=self.join_key,
+            red_token=self.red_token,
+            yellow_token=self.yellow_token,
+            rematch_of=self.rematch_of,
+            computer=self.computer,
+            level=self.level,
+        )
+
+    def advance(self, event: Event) -> None:
+        """Follow one more stored event (never ``Created``): the record's side of ``GameState.apply``."""
+        self.version += 1
+        self.updated_at = max(self.updated_at, event.at)
+        if isinstance(event, Moved):
+            self.moves.append(event.column)
+            if event.end == "four":
+                self._end(event.player, "four", event.at)
+            elif event.end == "full":
+                self._end("draw", "full", event.at)
+        elif isinstance(event, Joined):
+            self.invite_spent = True
+        elif isinstance(event, Resigned):
+            self._end(other(event.player), "resign", event.at)
+        elif isinstance(event, Claimed):
+            self._end(event.player, "claim", event.at)
+        elif isinstance(event, Expired):
+            self._end("abandoned", "expired", event.at)
+        # RematchOffered and RematchStarted change nothing a query reads.
+
+    def _end(self, result: Result, reason: Reason, at: float) -> None:
+        if self.result is None:
+            self.result, self.reason, self.finished_at = result, reason, at
+
+
+def ends(event: Event) -> bool:
+    """Whether ``event``, once stored, ends its game."""
+    if isinstance(event, Moved):
+        return event.end is not None
+    return isinstance(event, (Resigned, Claimed, Expired))
 
 
 class Store(Protocol):
-    async def create(self, record: GameRecord) -> None:
-        """Store a new game with its keys and tokens."""
+    @property
+    def bus(self) -> Bus:
+        """Where stored events and seat changes are announced."""
+
+    @property
+    def seats(self) -> Seats:
+        """Who holds each game's seats, from any process."""
+
+    def append_nowait(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
+        """Store ``event`` as the game's ``version`` (1 for its ``Created``), then announce it;
+        ``committed`` hears once it is durable, or the StoreError (``VersionConflict``
+        unless ``version`` was next). It may be called before this returns."""
+
+    async def append(self, game_id: str, version: int, event: Event) -> None:
+        """``append_nowait``, awaited."""
+
+    async def read(self, game_id: str, after: int = 0) -> list[tuple[int, Event]]:
+        """The game's durable events after version ``after``, in order; empty for an unknown game."""
+
+    async def versions(self, game_ids: list[str]) -> dict[str, int]:
+        """Each game's newest durable version (0 for an unknown game): how a process
+        finds an announcement the bus lost when no later one shows the gap."""
 
     async def get(self, game_id: str) -> GameRecord | None:
-        """A copy of the game with its moves, or None."""
+        """A copy of the game's record, or None."""
 
     async def find_key(self, key: str) -> tuple[str, KeyKind] | None:
         """The game an invite or watch key belongs to, and which key it is."""
-
-    async def spend_invite(self, game_id: str) -> bool:
-        """Mark the invite used. True for exactly one caller, ever."""
-
-    def append_nowait(self, game_id: str, ply: int, column: int, at: float, committed: Committed) -> None:
-        """Add the move at index ``ply``; ``committed`` hears when it is durable, or
-        PlyConflict unless ``ply`` was the next one. It may be called before this returns."""
-
-    async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
-        """``append_nowait``, awaited."""
-
-    async def finish(self, game_id: str, result: Result, reason: Reason, at: float) -> bool:
-        """Record how an unfinished game ended; False if it had already ended."""
 
     async def touch(self, game_id: str, at: float) -> None:
         """Note activity (someone left, say), which postpones expiry."""
@@ -96,6 +190,6 @@ class Store(Protocol):
         """Flush and release files and connections."""
 
 
-async def append(store: Store, game_id: str, ply: int, column: int, at: float) -> None:
+async def append(store: Store, game_id: str, version: int, event: Event) -> None:
     """Await ``store.append_nowait``: the shared body of every store's ``append``."""
-    await completion(lambda done: store.append_nowait(game_id, ply, column, at, done))
+    await completion(lambda done: store.append_nowait(game_id, version, event, done))

@@ -1,35 +1,78 @@
-"""The store in process memory: for tests and for throwaway servers."""
+"""The store in process memory: for tests, for throwaway servers, and for
+several services in one process sharing one store and one bus."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Container
 
-from ..domain import Reason, Result
-from .base import Committed, GameRecord, KeyKind, PlyConflict, StoreError, append
+from ..bus import Bus, LocalBus
+from ..domain import other
+from ..domain.events import Claimed, Created, Event, Expired, encode_event
+from .base import Committed, ConditionFailed, GameRecord, KeyKind, StoreError, VersionConflict, append, ends
+from .seats import LocalSeats
 
 
 class MemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, bus: Bus | None = None) -> None:
+        self.bus: Bus = bus if bus is not None else LocalBus()
+        self.seats = LocalSeats(self.bus)
         self._games: dict[str, GameRecord] = {}
+        self._logs: dict[str, list[Event]] = {}
         self._keys: dict[str, tuple[str, KeyKind]] = {}
 
-    def _game(self, game_id: str) -> GameRecord:
+    def append_nowait(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
         try:
-            return self._games[game_id]
-        except KeyError:
-            raise StoreError(f"no game {game_id}") from None
+            self._append(game_id, version, event)
+        except StoreError as exc:
+            committed(exc)
+        else:
+            committed(None)
 
-    async def create(self, record: GameRecord) -> None:
-        keys = [record.watch_key] + ([record.join_key] if record.join_key else [])
-        if record.id in self._games or any(key in self._keys for key in keys):
-            raise StoreError(f"game {record.id} or one of its keys already exists")
-        record = copy.deepcopy(record)
-        record.updated_at = record.updated_at or record.created_at
-        self._games[record.id] = record
-        self._keys[record.watch_key] = (record.id, "watch")
-        if record.join_key:
-            self._keys[record.join_key] = (record.id, "join")
+    def _append(self, game_id: str, version: int, event: Event) -> None:
+        log = self._logs.get(game_id)
+        last = len(log) if log is not None else 0
+        if version != last + 1:
+            raise VersionConflict(game_id, version, last)
+        if isinstance(event, Created):
+            self._create(game_id, event)
+        elif log is None:
+            raise StoreError(f"no game {game_id}")
+        else:
+            self._check_condition(game_id, event)
+            log.append(event)
+            record = self._games[game_id]
+            record.advance(event)
+            if ends(event):
+                self.seats.ended(game_id)
+        self.bus.publish(game_id, version, encode_event(event))
+
+    def _create(self, game_id: str, event: Created) -> None:
+        keys = [event.watch_key] + ([event.join_key] if event.join_key else [])
+        if game_id in self._games or any(key in self._keys for key in keys):
+            raise StoreError(f"game {game_id} or one of its keys already exists")
+        self._games[game_id] = GameRecord.created(game_id, event)
+        self._logs[game_id] = [event]
+        for key in keys:
+            self._keys[key] = (game_id, "watch" if key == event.watch_key else "join")
+
+    def _check_condition(self, game_id: str, event: Event) -> None:
+        if isinstance(event, Claimed):
+            if not self.seats.claimable(game_id, other(event.player), event.at, event.grace):
+                raise ConditionFailed(f"game {game_id}: the opponent is not away long enough to claim")
+        elif isinstance(event, Expired):
+            if self.seats.held(game_id, event.at):
+                raise ConditionFailed(f"game {game_id}: a seat is held, so it does not expire")
+
+    async def append(self, game_id: str, version: int, event: Event) -> None:
+        await append(self, game_id, version, event)
+
+    async def read(self, game_id: str, after: int = 0) -> list[tuple[int, Event]]:
+        log = self._logs.get(game_id, [])
+        return list(enumerate(log[after:], after + 1))
+
+    async def versions(self, game_ids: list[str]) -> dict[str, int]:
+        return {game_id: len(self._logs.get(game_id, ())) for game_id in game_ids}
 
     async def get(self, game_id: str) -> GameRecord | None:
         record = self._games.get(game_id)
@@ -38,36 +81,11 @@ class MemoryStore:
     async def find_key(self, key: str) -> tuple[str, KeyKind] | None:
         return self._keys.get(key)
 
-    async def spend_invite(self, game_id: str) -> bool:
-        record = self._game(game_id)
-        if record.invite_spent:
-            return False
-        record.invite_spent = True
-        return True
-
-    def append_nowait(self, game_id: str, ply: int, column: int, at: float, committed: Committed) -> None:
+    async def touch(self, game_id: str, at: float) -> None:
         record = self._games.get(game_id)
         if record is None:
-            committed(StoreError(f"no game {game_id}"))
-        elif ply != len(record.moves) or record.result is not None:
-            committed(PlyConflict(f"game {game_id} is at ply {len(record.moves)}, not {ply}"))
-        else:
-            record.moves.append(column)
-            record.updated_at = at
-            committed(None)
-
-    async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
-        await append(self, game_id, ply, column, at)
-
-    async def finish(self, game_id: str, result: Result, reason: Reason, at: float) -> bool:
-        record = self._game(game_id)
-        if record.result is not None:
-            return False
-        record.result, record.reason, record.finished_at, record.updated_at = result, reason, at, at
-        return True
-
-    async def touch(self, game_id: str, at: float) -> None:
-        self._game(game_id).updated_at = at
+            raise StoreError(f"no game {game_id}")
+        record.updated_at = max(record.updated_at, at)
 
     async def idle_games(self, before: float) -> list[str]:
         return [g.id for g in self._games.values() if g.result is None and g.updated_at < before]
@@ -81,9 +99,11 @@ class MemoryStore:
         )
 
     def _delete(self, gone: list[GameRecord]) -> int:
-        """Drop these games and their keys; how many there were."""
+        """Drop these games, their logs and their keys; how many there were."""
         for record in gone:
             del self._games[record.id]
+            del self._logs[record.id]
+            self.seats.forget(record.id)
             self._keys.pop(record.watch_key, None)
             if record.join_key:
                 self._keys.pop(record.join_key, None)

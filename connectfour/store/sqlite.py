@@ -1,38 +1,64 @@
 """The embedded default store: one SQLite file in WAL mode, written through a journal.
 
-An SQLite commit costs tens of microseconds, and a busy server makes
-thousands of changes a second (moves above all, but also games created,
-invites spent, games finished). So each change is made to the game's
-record in memory and written to an append-only journal (``journal``): every
-change of one event-loop turn with a single write, each caller resuming
-only once that write returned. Nothing is announced before it is in the
-journal.
+An SQLite commit costs tens of microseconds, and a busy server stores
+thousands of events a second (moves above all). So each event is applied to
+the game's record in memory at once and written to an append-only journal
+(``journal``): every event of one event-loop turn with a single write, each
+caller hearing only once that write returned. Nothing is announced on the
+bus before it is in the journal, and ``read`` returns nothing that is not.
 
 Every ``FOLD_INTERVAL`` seconds the journal starts a new segment, and the
 games the full one changed are folded into SQLite, a few per event-loop
 turn, one row each (a game that starts and ends within a segment costs one
 insert); then the segment is deleted and the games leave memory. On start,
 whatever a crash left in the journal is replayed into SQLite before
-anything else happens. Folding and replaying are idempotent: every change
-only moves a game forward (more moves, an invite spent, a result set).
+anything else happens. Folding and replaying are idempotent: a journal
+record applies only at the version after the game's, and a row only ever
+moves forward (a longer log, an invite spent, a result set).
+
+A game's log is kept compactly in its row rather than as encoded events:
+``moves``, its columns as digits (for the unplayed index and the replay
+page), and ``log``, one character per event after ``Created``:
+
+    '0'-'6'  a move in that column (whose, by the parity of the moves before it)
+    'J'      joined
+    'r' 'y'  red or yellow resigned
+    'R' 'Y'  red or yellow claimed the win
+    'E'      expired
+    'o' 'p'  red or yellow offered a rematch
+    'S'      the rematch started (the new game's id is the ``rematch`` column)
+
+so that a game's version is ``1 + len(log)``. ``read`` rebuilds the events
+from the record, each move's end from a board. Two things are not kept,
+and read back otherwise: the time of each event (``Created`` has
+``created_at``, the event that ended the game ``finished_at``, every other
+``updated_at``) and a claim's ``grace`` (0.0). Replayed, the events give the
+same game: board, result, end and version. For the same reason an append
+that repeats a stored event is a ``VersionConflict`` here, not the silent
+success of a store that keeps events whole: nothing in one process ever
+needs to retry one. The journal's records are as compact:
+``E <game> <version> <character> <time>``, then a move's end ("four",
+"full") or the rematch's game; ``C`` and the record as JSON for a game
+created; ``T`` a touch; ``D`` a deletion.
 
 Deleting the games nobody played (``delete_unplayed``) is the one change
-that does not: the rows go from SQLite and the records from memory at once,
-and a ``D`` record in the journal keeps a replay from bringing back a game
-whose creation an unfolded segment still holds.
+that does not move forward: the rows go from SQLite and the records from
+memory at once, and a ``D`` record in the journal keeps a replay from
+bringing back a game whose creation an unfolded segment still holds.
 
 With ``fsync=False`` (the default) a write reaches the operating system but
 is not forced to the disk: it survives the process being killed, not a power
 cut. ``fsync=True`` forces every batch and commit to the disk.
 
-One server process owns a database at a time (a lock file says which);
-scaling out over several processes is the job of a shared store.
+One server process owns a database at a time (a lock file says which), so
+the seats live in its memory (``LocalSeats``) and its bus is a ``LocalBus``
+unless it is given another; scaling out over several processes is the job
+of a shared store.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import fcntl
 import logging
@@ -41,14 +67,31 @@ import sqlite3
 import threading
 import time
 from collections.abc import Collection, Container, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
+from ..bus import Bus, LocalBus
 from ..completion import completion
+from ..domain import PLAYERS, Player, other
+from ..domain.events import (
+    Claimed,
+    Created,
+    Event,
+    Expired,
+    Joined,
+    Moved,
+    RematchOffered,
+    RematchStarted,
+    Resigned,
+    encode_event,
+)
+from ..rules import Board, IllegalMove
 from . import journal
-from ..domain import Reason, Result
-from .base import Committed, GameRecord, KeyKind, PlyConflict, StoreError, append
+from .base import Committed, ConditionFailed, GameRecord, KeyKind, StoreError, VersionConflict, append, ends
+from .seats import LocalSeats
 
 log = logging.getLogger("connectfour.store")
 
@@ -60,6 +103,8 @@ RETRY_INTERVAL = 1.0
 FOLD_CHUNK = 50
 #: Games deleted per transaction (and event-loop turn) by ``delete_unplayed``.
 DELETE_CHUNK = 500
+#: Game ids named per query by ``versions``.
+QUERY_CHUNK = 500
 PAGE_SIZE = 4096
 
 SCHEMA = """
@@ -79,13 +124,16 @@ CREATE TABLE IF NOT EXISTS games (
     rematch_of   TEXT,
     moves        TEXT NOT NULL DEFAULT '',
     computer     TEXT,
-    level        INTEGER NOT NULL DEFAULT 0
+    level        INTEGER NOT NULL DEFAULT 0,
+    log          TEXT NOT NULL DEFAULT '',
+    rematch      TEXT
 );
 CREATE INDEX IF NOT EXISTS games_open ON games (updated_at) WHERE result IS NULL;
 CREATE INDEX IF NOT EXISTS games_updated ON games (updated_at);
 """
 
 _PRUNE = "DELETE FROM games WHERE updated_at < ?"
+_IDLE = "SELECT id FROM games WHERE updated_at < ?"
 
 # A partial index of the games without a move: the sweep that looks for idle
 # ones every minute reads none of the played games, the bulk of a database
@@ -96,25 +144,66 @@ _UNPLAYED = "SELECT id FROM games WHERE moves = '' AND updated_at < ?"
 
 _COLUMNS = (
     "id, watch_key, join_key, red_token, yellow_token, local, invite_spent, "
-    "created_at, updated_at, result, reason, finished_at, rematch_of, moves, computer, level"
+    "created_at, updated_at, result, reason, finished_at, rematch_of, moves, computer, level, log, rematch"
 )
 
 # Folding writes a game's whole record; each field only ever moves forward,
 # so folding an older record over a newer row changes nothing.
 _UPSERT = f"""
-INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 16)})
+INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 18)})
 ON CONFLICT (id) DO UPDATE SET
     invite_spent = max(invite_spent, excluded.invite_spent),
     updated_at = max(updated_at, excluded.updated_at),
     result = coalesce(result, excluded.result),
     reason = coalesce(reason, excluded.reason),
     finished_at = coalesce(finished_at, excluded.finished_at),
-    moves = CASE WHEN length(excluded.moves) > length(moves) THEN excluded.moves ELSE moves END
+    moves = CASE WHEN length(excluded.moves) > length(moves) THEN excluded.moves ELSE moves END,
+    log = CASE WHEN length(excluded.log) > length(log) THEN excluded.log ELSE log END,
+    rematch = coalesce(rematch, excluded.rematch)
 """
 
-#: A change waiting for its journal write: (journal record, whose first letter
-#: is its kind; game; the game's updated_at before it; committed).
-_Pending = tuple[str, GameRecord, float, Committed]
+# The log of a row written before there was one, from what the row says:
+# the invite spent (before the first move: a guest joins, then red plays),
+# the moves, and the end that is not a move's.
+_SYNTHESIZE_LOG = """
+UPDATE games SET log =
+    CASE WHEN NOT local AND join_key IS NOT NULL AND invite_spent THEN 'J' ELSE '' END
+    || moves
+    || CASE reason
+        WHEN 'resign' THEN CASE result WHEN 'red' THEN 'y' ELSE 'r' END
+        WHEN 'claim' THEN CASE result WHEN 'red' THEN 'R' ELSE 'Y' END
+        WHEN 'expired' THEN 'E'
+        ELSE ''
+    END
+"""
+
+#: The log character of a move in each column.
+_COLUMN_CODES = {column: str(column) for column in range(7)}
+_RESIGNED: dict[Player, str] = {"red": "r", "yellow": "y"}
+_CLAIMED: dict[Player, str] = {"red": "R", "yellow": "Y"}
+_OFFERED: dict[Player, str] = {"red": "o", "yellow": "p"}
+_COLUMN_OF = {code: column for column, code in _COLUMN_CODES.items()}
+_RESIGNER: dict[str, Player] = {code: player for player, code in _RESIGNED.items()}
+_CLAIMER: dict[str, Player] = {code: player for player, code in _CLAIMED.items()}
+_OFFERER: dict[str, Player] = {code: player for player, code in _OFFERED.items()}
+
+
+@dataclass
+class _Game(GameRecord):
+    """A game's record as this store keeps it: with its log, whose events it can rebuild."""
+
+    log: str = ""
+    #: The rematch's game id, once it started (the event ``S`` of ``log``).
+    rematch: str | None = None
+
+
+#: An event (or a touch: no event) waiting for its journal write: its journal
+#: record, whose first letter is its kind; the game; the event's version; the
+#: event; the game's updated_at before it; whether the game was still open
+#: before it; committed.
+_Pending = tuple[str, _Game, int, Event | None, float, bool, Committed]
+
+_RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(GameRecord))
 
 
 class DatabaseInUse(StoreError):
@@ -122,9 +211,11 @@ class DatabaseInUse(StoreError):
 
 
 class SQLiteStore:
-    def __init__(self, path: str | Path, *, fsync: bool = False) -> None:
+    def __init__(self, path: str | Path, *, fsync: bool = False, bus: Bus | None = None) -> None:
         self.path = str(path)
         self.fsync = fsync
+        self.bus: Bus = bus if bus is not None else LocalBus()
+        self.seats = LocalSeats(self.bus)
         try:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._lock = _lock(self.path)
@@ -143,10 +234,10 @@ class SQLiteStore:
         self._pending: list[_Pending] = []
         self._flush_scheduled = False
         # Games changed in the segment being written, and in the one being folded.
-        self._dirty: dict[str, GameRecord] = {}
-        self._folding: dict[str, GameRecord] = {}
+        self._dirty: dict[str, _Game] = {}
+        self._folding: dict[str, _Game] = {}
         self._folding_seq = 0
-        self._fold_chunks: list[list[GameRecord]] = []
+        self._fold_chunks: list[list[_Game]] = []
         self._keys: dict[str, tuple[str, KeyKind]] = {}  # of games created since their last fold
         self._started = time.monotonic()
         self._closed = False
@@ -185,6 +276,17 @@ class SQLiteStore:
             )
             self._db.execute("DROP TABLE moves")
             self._db.execute("COMMIT")
+        if "log" not in columns:  # every event, not only the moves: one transaction, so none is left without
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("ALTER TABLE games ADD COLUMN log TEXT NOT NULL DEFAULT ''")
+                self._db.execute("ALTER TABLE games ADD COLUMN rematch TEXT")
+                self._db.execute(_SYNTHESIZE_LOG)
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
         self._db.execute(_UNPLAYED_INDEX)
 
     # -- the journal ------------------------------------------------------------
@@ -194,14 +296,14 @@ class SQLiteStore:
         segments = self._journal.segments()
         if not segments:
             return 0
-        games: dict[str, GameRecord] = {}
+        games: dict[str, _Game] = {}
         deleted: set[str] = set()
         count = 0
         for _, path in segments:
             for entry in journal.read(path):
                 try:
                     self._replay(games, deleted, entry)
-                except (ValueError, msgspec.ValidationError) as exc:
+                except (ValueError, IndexError, msgspec.DecodeError) as exc:
                     log.error("journal %s: unreadable record %r skipped: %s", path, entry[:80], exc)
                 count += 1
         _delete(self._db, deleted)
@@ -211,11 +313,16 @@ class SQLiteStore:
         log.info("journal: %d changes to %d games replayed", count, len(games))
         return segments[-1][0]
 
-    def _replay(self, games: dict[str, GameRecord], deleted: set[str], entry: str) -> None:
-        """Apply one journal record to ``games`` (or ``deleted``), loading each game from SQLite first."""
+    def _replay(self, games: dict[str, _Game], deleted: set[str], entry: str) -> None:
+        """Apply one journal record to ``games`` (or ``deleted``), loading each game from SQLite first.
+
+        An event applies only at the version after the game's: one already
+        folded into SQLite (or replayed) changes nothing.
+        """
         kind, _, rest = entry.partition(" ")
         if kind == "C":
-            created: GameRecord = msgspec.json.decode(rest, type=GameRecord)
+            created: _Game = msgspec.json.decode(rest, type=_Game)
+            created.version = created.version or 1  # a journal written before versions
             deleted.discard(created.id)
             if created.id not in games:
                 games[created.id] = self._read(created.id) or created
@@ -230,34 +337,28 @@ class SQLiteStore:
             log.warning("journal: a change to the unknown game %s skipped", game_id)
             return
         games[game_id] = record
-        if kind == "M":
-            ply, column, at = int(fields[0]), int(fields[1]), float(fields[2])
-            if ply == len(record.moves):
-                record.moves.append(column)
-            record.updated_at = max(record.updated_at, at)
-        elif kind == "S":
-            record.invite_spent = True
-        elif kind == "F":
-            at = float(fields[2])
-            if record.result is None:
-                record.result, record.reason, record.finished_at = fields[0], fields[1], at  # type: ignore[assignment]
-            record.updated_at = max(record.updated_at, at)
+        if kind == "E":
+            version, code, at = int(fields[0]), fields[1], float(fields[2])
+            if version == record.version + 1:
+                extra = fields[3] if len(fields) > 3 else None
+                _advance(record, _event(code, at, _turn(record), extra), code)
+            elif version > record.version + 1:
+                log.warning("journal: version %d of %s skipped: the game is at %d", version, game_id, record.version)
         elif kind == "T":
             record.updated_at = max(record.updated_at, float(fields[0]))
+        elif kind in ("M", "S", "F"):
+            _replay_before_versions(record, kind, fields)
         else:
             raise ValueError(f"unknown kind {kind!r}")
 
-    def _enqueue(self, entry: str, record: GameRecord, previous: float, committed: Committed) -> None:
-        self._pending.append((entry, record, previous, committed))
+    def _enqueue(self, pending: _Pending) -> None:
+        self._pending.append(pending)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
 
-    async def _commit(self, entry: str, record: GameRecord, previous: float) -> None:
-        await completion(lambda done: self._enqueue(entry, record, previous, done))
-
     def _flush(self) -> None:
-        """Write every pending change with one call to the journal, then wake their senders."""
+        """Write every pending event with one call to the journal, then announce each and wake its sender."""
         batch, self._pending = self._pending, []
         self._flush_scheduled = False
         if not batch:
@@ -265,29 +366,41 @@ class SQLiteStore:
         try:
             self._journal.write(journal.encode([pending[0] for pending in batch]))
         except OSError as exc:
-            for entry, record, previous, _ in reversed(batch):
-                self._undo(entry[0], record, previous)
+            for _, record, _, event, previous, was_open, _ in reversed(batch):
+                self._undo(record, event, previous, was_open)
             error = StoreError(f"cannot write the journal: {exc.strerror or exc}")
             for pending in batch:
-                _notify(pending[3], error)
+                _notify(pending[6], error)
             return
         if time.monotonic() - self._started >= FOLD_INTERVAL:
             self._rotate()
-        for pending in batch:
-            _notify(pending[3], None)
+        publish = self.bus.publish
+        for _, record, version, event, _, _, committed in batch:
+            if event is not None:
+                if record.result is not None and ends(event):
+                    self.seats.ended(record.id)
+                publish(record.id, version, encode_event(event))
+            _notify(committed, None)
 
-    def _undo(self, kind: str, record: GameRecord, previous: float) -> None:
-        """Take back a change whose journal write failed."""
+    def _undo(self, record: _Game, event: Event | None, previous: float, was_open: bool) -> None:
+        """Take back an event (or a touch) whose journal write failed."""
         record.updated_at = previous
-        if kind == "M":
-            record.moves.pop()
-        elif kind == "S":
-            record.invite_spent = False
-        elif kind == "F":
-            record.result = record.reason = record.finished_at = None
-        elif kind == "C":
+        if event is None:
+            return
+        if isinstance(event, Created):
             self._dirty.pop(record.id, None)
             self._forget_keys(record)
+            return
+        record.version -= 1
+        record.log = record.log[:-1]
+        if isinstance(event, Moved):
+            record.moves.pop()
+        elif isinstance(event, Joined):
+            record.invite_spent = False
+        elif isinstance(event, RematchStarted):
+            record.rematch = None
+        if was_open:
+            record.result = record.reason = record.finished_at = None
 
     # -- folding ----------------------------------------------------------------
 
@@ -370,75 +483,118 @@ class SQLiteStore:
 
     # -- writes -----------------------------------------------------------------
 
-    def _load(self, game_id: str) -> GameRecord:
+    def _load(self, game_id: str) -> _Game | None:
         """The game's record, kept in memory from now until it is next folded."""
         record = self._dirty.get(game_id) or self._folding.get(game_id) or self._read(game_id)
-        if record is None:
-            raise StoreError(f"no game {game_id}")
-        self._dirty[game_id] = record
+        if record is not None:
+            self._dirty[game_id] = record
         return record
 
-    async def create(self, record: GameRecord) -> None:
-        keys = [record.watch_key] + ([record.join_key] if record.join_key else [])
-        taken = record.id in self._dirty or record.id in self._folding or any(key in self._keys for key in keys)
-        if taken or self._stored(record.id, keys):
-            raise StoreError(f"game {record.id} or one of its keys already exists")
-        record = dataclasses.replace(record, moves=list(record.moves), updated_at=record.updated_at or record.created_at)
-        self._dirty[record.id] = record
-        self._keys[record.watch_key] = (record.id, "watch")
-        if record.join_key:
-            self._keys[record.join_key] = (record.id, "join")
-        await self._commit("C " + msgspec.json.encode(record).decode(), record, record.updated_at)
+    def append_nowait(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
+        record = self._dirty.get(game_id)
+        try:
+            if record is None:
+                if isinstance(event, Created):
+                    self._create(game_id, version, event, committed)
+                    return
+                record = self._load(game_id)
+                if record is None:
+                    raise VersionConflict(game_id, version, 0)
+            if version != record.version + 1:
+                raise VersionConflict(game_id, version, record.version)
+            if type(event) is Moved:  # the hot path: no condition, and no encoding but the record's
+                code = _COLUMN_CODES.get(event.column)
+                if code is None:
+                    raise StoreError(f"game {game_id}: no column {event.column!r}")
+                entry = f"E {game_id} {version} {code} {event.at!r}"
+                if event.end is not None:
+                    entry = f"{entry} {event.end}"
+            else:
+                code, entry = self._check(game_id, version, event)
+        except StoreError as exc:
+            committed(exc)
+            return
+        previous, was_open = record.updated_at, record.result is None
+        if type(event) is Moved and event.end is None:
+            # ``GameRecord.advance`` for the commonest event, without its dispatch.
+            record.version = version
+            record.moves.append(event.column)
+            record.log += code
+            if event.at > previous:
+                record.updated_at = event.at
+        else:
+            _advance(record, event, code)
+        self._enqueue((entry, record, version, event, previous, was_open, committed))
 
-    async def spend_invite(self, game_id: str) -> bool:
-        record = self._load(game_id)
-        if record.invite_spent:
-            return False
-        record.invite_spent = True
-        await self._commit(f"S {game_id}", record, record.updated_at)
-        return True
+    def _create(self, game_id: str, version: int, event: Created, committed: Committed) -> None:
+        """Start a game not in memory: it must be unknown, at version 1, with keys of its own."""
+        existing = self._folding.get(game_id) or self._read(game_id)
+        if existing is not None:
+            if version != existing.version + 1:
+                raise VersionConflict(game_id, version, existing.version)
+            raise StoreError(f"game {game_id} already exists")
+        if version != 1:
+            raise VersionConflict(game_id, version, 0)
+        keys = [event.watch_key] + ([event.join_key] if event.join_key else [])
+        if any(key in self._keys for key in keys) or self._stored(game_id, keys):
+            raise StoreError(f"game {game_id} or one of its keys already exists")
+        record = _Game.created(game_id, event)
+        assert isinstance(record, _Game)  # (``created`` is typed to return the base class)
+        self._dirty[game_id] = record
+        self._keys[event.watch_key] = (game_id, "watch")
+        if event.join_key:
+            self._keys[event.join_key] = (game_id, "join")
+        entry = "C " + msgspec.json.encode(record).decode()
+        self._enqueue((entry, record, 1, event, record.updated_at, True, committed))
 
-    async def finish(self, game_id: str, result: Result, reason: Reason, at: float) -> bool:
-        record = self._load(game_id)
-        if record.result is not None:
-            return False
-        previous = record.updated_at
-        record.result, record.reason, record.finished_at = result, reason, at
-        record.updated_at = max(previous, at)
-        await self._commit(f"F {game_id} {result} {reason} {at!r}", record, previous)
-        return True
+    def _check(self, game_id: str, version: int, event: Event) -> tuple[str, str]:
+        """Check an event other than a move against what it needs; its log character and journal record."""
+        extra = ""
+        if isinstance(event, Joined):
+            code = "J"
+        elif isinstance(event, Resigned):
+            code = _RESIGNED[event.player]
+        elif isinstance(event, Claimed):
+            if not self.seats.claimable(game_id, other(event.player), event.at, event.grace):
+                raise ConditionFailed(f"game {game_id}: the opponent is not away long enough to claim")
+            code = _CLAIMED[event.player]
+        elif isinstance(event, Expired):
+            if self.seats.held(game_id, event.at):
+                raise ConditionFailed(f"game {game_id}: a seat is held, so it does not expire")
+            code = "E"
+        elif isinstance(event, RematchOffered):
+            code = _OFFERED[event.player]
+        elif isinstance(event, RematchStarted):
+            if event.game.split() != [event.game]:  # (the journal's records are split on spaces)
+                raise StoreError(f"game {game_id}: no rematch game {event.game!r}")
+            code, extra = "S", f" {event.game}"
+        elif isinstance(event, Created):
+            raise StoreError(f"game {game_id} already exists")
+        else:
+            raise StoreError(f"game {game_id}: an event {event!r} of no kind this store keeps")
+        return code, f"E {game_id} {version} {code} {event.at!r}{extra}"
+
+    async def append(self, game_id: str, version: int, event: Event) -> None:
+        await append(self, game_id, version, event)
 
     async def touch(self, game_id: str, at: float) -> None:
         record = self._load(game_id)
-        previous = record.updated_at
-        record.updated_at = max(previous, at)
-        await self._commit(f"T {game_id} {at!r}", record, previous)
-
-    def append_nowait(self, game_id: str, ply: int, column: int, at: float, committed: Committed) -> None:
-        record = self._dirty.get(game_id)
         if record is None:
-            try:
-                record = self._load(game_id)
-            except StoreError as exc:
-                committed(exc)
-                return
-        if ply != len(record.moves) or record.result is not None:
-            committed(PlyConflict(f"game {game_id} is at ply {len(record.moves)}, not {ply}, or has ended"))
-            return
+            raise StoreError(f"no game {game_id}")
         previous = record.updated_at
-        record.moves.append(column)
         record.updated_at = max(previous, at)
-        self._enqueue(f"M {game_id} {ply} {column} {at!r}", record, previous, committed)
-
-    async def append(self, game_id: str, ply: int, column: int, at: float) -> None:
-        await append(self, game_id, ply, column, at)
+        entry = f"T {game_id} {at!r}"
+        await completion(lambda done: self._enqueue((entry, record, 0, None, previous, False, done)))
 
     async def prune(self, before: float) -> int:
         try:
             self._fold_everything(restart=True)
-            return self._db.execute(_PRUNE, (before,)).rowcount
+            gone = _prune(self._db, before)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"database error: {exc}") from exc
+        for game_id in gone:
+            self.seats.forget(game_id)
+        return len(gone)
 
     async def delete_unplayed(self, before: float, keep: Container[str] = frozenset()) -> int:
         """See ``Store.delete_unplayed``. Unlike ``prune`` this runs every few
@@ -471,7 +627,7 @@ class SQLiteStore:
         """
         if self._pending:
             self._flush()  # a change to a candidate is in the journal before its deletion
-        in_memory: dict[str, GameRecord] = {}
+        in_memory: dict[str, _Game] = {}
         stored: list[str] = []
         for game_id in candidates:
             if game_id in keep:
@@ -496,6 +652,8 @@ class SQLiteStore:
             self._dirty.pop(game_id, None)
             self._folding.pop(game_id, None)
             self._forget_keys(record)
+        for game_id in gone:
+            self.seats.forget(game_id)
         if in_memory and self._fold_chunks:  # a chunk still to fold must not write it back
             self._fold_chunks = [[r for r in chunk if r.id not in in_memory] for chunk in self._fold_chunks]
         try:
@@ -506,7 +664,7 @@ class SQLiteStore:
 
     # -- reads ------------------------------------------------------------------
 
-    def _read(self, game_id: str) -> GameRecord | None:
+    def _read(self, game_id: str) -> _Game | None:
         """The game as SQLite has it."""
         try:
             row = self._db.execute(f"SELECT {_COLUMNS} FROM games WHERE id = ?", (game_id,)).fetchone()
@@ -514,8 +672,9 @@ class SQLiteStore:
             raise StoreError(f"database error: {exc}") from exc
         if row is None:
             return None
-        (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of, moves, computer, level) = row
-        return GameRecord(
+        (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of, moves,
+         computer, level, events, rematch) = row  # fmt: skip
+        return _Game(
             id=gid,
             watch_key=watch,
             join_key=join,
@@ -532,27 +691,66 @@ class SQLiteStore:
             rematch_of=rematch_of,
             computer=computer,
             level=level,
+            version=1 + len(events),
+            log=events,
+            rematch=rematch,
         )
 
     def _stored(self, game_id: str, keys: list[str]) -> bool:
         """Whether SQLite holds this game id or any of these keys."""
         marks = ", ".join("?" * len(keys))
-        return bool(
-            self._db.execute(
-                f"SELECT EXISTS (SELECT 1 FROM games WHERE id = ? OR watch_key IN ({marks}) OR join_key IN ({marks}))",
-                (game_id, *keys, *keys),
-            ).fetchone()[0]
-        )
+        try:
+            return bool(
+                self._db.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM games WHERE id = ? OR watch_key IN ({marks}) OR join_key IN ({marks}))",
+                    (game_id, *keys, *keys),
+                ).fetchone()[0]
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    def _durable(self, game_id: str) -> _Game | None:
+        """The game with every change to it in the journal: none is shown before."""
+        if self._pending:
+            self._flush()
+        return self._dirty.get(game_id) or self._folding.get(game_id) or self._read(game_id)
+
+    async def read(self, game_id: str, after: int = 0) -> list[tuple[int, Event]]:
+        record = self._durable(game_id)
+        if record is None:
+            return []
+        events = _events(record)
+        return list(enumerate(events[after:], after + 1))
+
+    async def versions(self, game_ids: list[str]) -> dict[str, int]:
+        if self._pending:
+            self._flush()  # a version not yet in the journal is not there
+        found: dict[str, int] = {}
+        stored: list[str] = []
+        for game_id in game_ids:
+            record = self._dirty.get(game_id) or self._folding.get(game_id)
+            if record is not None:
+                found[game_id] = record.version
+            else:
+                stored.append(game_id)
+        try:
+            for start in range(0, len(stored), QUERY_CHUNK):
+                chunk = stored[start : start + QUERY_CHUNK]
+                rows = self._db.execute(
+                    f"SELECT id, 1 + length(log) FROM games WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+                )
+                found.update(rows)
+        except sqlite3.Error as exc:
+            raise StoreError(f"database error: {exc}") from exc
+        return {game_id: found.get(game_id, 0) for game_id in game_ids}
 
     async def get(self, game_id: str) -> GameRecord | None:
-        if self._pending:
-            self._flush()  # show no change that is not in the journal
-        record = self._dirty.get(game_id) or self._folding.get(game_id)
-        if record is not None:
-            record = copy.copy(record)
-            record.moves = list(record.moves)
-            return record
-        return self._read(game_id)
+        record = self._durable(game_id)
+        if record is None:
+            return None
+        public = GameRecord(**{name: getattr(record, name) for name in _RECORD_FIELDS})
+        public.moves = list(record.moves)
+        return public
 
     async def find_key(self, key: str) -> tuple[str, KeyKind] | None:
         found = self._keys.get(key)
@@ -586,7 +784,103 @@ class SQLiteStore:
             os.close(self._lock)
 
 
-def _row(record: GameRecord) -> tuple[object, ...]:
+# -- the log ----------------------------------------------------------------------
+
+
+def _advance(record: _Game, event: Event, code: str) -> None:
+    """Follow one more event (never ``Created``), written ``code`` in the log."""
+    record.advance(event)
+    record.log += code
+    if type(event) is RematchStarted:
+        record.rematch = event.game
+
+
+def _turn(record: GameRecord) -> Player:
+    """Whose move comes next, by the parity of the moves so far."""
+    return PLAYERS[len(record.moves) & 1]
+
+
+def _event(code: str, at: float, turn: Player, extra: str | None) -> Event:
+    """The event a log character stands for; ``extra`` is a move's end or the rematch's game."""
+    if code in _COLUMN_OF:
+        end: Literal["four", "full"] | None = "four" if extra == "four" else "full" if extra == "full" else None
+        return Moved(at=at, player=turn, column=_COLUMN_OF[code], end=end)
+    if code == "J":
+        return Joined(at=at)
+    if code in _RESIGNER:
+        return Resigned(at=at, player=_RESIGNER[code])
+    if code in _CLAIMER:
+        return Claimed(at=at, player=_CLAIMER[code], grace=0.0)
+    if code == "E":
+        return Expired(at=at)
+    if code in _OFFERER:
+        return RematchOffered(at=at, player=_OFFERER[code])
+    if code == "S" and extra:
+        return RematchStarted(at=at, game=extra)
+    raise ValueError(f"no event {code!r}")
+
+
+def _events(record: _Game) -> list[Event]:
+    """The game's events rebuilt from its record, each move's end from a board.
+
+    Each event's time is what the record kept: ``finished_at`` for the one
+    that ended the game, ``updated_at`` for every other after ``Created``.
+    """
+    events: list[Event] = [record.created_event()]
+    board = Board()
+    finished = record.finished_at
+    for code in record.log:
+        at = record.updated_at
+        if code in _COLUMN_OF:
+            column, player = _COLUMN_OF[code], PLAYERS[len(board.moves) & 1]
+            try:
+                row = board.check(player, column)
+            except IllegalMove as exc:
+                raise StoreError(f"game {record.id}: its stored moves are not a game ({exc})") from None
+            end = board.outcome(column, row)
+            board.play(player, column)
+            if end is not None and finished is not None:
+                at, finished = finished, None
+            events.append(Moved(at=at, player=player, column=column, end=end))
+            continue
+        try:
+            event = _event(code, at, "red", record.rematch)
+        except ValueError as exc:
+            raise StoreError(f"game {record.id}: {exc} in its stored log") from None
+        if finished is not None and ends(event):
+            event, finished = msgspec.structs.replace(event, at=finished), None
+        events.append(event)
+    return events
+
+
+def _replay_before_versions(record: _Game, kind: str, fields: list[str]) -> None:
+    """Apply a record of a journal written before versions: a move by its ply,
+    an invite spent (``S``), a game finished (``F``), each as the event it was."""
+    if kind == "M":
+        ply, column, at = int(fields[0]), fields[1], float(fields[2])
+        if ply == len(record.moves):
+            _advance(record, _event(column, at, _turn(record), None), column)
+        record.updated_at = max(record.updated_at, at)
+    elif kind == "S":
+        if not record.invite_spent and not record.local and record.join_key is not None:
+            _advance(record, Joined(at=record.updated_at), "J")
+        record.invite_spent = True
+    elif kind == "F":
+        result, reason, at = fields[0], fields[1], float(fields[2])
+        if record.result is None:
+            winner: Player = "yellow" if result == "yellow" else "red"
+            if reason == "resign":
+                _advance(record, Resigned(at=at, player=other(winner)), _RESIGNED[other(winner)])
+            elif reason == "claim":
+                _advance(record, Claimed(at=at, player=winner, grace=0.0), _CLAIMED[winner])
+            elif reason == "expired":
+                _advance(record, Expired(at=at), "E")
+            else:  # four in a row or a full board: the last move's end, which the old record did not carry
+                record.result, record.reason, record.finished_at = result, reason, at  # type: ignore[assignment]
+        record.updated_at = max(record.updated_at, at)
+
+
+def _row(record: _Game) -> tuple[object, ...]:
     return (
         record.id,
         record.watch_key,
@@ -604,6 +898,8 @@ def _row(record: GameRecord) -> tuple[object, ...]:
         "".join(map(str, record.moves)),
         record.computer,
         record.level,
+        record.log,
+        record.rematch,
     )
 
 
@@ -625,7 +921,21 @@ def _delete(db: sqlite3.Connection, game_ids: Collection[str]) -> None:
         raise
 
 
-def _upsert(db: sqlite3.Connection, records: Iterable[GameRecord]) -> None:
+def _prune(db: sqlite3.Connection, before: float) -> list[str]:
+    """Delete the games with no activity since ``before`` in one transaction; their ids."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        gone = [game_id for (game_id,) in db.execute(_IDLE, (before,))]
+        db.execute(_PRUNE, (before,))
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return gone
+
+
+def _upsert(db: sqlite3.Connection, records: Iterable[_Game]) -> None:
     """Write these games in one transaction."""
     rows = [_row(record) for record in records]
     if not rows:

@@ -18,7 +18,7 @@ from ..service.computer import Computer
 from ..solver.service import Solver
 from ..store import MemoryStore, Store
 from . import wire
-from ..bus import Bus, LocalBus
+from ..bus import Bus
 from ..protocol import encode
 from .analysis import SCORES, SOLVER, Scores, analysis
 from .announce import BUS, RESTARTING, announce, hear_announcements, tell
@@ -178,6 +178,21 @@ async def _expire_games(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _registration(app: web.Application) -> AsyncIterator[None]:
+    """Keep this process registered as alive while it runs; on a clean stop,
+    its seats are free at once rather than once the registration runs out."""
+    service = app[SERVICE]
+    task = asyncio.create_task(service.run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    try:
+        await service.stop()
+    except Exception:
+        log.exception("could not deregister this process")
+
+
 async def _solver(app: web.Application) -> AsyncIterator[None]:
     """Load the opening book off the loop at start; stop the search threads at the end."""
     solver = app[SOLVER]
@@ -202,8 +217,12 @@ def create_app(
     # they can hold at most its threads, never the event loop.
     app[SOLVER] = solver = Solver(max_searches=settings.solver_searches or None, budget=settings.search_budget)
     app[SCORES] = Scores()
+    if store is None:
+        store = MemoryStore(bus)
+    elif bus is not None and store.bus is not bus:
+        raise ValueError("the store announces on another bus than the one given")
     app[SERVICE] = GameService(
-        store or MemoryStore(),
+        store,
         grace=settings.grace,
         expire_after=settings.expire_after,
         forget_unplayed_after=settings.forget_unplayed_after,
@@ -214,7 +233,7 @@ def create_app(
     limits = AddressLimits(settings.connections_per_address, settings.waiting_per_address, settings.games_per_minute)
     app[CLIENTS] = ClientTable(limits, clock)
     app[KEEPALIVE] = Keepalive(settings.heartbeat, settings.heartbeat, clock)
-    app[BUS] = bus if bus is not None else LocalBus()
+    app[BUS] = store.bus
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/", index)
     app.router.add_get("/ws", websocket)
@@ -228,6 +247,7 @@ def create_app(
     app.on_shutdown.append(_close_connections)
     app.cleanup_ctx.append(_solver)
     app.cleanup_ctx.append(_expire_games)
+    app.cleanup_ctx.append(_registration)
     app.cleanup_ctx.append(_heartbeat)
     app.cleanup_ctx.append(hear_announcements)
     return app

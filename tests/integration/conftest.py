@@ -8,6 +8,7 @@ from aiohttp.test_utils import TestServer
 
 from client import Client
 from connectfour.config import Settings
+from connectfour.store import MemoryStore
 from connectfour.web import create_app
 from connectfour.web.front import Site
 from connectfour.web.server import make_runner
@@ -51,14 +52,49 @@ async def start(settings: Settings, store=None, *, entry: str = "front", clock=N
     return server
 
 
-@pytest.fixture(params=["front", "aiohttp"])
+class Spread(Server):
+    """Three services in one process sharing one store and one bus, as three
+    server processes share Redis: each new connection goes to the next one,
+    so the host is on A, the guest on B, spectators on C, A, B..."""
+
+    def __init__(self, services: list[Server]) -> None:
+        async def close() -> None:
+            for each in services:
+                await each.close()
+
+        super().__init__(services[0].app, services[0].port, close)
+        self.site = services[0].site
+        self.services = services
+        self._turn = 0
+
+    async def connect(self, *, v1: bool = True, path: str = "/ws", **kwargs) -> Client:  # type: ignore[no-untyped-def]
+        service = self.services[self._turn % len(self.services)]
+        self._turn += 1
+        client = await service.connect(v1=v1, path=path, **kwargs)
+        self.clients.append(client)
+        return client
+
+
+async def start_spread(settings: Settings, store=None, *, clock=None, bus=None, count: int = 3) -> Spread:  # type: ignore[no-untyped-def]
+    """``count`` services sharing ``store`` (by default a memory store on ``bus``)."""
+    if store is None:
+        store = MemoryStore(bus)
+    services = [await start(settings, store, clock=clock) for _ in range(count)]
+    return Spread(services)
+
+
+@pytest.fixture(params=["front", "aiohttp", "spread"])
 async def make_server(request) -> AsyncIterator[Callable[..., Awaitable[Server]]]:
-    """Servers for one test; each test runs twice, with upgrades answered by the
-    front door and by aiohttp (the path a keep-alive or unusual upgrade takes)."""
+    """Servers for one test; each test runs three times: with upgrades answered
+    by the front door, by aiohttp (the path a keep-alive or unusual upgrade
+    takes), and spread over three services sharing one store and bus."""
     servers: list[Server] = []
 
     async def factory(store=None, clock=None, bus=None, **overrides) -> Server:  # type: ignore[no-untyped-def]
-        server = await start(Settings(**overrides), store, entry=request.param, clock=clock, bus=bus)
+        if request.param == "spread":
+            server: Server = await start_spread(Settings(**overrides), store, clock=clock, bus=bus)
+        else:
+            server = await start(Settings(**overrides), store, entry=request.param, clock=clock, bus=bus)
         servers.append(server)
         return server
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from connectfour.domain.events import Created, Event
 from connectfour.store import MemoryStore, StoreError
 
 
@@ -16,12 +17,13 @@ class GatedStore(MemoryStore):
         self.waiting = asyncio.Event()
         self.fail = False
 
-    async def create(self, record) -> None:  # type: ignore[no-untyped-def]
-        self.waiting.set()
-        await self.gate.wait()
-        if self.fail:
-            raise StoreError("disk full")
-        await super().create(record)
+    async def append(self, game_id: str, version: int, event: Event) -> None:
+        if isinstance(event, Created):
+            self.waiting.set()
+            await self.gate.wait()
+            if self.fail:
+                raise StoreError("disk full")
+        await super().append(game_id, version, event)
 
 
 async def test_frames_wait_for_a_request_that_waits_and_are_answered_in_order(make_server):

@@ -1,0 +1,130 @@
+"""Where each game's ``Presence`` is kept, and the registry of live processes.
+
+``Seats`` is the interface every store offers; ``LocalSeats`` keeps both in
+this process's memory, for the stores whose processes share one memory
+(the memory store of several services in one test, the single-process
+SQLite store). Every change is announced on the bus as version 0 of the
+game's channel, where ``seq`` orders presences as versions order events.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import msgspec
+
+from ..bus import Bus
+from ..domain import Player
+from ..domain.seats import TTL, Holder, Presence, Registry, encode_presence, first_look
+
+#: The version a presence is announced with on a game's channel; events start at 1.
+PRESENCE = 0
+
+
+class Seats(Protocol):
+    async def take(self, game_id: str, colors: tuple[Player, ...], holder: Holder, now: float) -> Presence:
+        """Give the seats to ``holder``; whoever held them before reads in the result that it no longer does."""
+
+    async def leave(self, game_id: str, holder: Holder, now: float) -> Presence:
+        """``holder`` is gone: the seats it still holds are free from ``now``."""
+
+    async def watch(self, game_id: str, process: str, count: int, now: float) -> Presence:
+        """``process`` has ``count`` spectators of the game now."""
+
+    async def presence(self, game_id: str, now: float) -> Presence:
+        """The game's presence (recorded as first seen ``now`` if it had none)."""
+
+    async def renew(self, process: str, now: float) -> None:
+        """``process`` is alive for another ``ttl`` seconds."""
+
+    async def stop(self, process: str, now: float) -> None:
+        """``process`` stops: its seats are free from ``now``."""
+
+    async def expiries(self, processes: set[str]) -> dict[str, float]:
+        """When each process's registration runs out (or ran out); absent if never registered."""
+
+
+class LocalSeats:
+    def __init__(self, bus: Bus, ttl: float = TTL) -> None:
+        self.bus = bus
+        self.registry = Registry(ttl)
+        self._games: dict[str, Presence] = {}
+        #: Games that ended: their presence is dropped once nobody is left in it.
+        self._ended: set[str] = set()
+        self._seq = 0
+
+    # -- for the store's conditional appends (synchronous: the same memory) ------
+
+    def claimable(self, game_id: str, color: Player, now: float, grace: float) -> bool:
+        presence = self._games.get(game_id)
+        if presence is None:  # nobody looked since a restart: away from now on
+            presence = self._get(game_id, now)
+        return presence.claimable(color, self.registry.expiries, now, grace)
+
+    def held(self, game_id: str, now: float) -> bool:
+        presence = self._games.get(game_id)
+        expiries = self.registry.expiries
+        return presence is not None and any(
+            presence.live_holder(color, expiries, now) is not None for color in ("red", "yellow")
+        )
+
+    def ended(self, game_id: str) -> None:
+        self._ended.add(game_id)
+        self._drop_if_empty(game_id)
+
+    def forget(self, game_id: str) -> None:
+        self._games.pop(game_id, None)
+        self._ended.discard(game_id)
+
+    # -- Seats ----------------------------------------------------------------------
+
+    def _get(self, game_id: str, now: float) -> Presence:
+        presence = self._games.get(game_id)
+        if presence is None:
+            presence = self._games[game_id] = msgspec.structs.replace(first_look(now), seq=self._next())
+        return presence
+
+    def _next(self) -> int:
+        """One counter for every game: a presence dropped and made again never goes back in ``seq``."""
+        self._seq += 1
+        return self._seq
+
+    def _set(self, game_id: str, presence: Presence) -> Presence:
+        presence = msgspec.structs.replace(presence, seq=self._next())
+        self._games[game_id] = presence
+        self.bus.publish(game_id, PRESENCE, encode_presence(presence))
+        self._drop_if_empty(game_id)
+        return presence
+
+    def _drop_if_empty(self, game_id: str) -> None:
+        presence = self._games.get(game_id)
+        if game_id in self._ended and presence is not None:
+            if presence.red is None and presence.yellow is None and not presence.watching:
+                self.forget(game_id)
+
+    async def take(self, game_id: str, colors: tuple[Player, ...], holder: Holder, now: float) -> Presence:
+        return self._set(game_id, self._get(game_id, now).take(colors, holder))
+
+    async def leave(self, game_id: str, holder: Holder, now: float) -> Presence:
+        presence = self._get(game_id, now)
+        left = presence.leave(holder, now)
+        return presence if left is presence else self._set(game_id, left)
+
+    async def watch(self, game_id: str, process: str, count: int, now: float) -> Presence:
+        presence = self._get(game_id, now)
+        if presence.watching.get(process, 0) == count:
+            return presence
+        return self._set(game_id, presence.watched(process, count))
+
+    async def presence(self, game_id: str, now: float) -> Presence:
+        return self._get(game_id, now)
+
+    async def renew(self, process: str, now: float) -> None:
+        self.registry.renew(process, now)
+
+    async def stop(self, process: str, now: float) -> None:
+        self.registry.stop(process, now)
+
+    async def expiries(self, processes: set[str]) -> dict[str, float]:
+        known = self.registry.expiries
+        return {process: known[process] for process in processes if process in known}
