@@ -9,7 +9,7 @@ import random
 import pytest
 
 from connectfour.bus import Inbox, LocalBus
-from connectfour.domain.events import Created, Moved, decode_event
+from connectfour.domain.events import Created, Event, Moved
 from connectfour.domain.state import GameState
 from connectfour.store import MemoryStore, VersionConflict
 
@@ -83,8 +83,8 @@ async def follow(store: MemoryStore, bus: LocalBus, game_id: str) -> tuple[GameS
             state.apply(event)
             applied.append(version)
 
-    def deliver(gid: str, version: int, data: bytes) -> None:
-        apply(inbox.offer(version, decode_event(data)))
+    def deliver(gid: str, version: int, event: Event) -> None:
+        apply(inbox.offer(version, event))
         if inbox.gap:
             asyncio.ensure_future(read())
 
@@ -179,11 +179,11 @@ async def test_an_unsubscribed_follower_hears_nothing_more():
     bus = LocalBus()
     heard: list[int] = []
 
-    def deliver(gid: str, version: int, data: bytes) -> None:
+    def deliver(gid: str, version: int, event: Event) -> None:
         heard.append(version)
 
     await bus.subscribe("g", deliver)
-    bus.publish("g", 1, b"{}")
+    bus.publish("g", 1, CREATED)
     bus.unsubscribe("g", deliver)  # before the delivery's turn came
     await settle()
     assert heard == [] and bus.subscribers("g") == 0

@@ -197,7 +197,7 @@ async def test_an_event_is_in_the_journal_on_disk_before_it_is_announced(tmp_pat
     store = SQLiteStore(path)
     announced: list = []
 
-    def publish(game_id: str, version: int, event: bytes) -> None:
+    def publish(game_id: str, version: int, event: object) -> None:
         logged = [entry for segment in segments(path) for entry in journal.read(segment)]
         if version == 1:
             announced.append((version, logged[0].startswith('C {"id":"g1"')))

@@ -275,8 +275,13 @@ class Timers:
         return Handle()
 
     def advance(self, seconds: float) -> None:
+        """Run what falls due, in time order; a callback may cancel or add others."""
         self.now += seconds
-        for entry in sorted([e for e in self.due if e[0] <= self.now], key=lambda e: e[0]):
+        while True:
+            ready = [e for e in self.due if e[0] <= self.now]
+            if not ready:
+                return
+            entry = min(ready, key=lambda e: e[0])
             self.due.remove(entry)
             entry[1]()  # type: ignore[operator]
 

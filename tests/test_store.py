@@ -270,9 +270,9 @@ class RecordingBus(LocalBus):
         super().__init__()
         self.order = order
 
-    def publish(self, game_id: str, version: int, event: bytes) -> None:
+    def publish(self, game_id: str, version: int, event) -> None:  # type: ignore[no-untyped-def]
         if version:  # (version 0: the seats' presence)
-            self.order.append(("published", game_id, version, decode_event(event)))
+            self.order.append(("published", game_id, version, event))
         super().publish(game_id, version, event)
 
 
@@ -288,8 +288,8 @@ async def recorded(request, tmp_path):
 async def test_a_stored_event_is_announced_with_its_version_before_its_sender_hears(recorded):
     store, order = recorded
 
-    def deliver(game_id: str, version: int, event: bytes) -> None:
-        order.append(("delivered", game_id, version, decode_event(event)))
+    def deliver(game_id: str, version: int, event) -> None:  # type: ignore[no-untyped-def]
+        order.append(("delivered", game_id, version, event))
 
     done = asyncio.get_running_loop().create_future()
 
@@ -322,7 +322,7 @@ async def test_a_refused_event_is_not_announced(recorded):
 
 async def test_every_event_is_announced_once_in_version_order(store):
     heard: list = []
-    await store.bus.subscribe("g1", lambda game_id, version, event: heard.append((version, decode_event(event))))
+    await store.bus.subscribe("g1", lambda game_id, version, event: heard.append((version, event)) if version else None)
     await create(store, local=True, join_key=None)
     await play(store, "g1", RED_WINS)
     await asyncio.sleep(0)

@@ -11,6 +11,7 @@ Run with ``python -m connectfour.bench.echo PORT``.
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 import base64
 import hashlib
 import json
@@ -41,10 +42,10 @@ class _Echo(asyncio.Protocol):
         self.buffer = bytearray()
         self.upgraded = False
         self.game: _Game | None = None
-        self.transport: asyncio.Transport | None = None
+        self.transport: asyncio.Transport  # set once connected
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)  # a stream transport: it writes
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -64,7 +65,7 @@ class _Echo(asyncio.Protocol):
             del buffer[: end + 4]
             key = next(line.split(":", 1)[1].strip() for line in head.split("\r\n") if line.lower().startswith("sec-websocket-key:"))
             accept = base64.b64encode(hashlib.sha1(key.encode() + _GUID).digest()).decode()
-            self.transport.write(  # type: ignore[union-attr]
+            self.transport.write(
                 (
                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
@@ -86,7 +87,7 @@ class _Echo(asyncio.Protocol):
             if mask != b"\x00\x00\x00\x00":
                 payload = bytes(b ^ mask[i & 3] for i, b in enumerate(payload))
             if opcode == 0x8:
-                self.transport.close()  # type: ignore[union-attr]
+                self.transport.close()
                 return
             if opcode == 0x1:
                 self.on_text(payload)
@@ -104,7 +105,7 @@ class _Echo(asyncio.Protocol):
             game.ply += 1
             game.history.append(frame)
             for member in game.members:
-                member.transport.write(frame)  # type: ignore[union-attr]
+                member.transport.write(frame)
             return
         event = json.loads(payload)
         if "join" in event:
@@ -112,12 +113,12 @@ class _Echo(asyncio.Protocol):
         elif "watch" in event:
             self.game = _WATCH[event["watch"]]
             for frame in self.game.history:
-                self.transport.write(frame)  # type: ignore[union-attr]
+                self.transport.write(frame)
         else:
             self.game = _Game()
             join, watch = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
             _JOIN[join] = _WATCH[watch] = self.game
-            self.transport.write(text_frame(json.dumps({"type": "init", "join": join, "watch": watch}).encode()))  # type: ignore[union-attr]
+            self.transport.write(text_frame(json.dumps({"type": "init", "join": join, "watch": watch}).encode()))
         self.game.members.append(self)
 
 

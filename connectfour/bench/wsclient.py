@@ -10,6 +10,7 @@ no compression, no fragmentation of what it sends.
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 import base64
 import os
 import socket
@@ -62,11 +63,11 @@ class LeanClient(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)  # a stream transport: it writes
         sock = transport.get_extra_info("socket")
         if sock is not None:  # small frames must leave at once, not wait for Nagle
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        transport.write(self._request)  # type: ignore[attr-defined]
+        self.transport.write(self._request)
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer

@@ -1,7 +1,7 @@
 """How stored events reach every process with members in the game (DESIGN.md, "bus")."""
 
-from .base import Bus, Delivery, Hearing
+from .base import Bus, Delivery, Hearing, Message
 from .inbox import Inbox
 from .local import LocalBus
 
-__all__ = ["Bus", "Delivery", "Hearing", "Inbox", "LocalBus"]
+__all__ = ["Bus", "Delivery", "Hearing", "Inbox", "LocalBus", "Message"]

@@ -12,10 +12,18 @@ them in order with an ``Inbox`` and read gaps back from the store.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, Union
 
-#: Called with the game's id, the event's version and the encoded event.
-Delivery = Callable[[str, int, bytes], None]
+if TYPE_CHECKING:
+    from ..domain.events import Event
+    from ..domain.seats import Presence
+
+#: What a game's channel carries: its events by version (1, 2, ...), and its
+#: presence as version 0. Decoded once per process (a bus between processes
+#: decodes what it receives; the in-process bus passes the objects, which are frozen).
+Message = Union["Event", "Presence"]
+#: Called with the game's id, the version (0 for a presence) and the message.
+Delivery = Callable[[str, int, Message], None]
 #: Called with what was said to every process.
 Hearing = Callable[[bytes], None]
 
@@ -27,8 +35,8 @@ class Bus(Protocol):
     def unsubscribe(self, game_id: str, deliver: Delivery) -> None:
         """No more announcements of this game for ``deliver``."""
 
-    def publish(self, game_id: str, version: int, event: bytes) -> None:
-        """Announce a stored event to every subscriber, in any process."""
+    def publish(self, game_id: str, version: int, message: Message) -> None:
+        """Announce a stored event (or a presence) to every subscriber, in any process."""
 
     async def listen(self, hear: Hearing) -> None:
         """Hear, from now on, whatever is said to every process (announcements, the lobby)."""

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from .base import Delivery, Hearing
+from .base import Delivery, Hearing, Message
 
 
 class LocalBus:
     def __init__(self) -> None:
         self._subscribers: dict[str, list[Delivery]] = {}
         self._listeners: list[Hearing] = []
+        #: Published in this loop turn, delivered in the next.
+        self._queue: list[tuple[str, int, Message]] = []
         #: A test's hook: return True to lose this announcement for this subscriber.
         self.drop: Callable[[str, int, Delivery], bool] | None = None
 
@@ -36,15 +38,36 @@ class LocalBus:
     def subscribers(self, game_id: str) -> int:
         return len(self._subscribers.get(game_id, ()))
 
-    def publish(self, game_id: str, version: int, event: bytes) -> None:
+    def publish(self, game_id: str, version: int, message: Message) -> None:
         subscribers = self._subscribers.get(game_id)
         if not subscribers:
             return
-        loop = asyncio.get_running_loop()
         drop = self.drop
+        if drop is None:  # one callback per loop turn for everything published in it
+            queue = self._queue
+            queue.append((game_id, version, message))
+            if len(queue) == 1:
+                asyncio.get_running_loop().call_soon(self._fan_out)
+            return
+        loop = asyncio.get_running_loop()
         for deliver in list(subscribers):
-            if drop is None or not drop(game_id, version, deliver):
-                loop.call_soon(_deliver, self, game_id, deliver, version, event)
+            if not drop(game_id, version, deliver):
+                loop.call_soon(_deliver, self, game_id, deliver, version, message)
+
+    def _fan_out(self) -> None:
+        """Deliver what was published, in order, to those subscribed when it arrives, as a real bus would."""
+        queue, self._queue = self._queue, []
+        everyone = self._subscribers
+        for game_id, version, message in queue:
+            subscribers = everyone.get(game_id)
+            if not subscribers:
+                continue
+            if len(subscribers) == 1:
+                subscribers[0](game_id, version, message)
+                continue
+            for deliver in list(subscribers):
+                if deliver in subscribers:
+                    deliver(game_id, version, message)
 
     async def listen(self, hear: Hearing) -> None:
         self._listeners.append(hear)
@@ -55,7 +78,7 @@ class LocalBus:
             loop.call_soon(hear, message)
 
 
-def _deliver(bus: LocalBus, game_id: str, deliver: Delivery, version: int, event: bytes) -> None:
+def _deliver(bus: LocalBus, game_id: str, deliver: Delivery, version: int, message: Message) -> None:
     # Only to those still subscribed when it arrives, as a real bus would.
     if deliver in bus._subscribers.get(game_id, ()):
-        deliver(game_id, version, event)
+        deliver(game_id, version, message)

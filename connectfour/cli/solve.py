@@ -28,7 +28,7 @@ def _budget(value: str) -> float:
     return seconds
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "solve", help="print the exact score of positions read from standard input", description=__doc__
     )

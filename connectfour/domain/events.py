@@ -14,7 +14,9 @@ import msgspec
 from . import Player
 
 
-class _Event(msgspec.Struct, frozen=True, tag_field="kind", kw_only=True, omit_defaults=True):
+# gc=False: an event holds only strings and numbers, so it can never be part of
+# a reference cycle; a store keeps every one, and the collector need not walk them.
+class _Event(msgspec.Struct, frozen=True, tag_field="kind", kw_only=True, omit_defaults=True, gc=False):
     #: When the event happened (seconds since the epoch), as the process that made it saw it.
     at: float
 

@@ -129,7 +129,29 @@ class GameState:
             raise Refused("game_over", "The game is over.")
 
     def apply(self, event: Event) -> None:
-        """Take ``event`` as version ``version + 1``; raises Refused (changing nothing) if it may not come next."""
+        """Take ``event`` as version ``version + 1``; raises Refused (changing nothing) if it may not come next.
+
+        A move has a path of its own: every move of every game passes here."""
+        if type(event) is Moved:
+            if self.result is not None or not self.version:
+                self._check_open()
+            board = self.board
+            try:
+                row = board.check(event.player, event.column)
+            except IllegalMove as exc:
+                raise Refused(exc.code, str(exc)) from None
+            end = event.end
+            if end != board.outcome(event.column, row):
+                raise Refused("invalid_event", "The move's stated end is not the one it makes.")
+            board.place(event.column, row, end)
+            self.version += 1
+            if event.at > self.updated_at:
+                self.updated_at = event.at
+            if board.winner is not None:
+                self._end(board.winner, "four", event.at)
+            elif board.is_draw:
+                self._end("draw", "full", event.at)
+            return
         self.check(event)
         self.version += 1
         self.updated_at = max(self.updated_at, event.at)
@@ -164,6 +186,19 @@ class GameState:
             self.rematch_offers = self.rematch_offers | {event.player}
         elif isinstance(event, RematchStarted):
             self.rematch = event.game
+
+    def play_checked(self, event: Moved, row: int) -> None:
+        """Take a move checked against this very state (``row`` from that check):
+        the process that stored it need not check it again."""
+        self.board.place(event.column, row, event.end)
+        self.version += 1
+        if event.at > self.updated_at:
+            self.updated_at = event.at
+        end = event.end
+        if end == "four":
+            self._end(event.player, "four", event.at)
+        elif end == "full":
+            self._end("draw", "full", event.at)
 
     def _end(self, result: Result, reason: Reason, at: float) -> None:
         self.result, self.reason, self.finished_at = result, reason, at

@@ -139,6 +139,18 @@ class Board:
             return "four"
         return "full" if len(self.moves) + 1 == CELLS else None
 
+    def place(self, column: int, row: int, end: Literal["four", "full"] | None) -> None:
+        """Apply a move already checked (``row`` from ``check``, ``end`` from ``outcome``):
+        the state of an event log, which checks each move once, not twice."""
+        index = len(self.moves) & 1
+        mask = self._masks[index] | (1 << (column * _STRIDE + row))
+        self._masks[index] = mask
+        self._heights[column] = row + 1
+        self.moves.append(column)
+        if end == "four":
+            self.winner = PLAYERS[index]
+            self.cells = self._lines_through(column, row, mask)
+
     def play(self, player: str, column: int) -> Move:
         """Apply a legal move; an illegal one raises and changes nothing."""
         row = self.check(player, column)

@@ -12,6 +12,7 @@ request again, and tries once more or refuses it (a stale ply, a game over).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import time
@@ -20,6 +21,7 @@ from typing import Any
 
 from .. import metrics
 from ..completion import completion
+from ..eager import start_eagerly
 from ..domain import PLAYERS, RED, YELLOW, Player, Role, other
 from ..domain.events import (
     Claimed,
@@ -31,9 +33,9 @@ from ..domain.events import (
     RematchOffered,
     RematchStarted,
     Resigned,
-    decode_event,
 )
-from ..domain.seats import TTL, Holder, Presence, decode_presence
+from ..bus import Message
+from ..domain.seats import TTL, Holder, Presence
 from ..domain.state import GameState, Refused
 from ..protocol import ProtocolError
 from ..protocol.messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, WinEvent
@@ -97,11 +99,11 @@ class GameService:
         #: Which game each connection here is in.
         self._placement: dict[Member, Game] = {}
         #: Games being loaded, with the announcements heard meanwhile.
-        self._loading: dict[str, list[tuple[int, bytes]]] = {}
+        self._loading: dict[str, list[tuple[int, Message]]] = {}
         self._connections = 0
         self._renewed_at: float | None = None
         #: Seats being given back to the shared presence.
-        self._releasing: set[asyncio.Task[object]] = set()
+        self._releasing: set[asyncio.Task[None]] = set()
         #: Games a player left whose activity stamp is not stored yet, and how many such stamps.
         self._touching: dict[str, int] = {}
         #: What the sweep must not delete, looked up live as it goes.
@@ -122,15 +124,22 @@ class GameService:
         processes holding seats in our games are alive (a dead one's seats turn
         disconnected). Runs every third of ``ttl``; tests call it with their clock."""
         await self._renew(force=True)
-        named: set[str] = set()
+        now = self._clock()
+        elsewhere: dict[Game, set[str]] = {}  # the games naming other processes: only those can change
         for game in self.games.values():
-            named |= game.presence.processes()
-        named.discard(self.process)
+            others = game.presence.processes()
+            others.discard(self.process)
+            if others:
+                elsewhere[game] = others
+        named = set().union(*elsewhere.values())
         expiries = await self.store.seats.expiries(named) if named else {}
-        for game in list(self.games.values()):
-            for process in game.presence.processes() - {self.process}:
-                game.expiries[process] = expiries.get(process, float("-inf"))
-            game.tell_presence()
+        for game, others in elsewhere.items():
+            dead = False
+            for process in others:
+                expiry = game.expiries[process] = expiries.get(process, float("-inf"))
+                dead = dead or expiry <= now
+            if dead:  # its seats turned disconnected (told once: tell_presence says only what changed)
+                game.tell_presence()
         # An event the bus lost shows as a gap when the next one comes; the last
         # one of a game (its winning move, say) shows only here.
         followed = list(self.games)
@@ -199,8 +208,8 @@ class GameService:
             if self.games.get(game_id) is not None:
                 return self.games[game_id]
         self.games[game_id] = game
-        for version, data in heard:
-            self._deliver(game_id, version, data)
+        for version, message in heard:
+            self._deliver(game_id, version, message)
         return game
 
     def _unfollow_if_idle(self, game: Game) -> None:
@@ -209,26 +218,33 @@ class GameService:
             del self.games[game.id]
             self.store.bus.unsubscribe(game.id, self._deliver)
             if game.spectators_told:  # tell the shared presence this process has none left
-                self._spawn(self.store.seats.watch(game.id, self.process, 0, self._clock()))
+                self._soon(self.store.seats.watch(game.id, self.process, 0, self._clock()))
 
-    def _deliver(self, game_id: str, version: int, data: bytes) -> None:
+    def _deliver(self, game_id: str, version: int, message: Message) -> None:
         """An announcement of one of our games, from the bus."""
         game = self.games.get(game_id)
         if game is None:
             heard = self._loading.get(game_id)
             if heard is not None:
-                heard.append((version, data))
+                heard.append((version, message))
             return
         if version == PRESENCE:
-            self._take_presence(game, decode_presence(data))
+            # One no newer than ours is our own change coming back: taken already.
+            if isinstance(message, Presence) and message.seq > game.presence.seq:
+                self._take_presence(game, message)
             return
-        if version <= game.inbox.version:
+        if version <= game.inbox.version or isinstance(message, Presence):
             return  # ours, applied when it was stored, or a repeat
-        self._offer(game, version, decode_event(data))
+        self._offer(game, version, message)
 
     def _offer(self, game: Game, version: int, event: Event) -> None:
         """Apply the events that are now next, in order; read the store for a gap."""
-        for number, ready in game.inbox.offer(version, event):
+        inbox = game.inbox
+        if version == inbox.version + 1 and not inbox.gap:  # the usual case, and a move's
+            inbox.version = version
+            self._apply(game, version, event)
+            return
+        for number, ready in inbox.offer(version, event):
             self._apply(game, number, ready)
         if game.inbox.gap and not game.filling:
             game.filling = True
@@ -255,17 +271,7 @@ class GameService:
             log.error("game %s: event %d (%s) does not follow: %s", game.id, version, type(event).__name__, exc)
             return
         if isinstance(event, Moved):
-            board = state.board
-            column = event.column
-            game.broadcast(PlayEvent(event.player, column, board.height(column) - 1, board.ply - 1, state.turn))
-            if event.end == "four":
-                game.broadcast(WinEvent(event.player, "four", [(c, r) for c, r in board.cells]))
-                self._ended(game)
-            elif event.end == "full":
-                game.broadcast(DrawEvent())
-                self._ended(game)
-            elif state.computer is not None:  # checked here: every move of every game passes by
-                self._computer_turn(game)
+            self._announce_move(game, event, state.board.height(event.column) - 1)
         elif isinstance(event, Resigned):
             game.broadcast(WinEvent(other(event.player), "resign"))
             self._ended(game)
@@ -281,6 +287,24 @@ class GameService:
         elif isinstance(event, RematchStarted):
             game.moving = self._spawn(self._move_to_rematch(game, event.game))
         # Joined: the guest's seat, taken next, tells everyone.
+
+    def _announce_move(self, game: Game, event: Moved, row: int) -> None:
+        """Tell everyone here of a move the state has taken (to ``row``), and of the end it made."""
+        state = game.state
+        end = event.end
+        player = event.player
+        game.broadcast(
+            PlayEvent(player, event.column, row, len(state.board.moves) - 1, None if end else _OTHER[player])
+        )
+        if end is None:
+            if state.computer is not None:  # checked here: every move of every game passes by
+                self._computer_turn(game)
+        elif end == "four":
+            game.broadcast(WinEvent(player, "four", [(c, r) for c, r in state.board.cells]))
+            self._ended(game)
+        else:
+            game.broadcast(DrawEvent())
+            self._ended(game)
 
     def _ended(self, game: Game) -> None:
         game.cancel_timer(COMPUTER_TIMER)
@@ -473,9 +497,10 @@ class GameService:
             # Shown here at once; the store's answer, at least as new, replaces it.
             game.presence = game.presence.leave(holder, self._clock())
             game.tell_presence()
-            release = self._spawn(self._release(game, holder))
-            self._releasing.add(release)
-            release.add_done_callback(self._releasing.discard)
+            release = self._soon(self._release(game, holder))
+            if release is not None:
+                self._releasing.add(release)
+                release.add_done_callback(self._releasing.discard)
             if not game.over:
                 self._touch(game.id)
         self._unfollow_if_idle(game)
@@ -493,7 +518,7 @@ class GameService:
         def flush() -> None:
             game.forget_timer(WATCH_TIMER)
             if self.games.get(game.id) is game and game.spectators_here != game.spectators_told:
-                self._spawn(self._tell_spectators(game))
+                self._soon(self._tell_spectators(game))
 
         game.add_timer(WATCH_TIMER, self._schedule(PRESENCE_DELAY, flush))
 
@@ -508,13 +533,15 @@ class GameService:
         """Store that a player left. Until that is stored the game counts as in
         use: the sweep would otherwise judge it by its older activity."""
         self._touching[game_id] = self._touching.get(game_id, 0) + 1
+        self._soon(self._stamp(game_id))
 
-        def stored(_: object) -> None:
+    async def _stamp(self, game_id: str) -> None:
+        try:
+            await self.store.touch(game_id, self._clock())
+        finally:
             left = self._touching.pop(game_id) - 1
             if left:
                 self._touching[game_id] = left
-
-        self._spawn(self.store.touch(game_id, self._clock())).add_done_callback(stored)
 
     # -- moves and endings ------------------------------------------------------
 
@@ -545,7 +572,7 @@ class GameService:
         board = state.board
         if ply is not None and ply != board.ply:
             raise _stale(ply, board.ply)
-        player: Player = board.turn if role == "both" else role  # type: ignore[assignment]  # not over: a turn
+        player = role if role == RED or role == YELLOW else _mover(role, board.turn)
         try:
             row = board.check(player, column)
         except IllegalMove as exc:
@@ -559,7 +586,15 @@ class GameService:
                 metrics.count("connectfour_moves_total")
                 if event.end is not None:
                     metrics.count("connectfour_games_ended_total", event.end)
-                self._offer(game, version, event)
+                inbox = game.inbox
+                if inbox.version == version - 1 and not inbox.gap:
+                    # Version N+1 is ours, so the state is the one the move was checked
+                    # against: played as checked, not checked again.
+                    inbox.version = version
+                    state.play_checked(event, row)
+                    self._announce_move(game, event, row)
+                else:
+                    self._offer(game, version, event)
                 done(None)
             elif isinstance(error, VersionConflict) and attempts > 1:
                 # Another event took this version: catch up, then check the move again,
@@ -655,9 +690,7 @@ class GameService:
             raise ProtocolError("not_a_player", "Only a player can do this.")
         if game.over:
             raise ProtocolError("game_over", "The game is over.")
-        if role == "both":
-            return game.state.board.turn  # type: ignore[return-value]  # not over: someone's turn
-        return role
+        return _mover(role, game.state.board.turn)
 
     # -- rematch ----------------------------------------------------------------
 
@@ -672,7 +705,7 @@ class GameService:
         state = game.state
         for color in colors_of(role):
             if color not in state.rematch_offers:
-                await self._commit(game, lambda _, color=color: RematchOffered(at=self._clock(), player=color))  # type: ignore[misc]
+                await self._commit(game, functools.partial(self._offer_rematch, color))
         needed = 1 if state.computer is not None else 2
         if state.rematch is not None or len(state.rematch_offers) < needed:
             return None
@@ -696,6 +729,9 @@ class GameService:
         if game.moving is not None:
             await game.moving  # this process's members are in the new game before the next request
         return self.games.get(new_id)
+
+    def _offer_rematch(self, color: Player, state: GameState) -> Event:
+        return RematchOffered(at=self._clock(), player=color)
 
     async def _move_to_rematch(self, old: Game, new_id: str) -> None:
         """Move everyone here from a finished game to its rematch: players swap colours."""
@@ -780,6 +816,18 @@ class GameService:
             )
         return deleted
 
+    def _soon(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task[None] | None:
+        """A step in the background, started at once: with an in-memory store
+        it is over before this returns, and no task is made."""
+        try:
+            task = start_eagerly(coro)
+        except Exception as exc:
+            log.error("background task failed: %s", exc)
+            return None
+        if task is not None:
+            task.add_done_callback(_log_failure)
+        return task
+
     def _spawn(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
         task = asyncio.ensure_future(coro)
         task.add_done_callback(_log_failure)
@@ -799,6 +847,18 @@ class _InAny:
 def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("background task failed: %s", task.exception())
+
+
+_OTHER: dict[Player, Player] = {RED: YELLOW, YELLOW: RED}
+
+
+def _mover(role: Role, turn: Player | None) -> Player:
+    """Who a player's request moves for: its colour, or whose turn it is on a shared device."""
+    if role == "red" or role == "yellow":
+        return role
+    if role == "both" and turn is not None:
+        return turn
+    raise ProtocolError("game_over", "The game is over.")  # (spectators are refused before)
 
 
 def _stale(ply: int, current: int) -> ProtocolError:

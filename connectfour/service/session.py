@@ -43,10 +43,10 @@ class Session:
         service, member = self.service, self.member
         game, role = service.where(member)
         if isinstance(event, Play):
-            if game is None:
+            if game is None or role is None:
                 # The tutorial's part 1: moves without init play both colours here.
                 game, role = await service.create(member, local=True)
-            await service.play(game, role, event.column, event.ply)  # type: ignore[arg-type]
+            await service.play(game, role, event.column, event.ply)
             return
         if isinstance(event, (Init, Resume)):
             if game is not None:

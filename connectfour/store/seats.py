@@ -15,7 +15,7 @@ import msgspec
 
 from ..bus import Bus
 from ..domain import Player
-from ..domain.seats import TTL, Holder, Presence, Registry, encode_presence, first_look
+from ..domain.seats import TTL, Holder, Presence, Registry, first_look
 
 #: The version a presence is announced with on a game's channel; events start at 1.
 PRESENCE = 0
@@ -92,7 +92,7 @@ class LocalSeats:
     def _set(self, game_id: str, presence: Presence) -> Presence:
         presence = msgspec.structs.replace(presence, seq=self._next())
         self._games[game_id] = presence
-        self.bus.publish(game_id, PRESENCE, encode_presence(presence))
+        self.bus.publish(game_id, PRESENCE, presence)
         self._drop_if_empty(game_id)
         return presence
 

@@ -69,13 +69,13 @@ import time
 from collections.abc import Collection, Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import msgspec
 
 from ..bus import Bus, LocalBus
 from ..completion import completion
-from ..domain import PLAYERS, Player, other
+from ..domain import PLAYERS, Player, Reason, Result, other
 from ..domain.events import (
     Claimed,
     Created,
@@ -379,7 +379,7 @@ class SQLiteStore:
             if event is not None:
                 if record.result is not None and ends(event):
                     self.seats.ended(record.id)
-                publish(record.id, version, encode_event(event))
+                publish(record.id, version, event)
             _notify(committed, None)
 
     def _undo(self, record: _Game, event: Event | None, previous: float, was_open: bool) -> None:
@@ -876,7 +876,7 @@ def _replay_before_versions(record: _Game, kind: str, fields: list[str]) -> None
             elif reason == "expired":
                 _advance(record, Expired(at=at), "E")
             else:  # four in a row or a full board: the last move's end, which the old record did not carry
-                record.result, record.reason, record.finished_at = result, reason, at  # type: ignore[assignment]
+                record.result, record.reason, record.finished_at = cast(Result, result), cast(Reason, reason), at
         record.updated_at = max(record.updated_at, at)
 
 

@@ -15,13 +15,14 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable
 from typing import Any
 
 from .. import metrics
+from ..eager import start_eagerly
 from ..protocol import ProtocolError, decode
 from ..config import Settings
-from ..protocol.messages import ErrorEvent, Init, Play
+from ..protocol.messages import ClientEvent, ErrorEvent, Init, Play
 from ..service import GameService, Session
 from ..service.game import send_event
 from ..store import StoreError
@@ -43,7 +44,7 @@ HIGH_WATER = 16 * 1024
 LOW_WATER = 4 * 1024
 
 _ids = itertools.count(1)
-_tasks: set[asyncio.Task[None]] = set()  # strong references to running requests
+_tasks: set[asyncio.Task[Any]] = set()  # strong references to running requests
 _last_payload: bytes = b""
 _last_frame: bytes = wire.frame(b"")
 
@@ -247,14 +248,10 @@ class Connection:
         if self._clients is not None and self._starts_game(event) and not self._clients.new_game(self.peer):
             self._done(ProtocolError("too_many_games", "Too many new games from your address; wait a minute."))
             return
-        coro = self._handle_async(event)
-        try:
-            waiting = coro.send(None)
-        except StopIteration:  # done without waiting: no task needed
-            return
-        task = asyncio.ensure_future(_go_on(coro, waiting))
-        _tasks.add(task)
-        task.add_done_callback(_tasks.discard)
+        task = start_eagerly(self._handle_async(event))
+        if task is not None:  # it waits: a task goes on with it
+            _tasks.add(task)
+            task.add_done_callback(_tasks.discard)
 
     def _starts_game(self, event: object) -> bool:
         """Whether the event makes a new game: an ``init`` to start one, or the
@@ -263,12 +260,12 @@ class Connection:
             return event.join is None and event.watch is None and self.session.game is None
         return isinstance(event, Play) and self.session.game is None
 
-    async def _handle_async(self, event: object) -> None:
+    async def _handle_async(self, event: ClientEvent) -> None:
         session = self.session
         was_in_game = session.game is not None
         error: ProtocolError | None = None
         try:
-            await session.handle(event)  # type: ignore[arg-type]
+            await session.handle(event)
         except ProtocolError as exc:
             error = exc
         except StoreError as exc:
@@ -301,37 +298,3 @@ class Connection:
     def __repr__(self) -> str:
         return f"<Connection {self.id} {self.peer}>"
 
-
-class _Yield:
-    """Hands what a coroutine waits for to the task now running it."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: object) -> None:
-        self.value = value
-
-    def __await__(self) -> Generator[object, None, None]:
-        yield self.value
-
-
-async def _go_on(coro: Coroutine[Any, Any, Any], waiting: object) -> None:
-    """Run, in a task, the rest of a coroutine started outside one, from where it waits.
-
-    The task waits on what the coroutine yielded (a future, or None for a bare
-    yield), then resumes it; an exception the task gets there (the future's
-    failure, a cancellation) is thrown into the coroutine, as a task running
-    it from the start would have done.
-    """
-    while True:
-        try:
-            await _Yield(waiting)
-        except BaseException as exc:
-            try:
-                waiting = coro.throw(exc)
-            except StopIteration:
-                return
-        else:
-            try:
-                waiting = coro.send(None)
-            except StopIteration:
-                return

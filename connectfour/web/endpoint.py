@@ -197,6 +197,8 @@ def _take_over(request: web.Request, transport: asyncio.Transport, conn: Connect
     """
     handler = request.protocol
     handoff = _Handoff(conn.wire)
+    # The one type: ignore left: set_parser is typed for aiohttp's own parser; any object
+    # with feed_data and feed_eof serves (tests/test_aiohttp_contract.py holds it to that).
     handler.set_parser(handoff)  # type: ignore[arg-type]
     if door is not None:
         door.attach(conn)
