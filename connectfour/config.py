@@ -51,3 +51,5 @@ class Settings:
     #: Seconds one exact search may take; past it the computer plays a quick move
     #: and the analysis answers 503.
     search_budget: float = 1.0
+    #: Listen with SO_REUSEPORT: one of several worker processes on one port.
+    reuse_port: bool = False

@@ -80,7 +80,7 @@ class World:
         self.store = MemoryStore(self.bus)
         self.timers = Timers()
         self.services = [
-            GameService(self.store, grace=GRACE, ttl=TTL, clock=self.timers.clock, schedule=self.timers.schedule)
+            GameService(self.store, grace=GRACE, clock=self.timers.clock, schedule=self.timers.schedule)
             for _ in range(count)
         ]
 

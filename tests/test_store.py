@@ -29,14 +29,27 @@ RED_WINS = [3, 3, 4, 4, 5, 5, 6]
 A1, A2, B1 = Holder("A", 1), Holder("A", 2), Holder("B", 1)
 
 
-@pytest.fixture(params=["memory", "sqlite", "sqlite-fsync"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-fsync", "redis"])
 async def store(request, tmp_path):
     if request.param == "memory":
         store = MemoryStore()
+    elif request.param == "redis":
+        from connectfour.store.redis import RedisStore
+
+        store = RedisStore(request.getfixturevalue("redis_url"))
     else:
         store = SQLiteStore(tmp_path / "games.db", fsync=request.param == "sqlite-fsync")
     yield store
     await store.close()
+
+
+async def announced(store) -> None:
+    """Let every announcement made so far arrive: the next loop turn for the in-process
+    bus; for Redis, until the bus's connection has read all the server sent before now."""
+    flush = getattr(store.bus, "flush", None)
+    if flush is not None:
+        await flush()
+    await asyncio.sleep(0)
 
 
 async def events_of(store, game_id: str = "g1", after: int = 0) -> list:
@@ -325,7 +338,7 @@ async def test_every_event_is_announced_once_in_version_order(store):
     await store.bus.subscribe("g1", lambda game_id, version, event: heard.append((version, event)) if version else None)
     await create(store, local=True, join_key=None)
     await play(store, "g1", RED_WINS)
-    await asyncio.sleep(0)
+    await announced(store)
     assert heard == list(enumerate([created(local=True, join_key=None), *moves(RED_WINS)], 1))
 
 

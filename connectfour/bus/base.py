@@ -43,3 +43,7 @@ class Bus(Protocol):
 
     def tell_all(self, message: bytes) -> None:
         """Say ``message`` to every process listening, this one included."""
+
+    def on_resubscribed(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after the bus lost its connection and subscribed again:
+        what was announced meanwhile is lost, and must be read from the store."""

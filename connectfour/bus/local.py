@@ -69,6 +69,9 @@ class LocalBus:
                 if deliver in subscribers:
                     deliver(game_id, version, message)
 
+    def on_resubscribed(self, callback: Callable[[], None]) -> None:
+        """Never called: a bus within one process has no connection to lose."""
+
     async def listen(self, hear: Hearing) -> None:
         self._listeners.append(hear)
 

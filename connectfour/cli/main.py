@@ -79,6 +79,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--memory", action="store_true", help="keep games in memory only: a restart loses them")
     serve.add_argument(
+        "--redis",
+        default=os.environ.get("CONNECTFOUR_REDIS_URL") or None,
+        metavar="URL",
+        help="keep games in Redis or Valkey, shared by every server process that uses it, e.g. "
+        "redis://host:6379/0 (rediss:// for TLS; redis://:password@host/0) (also $CONNECTFOUR_REDIS_URL)",
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="server processes on this port, sharing games through --redis (default %(default)s)",
+    )
+    serve.add_argument(
+        "--keep-finished", type=_positive_seconds, default=30 * 86400.0, metavar="SECONDS",
+        help="with --redis: how long a finished game stays, for its replay (default %(default)g, 30 days)",
+    )
+    serve.add_argument(
+        "--registration-ttl", type=_positive_seconds, default=15.0, metavar="SECONDS",
+        help="with --redis: a process renews its registration every third of this; when it dies, "
+        "its players count as disconnected this long after its last renewal at most (default %(default)g)",
+    )
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # a worker of --workers
+    serve.add_argument(
         "--fsync", action="store_true", help="force every commit to disk: survives power loss, costs a disk flush per batch"
     )
     serve.add_argument(
@@ -158,8 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     if args.command == "serve":
+        if args.workers != 1:
+            return _supervise(args, argv)
         return _serve(args)
     if args.command == "prune":
         return _prune(args)
@@ -178,6 +202,28 @@ def main(argv: list[str] | None = None) -> int:
     return 2  # pragma: no cover - argparse already refused
 
 
+def _supervise(args: argparse.Namespace, argv: list[str]) -> int:
+    """Start ``--workers`` server processes on one port, once the options allow it."""
+    if args.workers < 1:
+        print("connectfour: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    if not args.redis:
+        print(
+            "connectfour: --workers above 1 needs --redis: worker processes share games only through Redis",
+            file=sys.stderr,
+        )
+        return 2
+    if args.port == 0:
+        print("connectfour: --workers needs a fixed --port, which every worker shares", file=sys.stderr)
+        return 2
+    from .workers import supervise
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    return supervise(argv, args.workers)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from ..store import MemoryStore, SQLiteStore, Store, StoreError
     from ..web.server import run
@@ -189,7 +235,15 @@ def _serve(args: argparse.Namespace) -> int:
     )
     log = logging.getLogger("connectfour")
     store: Store
-    if args.memory:
+    if args.redis and args.memory:
+        print("connectfour: --memory and --redis are two different stores: choose one", file=sys.stderr)
+        return 2
+    if args.redis:
+        from ..store.redis import RedisStore
+
+        store = RedisStore(args.redis, retention=args.keep_finished, ttl=args.registration_ttl)
+        log.info("games are kept in Redis at %s, finished ones for %gs", store.location, args.keep_finished)
+    elif args.memory:
         store = MemoryStore()
         log.info("games are kept in memory only")
     else:
@@ -220,9 +274,9 @@ def _serve(args: argparse.Namespace) -> int:
         computer_delay=args.computer_delay,
         solver_searches=max(0, args.solver_searches),
         search_budget=args.search_budget,
+        reuse_port=args.reuse_port,
     )
-    run(settings, store)
-    return 0
+    return run(settings, store)
 
 
 def _prune(args: argparse.Namespace) -> int:

@@ -35,7 +35,7 @@ from ..domain.events import (
     Resigned,
 )
 from ..bus import Message
-from ..domain.seats import TTL, Holder, Presence
+from ..domain.seats import Holder, Presence
 from ..domain.state import GameState, Refused
 from ..protocol import ProtocolError
 from ..protocol.messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, WinEvent
@@ -77,7 +77,6 @@ class GameService:
         clock: Callable[[], float] = time.time,
         computer: Computer | None = None,
         computer_delay: float = DELAY,
-        ttl: float = TTL,
     ) -> None:
         self.store = store
         #: This service's name among the processes sharing the store.
@@ -91,7 +90,7 @@ class GameService:
         #: Seconds of inactivity after which a game without a move is deleted; 0 never.
         self.forget_unplayed_after = forget_unplayed_after
         #: Seconds this process's registration lasts: its seats are free that long after it dies.
-        self.ttl = ttl
+        self.ttl = store.seats.ttl
         self._schedule = schedule
         self._clock = clock
         #: Games with at least one member in this process; the rest live in the store only.
@@ -108,6 +107,7 @@ class GameService:
         self._touching: dict[str, int] = {}
         #: What the sweep must not delete, looked up live as it goes.
         self._in_use = _InAny(self.games, self._touching, self._loading)
+        store.bus.on_resubscribed(self._resubscribed)
 
     def where(self, member: Member) -> tuple[Game, Role] | tuple[None, None]:
         """The game a connection is in, and its role there."""
@@ -149,6 +149,20 @@ class GameService:
             if behind is not None and version > behind.inbox.version and not behind.filling:
                 behind.filling = True
                 self._spawn(self._fill(behind))
+
+    def _resubscribed(self) -> None:
+        """The bus lost its connection for a while: read what every game here missed,
+        events and presence both."""
+        for game in list(self.games.values()):
+            if not game.filling:
+                game.filling = True
+                self._spawn(self._fill(game))
+            self._spawn(self._look_again(game))
+
+    async def _look_again(self, game: Game) -> None:
+        presence = await self.store.seats.presence(game.id, self._clock())
+        if self.games.get(game.id) is game:
+            self._take_presence(game, presence)
 
     async def run(self) -> None:
         """Heartbeats until cancelled."""

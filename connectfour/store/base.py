@@ -189,6 +189,13 @@ class Store(Protocol):
     async def close(self) -> None:
         """Flush and release files and connections."""
 
+    @property
+    def location(self) -> str:
+        """Where the games are, for /healthz and the log: "memory", a file, a URL without its password."""
+
+    async def ping(self) -> None:
+        """Raise StoreError unless the store answers now (for /healthz and the start)."""
+
 
 async def append(store: Store, game_id: str, version: int, event: Event) -> None:
     """Await ``store.append_nowait``: the shared body of every store's ``append``."""

@@ -118,3 +118,10 @@ class MemoryStore:
 
     async def close(self) -> None:
         pass
+
+    @property
+    def location(self) -> str:
+        return "memory"
+
+    async def ping(self) -> None:
+        pass

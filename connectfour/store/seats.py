@@ -22,6 +22,10 @@ PRESENCE = 0
 
 
 class Seats(Protocol):
+    @property
+    def ttl(self) -> float:
+        """Seconds a registration lasts: a process renews it every third of that."""
+
     async def take(self, game_id: str, colors: tuple[Player, ...], holder: Holder, now: float) -> Presence:
         """Give the seats to ``holder``; whoever held them before reads in the result that it no longer does."""
 
@@ -48,6 +52,7 @@ class LocalSeats:
     def __init__(self, bus: Bus, ttl: float = TTL) -> None:
         self.bus = bus
         self.registry = Registry(ttl)
+        self.ttl = ttl
         self._games: dict[str, Presence] = {}
         #: Games that ended: their presence is dropped once nobody is left in it.
         self._ended: set[str] = set()

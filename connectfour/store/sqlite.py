@@ -768,6 +768,13 @@ class SQLiteStore:
         stored = [game_id for (game_id,) in rows if game_id not in cached]
         return stored + [r.id for r in cached.values() if r.result is None and r.updated_at < before]
 
+    @property
+    def location(self) -> str:
+        return self.path
+
+    async def ping(self) -> None:
+        """The file is this process's own: it answers while the process runs."""
+
     async def close(self) -> None:
         self._closed = True
         self._stop.set()

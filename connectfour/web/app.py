@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import contextlib
 import logging
 import time
@@ -16,7 +17,7 @@ from ..config import Settings
 from ..service import GameService
 from ..service.computer import Computer
 from ..solver.service import Solver
-from ..store import MemoryStore, Store
+from ..store import MemoryStore, Store, StoreError
 from . import wire
 from ..bus import Bus
 from ..protocol import encode
@@ -54,6 +55,10 @@ async def index(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
 
+#: Seconds /healthz waits for the store to answer.
+HEALTH_TIMEOUT = 2.0
+
+
 async def replay_page(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "replay.html", headers={"Cache-Control": "no-cache"})
 
@@ -80,15 +85,25 @@ async def game_record(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 while this process can serve games; 503 when its store does not answer,
+    so that a load balancer sends new clients to another node."""
     service = request.app[SERVICE]
-    return web.json_response(
-        {
-            "status": "ok",
-            "version": __version__,
-            "connections": len(request.app[CONNECTIONS]),
-            "games": len(service.games),
-        }
-    )
+    store = service.store
+    body: dict[str, object] = {
+        "status": "ok",
+        "version": __version__,
+        "pid": os.getpid(),  # which worker answered, behind one port
+        "connections": len(request.app[CONNECTIONS]),
+        "games": len(service.games),
+        "store": store.location,
+        "store_reachable": True,
+    }
+    try:
+        await asyncio.wait_for(store.ping(), HEALTH_TIMEOUT)
+    except (StoreError, asyncio.TimeoutError) as exc:
+        body.update(status="unavailable", store_reachable=False, error=str(exc) or "the store did not answer in time")
+        return web.json_response(body, status=503)
+    return web.json_response(body)
 
 
 async def metrics_page(request: web.Request) -> web.Response:

@@ -311,7 +311,7 @@ class Site(web.BaseSite):
     factory instead of the runner's server.
     """
 
-    __slots__ = ("front", "host", "requested_port", "reuse_address", "backlog", "listener", "port")
+    __slots__ = ("front", "host", "requested_port", "reuse_address", "reuse_port", "backlog", "listener", "port")
 
     def __init__(
         self,
@@ -321,6 +321,7 @@ class Site(web.BaseSite):
         *,
         handshake_timeout: float | None = None,
         reuse_address: bool | None = None,
+        reuse_port: bool | None = None,
         backlog: int = 128,
     ) -> None:
         super().__init__(runner, backlog=backlog)
@@ -329,6 +330,8 @@ class Site(web.BaseSite):
         self.host = host
         self.requested_port = self.port = port
         self.reuse_address = reuse_address
+        #: Several processes listen on one port (``--workers``); the kernel spreads connections.
+        self.reuse_port = reuse_port
         self.backlog = backlog
         self.listener: asyncio.Server | None = None
 
@@ -340,7 +343,12 @@ class Site(web.BaseSite):
         await super().start()  # registers the site with its runner
         loop = asyncio.get_running_loop()
         self.listener = listener = await loop.create_server(
-            self.front, self.host, self.requested_port, backlog=self.backlog, reuse_address=self.reuse_address
+            self.front,
+            self.host,
+            self.requested_port,
+            backlog=self.backlog,
+            reuse_address=self.reuse_address,
+            reuse_port=self.reuse_port,
         )
         for sock in listener.sockets:
             # Accepted connections inherit it: no system call per connection.

@@ -6,11 +6,12 @@ import asyncio
 import gc
 import logging
 import signal
+import sys
 
 from aiohttp import web
 
 from ..config import Settings
-from ..store import Store
+from ..store import Store, StoreError
 from .app import create_app
 from .endpoint import SETTINGS
 from .front import Site
@@ -25,11 +26,25 @@ BACKLOG = 4096
 GC_THRESHOLD = 50_000
 
 
-async def serve(settings: Settings, store: Store) -> None:
+#: Exit status when the server cannot start at all (its store unreachable):
+#: a supervisor must not start it again and again (cli/workers.py).
+CANNOT_START = 3
+
+
+async def serve(settings: Settings, store: Store) -> int:
+    try:
+        await store.ping()
+    except StoreError as exc:
+        log.error("cannot reach the store at %s: %s", store.location, exc)
+        print(f"connectfour: cannot reach the store at {store.location}: {exc}", file=sys.stderr)
+        await store.close()
+        return CANNOT_START
     runner = make_runner(create_app(settings, store))
     await runner.setup()
     _tune_gc()
-    site = Site(runner, settings.host, settings.port, reuse_address=True, backlog=BACKLOG)
+    site = Site(
+        runner, settings.host, settings.port, reuse_address=True, reuse_port=settings.reuse_port or None, backlog=BACKLOG
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -44,6 +59,7 @@ async def serve(settings: Settings, store: Store) -> None:
         await runner.cleanup()
         await store.close()
         log.info("stopped")
+    return 0
 
 
 def make_runner(app: web.Application) -> web.AppRunner:
@@ -72,10 +88,10 @@ def _tune_gc() -> None:
     gc.set_threshold(GC_THRESHOLD, 20, 100)
 
 
-def run(settings: Settings, store: Store) -> None:
+def run(settings: Settings, store: Store) -> int:
+    """Serve until SIGTERM or SIGINT; the exit status."""
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is optional off Linux and macOS
-        asyncio.run(serve(settings, store))
-    else:
-        uvloop.run(serve(settings, store))
+        return asyncio.run(serve(settings, store))
+    return uvloop.run(serve(settings, store))

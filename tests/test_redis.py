@@ -1,0 +1,435 @@
+"""The Redis store and bus against a real valkey-server: what the contract
+(tests/test_store.py, run on Redis too) cannot show from one client.
+
+Appends race from separate connections and still store each version once;
+a retried call answers as the first; announcements match the log exactly; a
+restart of the server loses no acknowledged event and the bus finds its way
+back by itself; an unreachable or stalled server is a StoreError, quickly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from redis.asyncio import Redis
+from redis.crc import key_slot
+
+from connectfour.bus.redis import RedisBus, channel
+from connectfour.domain.events import Claimed, Expired, Joined, Moved, RematchOffered, decode_event, encode_event
+from connectfour.domain.seats import Holder, decode_presence
+from connectfour.store import ConditionFailed, StoreError, VersionConflict
+from connectfour.store.redis import LIBRARY, RedisStore, game_keys
+from records import create, created, moves, play
+from redis_server import RedisServer
+from servers import free_port
+
+#: Seconds any single wait in these tests may take before it counts as a hang.
+PATIENCE = 10.0
+
+
+async def until(condition, what: str, timeout: float = PATIENCE) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``condition`` (each loop turn, then every few ms) until true, or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[RedisStore]:
+    store = RedisStore(redis_url)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def raw(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def own_server() -> Iterator[RedisServer]:
+    """A server of this test's own, to restart or stop."""
+    server = RedisServer(fsync="always")
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+# -- exactly once ------------------------------------------------------------------------
+
+
+async def test_two_clients_racing_for_each_version_store_it_exactly_once_1000_times(redis_url):
+    first, second = RedisStore(redis_url), RedisStore(redis_url)  # separate connections
+    try:
+        await create(first, local=True, join_key=None)
+        for version in range(2, 1002):
+            a = Moved(at=float(version), player="red", column=version % 7)
+            b = Moved(at=float(version), player="yellow", column=(version + 3) % 7)
+            results = await asyncio.gather(first.append("g1", version, a), second.append("g1", version, b), return_exceptions=True)
+            won = [event for event, result in zip((a, b), results) if result is None]
+            lost = [result for result in results if result is not None]
+            assert len(won) == 1 and len(lost) == 1, results
+            assert isinstance(lost[0], VersionConflict) and lost[0].last == version
+            assert (await first.read("g1", version - 1)) == [(version, won[0])]
+        record = await second.get("g1")
+        assert record is not None and record.version == 1001 and len(record.moves) == 1000
+        assert len(await first.read("g1")) == 1001
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_retried_call_answers_as_the_first_without_appending_again(store, raw):
+    await create(store)
+    keys = game_keys("g1")
+    join = Joined(at=150.0)
+    call = [b"2", b"call-1", encode_event(join), b"150.0", b"", b"", b"", b"1", b"1000", b""]
+    assert await raw.fcall("cf_append", 4, *keys, *call) == 2
+    assert await raw.fcall("cf_append", 4, *keys, *call) == 2  # the retry: stored once, answered alike
+    await store.append("g1", 3, Moved(at=160.0, player="red", column=3))
+    assert await raw.fcall("cf_append", 4, *keys, *call) == 2  # even once the log went on
+    assert [version for version, _ in await store.read("g1")] == [1, 2, 3]
+    other_call = [b"2", b"call-2", *call[2:]]
+    with pytest.raises(Exception, match="CONFLICT 3"):  # the same event from another call: refused
+        await raw.fcall("cf_append", 4, *keys, *other_call)
+    record = await store.get("g1")
+    assert record is not None and (record.version, record.moves, record.invite_spent) == (3, [3], True)
+
+
+async def test_a_retried_creation_answers_as_the_first(store, raw):
+    await create(store)
+    fields = [b"watch_key", b"w", b"red_token", b"r", b"yellow_token", b"y", b"created_at", b"1.0", b"updated_at", b"1.0",
+              b"moves", b"", b"version", b"1"]  # fmt: skip
+    keys = game_keys("g2")
+    event = encode_event(created("g2"))
+    assert await raw.fcall("cf_create", 4, *keys, b"call-9", event, *fields) == 1
+    assert await raw.fcall("cf_create", 4, *keys, b"call-9", event, *fields) == 1
+    with pytest.raises(Exception, match="CONFLICT 1"):
+        await raw.fcall("cf_create", 4, *keys, b"call-10", event, *fields)
+    assert len(await store.read("g2")) == 1
+
+
+async def test_an_ending_event_retried_answers_with_the_keys_again(store, raw):
+    await create(store)
+    keys = game_keys("g1")
+    resign = [b"2", b"call-r", encode_event(Moved(at=1.0, player="red", column=0)), b"1.0", b"0", b"red", b"four", b"", b"5000", b""]
+    first = await raw.fcall("cf_append", 4, *keys, *resign)
+    assert first == [2, b"watch-g1", b"join-g1"]
+    assert await raw.fcall("cf_append", 4, *keys, *resign) == first
+
+
+# -- announcements ---------------------------------------------------------------------------
+
+
+async def test_every_stored_event_is_announced_once_and_no_refused_one(store, raw):
+    pubsub = raw.pubsub()
+    await pubsub.ssubscribe(channel("g1"))
+    assert (await pubsub.get_message(timeout=PATIENCE))["type"] == "ssubscribe"
+    await create(store)
+    await store.seats.renew("A", 0.0)
+    await store.seats.take("g1", ("red",), Holder("A", 1), 0.0)  # announced as version 0
+    await play(store, "g1", [3, 4, 3])
+    for refused in (
+        store.append("g1", 4, Joined(at=1.0)),  # a version taken
+        store.append("g1", 6, Joined(at=1.0)),  # a gap
+        store.append("g1", 5, Claimed(at=10.0, player="yellow", grace=60.0)),  # red is held
+        store.append("g1", 5, Expired(at=10.0)),  # and so it does not expire
+    ):
+        with pytest.raises((VersionConflict, ConditionFailed)):
+            await refused
+    await store.append("g1", 5, RematchOffered(at=20.0, player="red"))
+    await pubsub.execute_command("PING", "end")
+    heard: list[tuple[int, bytes]] = []
+    while True:
+        message = await pubsub.parse_response(block=False, timeout=PATIENCE)
+        assert message is not None, "the PING's answer never came"
+        if message == b"end" or message[0] == b"pong":  # (with shard channels only, a plain answer)
+            break
+        assert message[0] == b"smessage" and message[1] == channel("g1")
+        version, _, body = message[2].partition(b" ")
+        heard.append((int(version), body))
+    await pubsub.aclose()
+    stored = await store.read("g1")
+    assert [(v, body) for v, body in heard if v] == [(v, encode_event(event)) for v, event in stored]
+    assert [v for v, _ in heard] == [1, 0, 2, 3, 4, 5]
+    presence = decode_presence(heard[1][1])
+    assert presence.red == Holder("A", 1) and presence.red_left is None
+
+
+async def test_the_bus_delivers_decoded_events_and_presences_to_each_subscriber(store, redis_url):
+    other = RedisBus(redis_url)  # another process's bus
+    try:
+        got: list[tuple[str, int, object]] = []
+        also: list[int] = []
+        await store.bus.subscribe("g1", lambda game_id, version, message: got.append((game_id, version, message)))
+        await other.subscribe("g1", lambda game_id, version, message: also.append(version))
+        await create(store)
+        await store.seats.take("g1", ("red",), Holder("A", 1), 5.0)
+        move = Moved(at=7.0, player="red", column=3)
+        await store.append("g1", 2, move)
+        await store.bus.flush()
+        await other.flush()
+        assert [(v, type(m).__name__) for _, v, m in got] == [(1, "Created"), (0, "Presence"), (2, "Moved")]
+        assert got[2] == ("g1", 2, move) and also == [1, 0, 2]
+    finally:
+        await other.close()
+
+
+async def test_an_unsubscribed_game_is_no_longer_delivered(store):
+    got: list[int] = []
+
+    def deliver(game_id: str, version: int, message: object) -> None:
+        got.append(version)
+
+    await store.bus.subscribe("g1", deliver)
+    await create(store)
+    await store.bus.flush()
+    store.bus.unsubscribe("g1", deliver)
+    await store.append("g1", 2, Joined(at=1.0))
+    await store.bus.subscribe("g1", deliver)  # and again: the server confirmed it once this returns
+    await store.append("g1", 3, Moved(at=2.0, player="red", column=0))
+    await store.bus.flush()
+    assert got == [1, 3]
+
+
+async def test_what_is_told_to_all_is_heard_by_every_process(store, redis_url):
+    other = RedisBus(redis_url)
+    try:
+        heard: list[bytes] = []
+        await other.listen(heard.append)
+        await store.bus.listen(heard.append)
+        store.bus.tell_all(b"hello")
+        await until(lambda: len(heard) == 2, "both listeners")
+        assert heard == [b"hello", b"hello"]
+    finally:
+        await other.close()
+
+
+# -- a restart, a stall, no server ----------------------------------------------------------------
+
+
+LAST = 3000
+
+
+@pytest.mark.parametrize(
+    "fsync, kill, outage",
+    [("always", True, "long"), ("always", True, "short"), ("everysec", True, "short"), ("everysec", False, "long")],
+)
+async def test_a_restart_mid_stream_loses_no_acknowledged_event_and_the_bus_comes_back(fsync, kill, outage):
+    server = RedisServer(fsync=fsync)
+    store = RedisStore(server.url, timeout=1.0)
+    try:
+        await create(store, local=True, join_key=None)
+        heard: list[int] = []
+        resubscribed = asyncio.Event()
+        await store.bus.subscribe("g1", lambda game_id, version, message: heard.append(version))
+        store.bus.on_resubscribed(resubscribed.set)
+        acknowledged: dict[int, RematchOffered] = {}
+        failures = 0
+
+        async def stream(last: int) -> None:
+            """Append versions 2..last, each acknowledged once; after an error, find out
+            whether it was stored (the reply may be what was lost) before trying again."""
+            nonlocal failures
+            version = len(acknowledged) + 2
+            while version <= last:
+                event = RematchOffered(at=float(version), player="red")
+                try:
+                    await store.append("g1", version, event)
+                except VersionConflict:
+                    stored = await store.read("g1", version - 1)
+                    assert stored[0] == (version, event), "a version taken by an event nobody sent"
+                except StoreError:
+                    failures += 1
+                    await asyncio.sleep(0.05)  # backoff while the server is down
+                    continue
+                acknowledged[version] = event
+                version += 1
+
+        appending = asyncio.ensure_future(stream(LAST))
+        await until(lambda: len(acknowledged) >= 100, "100 acknowledged events")
+        if outage == "long":
+            await asyncio.to_thread(server.stop, kill=kill)  # while the appends go on...
+            await until(lambda: failures > 0, "an append to fail")  # ...down long enough to show
+            await asyncio.to_thread(server.start)
+        else:  # back within redis-py's retries, which resend with the same call id
+            await asyncio.to_thread(server.restart, kill=kill)
+        assert not appending.done(), "the restart was not mid-stream"
+        await asyncio.wait_for(appending, PATIENCE * 3)
+        stored = dict(await store.read("g1"))
+        assert all(stored.get(version) == event for version, event in acknowledged.items())
+        assert len(stored) == LAST
+        await asyncio.wait_for(resubscribed.wait(), PATIENCE)  # the bus came back by itself...
+        heard.clear()
+        await store.append("g1", LAST + 1, RematchOffered(at=0.0, player="red"))
+        await store.bus.flush()
+        assert heard == [LAST + 1]  # ...subscribed to the game again
+    finally:
+        await store.close()
+        server.close()
+
+
+async def test_an_unreachable_server_is_a_store_error_quickly():
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=1.0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreError):
+            await store.get("g1")
+        with pytest.raises(StoreError):
+            await create(store)
+        with pytest.raises(StoreError):
+            await store.append("g1", 2, Joined(at=1.0))
+        with pytest.raises(StoreError):
+            await store.seats.presence("g1", 1.0)
+        with pytest.raises(StoreError):
+            await store.bus.subscribe("g1", lambda *args: None)
+        assert time.monotonic() - started < 5.0
+    finally:
+        await store.close()
+
+
+async def test_a_stalled_server_is_a_store_error_not_a_hang(own_server):
+    store = RedisStore(own_server.url, timeout=0.3)
+    try:
+        await create(store)
+        pid = own_server.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)  # alive, connected, silent
+        try:
+            started = time.monotonic()
+            with pytest.raises(StoreError):
+                await store.append("g1", 2, Joined(at=1.0))
+            with pytest.raises(StoreError):
+                await store.read("g1")
+            assert time.monotonic() - started < 5.0
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        # A timeout leaves the outcome unknown: the server may run the call once it
+        # wakes (and then announce it, like any other). Either way the store goes on.
+        stored = await store.read("g1")
+        assert stored[1:] in ([], [(2, Joined(at=1.0))])
+        await store.append("g1", len(stored) + 1, RematchOffered(at=2.0, player="red"))
+        assert len(await store.read("g1")) == len(stored) + 1
+    finally:
+        await store.close()
+
+
+async def test_a_server_that_lost_the_functions_gets_them_again(store, raw):
+    await create(store)
+    await raw.function_flush()
+    await store.append("g1", 2, Joined(at=1.0))
+    await store.seats.presence("g1", 1.0)
+    assert len(await store.read("g1")) == 2
+    assert b"connectfour" in str(await raw.function_list()).encode()
+
+
+# -- layout and lifetimes ----------------------------------------------------------------------------
+
+
+def test_every_key_and_the_channel_of_a_game_share_one_hash_slot():
+    for game_id in ("g1", "Zm9vYmFyYmF6", "a-b_c"):
+        slots = {key_slot(key) for key in (*game_keys(game_id), channel(game_id))}
+        assert len(slots) == 1, game_id
+    assert key_slot(game_keys("g1")[0]) != key_slot(game_keys("g2")[0])
+
+
+def test_the_library_names_its_functions():
+    for name in ("cf_append", "cf_create", "cf_touch", "cf_delete", "cf_seats"):
+        assert f"register_function('{name}'" in LIBRARY
+
+
+async def test_a_finished_game_expires_after_the_retention_with_its_keys(redis_url, raw):
+    store = RedisStore(redis_url, retention=3600.0)
+    try:
+        await create(store, local=True, join_key=None)
+        await create(store, "g2")
+        await store.seats.watch("g1", "A", 2, 1.0)  # a spectator: the presence stays, and expires too
+        await play(store, "g1", [3, 3, 4, 4, 5, 5, 6])
+        await until(lambda: store._writer is None, "the indexes tidied")
+        for key in (*game_keys("g1"), b"cf:key:watch-g1"):
+            assert 3590_000 < await raw.pttl(key) <= 3600_000, key
+        assert await raw.pttl(game_keys("g2")[1]) == -1  # a game in play does not expire
+        assert await raw.zscore("cf:done", "g1") == 206.0 and await raw.zscore("cf:open", "g1") is None
+        await store.append("g1", 9, RematchOffered(at=300.0, player="red"))  # after the end: still expiring
+        assert await raw.pttl(game_keys("g1")[0]) > 0
+    finally:
+        await store.close()
+
+
+async def test_a_presence_never_goes_back_in_seq_even_made_again(store):
+    await create(store, local=True, join_key=None)
+    first = await store.seats.take("g1", ("red", "yellow"), Holder("A", 1), 1.0)
+    await play(store, "g1", [3, 3, 4, 4, 5, 5, 6])
+    left = await store.seats.leave("g1", Holder("A", 1), 2.0)  # empty, and the game over: deleted
+    again = await store.seats.presence("g1", 3.0)
+    assert first.seq < left.seq < again.seq and again.red_left == 3.0
+
+
+async def test_a_presence_keeps_any_process_name_and_time_exactly(store):
+    await create(store)
+    name = 'odd "name" \\ é'
+    at = 1718000000.123456
+    presence = await store.seats.take("g1", ("red",), Holder(name, 7), at)
+    await store.seats.watch("g1", name, 3, at)
+    left = await store.seats.leave("g1", Holder(name, 7), at + 0.000001)
+    assert presence.red == Holder(name, 7)
+    assert left.red is None and left.red_left == at + 0.000001 and left.watching == {name: 3}
+
+
+async def test_a_registry_read_older_than_a_third_of_the_ttl_is_refused(store, raw):
+    await create(store)
+    keys = game_keys("g1")
+    seconds, micros = await raw.time()
+    now_us = seconds * 1_000_000 + micros
+    limit_us = int(store.seats.ttl / 3 * 1_000_000)
+    expire = [b"2", b"call-e", encode_event(Expired(at=50.0)), b"50.0", b"", b"abandoned", b"expired", b"", b"1000", b"expire"]
+    with pytest.raises(Exception, match="STALE"):
+        await raw.fcall("cf_append", 4, *keys, *expire, str(now_us - limit_us - 1_000_000), str(limit_us))
+    assert await raw.fcall("cf_append", 4, *keys, *expire, str(now_us), str(limit_us)) == [2, b"watch-g1", b"join-g1"]
+
+
+async def test_a_seat_held_by_a_process_pruned_from_the_registry_counts_as_free(store, raw):
+    await create(store)
+    await store.seats.take("g1", ("yellow",), Holder("ghost", 1), 0.0)  # never registered
+    assert await raw.zscore("cf:registry", "ghost") is None
+    await store.append("g1", 2, Claimed(at=60.0, player="red", grace=60.0))
+    assert (await store.get("g1")).result == "red"
+
+
+async def test_registry_entries_a_day_past_their_expiry_are_pruned(store, raw):
+    await store.seats.renew("old", 0.0)
+    await store.seats.renew("recent", 80_000.0)
+    await store.seats.renew("B", 90_000.0)
+    assert set(await store.seats.expiries({"old", "recent", "B"})) == {"recent", "B"}
+
+
+async def test_reading_back_decodes_what_was_stored(store):
+    await create(store, local=True, join_key=None)
+    await play(store, "g1", [3, 3, 4])
+    assert [event for _, event in await store.read("g1", 1)] == moves([3, 3, 4])
+    assert [decode_event(encode_event(event)) for event in moves([3, 3, 4])] == moves([3, 3, 4])
+
+
+async def test_the_location_hides_the_password_and_ping_answers(store, redis_url):
+    assert store.location == redis_url
+    await store.ping()
+    hidden = RedisStore("redis://user:secret@127.0.0.1:1/0")
+    try:
+        assert hidden.location == "redis://user:***@127.0.0.1:1/0"
+        no_user = RedisStore("redis://:secret@h/0")
+        assert no_user.location == "redis://:***@h/0"
+        await no_user.close()
+        with pytest.raises(StoreError):
+            await hidden.ping()
+    finally:
+        await hidden.close()
