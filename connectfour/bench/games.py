@@ -15,6 +15,7 @@ slot (open loop, ``rate`` moves/s over all games).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -127,31 +128,42 @@ async def _wait_for(client: LeanClient, kind: bytes) -> dict[str, Any]:
             raise ConnectionError(f"server refused: {event}")
 
 
+#: Where a client connects: host, port and path.
+Address = tuple[str, int, str]
+
+
 async def play_one_game(
-    host: str,
-    port: int,
-    path: str,
+    addresses: list[Address],
     spectators: int,
     v1: bool,
     stats: Stats,
     pace: Callable[[], float] | None,
     running: Callable[[], bool] = lambda: False,
+    first: int = 0,
 ) -> None:
     """Set up one game's connections and play it; with v1, play rematch after
-    rematch on the same connections for as long as ``running()`` says."""
+    rematch on the same connections for as long as ``running()`` says.
+
+    With several ``addresses`` (server processes sharing games) the clients
+    take them in turn from ``first``: red on one, yellow on the next, and so on."""
     subprotocol = V1 if v1 else None
     clients: list[LeanClient] = []
+    turn = itertools.count(first)
+
+    def where() -> Address:
+        return addresses[next(turn) % len(addresses)]
+
     try:
-        red = await connect(host, port, path, subprotocol)
+        red = await connect(*where(), subprotocol)
         clients.append(red)
         red.send_text(b'{"type":"init"}')
         init = await _wait_for(red, b"init")
-        yellow = await connect(host, port, path, subprotocol)
+        yellow = await connect(*where(), subprotocol)
         clients.append(yellow)
         yellow.send_text(json.dumps({"type": "init", "join": init["join"]}).encode())
         watchers = []
         for _ in range(spectators):
-            watcher = await connect(host, port, path, subprotocol)
+            watcher = await connect(*where(), subprotocol)
             clients.append(watcher)
             watcher.send_text(json.dumps({"type": "init", "watch": init["watch"]}).encode())
             watchers.append(watcher)
@@ -186,7 +198,7 @@ async def play_one_game(
 
 
 async def run_games(
-    url: str,
+    url: str | list[str],
     *,
     games: int,
     spectators: int,
@@ -200,8 +212,10 @@ async def run_games(
     """Play ``games`` games at once: ``warmup`` seconds unmeasured (connections
     ramping up), then ``duration`` seconds measured; (stats, seconds measured).
     ``on_measure`` runs when the measured part starts."""
-    parts = urlsplit(url)
-    host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
+    addresses: list[Address] = []
+    for each in [url] if isinstance(url, str) else url:
+        parts = urlsplit(each)
+        addresses.append((parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"))
     stats = Stats()
     pace = None
     if rate:
@@ -216,17 +230,17 @@ async def run_games(
 
     running = True
 
-    async def lane() -> None:
+    async def lane(number: int) -> None:
         # The flag, not only the cancellation, ends a lane: asyncio.wait_for can
         # swallow a cancellation that races with its own result (Python 3.11).
         while running:
             try:
-                await play_one_game(host, port, path, spectators, v1, stats, pace, lambda: running)
+                await play_one_game(addresses, spectators, v1, stats, pace, lambda: running, first=number)
             except (OSError, ConnectionError, asyncio.TimeoutError, json.JSONDecodeError) as exc:
                 stats.error(f"{type(exc).__name__}: {exc}")
                 await asyncio.sleep(0.1)
 
-    lanes = [asyncio.ensure_future(lane()) for _ in range(games)]
+    lanes = [asyncio.ensure_future(lane(number)) for number in range(games)]
     try:
         await asyncio.sleep(warmup)
         stats.reset()

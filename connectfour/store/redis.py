@@ -49,7 +49,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError, ResponseError
@@ -207,16 +207,26 @@ def _without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=user + host))
 
 
+#: Connections a process's Redis client may open at once, besides those of the appends and the bus.
+POOL = 512
+
+
 def client_for(url: str, *, timeout: float = 2.0) -> Redis:
     """A client whose every wait is bounded: short socket timeouts, two quick retries
     after a connection error or timeout (each append carries a call id for them)."""
-    return Redis.from_url(
+    # A burst of requests (hundreds of games starting at once) may open up to
+    # POOL connections; past that a request fails (unavailable) rather than wait.
+    # (redis-py's waiting pool needs asyncio.timeout, hence a task: requests here
+    # start outside one, connectfour/eager.py.)
+    pool = ConnectionPool.from_url(
         url,
+        max_connections=POOL,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(ExponentialBackoff(cap=0.25, base=0.025), 2),
         health_check_interval=30,
     )
+    return Redis(connection_pool=pool)
 
 
 class RedisStore:
