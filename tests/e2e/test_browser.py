@@ -276,8 +276,12 @@ def test_a_dropped_connection_shows_reconnecting_and_comes_back_by_itself(open_p
     expect(page.get_by_test_id("live")).to_contain_text("Connection lost. Reconnecting…")
 
     # The server is back: "Try now" skips the wait, the page resumes the seat.
+    # Clicked just after an attempt failed, so that the page's own next try,
+    # a backoff away, cannot beat the click to it.
+    failed = int(banner.get_attribute("data-attempt") or "0")
+    expect(banner).to_have_attribute("data-attempt", str(failed + 1))
     server_up[0] = True
-    page.get_by_test_id("retry-now").click()
+    page.get_by_test_id("retry-now").click(force=True)  # (the banner's text may still be moving)
     expect(banner).to_be_hidden()
     expect(page.get_by_test_id("turn")).to_have_text("Yellow to play")
     expect(page.get_by_test_id("live")).to_contain_text("Reconnected.")
