@@ -257,6 +257,7 @@ def test_a_dropped_connection_shows_reconnecting_and_comes_back_by_itself(open_p
     page.route_web_socket(re.compile(r"/ws$"), proxy)
     page.goto("/")
     page.get_by_test_id("start-local").click()
+    expect(page.get_by_test_id("turn")).to_have_text("Red to play")  # the game is there: a click now is a move
     page.get_by_test_id("column-3").click()
     expect(cell(page, 3, 0)).to_have_attribute("data-player", "red")
 
