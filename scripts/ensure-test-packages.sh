@@ -7,6 +7,7 @@ browser="${CHROMIUM:-/usr/bin/chromium}"
 missing=""
 [ -x "$browser" ] || missing="$missing chromium"
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"  # a certificate for the TLS proxy tests
 if [ -z "$missing" ]; then
     exit 0
 fi
