@@ -212,8 +212,8 @@ def test_a_frame_sent_along_with_the_handshake_is_answered(server):
 
 
 async def test_metrics_count_moves_games_and_refusals(server):
-    def metric(text: str, line: str) -> int:
-        return next((int(row.rsplit(" ", 1)[1]) for row in text.splitlines() if row.startswith(line + " ")), 0)
+    def metric(text: str, line: str) -> float:  # prometheus-client writes every value as a float: "7.0"
+        return next((float(row.rsplit(" ", 1)[1]) for row in text.splitlines() if row.startswith(line + " ")), 0)
 
     with urllib.request.urlopen(server.url + "/metrics", timeout=5) as response:
         before = response.read().decode()

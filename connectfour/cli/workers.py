@@ -6,6 +6,11 @@ them; they share games through Redis, never through this process. The
 supervisor only starts them, starts again one that dies (after a pause that
 grows while they keep dying at once), and on SIGTERM or SIGINT stops them
 all and waits for them.
+
+For /metrics, the workers share a fresh directory (prometheus-client's
+multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``: ``connectfour/metrics.py``),
+so that any of them answers with the sum over all of them. The supervisor
+drops the live gauges of a dead worker from it, and removes it at the end.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from types import FrameType
+
+from prometheus_client import multiprocess
 
 log = logging.getLogger("connectfour.workers")
 
@@ -50,15 +58,18 @@ def worker_command(argv: Sequence[str]) -> list[str]:
 
 
 class Supervisor:
-    def __init__(self, command: list[str], count: int) -> None:
+    def __init__(self, command: list[str], count: int, metrics: str | None = None) -> None:
+        """``metrics``: the workers' shared metrics directory (None: they share none)."""
         self.command = command
         self.count = count
+        self.metrics = metrics
+        self._env = None if metrics is None else {**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics}
         self.workers: dict[int, tuple[subprocess.Popen[bytes], float]] = {}  # slot -> process, started at
         self._pauses = [0.0] * count
         self._stopping = False
 
     def _start(self, slot: int) -> None:
-        process = subprocess.Popen(self.command)
+        process = subprocess.Popen(self.command, env=self._env)
         self.workers[slot] = (process, time.monotonic())
         log.info("worker %d started (pid %d)", slot, process.pid)
 
@@ -80,6 +91,8 @@ class Supervisor:
                 if code is None:
                     continue
                 del self.workers[slot]
+                if self.metrics is not None:  # its live gauges (connections...) are gone; its counts stay
+                    multiprocess.mark_process_dead(process.pid, self.metrics)  # type: ignore[no-untyped-call]
                 if code == FATAL:
                     log.error("worker %d cannot run (exit status %d): stopping", slot, code)
                     self._stopping, status = True, 1
@@ -113,4 +126,6 @@ class Supervisor:
 def supervise(argv: Sequence[str], count: int) -> int:
     """Run ``count`` workers of the ``serve`` command in ``argv`` until SIGTERM."""
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    return Supervisor(worker_command(argv), count).run()
+    with tempfile.TemporaryDirectory(prefix="connectfour-metrics-") as metrics:
+        log.info("workers share their metrics in %s", metrics)
+        return Supervisor(worker_command(argv), count, metrics).run()

@@ -307,9 +307,11 @@ class GameService:
         state = game.state
         end = event.end
         player = event.player
+        started = time.perf_counter()
         game.broadcast(
             PlayEvent(player, event.column, row, len(state.board.moves) - 1, None if end else _OTHER[player])
         )
+        metrics.fanned_out(started)
         if end is None:
             if state.computer is not None:  # checked here: every move of every game passes by
                 self._computer_turn(game)
@@ -596,6 +598,7 @@ class GameService:
         expected = board.ply
 
         def committed(error: StoreError | None) -> None:
+            metrics.store_appended(sent)
             if error is None:
                 metrics.count("connectfour_moves_total")
                 if event.end is not None:
@@ -618,6 +621,7 @@ class GameService:
                 log.error("game %s: could not store the move at ply %d: %s", game.id, expected, error)
                 done(ProtocolError("unavailable", "The move could not be saved; try again."))
 
+        sent = time.perf_counter()
         self.store.append_nowait(game.id, version, event, committed)
 
     async def _play_again(

@@ -106,21 +106,26 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-async def metrics_page(request: web.Request) -> web.Response:
-    """Counters and gauges for Prometheus and its kin."""
-    clients = request.app[CLIENTS]
-    gauges = {
-        "connectfour_connections": ("Open WebSocket connections.", len(request.app[CONNECTIONS])),
-        "connectfour_games_in_memory": ("Games with a connection in this process.", len(request.app[SERVICE].games)),
+def _gauges(app: web.Application) -> metrics.Gauges:
+    """The live gauges of this process."""
+    clients = app[CLIENTS]
+    return {
+        "connectfour_connections": ("Open WebSocket connections.", len(app[CONNECTIONS])),
+        "connectfour_games_in_memory": ("Games with a connection in this process.", len(app[SERVICE].games)),
         "connectfour_client_addresses": ("Client addresses holding connections or a spent allowance.", len(clients)),
         "connectfour_waiting_connections": (
             "Connections yet to send a complete first request head (counted per address; not behind a trusted proxy).",
             clients.waiting_total(),
         ),
-        "connectfour_solver_searches": ("Exact searches running (the computer's and analyses).", request.app[SOLVER].running),
-        "connectfour_solver_waiting": ("Exact searches waiting for a solver thread.", request.app[SOLVER].waiting),
+        "connectfour_solver_searches": ("Exact searches running (the computer's and analyses).", app[SOLVER].running),
+        "connectfour_solver_waiting": ("Exact searches waiting for a solver thread.", app[SOLVER].waiting),
     }
-    return web.Response(text=metrics.render(gauges), content_type="text/plain", charset="utf-8")
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    """Counters, latency histograms and gauges for Prometheus and its kin; with
+    ``--workers``, summed over the workers, whichever one answers."""
+    return web.Response(body=metrics.render(_gauges(request.app)), headers={"Content-Type": metrics.CONTENT_TYPE})
 
 
 async def _close_connections(app: web.Application) -> None:
@@ -208,6 +213,32 @@ async def _registration(app: web.Application) -> AsyncIterator[None]:
         log.exception("could not deregister this process")
 
 
+async def _flush_metrics(app: web.Application) -> AsyncIterator[None]:
+    """With ``--workers``: hand this worker's metrics to the others every
+    ``metrics.FLUSH_INTERVAL`` seconds, and a last time when it stops."""
+    if metrics.DIRECTORY is None:
+        yield
+        return
+
+    def flush() -> None:
+        try:
+            metrics.flush(_gauges(app))
+        except Exception:
+            log.exception("could not flush the metrics to %s", metrics.DIRECTORY)
+
+    async def every_interval() -> None:
+        while True:
+            await asyncio.sleep(metrics.FLUSH_INTERVAL)
+            flush()
+
+    task = asyncio.create_task(every_interval())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    flush()
+
+
 async def _solver(app: web.Application) -> AsyncIterator[None]:
     """Load the opening book off the loop at start; stop the search threads at the end."""
     solver = app[SOLVER]
@@ -265,4 +296,5 @@ def create_app(
     app.cleanup_ctx.append(_registration)
     app.cleanup_ctx.append(_heartbeat)
     app.cleanup_ctx.append(hear_announcements)
+    app.cleanup_ctx.append(_flush_metrics)
     return app
