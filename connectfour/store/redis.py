@@ -29,12 +29,32 @@ Appends of events without a condition (moves, above all) are pipelined: all
 those a process makes while one batch is on its way go in the next, one
 round trip for the lot. A creation costs two round trips (the key index is
 in other slots, so it is written first, ``SET NX``), a claim or an expiry
-three (the presence, then the registry of the processes it names, which is
-in another slot, then the function, given those expiries and when they were
-read; the function refuses a read older than ``ttl / 3``).
+three (the presence and the time of the game's server, then the registry of
+the processes it names, which is in another slot, then the function, given
+those expiries and that time, at or before their read; the function refuses
+a read older than ``ttl / 3``).
 
 A connection error or a timeout becomes ``StoreError``: every socket has a
-timeout, and the retries are few and short.
+timeout, and the retries are few and short (a connection error is retried at
+once, on a new connection; a timeout is not: the append of a batch, retries
+included, takes ``timeout`` seconds at most). After a timeout every idle
+connection of the pool is dropped, so that none left half-open by a
+partition waits its own timeout later.
+
+A Cluster (``redis+cluster://host:port``, any one node; ``rediss+cluster://``
+for TLS; see ``connectfour.bus.redis.cluster_url``): commands go through
+redis-py's ``RedisCluster``. A game's keys share one slot, so each function
+call goes to the master owning it (routed here, ``target_nodes``: redis-py
+would ask the server which a function's keys are, one more round trip each);
+the registry, the key index and the sweeps' sorted sets are plain keys, each
+in its own slot, wherever that is. The function library is loaded on every
+master (``FUNCTION LOAD`` goes to all of them), and on all again if one says
+it has none. The appends' batches are split by master: one connection and
+one round trip per master, in parallel. An append answered ``MOVED`` or
+``ASK`` (its slot moved, or is moving, to another master) is sent again
+through ``RedisCluster``, which follows the redirection and learns the new
+map. A failover is not followed by the appends' connections until another
+command has made redis-py read the map again.
 """
 
 from __future__ import annotations
@@ -50,11 +70,14 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import AskError, ResponseError, SlotNotCoveredError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeout
 
-from ..bus.redis import RedisBus
+from ..bus.redis import ERRORS, RedisBus, cluster_url
 from ..domain import Player, Reason, Result, other
 from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned, decode_event, encode_event
 from ..domain.seats import TTL, Holder, Presence, decode_presence
@@ -83,6 +106,7 @@ LIBRARY = resources.files(__package__).joinpath("redis.lua").read_text()
 
 _Keys = tuple[bytes, bytes, bytes, bytes]
 _Pending = tuple[str, int, Event, Committed]
+_Command = tuple[bytes | str | int, ...]
 
 
 def game_keys(game_id: str) -> _Keys:
@@ -134,9 +158,14 @@ def _refusal(game_id: str, version: int, exc: ResponseError) -> StoreError:
     return StoreError(f"game {game_id}: {text}")
 
 
-def _fcall(target: Any, function: str, keys: Sequence[bytes], args: Iterable[bytes | str]) -> Any:
-    """FCALL on a client (an awaitable) or a pipeline (queued)."""
-    return target.execute_command("FCALL", function, len(keys), *keys, *args)
+def _fcall(target: Any, function: str, keys: Sequence[bytes], args: Iterable[bytes | str], route: dict[str, Any]) -> Any:
+    """FCALL on a client (an awaitable) or a pipeline (queued); ``route``: ``RedisStore._route``."""
+    return target.execute_command("FCALL", function, len(keys), *keys, *args, **route)
+
+
+def _key_of(command: _Command) -> bytes:
+    """The key that places a command of the appends' batches: a function's first, else the first argument."""
+    return cast(bytes, command[3] if command[0] == "FCALL" else command[1])
 
 
 def _exclusive(value: float) -> str:
@@ -209,11 +238,44 @@ def _without_password(url: str) -> str:
 
 #: Connections a process's Redis client may open at once, besides those of the appends and the bus.
 POOL = 512
+#: What a client may raise: redis-py's errors, and RuntimeError, which uvloop raises when writing
+#: to a connection the peer reset while it was idle (redis-py sees only a clean close then).
+FAILURES = (*ERRORS, RuntimeError)
 
 
-def client_for(url: str, *, timeout: float = 2.0) -> Redis:
+def _reset_is_a_connection_error(pool: ConnectionPool) -> None:
+    """Make the pool's connections raise ConnectionError, which redis-py retries on a new
+    connection, where uvloop raises RuntimeError: writing to a connection reset while idle
+    (by a firewall, a load balancer, a partition)."""
+    base: Any = pool.connection_class
+
+    class Connection(base):  # type: ignore[misc]
+        async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            try:
+                await super().send_packed_command(command, check_health)
+            except RuntimeError as exc:
+                raise RedisConnectionError(f"the connection was reset: {exc}") from exc
+
+    Connection.__name__ = Connection.__qualname__ = f"Reset{base.__name__}"
+    pool.connection_class = Connection
+
+
+def client_for(url: str, *, timeout: float = 2.0) -> Redis | RedisCluster:
     """A client whose every wait is bounded: short socket timeouts, two quick retries
-    after a connection error or timeout (each append carries a call id for them)."""
+    after a connection error (each append carries a call id for them), none after a
+    timeout (a server that does not answer in ``timeout`` is unavailable now).
+    For a Cluster's URL (``redis+cluster://``) a RedisCluster, which retries once,
+    after reading the map of the slots again."""
+    plain = cluster_url(url)
+    if plain is not None:
+        return RedisCluster.from_url(
+            plain,
+            max_connections=POOL,  # per node
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(ExponentialBackoff(cap=0.25, base=0.025), 1),
+            health_check_interval=30,
+        )
     # A burst of requests (hundreds of games starting at once) may open up to
     # POOL connections; past that a request fails (unavailable) rather than wait.
     # (redis-py's waiting pool needs asyncio.timeout, hence a task: requests here
@@ -223,9 +285,10 @@ def client_for(url: str, *, timeout: float = 2.0) -> Redis:
         max_connections=POOL,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
-        retry=Retry(ExponentialBackoff(cap=0.25, base=0.025), 2),
+        retry=Retry(ExponentialBackoff(cap=0.25, base=0.025), 2, supported_errors=(RedisConnectionError,)),
         health_check_interval=30,
     )
+    _reset_is_a_connection_error(pool)
     return Redis(connection_pool=pool)
 
 
@@ -235,12 +298,16 @@ class RedisStore:
         url: str,
         *,
         retention: float = RETENTION,
-        client: Redis | None = None,
+        client: Redis | RedisCluster | None = None,
         bus: RedisBus | None = None,
         ttl: float = TTL,
         timeout: float = 2.0,
     ) -> None:
-        self._redis = client if client is not None else client_for(url, timeout=timeout)
+        #: Whether the server is a Cluster (a ``redis+cluster://`` URL).
+        self.cluster = cluster_url(url) is not None
+        if client is not None and isinstance(client, RedisCluster) != self.cluster:
+            raise ValueError("a Cluster's URL (redis+cluster://) goes with a RedisCluster client, and only it")
+        self._redis: Any = client if client is not None else client_for(url, timeout=timeout)
         self._location = _without_password(url)
         self._own_client = client is None
         self.bus: RedisBus = bus if bus is not None else RedisBus(url, client=self._redis, timeout=timeout)
@@ -254,17 +321,54 @@ class RedisStore:
         #: Commands that tidy the indexes after a game ended, sent with the next batch.
         self._chores: list[tuple[bytes | str, ...]] = []
         self._writer: asyncio.Task[None] | None = None
-        #: The appends' own connection, whose reads and writes are bounded by ``timeout``
-        #: as a whole (a socket timeout would cost a task per write on Python 3.11).
-        pool = self._redis.connection_pool
-        self._connection: Any = pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
+        #: The appends' own connections (one per master in a Cluster, "" standalone), whose reads
+        #: and writes are bounded by ``timeout`` as a whole (a socket timeout would cost a task
+        #: per write on Python 3.11).
+        self._connections: dict[str, Any] = {}
         self.timeout = timeout
         self._loaded = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
-    def client(self) -> Redis:
-        return self._redis
+    def client(self) -> Redis | RedisCluster:
+        return cast("Redis | RedisCluster", self._redis)
+
+    async def _master(self, key: bytes) -> ClusterNode:
+        """The Cluster's master owning ``key``'s slot (reading the map of the slots the first time)."""
+        cluster = cast(RedisCluster, self._redis)
+        try:
+            node = cluster.get_node_from_key(cast(str, key))
+        except SlotNotCoveredError:  # no map yet (or a slot no master owns)
+            await cluster.initialize()
+            node = cluster.get_node_from_key(cast(str, key))
+        if node is None:
+            raise StoreError(f"no master owns the slot of {key!r}")
+        return node
+
+    async def _route(self, key: bytes) -> dict[str, Any]:
+        """The keyword sending a function call to the master of ``key`` in a Cluster; none standalone."""
+        if not self.cluster:
+            return {}
+        return {"target_nodes": await self._master(key)}
+
+    def _failed(self, exc: BaseException, what: str = "redis") -> StoreError:
+        """The StoreError for a client's error. After a timeout (or a write to a connection
+        reset meanwhile), every idle connection of the pool is dropped: the way to the server
+        may have been cut, and a connection left half-open would wait its own timeout the
+        next time it is used. (RedisCluster does so itself for the node concerned.)"""
+        if isinstance(exc, StoreError):
+            return exc
+        if isinstance(exc, (RedisTimeout, RuntimeError)):
+            self._purge()
+        return StoreError(f"{what}: {exc}")
+
+    def _purge(self) -> None:
+        """Drop every idle connection of the pool (standalone; RedisCluster does it per node)."""
+        if self.cluster:
+            return
+        task = asyncio.ensure_future(self._redis.connection_pool.disconnect(inuse_connections=False))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _call(self) -> bytes:
         return b"%s-%d" % (self._call_prefix, next(self._calls))
@@ -278,13 +382,14 @@ class RedisStore:
         if not self._loaded:
             await self._load()
         args = list(args)
+        route = await self._route(keys[0])
         try:
-            return await _fcall(self._redis, function, keys, args)
+            return await _fcall(self._redis, function, keys, args, route)
         except ResponseError as exc:
             if not _missing_function(exc):
                 raise
         await self._load()
-        return await _fcall(self._redis, function, keys, args)
+        return await _fcall(self._redis, function, keys, args, route)
 
     # -- appending ----------------------------------------------------------------------
 
@@ -326,39 +431,97 @@ class RedisStore:
         try:
             if not self._loaded:
                 await self._load()
-            commands: list[tuple[bytes | str | int, ...]] = list(chores)
+            commands: list[_Command] = list(chores)
             for game_id, version, event, _ in batch:
                 args = self._args(version, event, self._call())
                 commands.append(("FCALL", "cf_append", 4, *game_keys(game_id), *args))
-            results = (await self._roundtrip(commands))[len(chores) :]
+            results = await self._spread(commands)
             redo = [n for n, result in enumerate(results) if _missing_function(result)]
             if redo:
                 # The server lost the library (a restart without persistence): load it, then
                 # call again the ones refused for it, with the same call ids.
                 await self._load()
-                again = await self._roundtrip([commands[len(chores) + n] for n in redo])
+                again = await self._spread([commands[n] for n in redo])
                 for n, result in zip(redo, again):
                     results[n] = result
-        except (RedisError, StoreError) as exc:
-            error = exc if isinstance(exc, StoreError) else StoreError(f"redis: {exc}")
+            moved = [n for n, result in enumerate(results) if isinstance(result, AskError)]  # MOVED too
+            if moved:
+                # A slot that moved (or is moving) to another master: redis-py follows the
+                # redirection and learns the new map; the call ids make the second call safe.
+                again = await asyncio.gather(
+                    *(self._redis.execute_command(*commands[n]) for n in moved), return_exceptions=True
+                )
+                for n, result in zip(moved, again):
+                    results[n] = result
+        except (*FAILURES, StoreError) as exc:
+            error = self._failed(exc)
             for _, _, _, committed in batch:
                 _tell(committed, error)
             return
-        for (game_id, version, event, committed), result in zip(batch, results):
+        except Exception as exc:  # never leave a caller waiting
+            log.exception("the appends' batch failed")
+            for _, _, _, committed in batch:
+                _tell(committed, StoreError(f"redis: {exc!r}"))
+            return
+        for (game_id, version, event, committed), result in zip(batch, results[len(chores) :]):
             _tell(committed, self._answer(game_id, version, event, result))
 
-    async def _roundtrip(self, commands: list[tuple[bytes | str | int, ...]]) -> list[object]:
+    async def _spread(self, commands: list[_Command]) -> list[object]:
+        """``_roundtrip`` to the server; in a Cluster, to each master its own commands, in
+        parallel. Each answer in its command's place; a master that could not be reached
+        answers StoreError for each of its commands."""
+        if not self.cluster:
+            return await self._roundtrip(None, commands)
+        masters: dict[str, tuple[ClusterNode, list[int]]] = {}
+        for n, command in enumerate(commands):
+            node = await self._master(_key_of(command))
+            masters.setdefault(node.name, (node, []))[1].append(n)
+        results: list[object] = [None] * len(commands)
+        answers = await asyncio.gather(
+            *(self._roundtrip(node, [commands[n] for n in places]) for node, places in masters.values()),
+            return_exceptions=True,
+        )
+        for (_, places), answer in zip(masters.values(), answers):
+            if isinstance(answer, BaseException):
+                if not isinstance(answer, Exception):
+                    raise answer  # a cancellation
+                error = self._failed(answer)
+                answer = [error] * len(places)
+            for n, result in zip(places, answer):
+                results[n] = result
+        return results
+
+    def _connection_to(self, node: ClusterNode | None) -> Any:
+        """The appends' own connection to the server, or to a Cluster's master."""
+        key = node.name if node is not None else ""
+        connection = self._connections.get(key)
+        if connection is None:
+            if node is None:
+                pool = self._redis.connection_pool
+                connection_class, kwargs = pool.connection_class, pool.connection_kwargs
+            else:
+                connection_class, kwargs = node.connection_class, node.connection_kwargs
+            connection = self._connections[key] = connection_class(**{**kwargs, "socket_timeout": None})
+        return connection
+
+    async def _roundtrip(self, node: ClusterNode | None, commands: list[_Command]) -> list[object]:
         """Send ``commands`` in one write and read their answers (an error answer in its
-        place), on the writer's own connection. After a connection error or a timeout,
-        reconnect and send them all again: an append carries its call id, so one the
-        server ran before the answer was lost answers again as it did."""
+        place), on the writer's own connection to ``node`` (None: the standalone server).
+        After a connection error, reconnect and send them all again: an append carries
+        its call id, so one the server ran before the answer was lost answers again as
+        it did. All of it, retries included, within ``timeout`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
         error: BaseException | None = None
+        connection = self._connection_to(node)
         for attempt in range(ATTEMPTS):
             if attempt:
-                await asyncio.sleep(BACKOFF * 2**attempt)
-            connection = self._connection
+                pause = BACKOFF * 2**attempt
+                if loop.time() + pause >= deadline:
+                    break
+                await asyncio.sleep(pause)
             try:
-                async with asyncio.timeout(self.timeout):
+                async with asyncio.timeout_at(deadline):
                     if not connection.is_connected:
                         await connection.connect()
                     await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
@@ -369,12 +532,19 @@ class RedisStore:
                         except ResponseError as exc:
                             results.append(exc)
                     return results
-            except (RedisError, OSError, TimeoutError) as exc:
+            except (*FAILURES, OSError, TimeoutError) as exc:
                 error = exc
                 await connection.disconnect(nowait=True)
-        raise StoreError(f"redis: {error}")
+                if isinstance(exc, (TimeoutError, RedisTimeout, RuntimeError)):
+                    self._purge()
+        where = f" {node.name}" if node is not None else ""
+        if error is None or isinstance(error, TimeoutError) or not str(error):
+            raise StoreError(f"redis{where}: no answer in {self.timeout:g}s")
+        raise StoreError(f"redis{where}: {error}")
 
     def _answer(self, game_id: str, version: int, event: Event, result: object) -> StoreError | None:
+        if isinstance(result, StoreError):  # its master could not be reached
+            return result
         if isinstance(result, ResponseError):
             return _refusal(game_id, version, result)
         if isinstance(result, Exception):
@@ -399,10 +569,8 @@ class RedisStore:
                 await self._create(game_id, version, event)
             elif isinstance(event, (Claimed, Expired)):
                 await self._conditional(game_id, version, event)
-        except StoreError as exc:
-            _tell(committed, exc)
-        except RedisError as exc:
-            _tell(committed, StoreError(f"redis: {exc}"))
+        except (*FAILURES, StoreError) as exc:
+            _tell(committed, self._failed(exc))
         else:
             _tell(committed, None)
 
@@ -420,8 +588,8 @@ class RedisStore:
         answers = await pipe.execute()
         new = [key for (key, _), answer in zip(keys, answers) if answer is None]
         if any(answer is not None and answer != value for (_, value), answer in zip(keys, answers)):
-            if new:
-                await self._redis.delete(*new)
+            for key in new:  # one by one: in a Cluster, each in its own slot
+                await self._redis.delete(key)
             raise StoreError(f"game {game_id}: one of its keys belongs to another game")
         member = game_id.encode()
         if not self._loaded:
@@ -430,15 +598,17 @@ class RedisStore:
         pipe = self._redis.pipeline(transaction=False)
         pipe.zadd(OPEN, {member: event.at}, nx=True)
         pipe.zadd(UNPLAYED, {member: event.at}, nx=True)
-        _fcall(pipe, "cf_create", game_keys(game_id), [call, encode_event(event), *_created_fields(game_id, event)])
+        keys_of_game = game_keys(game_id)
+        route = await self._route(keys_of_game[0])
+        _fcall(pipe, "cf_create", keys_of_game, [call, encode_event(event), *_created_fields(game_id, event)], route)
         opened, unplayed, created = await pipe.execute(raise_on_error=False)
         if _missing_function(created):
             await self._load()
             created = await self._fcall("cf_create", game_keys(game_id), [call, encode_event(event), *_created_fields(game_id, event)])
         if isinstance(created, Exception):
             tidy = self._redis.pipeline(transaction=False)
-            if new:
-                tidy.delete(*new)
+            for key in new:
+                tidy.delete(key)
             if opened == 1:
                 tidy.zrem(OPEN, member)
             if unplayed == 1:
@@ -453,17 +623,24 @@ class RedisStore:
         the seats (another slot), read just before, and refuses a read older than ttl / 3."""
         keys = game_keys(game_id)
         limit_us = b"%d" % int(self.seats.ttl / 3 * 1_000_000)
+        route = await self._route(keys[0])
         for _ in range(STALE_ATTEMPTS):
-            holders = cast("list[bytes | None]", await self._redis.hmget(keys[3], ["red", "yellow"]))
+            # The holders and the time, from the game's own server (whose clock the function
+            # reads; in a Cluster, other masters' clocks may differ), then the registry: the
+            # read is no older than the time given for it.
+            if self.cluster:  # (RedisCluster's pipelines refuse TIME)
+                holders, (seconds, micros) = await asyncio.gather(
+                    self._redis.hmget(keys[3], ["red", "yellow"]), self._redis.time(**route)
+                )
+            else:
+                pipe = self._redis.pipeline(transaction=False)
+                pipe.hmget(keys[3], ["red", "yellow"])
+                pipe.time()
+                holders, (seconds, micros) = await pipe.execute()
             processes = sorted({holder.decode() for holder in holders if holder is not None})
-            pipe = self._redis.pipeline(transaction=False)
-            if processes:
-                pipe.zmscore(REGISTRY, processes)
-            pipe.time()
-            read = await pipe.execute()
-            seconds, micros = read[-1]
+            expiries = await self._redis.zmscore(REGISTRY, processes) if processes else []
             pairs: list[bytes] = []
-            for process, expiry in zip(processes, read[0] if processes else []):
+            for process, expiry in zip(processes, expiries):
                 pairs += [process.encode(), b"" if expiry is None else _time(expiry)]
             condition = [b"%d" % (seconds * 1_000_000 + micros), limit_us, *pairs]
             if isinstance(event, Claimed):
@@ -486,8 +663,8 @@ class RedisStore:
     async def read(self, game_id: str, after: int = 0) -> list[tuple[int, Event]]:
         try:
             stored = await self._redis.lrange(game_keys(game_id)[0], after, -1)
-        except RedisError as exc:
-            raise StoreError(f"game {game_id}: {exc}") from exc
+        except FAILURES as exc:
+            raise self._failed(exc, f"game {game_id}") from exc
         return [(version, decode_event(data)) for version, data in enumerate(stored, after + 1)]
 
     async def versions(self, game_ids: list[str]) -> dict[str, int]:
@@ -498,22 +675,22 @@ class RedisStore:
             for game_id in game_ids:
                 pipe.llen(game_keys(game_id)[0])
             lengths = await pipe.execute()
-        except RedisError as exc:
-            raise StoreError(f"redis: {exc}") from exc
+        except FAILURES as exc:
+            raise self._failed(exc) from exc
         return dict(zip(game_ids, lengths))
 
     async def get(self, game_id: str) -> GameRecord | None:
         try:
             fields = cast("dict[bytes, bytes]", await self._redis.hgetall(game_keys(game_id)[1]))
-        except RedisError as exc:
-            raise StoreError(f"game {game_id}: {exc}") from exc
+        except FAILURES as exc:
+            raise self._failed(exc, f"game {game_id}") from exc
         return _record(game_id, fields) if fields else None
 
     async def find_key(self, key: str) -> tuple[str, KeyKind] | None:
         try:
             found = cast("bytes | None", await self._redis.get(_index(key)))
-        except RedisError as exc:
-            raise StoreError(f"redis: {exc}") from exc
+        except FAILURES as exc:
+            raise self._failed(exc) from exc
         if found is None:
             return None
         game_id, _, kind = found.decode().rpartition(" ")
@@ -524,8 +701,8 @@ class RedisStore:
             await self._fcall("cf_touch", game_keys(game_id)[1:2], [_time(at)])
         except ResponseError as exc:
             raise _refusal(game_id, 0, exc) from None
-        except RedisError as exc:
-            raise StoreError(f"game {game_id}: {exc}") from exc
+        except FAILURES as exc:
+            raise self._failed(exc, f"game {game_id}") from exc
 
     # -- sweeps ---------------------------------------------------------------------------
 
@@ -552,22 +729,22 @@ class RedisStore:
                 await self._redis.zrem(OPEN, *over)
             # Finished games whose keys expired long ago leave the finished index.
             await self._redis.zremrangebyscore(DONE, "-inf", _exclusive(before - self.retention))
-        except RedisError as exc:
-            raise StoreError(f"redis: {exc}") from exc
+        except FAILURES as exc:
+            raise self._failed(exc) from exc
         return idle
 
     async def prune(self, before: float) -> int:
         try:
             candidates = dict.fromkeys(await self._candidates(OPEN, before) + await self._candidates(DONE, before))
             return await self._delete(list(candidates), b"idle", before, frozenset())
-        except RedisError as exc:
-            raise StoreError(f"redis: {exc}") from exc
+        except FAILURES as exc:
+            raise self._failed(exc) from exc
 
     async def delete_unplayed(self, before: float, keep: Container[str] = frozenset()) -> int:
         try:
             return await self._delete(await self._candidates(UNPLAYED, before), b"unplayed", before, keep)
-        except RedisError as exc:
-            raise StoreError(f"redis: {exc}") from exc
+        except FAILURES as exc:
+            raise self._failed(exc) from exc
 
     async def _delete(self, candidates: list[str], mode: bytes, before: float, keep: Container[str]) -> int:
         """Delete the candidates that still qualify (checked by the function, so a move
@@ -581,14 +758,17 @@ class RedisStore:
                 continue
             pipe = self._redis.pipeline(transaction=False)
             for game_id in chunk:
-                _fcall(pipe, "cf_delete", game_keys(game_id), [mode, _time(before)])
+                keys = game_keys(game_id)
+                _fcall(pipe, "cf_delete", keys, [mode, _time(before)], await self._route(keys[0]))
             tidy = self._redis.pipeline(transaction=False)
             for game_id, answer in zip(chunk, await pipe.execute()):
                 member = game_id.encode()
                 status = answer[0]
                 if status == b"deleted":
                     deleted += 1
-                    tidy.delete(*[b"cf:key:" + key for key in answer[1:] if key])
+                    for key in answer[1:]:
+                        if key:  # one by one: in a Cluster, each in its own slot
+                            tidy.delete(b"cf:key:" + key)
                     tidy.zrem(OPEN, member)
                     tidy.zrem(UNPLAYED, member)
                     tidy.zrem(DONE, member)
@@ -607,20 +787,25 @@ class RedisStore:
         return self._location
 
     async def ping(self) -> None:
-        """Raise StoreError unless the server answers now; loads the functions the first time
-        (so that a server without them, older than Redis 7, is refused at the start)."""
+        """Raise StoreError unless the server answers now (every node, in a Cluster), and,
+        once the bus has connections, unless each of them answers too (a process that
+        cannot hear the others is no place for new players); loads the functions the
+        first time (so that a server without them, older than Redis 7, is refused at the start)."""
         try:
             await self._redis.ping()
             if not self._loaded:
                 await self._load()
-        except RedisError as exc:
-            raise StoreError(f"redis at {self.location}: {exc}") from exc
+        except FAILURES as exc:
+            raise self._failed(exc, f"redis at {self.location}") from exc
+        if self.bus.started:
+            await self.bus.flush()
 
     async def close(self) -> None:
         """Wait for the appends on their way, then let the connections go."""
         while self._writer is not None or self._tasks:
             await asyncio.gather(*[t for t in (self._writer, *self._tasks) if t is not None], return_exceptions=True)
-        await self._connection.disconnect()
+        for connection in self._connections.values():
+            await connection.disconnect()
         if self._own_bus:
             await self.bus.close()
         if self._own_client:
@@ -646,8 +831,8 @@ class RedisSeats:
         keys = game_keys(game_id)
         try:
             answer = await self._store._fcall("cf_seats", (keys[3], keys[1]), [op, _time(now), *args])
-        except RedisError as exc:
-            raise StoreError(f"game {game_id}: {exc}") from exc
+        except FAILURES as exc:
+            raise self._store._failed(exc, f"game {game_id}") from exc
         return decode_presence(answer)
 
     async def take(self, game_id: str, colors: tuple[Player, ...], holder: Holder, now: float) -> Presence:
@@ -670,14 +855,14 @@ class RedisSeats:
             pipe.zadd(REGISTRY, {process: now + self.ttl})
             pipe.zremrangebyscore(REGISTRY, "-inf", _exclusive(now - REGISTRY_KEPT))
             await pipe.execute()
-        except RedisError as exc:
-            raise StoreError(f"redis: {exc}") from exc
+        except FAILURES as exc:
+            raise self._store._failed(exc) from exc
 
     async def stop(self, process: str, now: float) -> None:
         try:
             await self._store.client.zadd(REGISTRY, {process: now}, lt=True)
-        except RedisError as exc:
-            raise StoreError(f"redis: {exc}") from exc
+        except FAILURES as exc:
+            raise self._store._failed(exc) from exc
 
     async def expiries(self, processes: set[str]) -> dict[str, float]:
         if not processes:
@@ -685,8 +870,8 @@ class RedisSeats:
         named = list(processes)
         try:
             scores = await self._store.client.zmscore(REGISTRY, named)
-        except RedisError as exc:
-            raise StoreError(f"redis: {exc}") from exc
+        except FAILURES as exc:
+            raise self._store._failed(exc) from exc
         return {process: score for process, score in zip(named, scores) if score is not None}
 
 
