@@ -16,6 +16,8 @@ import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from redis.asyncio import Redis
 from redis.crc import key_slot
 
@@ -433,3 +435,27 @@ async def test_the_location_hides_the_password_and_ping_answers(store, redis_url
             await hidden.ping()
     finally:
         await hidden.close()
+
+
+# -- the appends' own packing of commands ---------------------------------------------------
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["FCALL", "ZREM", "ZADD", "EXPIRE", "SET"]),  # a command's name: one word
+            st.lists(
+                st.one_of(st.binary(max_size=64), st.text(max_size=32), st.integers(min_value=-(2**63), max_value=2**63)),
+                max_size=20,
+            ),
+        ).map(lambda named: [named[0], *named[1]]),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_commands_are_packed_byte_for_byte_as_redis_py_packs_them(commands):
+    from redis.asyncio.connection import Connection
+
+    from connectfour.store.redis import pack
+
+    assert pack(commands) == b"".join(Connection().pack_commands(commands))
