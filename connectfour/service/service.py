@@ -102,7 +102,7 @@ class GameService:
         self._connections = 0
         self._renewed_at: float | None = None
         #: Seats being given back to the shared presence.
-        self._releasing: set[asyncio.Task[None]] = set()
+        self._releasing: set[asyncio.Task[Any]] = set()
         #: Games a player left whose activity stamp is not stored yet, and how many such stamps.
         self._touching: dict[str, int] = {}
         #: What the sweep must not delete, looked up live as it goes.
@@ -834,9 +834,11 @@ class GameService:
             )
         return deleted
 
-    def _soon(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task[None] | None:
+    def _soon(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task[Any] | None:
         """A step in the background, started at once: with an in-memory store
         it is over before this returns, and no task is made."""
+        if not self.store.local:  # a network store's client waits inside a task only
+            return self._spawn(coro)
         try:
             task = start_eagerly(coro)
         except Exception as exc:

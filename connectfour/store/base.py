@@ -196,6 +196,13 @@ class Store(Protocol):
     async def ping(self) -> None:
         """Raise StoreError unless the store answers now (for /healthz and the start)."""
 
+    @property
+    def local(self) -> bool:
+        """Whether the store lives in this process (memory, a file): its calls then
+        wait for no network, and a request may start outside a task
+        (connectfour/eager.py). A network client (Redis) waits on timeouts that
+        asyncio only allows inside a task."""
+
 
 async def append(store: Store, game_id: str, version: int, event: Event) -> None:
     """Await ``store.append_nowait``: the shared body of every store's ``append``."""

@@ -123,5 +123,9 @@ class MemoryStore:
     def location(self) -> str:
         return "memory"
 
+    @property
+    def local(self) -> bool:
+        return True
+
     async def ping(self) -> None:
         pass

@@ -69,7 +69,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -254,8 +254,8 @@ def _without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=user + host))
 
 
-#: Connections a process's Redis client may open at once, besides those of the appends and the bus.
-POOL = 512
+#: Connections a process's Redis client opens at most, besides those of the appends and the bus.
+POOL = 64
 #: What a client may raise: redis-py's errors, and RuntimeError, which uvloop raises when writing
 #: to a connection the peer reset while it was idle (redis-py sees only a clean close then).
 FAILURES = (*ERRORS, RuntimeError)
@@ -294,13 +294,13 @@ def client_for(url: str, *, timeout: float = 2.0) -> Redis | RedisCluster:
             retry=Retry(ExponentialBackoff(cap=0.25, base=0.025), 1),
             health_check_interval=30,
         )
-    # A burst of requests (hundreds of games starting at once) may open up to
-    # POOL connections; past that a request fails (unavailable) rather than wait.
-    # (redis-py's waiting pool needs asyncio.timeout, hence a task: requests here
-    # start outside one, connectfour/eager.py.)
-    pool = ConnectionPool.from_url(
+    # A burst of requests (hundreds of games starting at once) waits for one of
+    # POOL connections, at most ``timeout``; the plain pool would refuse at once.
+    # (Its wait needs a task: with a store that is not ``local``, requests run in one.)
+    pool = BlockingConnectionPool.from_url(
         url,
         max_connections=POOL,
+        timeout=timeout,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(ExponentialBackoff(cap=0.25, base=0.025), 2, supported_errors=(RedisConnectionError,)),
@@ -803,6 +803,10 @@ class RedisStore:
     def location(self) -> str:
         """The server's URL, without its password."""
         return self._location
+
+    @property
+    def local(self) -> bool:
+        return False
 
     async def ping(self) -> None:
         """Raise StoreError unless the server answers now (every node, in a Cluster), and,

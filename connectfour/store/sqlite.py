@@ -772,6 +772,10 @@ class SQLiteStore:
     def location(self) -> str:
         return self.path
 
+    @property
+    def local(self) -> bool:
+        return True
+
     async def ping(self) -> None:
         """The file is this process's own: it answers while the process runs."""
 

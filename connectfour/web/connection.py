@@ -53,7 +53,7 @@ class Connection:
     __slots__ = (
         "id", "peer", "extended", "session", "wire", "transport", "_closed", "_gone", "close_code", "heard",
         "pinged_at", "_settings", "_clients", "_on_close", "_tokens", "_stamp", "_dropped", "_busy", "_waiting",
-        "_pending",
+        "_pending", "_local",
     )  # fmt: skip
 
     def __init__(
@@ -73,6 +73,8 @@ class Connection:
         self.extended = extended
         self.transport = transport
         self.session = Session(service, self)
+        #: Requests may start outside a task (connectfour/eager.py): the store is in this process.
+        self._local = service.store.local
         self.wire = wire.Wire(self, settings.max_frame)
         self._closed: asyncio.Future[None] | None = None
         self._gone = False
@@ -248,7 +250,8 @@ class Connection:
         if self._clients is not None and self._starts_game(event) and not self._clients.new_game(self.peer):
             self._done(ProtocolError("too_many_games", "Too many new games from your address; wait a minute."))
             return
-        task = start_eagerly(self._handle_async(event))
+        coro = self._handle_async(event)
+        task = start_eagerly(coro) if self._local else asyncio.ensure_future(coro)
         if task is not None:  # it waits: a task goes on with it
             _tasks.add(task)
             task.add_done_callback(_tasks.discard)
