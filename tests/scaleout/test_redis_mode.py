@@ -200,3 +200,30 @@ async def test_workers_share_one_port_and_a_dead_one_is_started_again(redis_url)
         code = server.terminate()
     assert code == 0
     assert "all workers stopped" in server.log()
+
+
+def test_the_terminal_client_resumes_on_another_process_after_kill_9_and_finishes(redis_url, stop_afterwards):
+    from tcp_proxy import TcpProxy
+    from terminal import Terminal
+
+    a, b = processes(redis_url)
+    stop_afterwards([a, b])
+    with TcpProxy(a.port) as balancer:  # a load balancer in front of A, turned to B once A is gone
+        terminal = Terminal("--url", f"ws://127.0.0.1:{balancer.port}/ws", "--local")
+        try:
+            terminal.wait_for("Red's move (1-7):")
+            terminal.type("1")
+            terminal.wait_for("Yellow's move (1-7):")
+            a.kill()
+            terminal.wait_for("Connection lost. Reconnecting")
+            balancer.target = ("127.0.0.1", b.port)
+            terminal.type("2")  # typed while no server answers: played once the seat is back, on B
+            terminal.wait_for("yellow played column 2", timeout=30)
+            for column in "12121":
+                terminal.type(column)
+            terminal.wait_for("Red wins (four).")
+            code, stderr = terminal.finish()
+            assert code == 0, stderr
+        finally:
+            terminal.kill()
+    assert "resumed" in b.log()  # B served the rest of the game
