@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from connectfour.domain.events import Joined, Moved, RematchOffered, RematchStarted, Resigned
+from connectfour.domain.events import Joined, RematchOffered
 from connectfour.domain.state import GameState
 from connectfour.store import StoreError, journal, sqlite
 from connectfour.store.sqlite import DatabaseInUse, SQLiteStore, prune_database

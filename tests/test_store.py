@@ -16,7 +16,6 @@ from connectfour.domain.events import (
     RematchOffered,
     RematchStarted,
     Resigned,
-    decode_event,
 )
 from connectfour.domain.seats import Holder
 from connectfour.domain.state import GameState

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
-from ..domain import PLAYERS, RED, YELLOW, Player, other
+from ..domain import PLAYERS, RED, YELLOW, Player
 
 COLUMNS = 7
 ROWS = 6

@@ -86,7 +86,6 @@ from ..domain.events import (
     RematchOffered,
     RematchStarted,
     Resigned,
-    encode_event,
 )
 from ..rules import Board, IllegalMove
 from . import journal
