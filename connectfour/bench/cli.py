@@ -27,7 +27,7 @@ from . import procstat
 from .crowd import run_capacity, run_fanout
 from .games import Stats, run_games
 
-STORES = ("memory", "sqlite", "sqlite-fsync", "redis")
+STORES = ("memory", "sqlite", "sqlite-fsync", "redis", "redis-fsync")
 TARGETS = (*STORES, "bare", "echo")
 SCENARIOS = ("games", "fanout", "capacity")
 
@@ -51,7 +51,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="start this server on a free port (repeat to compare in one run); "
         "'bare' is a plain aiohttp + msgspec server of the tutorial's protocol with games in memory; "
         "'echo' is a trivial relay that shows how fast the load generator itself can go; "
-        "'redis' starts a Redis (redis-server or valkey-server) and --workers servers sharing games through it",
+        "'redis' starts a Redis (redis-server or valkey-server, appendfsync everysec; 'redis-fsync': always) "
+        "and --workers servers sharing games through it",
     )
     bench.add_argument(
         "--workers", type=int, default=1, metavar="N",
@@ -99,8 +100,8 @@ def main(args: argparse.Namespace) -> int:
         results.append(_measure(args, args.url, [args.server_pid] if args.server_pid else [], label=args.url))
     else:
         for target in args.spawn:
-            workers = args.workers if target == "redis" else 1
-            label = f"redis, {workers} processes" if target == "redis" and workers > 1 else target
+            workers = args.workers if target.startswith("redis") else 1
+            label = f"{target}, {workers} processes" if workers > 1 else target
             with _spawned(target, args.server_cpu, workers) as (urls, pids, store_pid):
                 results.append(_measure(args, urls, pids, label=label, store_pid=store_pid))
     if args.json:
@@ -193,14 +194,15 @@ def _spawned(target: str, cpu: int, workers: int = 1) -> Iterator[tuple[list[str
                 yield [f"ws://127.0.0.1:{port}/ws"], [procs[-1].pid], None
                 return
             store_args = {"memory": ["--memory"], "sqlite": [], "sqlite-fsync": ["--fsync"]}.get(target, [])
-            if target == "redis":
+            if target in ("redis", "redis-fsync"):
                 binary = redis_binary()
                 if binary is None:
                     raise RuntimeError("no redis-server or valkey-server found (apt-get install redis-server)")
                 redis_port = _free_port()
                 redis = subprocess.Popen(
                     [binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", tmp, "--save", "",
-                     "--appendonly", "yes", "--appendfsync", "everysec", "--protected-mode", "no", "--loglevel", "warning"],
+                     "--appendonly", "yes", "--appendfsync", "always" if target == "redis-fsync" else "everysec",
+                     "--protected-mode", "no", "--loglevel", "warning"],
                     preexec_fn=lambda: _pin(cpu),
                     stdout=subprocess.DEVNULL,
                 )  # fmt: skip
