@@ -227,3 +227,14 @@ def test_the_terminal_client_resumes_on_another_process_after_kill_9_and_finishe
         finally:
             terminal.kill()
     assert "resumed" in b.log()  # B served the rest of the game
+
+
+def test_workers_that_cannot_reach_redis_at_start_stop_the_supervisor_instead_of_looping():
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    run = subprocess.run(
+        [sys.executable, "-m", "connectfour", "serve", "--port", str(free_port()), "--redis", dead, "--workers", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert "cannot reach the store" in run.stderr
+    assert "cannot run" in run.stderr and "starting it again" not in run.stderr
