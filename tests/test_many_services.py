@@ -8,7 +8,6 @@ services: the ``spread`` servers of tests/integration/conftest.py.)"""
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 
 import pytest
@@ -17,61 +16,9 @@ from connectfour.bus import LocalBus
 from connectfour.protocol import ProtocolError
 from connectfour.service import GameService
 from connectfour.store import MemoryStore
+from members import Member, Timers
 
 GRACE, TTL = 60.0, 15.0
-
-
-class Member:
-    """A connection as a service sees it, keeping what it is sent."""
-
-    extended = True
-
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-        self.closed: tuple[int, str] | None = None
-
-    def send(self, payload: bytes) -> None:
-        self.events.append(json.loads(payload))
-
-    def close(self, code: int, reason: str) -> None:
-        self.closed = (code, reason)
-
-    def of(self, type_: str) -> list[dict]:
-        return [e for e in self.events if e["type"] == type_]
-
-
-class Timers:
-    """One clock and scheduler for every service: the test moves time by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-        self.due: list[tuple[float, int, object]] = []
-        self._count = 0
-
-    def clock(self) -> float:
-        return self.now
-
-    def schedule(self, delay: float, callback):  # type: ignore[no-untyped-def]
-        self._count += 1
-        entry = (self.now + delay, self._count, callback)
-        self.due.append(entry)
-        timers = self
-
-        class Handle:
-            def cancel(self) -> None:
-                if entry in timers.due:
-                    timers.due.remove(entry)
-
-        return Handle()
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        while True:
-            ready = sorted(e for e in self.due if e[0] <= self.now)
-            if not ready:
-                return
-            self.due.remove(ready[0])
-            ready[0][2]()  # type: ignore[operator]
 
 
 class World:

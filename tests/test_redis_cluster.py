@@ -31,9 +31,9 @@ from redis.crc import key_slot
 import test_many_services as many
 import test_store
 from connectfour.bus.redis import RedisBus, channel, cluster_url
-from connectfour.domain.events import Claimed, Expired, Joined, Moved
+from connectfour.domain.events import Claimed, Expired, Joined
 from connectfour.domain.seats import Holder
-from connectfour.store import ConditionFailed, StoreError, VersionConflict
+from connectfour.store import ConditionFailed, StoreError
 from connectfour.store.redis import REGISTRY, RedisStore, game_keys
 from client import Client
 from records import create, play
@@ -54,6 +54,16 @@ def cluster() -> Iterator[RedisCluster]:
         yield made
     finally:
         made.close()
+
+
+@pytest.fixture
+def redis_url(url: str) -> str:
+    """For the tests taken from tests/test_redis.py: the Cluster, in place of one server."""
+    return url
+
+
+# The race of two clients for each version, 1,000 times, on the Cluster too.
+from test_redis import test_two_clients_racing_for_each_version_store_it_exactly_once_1000_times  # noqa: E402, F401
 
 
 @pytest.fixture
@@ -202,27 +212,6 @@ async def test_a_client_that_does_not_match_the_url_is_refused(url):
             RedisBus(url, client=plain)
     finally:
         await plain.aclose()
-
-
-async def test_two_clients_racing_for_each_version_store_it_exactly_once_1000_times(url):
-    first, second = RedisStore(url), RedisStore(url)  # separate connections
-    try:
-        await create(first, local=True, join_key=None)
-        for version in range(2, 1002):
-            a = Moved(at=float(version), player="red", column=version % 7)
-            b = Moved(at=float(version), player="yellow", column=(version + 3) % 7)
-            results = await asyncio.gather(first.append("g1", version, a), second.append("g1", version, b), return_exceptions=True)
-            won = [event for event, result in zip((a, b), results) if result is None]
-            lost = [result for result in results if result is not None]
-            assert len(won) == 1 and len(lost) == 1, results
-            assert isinstance(lost[0], VersionConflict) and lost[0].last == version
-            assert (await first.read("g1", version - 1)) == [(version, won[0])]
-        record = await second.get("g1")
-        assert record is not None and record.version == 1001 and len(record.moves) == 1000
-        assert len(await first.read("g1")) == 1001
-    finally:
-        await first.close()
-        await second.close()
 
 
 async def test_games_on_every_master_are_played_read_and_announced_each_on_its_master(cluster, url):

@@ -12,25 +12,8 @@ import pytest
 from connectfour.protocol import ProtocolError
 from connectfour.service import GameService
 from connectfour.store import SQLiteStore, journal
-
-
-class Inbox:
-    """A member that keeps what it is sent: the service's view of a connection."""
-
-    extended = True
-
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-        self.closed: tuple[int, str] | None = None
-
-    def send(self, payload: bytes) -> None:
-        self.events.append(json.loads(payload))
-
-    def close(self, code: int, reason: str) -> None:
-        self.closed = (code, reason)
-
-    def of(self, type_: str) -> list[dict]:
-        return [e for e in self.events if e["type"] == type_]
+from members import Member as Inbox
+from members import Timers
 
 
 @pytest.fixture
@@ -251,39 +234,6 @@ async def test_a_flood_of_unplayed_games_leaves_the_database_bounded(tmp_path):
     # The deleted games' pages are reused: the file may grow by a page now and
     # then (B-trees of random keys settling), never by a round's games.
     assert sizes[-1] - sizes[4] < (sizes[1] - sizes[0]) / 4
-
-
-class Timers:
-    """A scheduler and clock the test moves by hand: the grace period passes when it says."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.due: list[tuple[float, object]] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def schedule(self, delay: float, callback):  # type: ignore[no-untyped-def]
-        entry = (self.now + delay, callback)
-        self.due.append(entry)
-
-        class Handle:
-            def cancel(handle) -> None:  # noqa: N805
-                if entry in self.due:
-                    self.due.remove(entry)
-
-        return Handle()
-
-    def advance(self, seconds: float) -> None:
-        """Run what falls due, in time order; a callback may cancel or add others."""
-        self.now += seconds
-        while True:
-            ready = [e for e in self.due if e[0] <= self.now]
-            if not ready:
-                return
-            entry = min(ready, key=lambda e: e[0])
-            self.due.remove(entry)
-            entry[1]()  # type: ignore[operator]
 
 
 async def test_while_a_player_is_away_everyone_is_told_when_the_win_can_be_claimed(store):

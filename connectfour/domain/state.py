@@ -92,13 +92,7 @@ class GameState:
     def check(self, event: Event) -> None:
         """Raise Refused unless ``event`` may come next; nothing changes either way."""
         if isinstance(event, Moved):
-            self._check_open()
-            try:
-                row = self.board.check(event.player, event.column)
-            except IllegalMove as exc:
-                raise Refused(exc.code, str(exc)) from None
-            if event.end != self.board.outcome(event.column, row):
-                raise Refused("invalid_event", "The move's stated end is not the one it makes.")
+            self._check_move(event)
         elif isinstance(event, Created):
             if self.version:
                 raise Refused("already_started", "This game already exists.")
@@ -122,6 +116,18 @@ class GameState:
             if not self.over or self.rematch is not None or len(self.rematch_offers) < needed:
                 raise Refused("game_not_over", "A rematch starts once both players offered it.")
 
+    def _check_move(self, event: Moved) -> int:
+        """Raise Refused unless the move may come next, ``end`` included; the row it lands on."""
+        if self.result is not None or not self.version:
+            self._check_open()
+        try:
+            row = self.board.check(event.player, event.column)
+        except IllegalMove as exc:
+            raise Refused(exc.code, str(exc)) from None
+        if event.end != self.board.outcome(event.column, row):
+            raise Refused("invalid_event", "The move's stated end is not the one it makes.")
+        return row
+
     def _check_open(self) -> None:
         if not self.version:
             raise Refused("game_not_found", "Game not found.")
@@ -129,40 +135,14 @@ class GameState:
             raise Refused("game_over", "The game is over.")
 
     def apply(self, event: Event) -> None:
-        """Take ``event`` as version ``version + 1``; raises Refused (changing nothing) if it may not come next.
-
-        A move has a path of its own: every move of every game passes here."""
-        if type(event) is Moved:
-            if self.result is not None or not self.version:
-                self._check_open()
-            board = self.board
-            try:
-                row = board.check(event.player, event.column)
-            except IllegalMove as exc:
-                raise Refused(exc.code, str(exc)) from None
-            end = event.end
-            if end != board.outcome(event.column, row):
-                raise Refused("invalid_event", "The move's stated end is not the one it makes.")
-            board.place(event.column, row, end)
-            self.version += 1
-            if event.at > self.updated_at:
-                self.updated_at = event.at
-            if board.winner is not None:
-                self._end(board.winner, "four", event.at)
-            elif board.is_draw:
-                self._end("draw", "full", event.at)
+        """Take ``event`` as version ``version + 1``; raises Refused (changing nothing) if it may not come next."""
+        if type(event) is Moved:  # every move of every game passes here: checked once, then placed
+            self.play_checked(event, self._check_move(event))
             return
         self.check(event)
         self.version += 1
         self.updated_at = max(self.updated_at, event.at)
-        if isinstance(event, Moved):
-            board = self.board
-            board.play(event.player, event.column)
-            if board.winner is not None:
-                self._end(board.winner, "four", event.at)
-            elif board.is_draw:
-                self._end("draw", "full", event.at)
-        elif isinstance(event, Created):
+        if isinstance(event, Created):
             self.local = event.local
             self.watch_key = event.watch_key
             self.join_key = event.join_key

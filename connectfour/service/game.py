@@ -155,14 +155,18 @@ class Game:
             return "disconnected"
         return self.presence.state(color, self.expiries, self._clock(), self._grace)
 
-    def claimable_in(self, color: Player) -> float | None:
-        """Seconds until ``color``'s opponent may claim the win, while ``color`` is away."""
+    def _away_since(self, color: Player) -> float | None:
+        """Since when ``color`` has been away in a way that counts towards a claim; None if it does not."""
         state = self.state
         if state.local or self.over or color == state.computer or self._invited(color):
             return None
         if self.holder_of(color) is not None:
             return None
-        since = self.presence.away_since(color, self.expiries, self._clock())
+        return self.presence.away_since(color, self.expiries, self._clock())
+
+    def claimable_in(self, color: Player) -> float | None:
+        """Seconds until ``color``'s opponent may claim the win, while ``color`` is away."""
+        since = self._away_since(color)
         if since is None:
             return None
         left = self._grace - (self._clock() - since)
@@ -170,12 +174,8 @@ class Game:
 
     def claimable(self, color: Player) -> bool:
         """Whether ``color`` has been away the whole grace period, as this process sees it."""
-        state = self.state
-        if state.local or self.over or color == state.computer or self._invited(color):
-            return False
-        if self.holder_of(color) is not None:
-            return False
-        return self.presence.claimable(color, self.expiries, self._clock(), self._grace)
+        since = self._away_since(color)
+        return since is not None and self._clock() - since >= self._grace
 
     def spectators(self) -> int:
         """Spectators everywhere: those of live processes elsewhere, and ours as they are now."""
@@ -280,10 +280,9 @@ class Game:
         now = self._clock()
         waits = []
         for color in PLAYERS:
-            if self.claimable_in(color):  # away, and not for the whole grace period yet
-                since = self.presence.away_since(color, self.expiries, now)
-                if since is not None:
-                    waits.append(since + self._grace - now)
+            since = self._away_since(color)
+            if since is not None and now - since < self._grace:  # away, not for the whole grace period yet
+                waits.append(since + self._grace - now)
         if waits:
             self._timers[GRACE_TIMER] = self._schedule(max(0.0, min(waits)), self.tell_presence)
 
