@@ -9,6 +9,7 @@ import random
 import pytest
 
 from connectfour.bus import Inbox, LocalBus
+from connectfour.bus.inbox import MAX_HELD
 from connectfour.domain.events import Created, Event, Moved
 from connectfour.domain.state import GameState
 from connectfour.store import MemoryStore, VersionConflict
@@ -187,3 +188,12 @@ async def test_an_unsubscribed_follower_hears_nothing_more():
     bus.unsubscribe("g", deliver)  # before the delivery's turn came
     await settle()
     assert heard == [] and bus.subscribers("g") == 0
+
+
+def test_events_held_ahead_of_a_gap_are_bounded_and_the_store_brings_the_rest():
+    inbox: Inbox[str] = Inbox(1)
+    for version in range(3, 3 + MAX_HELD + 100):  # version 2 lost: everything after waits
+        assert inbox.offer(version, f"e{version}") == []
+    assert len(inbox._held) == MAX_HELD  # what a lossy bus can make a process hold
+    stored = [(version, f"e{version}") for version in range(2, 3 + MAX_HELD + 100)]
+    assert [v for v, _ in inbox.fill(stored)] == list(range(2, 3 + MAX_HELD + 100))

@@ -459,3 +459,14 @@ def test_commands_are_packed_byte_for_byte_as_redis_py_packs_them(commands):
     from connectfour.store.redis import pack
 
     assert pack(commands) == b"".join(Connection().pack_commands(commands))
+
+
+async def test_a_burst_of_requests_waits_for_the_bounded_pool_instead_of_failing(store, raw):
+    from connectfour.store.redis import POOL
+
+    before = len(await raw.client_list())
+    await create(store)
+    found = await asyncio.gather(*(store.find_key("watch-g1") for _ in range(5 * POOL)))
+    assert found == [("g1", "watch")] * (5 * POOL)
+    opened = len(await raw.client_list()) - before
+    assert opened <= POOL + 2  # the pool, the appends' writer, the bus
