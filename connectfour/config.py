@@ -46,6 +46,8 @@ class Settings:
     forget_unplayed_after: float = 86400.0
     #: Seconds the computer waits before it answers a move: an instant reply feels wrong.
     computer_delay: float = 0.7
+    #: Seconds between lobby updates: the most often a lobby watcher is told.
+    lobby_interval: float = 0.5
     #: Exact searches at once (the computer's and analyses); 0: one per core but one.
     solver_searches: int = 0
     #: Seconds one exact search may take; past it the computer plays a quick move

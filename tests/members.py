@@ -10,6 +10,8 @@ class Member:
     """A connection as a service sees it, keeping what it is sent."""
 
     extended = True
+    #: As a connection whose peer reads everything: nothing it is sent waits.
+    lagging = False
 
     def __init__(self) -> None:
         self.events: list[dict] = []

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from servers import free_port
@@ -159,7 +160,7 @@ def cli_binary() -> str:
 
 
 class RedisCluster:
-    """A Valkey Cluster of ``masters`` masters (no replicas) on 127.0.0.1, each a
+    """A Valkey Cluster of ``masters`` masters (replicas: ``add_replica``) on 127.0.0.1, each a
     ``RedisServer`` with ``cluster-enabled yes``, made one by ``valkey-cli --cluster
     create`` and ready (``cluster_state:ok`` on every node) once this returns.
 
@@ -167,30 +168,34 @@ class RedisCluster:
     one node: the client finds the others); ``urls`` reach each master alone.
     """
 
-    def __init__(self, masters: int = 3, *, start_timeout: float = 20.0) -> None:
+    def __init__(self, masters: int = 3, *, start_timeout: float = 20.0, node_timeout_ms: int = 5000) -> None:
+        """``node_timeout_ms``: how long a master may not answer before the others hold it failed
+        (and its replica takes over)."""
         if masters < 3:
             raise ValueError("a Valkey Cluster needs at least three masters")
         self.start_timeout = start_timeout
+        self.node_timeout_ms = node_timeout_ms
         self.nodes: list[RedisServer] = []
         atexit.register(self.close)
         try:
             for _ in range(masters):
-                self.nodes.append(
-                    RedisServer(
-                        extra=[
-                            "cluster-enabled yes",
-                            "cluster-config-file nodes.conf",
-                            f"cluster-port {free_port()}",  # not port + 10000, which may be taken or too high
-                            "cluster-node-timeout 5000",
-                            "cluster-require-full-coverage yes",
-                        ]
-                    )
-                )
+                self.nodes.append(self._node())
             self._create()
             self._wait_until_ok()
         except BaseException:
             self.close()
             raise
+
+    def _node(self) -> RedisServer:
+        return RedisServer(
+            extra=[
+                "cluster-enabled yes",
+                "cluster-config-file nodes.conf",
+                f"cluster-port {free_port()}",  # not port + 10000, which may be taken or too high
+                f"cluster-node-timeout {self.node_timeout_ms}",
+                "cluster-require-full-coverage yes",
+            ]
+        )
 
     @property
     def ports(self) -> list[int]:
@@ -199,6 +204,11 @@ class RedisCluster:
     @property
     def url(self) -> str:
         return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    @property
+    def seeds_url(self) -> str:
+        """``url`` naming every node: a client made while one of them is down starts from another."""
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{port}" for port in self.ports)
 
     @property
     def urls(self) -> list[str]:
@@ -245,6 +255,108 @@ class RedisCluster:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the cluster is not ok on port {port} after {self.start_timeout}s:\n{last}")
             time.sleep(0.05)  # polling the gossip to converge; nothing else to wait on
+
+    # -- changes while it runs: a replica and its failover, a slot's move ---------------------
+
+    def node_id(self, port: int) -> str:
+        return self.command(port, "CLUSTER", "MYID").strip()
+
+    def _cluster_port(self, port: int) -> int:
+        for line in self.command(port, "CLUSTER", "NODES").splitlines():
+            if "myself" in line.split()[2]:
+                return int(line.split()[1].split("@")[1].split(",")[0])
+        raise AssertionError(f"no myself in CLUSTER NODES on {port}")
+
+    def master_of(self, slot: int, port: int | None = None) -> int:
+        """The port of the master owning ``slot``, as CLUSTER SLOTS on ``port`` (the first node) says."""
+        for line in self.command(port or self.ports[0], "CLUSTER", "NODES").splitlines():
+            fields = line.split()
+            if "master" not in fields[2].split(",") or "fail" in fields[2]:
+                continue
+            for part in fields[8:]:
+                if part.startswith("["):
+                    continue
+                first, _, last = part.partition("-")
+                if int(first) <= slot <= int(last or first):
+                    return int(fields[1].split("@")[0].rpartition(":")[2])
+        raise AssertionError(f"no master owns slot {slot}")
+
+    def add_replica(self, master: int) -> RedisServer:
+        """A new node made a replica of the master on port ``master``; returns once it has
+        synced with it and every node knows it as that master's replica."""
+        node = self._node()
+        self.nodes.append(node)
+        self.command(node.port, "CLUSTER", "MEET", "127.0.0.1", str(master), str(self._cluster_port(master)))
+        master_id = self.node_id(master)
+        deadline = time.monotonic() + self.start_timeout
+        while True:  # it must know the master (the gossip) before it can replicate it
+            out = self.command(node.port, "CLUSTER", "REPLICATE", master_id)
+            if out.strip() == "OK":
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the new node cannot replicate {master}: {out}")
+            time.sleep(0.05)  # polling the gossip; nothing else to wait on
+        self._wait(lambda: "master_link_status:up" in self.command(node.port, "INFO", "replication"), "the replica syncs")
+        replica_id = self.node_id(node.port)
+        self._wait(
+            lambda: all(
+                any(line.startswith(replica_id) and "slave" in line for line in self.command(p, "CLUSTER", "NODES").splitlines())
+                for p in self.ports
+            ),
+            "every node knows the replica",
+        )
+        return node
+
+    def failover(self, replica: int) -> None:
+        """``CLUSTER FAILOVER`` on the replica on port ``replica`` (a coordinated, manual
+        failover: its master stops writes until it has caught up); returns once every
+        node holds it as the master."""
+        self.command(replica, "CLUSTER", "FAILOVER")
+        me = self.node_id(replica)
+        self._wait(
+            lambda: all(
+                any(line.startswith(me) and "master" in line.split()[2] for line in self.command(p, "CLUSTER", "NODES").splitlines())
+                for p in self.ports
+            ),
+            "every node holds the replica as the master",
+        )
+
+    def move_slot(self, slot: int, to: int, *, between: Callable[[], None] | None = None) -> None:
+        """Reshard ``slot`` to the master on port ``to``, as ``valkey-cli --cluster reshard``
+        does: SETSLOT IMPORTING on the target, MIGRATING on the source, MIGRATE every key
+        of the slot (in one MIGRATE per batch), then SETSLOT NODE on the target, the source
+        and every other master. ``between`` runs after the keys moved, before the slot did."""
+        source = self.master_of(slot)
+        if source == to:
+            raise ValueError(f"slot {slot} is on {to} already")
+        source_id, target_id = self.node_id(source), self.node_id(to)
+        self.command(to, "CLUSTER", "SETSLOT", str(slot), "IMPORTING", source_id)
+        self.command(source, "CLUSTER", "SETSLOT", str(slot), "MIGRATING", target_id)
+        while True:
+            keys = self.command(source, "CLUSTER", "GETKEYSINSLOT", str(slot), "1000").split()
+            if not keys:
+                break
+            out = self.command(source, "MIGRATE", "127.0.0.1", str(to), "", "0", "5000", "KEYS", *keys)
+            if "OK" not in out and "NOKEY" not in out:
+                raise RuntimeError(f"MIGRATE: {out}")
+        if between is not None:
+            between()
+        self.command(to, "CLUSTER", "SETSLOT", str(slot), "NODE", target_id)
+        self.command(source, "CLUSTER", "SETSLOT", str(slot), "NODE", target_id)
+        for port in self.ports:
+            if port not in (source, to) and self._is_master(port):
+                self.command(port, "CLUSTER", "SETSLOT", str(slot), "NODE", target_id)
+        self._wait(lambda: all(self.master_of(slot, p) == to for p in self.ports), f"every node holds slot {slot} on {to}")
+
+    def _is_master(self, port: int) -> bool:
+        return "role:master" in self.command(port, "INFO", "replication")
+
+    def _wait(self, condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the cluster did not get there in {self.start_timeout}s: {what}")
+            time.sleep(0.02)  # polling the cluster's state; nothing else to wait on
 
     def flushall(self) -> None:
         for port in self.ports:

@@ -14,7 +14,7 @@ def test_bench_smoke_runs_every_scenario_without_errors():
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    for scenario in ("smoke games", "smoke fanout", "smoke capacity"):
+    for scenario in ("smoke games", "smoke fanout", "smoke capacity", "smoke lobby"):
         assert scenario in result.stdout
     assert "error (" not in result.stdout
     assert "connectfour.v1" in result.stdout, "the v1 run (games by rematch) is part of the smoke"

@@ -287,3 +287,110 @@ async def test_expiry_waits_while_a_seat_is_held_on_any_service(world):
     await settle()
     world.timers.advance(3600 * 2)
     assert await c.expire_idle() == 1
+
+
+# -- the lobby and quick match across services ---------------------------------------------
+
+
+async def listening(world: World) -> None:
+    """Each service hears the others' parts of the lobby, as the web application has it do."""
+    for service in world.services:
+        await service.store.bus.listen(service.lobby.hear)
+
+
+async def tick(world: World) -> None:
+    """One lobby tick on every service, and a second once every part has travelled."""
+    for service in world.services:
+        service.lobby.tick()
+    await settle()
+    for service in world.services:
+        service.lobby.tick()
+
+
+async def test_a_quick_match_pairs_players_on_two_services(world):
+    a, b, _ = world.services
+    first, second = Member(), Member()
+    game, first_role = await a.match(first, "Ada")
+    assert game.state.status == "waiting" and first.of("state")[-1]["match"] is True
+    await settle()
+    game_b, second_role = await b.match(second, "Grace")
+    assert game_b.id == game.id and {first_role, second_role} == {"red", "yellow"}
+    await settle()
+    names = {first_role: "Ada", second_role: "Grace"}
+    for member in (first, second):
+        assert (member.events[-1]["type"], member.events[-1][second_role]) == ("presence", "connected")
+        assert (member.events[-1]["red_name"], member.events[-1]["yellow_name"]) == (names["red"], names["yellow"])
+
+
+async def test_two_players_pressing_play_someone_at_once_on_two_services_are_paired(world):
+    a, b, _ = world.services
+    for _ in range(20):
+        first, second = Member(), Member()
+        (game_a, _), (game_b, _) = await asyncio.gather(a.match(first), b.match(second))
+        assert game_a.id == game_b.id  # never two players waiting for each other
+        await settle()
+        assert game_a.state.status == game_b.state.status == "playing"
+        a.leave(first)
+        b.leave(second)
+
+
+async def test_a_quick_match_cancelled_on_one_service_is_never_taken_on_another(world):
+    a, b, _ = world.services
+    first, second = Member(), Member()
+    game, _ = await a.match(first)
+    await a.cancel(first)
+    assert first.events[-1] == {"type": "cancelled"}
+    other, _ = await b.match(second)
+    assert other.id != game.id and other.state.status == "waiting"
+
+
+async def test_every_service_lobby_shows_the_public_games_of_every_service(world):
+    a, b, c = world.services
+    await listening(world)
+    host, guest = Member(), Member()
+    waiting, _ = await a.create(host, local=False, public=True, name="Ada")
+    watcher = Member()
+    c.lobby.watch(watcher)
+    await tick(world)
+    (entry,) = watcher.of("lobby")[-1]["waiting"]
+    assert (entry["game"], entry["name"]) == (waiting.id, "Ada")
+    await b.join(guest, waiting.state.join_key, "Grace")
+    await settle()
+    await tick(world)
+    lobby = watcher.of("lobby")[-1]
+    assert lobby["waiting"] == [] and lobby["waiting_total"] == 0 and lobby["playing_total"] == 1
+    (entry,) = lobby["playing"]  # followed by A and B: listed once
+    assert (entry["game"], entry["red"], entry["yellow"]) == (waiting.id, "Ada", "Grace")
+
+
+async def test_the_lobby_forgets_a_service_that_stopped_saying_its_part(world):
+    a, _, c = world.services
+    await listening(world)
+    host = Member()
+    await a.create(host, local=False, public=True)
+    watcher = Member()
+    c.lobby.watch(watcher)
+    await tick(world)
+    assert len(watcher.of("lobby")[-1]["waiting"]) == 1
+    # A dies: it says nothing more; after STALE the others forget its part.
+    world.timers.advance(c.lobby.stale + 1)
+    c.lobby.tick()
+    assert watcher.of("lobby")[-1]["waiting"] == []
+
+
+async def test_a_lobby_watcher_that_lags_gets_only_the_newest_lobby_once_it_reads(world):
+    a, _, _ = world.services
+    await listening(world)
+    watcher = Member()
+    a.lobby.watch(watcher)
+    told = len(watcher.of("lobby"))
+    watcher.lagging = True  # its peer stopped reading
+    for _ in range(5):
+        await a.create(Member(), local=False, public=True)
+        await tick(world)
+    assert len(watcher.of("lobby")) == told  # nothing queued for it meanwhile
+    watcher.lagging = False
+    a.lobby.tick()
+    a.lobby.tick()
+    assert len(watcher.of("lobby")) == told + 1  # one update: the newest
+    assert watcher.of("lobby")[-1]["waiting_total"] == 5

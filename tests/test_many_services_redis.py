@@ -33,6 +33,12 @@ from connectfour.store.redis import RedisStore
 # The scenarios, collected here too, with this module's ``world`` fixture.
 from test_many_services import (  # noqa: F401
     test_a_claim_racing_a_winning_move_ends_the_game_exactly_once,
+    test_a_lobby_watcher_that_lags_gets_only_the_newest_lobby_once_it_reads,
+    test_a_quick_match_cancelled_on_one_service_is_never_taken_on_another,
+    test_a_quick_match_pairs_players_on_two_services,
+    test_every_service_lobby_shows_the_public_games_of_every_service,
+    test_the_lobby_forgets_a_service_that_stopped_saying_its_part,
+    test_two_players_pressing_play_someone_at_once_on_two_services_are_paired,
     test_a_dropped_last_announcement_is_found_by_the_heartbeat,
     test_a_move_on_one_service_reaches_everyone_on_every_service_once,
     test_a_player_leaving_on_one_service_is_seen_away_and_claimable_everywhere,
@@ -90,7 +96,7 @@ class RedisWorld:
         for _ in range(ROUNDS):
             before = self.delivered()
             await asyncio.gather(*(store.bus.flush() for store in self.stores if store.bus.connected))
-            waited = await _tasks_done()
+            waited = await _tasks_done(self.stores + [self.store])
             if not waited and self.delivered() == before:
                 return
         raise AssertionError(f"still busy after {ROUNDS} rounds of settling")
@@ -100,14 +106,23 @@ class RedisWorld:
             await store.close()
 
 
-async def _tasks_done() -> bool:
-    """Wait for every task but this one and the buses' readers; whether there were any."""
+async def _tasks_done(stores: list[RedisStore]) -> bool:
+    """Wait for every task but this one, the buses' readers and the stores' writers (which
+    live on, waiting), and for every store's appends; whether there were any."""
     current = asyncio.current_task()
     waited = False
     while True:
-        tasks = [t for t in asyncio.all_tasks() if t is not current and not t.get_name().startswith("cf-redis-bus")]
+        tasks = [t for t in asyncio.all_tasks() if t is not current and not t.get_name().startswith(("cf-redis-bus", "cf-redis-appends"))]
         if not tasks:
-            return waited
+            if not any(store.writing for store in stores):
+                return waited
+            waited = True
+            deadline = asyncio.get_running_loop().time() + TASKS_TIMEOUT
+            while any(store.writing for store in stores):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise AssertionError(f"appends still on their way after {TASKS_TIMEOUT}s")
+                await asyncio.sleep(0.001)
+            continue
         waited = True
         done, pending = await asyncio.wait(tasks, timeout=TASKS_TIMEOUT)
         if pending:

@@ -106,14 +106,19 @@ async def test_the_live_gauges_of_the_process_are_shown(server):
     client = await Client.open(server.ws_url)
     await client.send({"type": "init"})
     await client.until("state")
+    watcher = await Client.open(server.ws_url)
+    await watcher.send({"type": "lobby"})
+    await watcher.until("lobby")
     _, text = await asyncio.to_thread(scrape, server)
     samples = parse(text)
-    assert value(samples, "connectfour_connections") == 1
+    assert value(samples, "connectfour_connections") == 2
+    assert value(samples, "connectfour_lobby_watchers") == 1
     assert value(samples, "connectfour_games_in_memory") == 1
     assert value(samples, "connectfour_client_addresses") >= 1
     for gauge in ("connectfour_waiting_connections", "connectfour_solver_searches", "connectfour_solver_waiting"):
         assert (gauge, ()) in samples
     await client.close()
+    await watcher.close()
 
 
 # -- with --workers ---------------------------------------------------------------------------

@@ -108,6 +108,36 @@ async def test_a_retried_call_answers_as_the_first_without_appending_again(store
     assert record is not None and (record.version, record.moves, record.invite_spent) == (3, [3], True)
 
 
+async def test_an_entry_keeps_its_call_id_as_a_field_the_decoder_ignores(store, raw):
+    await create(store)
+    keys = game_keys("g1")
+    join = Joined(at=150.0)
+    assert await raw.fcall("cf_append", 4, *keys, b"2", b"call-7", encode_event(join), b"150.0", b"", b"", b"", b"1", b"1000", b"") == 2
+    assert await raw.lindex(keys[0], 1) == encode_event(join)[:-1] + b',"call":"call-7"}'
+    assert await store.read("g1", 1) == [(2, join)]
+    assert await raw.hlen(keys[2]) == 1  # the creation's call only: appends keep theirs in the entry
+
+
+async def test_a_game_stored_in_the_previous_layout_is_read_and_goes_on(store, raw):
+    """Before the call id went into the entry, entries were the event's JSON alone and
+    each append's call id was a field of ``cf:{id}:calls``: such a game reads and goes on."""
+    await create(store)
+    keys = game_keys("g1")
+    first = moves([3, 3])
+    pipe = raw.pipeline(transaction=False)
+    for n, event in enumerate(first, 2):  # as the previous cf_append stored them
+        pipe.rpush(keys[0], encode_event(event))
+        pipe.hset(keys[2], f"old-{n}", n)
+    pipe.hset(keys[1], mapping={"version": 3, "moves": "33", "updated_at": "201.0", "invite_spent": "1"})
+    await pipe.execute()
+    assert [event for _, event in await store.read("g1", 1)] == first
+    assert await play(store, "g1", [4, 4, 5, 5, 6]) == 8
+    record = await store.get("g1")
+    assert record is not None and (record.version, record.moves, record.result) == (8, [3, 3, 4, 4, 5, 5, 6], "red")
+    assert [event for _, event in await store.read("g1", 1)][:2] == first
+    assert 0 < await raw.pttl(keys[2])  # the old calls end with the game too
+
+
 async def test_a_retried_creation_answers_as_the_first(store, raw):
     await create(store)
     fields = [b"watch_key", b"w", b"red_token", b"r", b"yellow_token", b"y", b"created_at", b"1.0", b"updated_at", b"1.0",
@@ -357,7 +387,7 @@ async def test_a_finished_game_expires_after_the_retention_with_its_keys(redis_u
         await create(store, "g2")
         await store.seats.watch("g1", "A", 2, 1.0)  # a spectator: the presence stays, and expires too
         await play(store, "g1", [3, 3, 4, 4, 5, 5, 6])
-        await until(lambda: store._writer is None, "the indexes tidied")
+        await until(lambda: not store.writing, "the indexes tidied")
         for key in (*game_keys("g1"), b"cf:key:watch-g1"):
             assert 3590_000 < await raw.pttl(key) <= 3600_000, key
         assert await raw.pttl(game_keys("g2")[1]) == -1  # a game in play does not expire
@@ -470,3 +500,17 @@ async def test_a_burst_of_requests_waits_for_the_bounded_pool_instead_of_failing
     assert found == [("g1", "watch")] * (5 * POOL)
     opened = len(await raw.client_list()) - before
     assert opened <= POOL + 2  # the pool, the appends' writer, the bus
+
+
+# -- the quick-match queue ---------------------------------------------------------------------
+
+
+async def test_the_quick_match_queue_goes_after_an_idle_hour_with_the_tickets_of_dead_processes(store, raw):
+    from connectfour.store.matching import Ticket
+    from connectfour.store.redis_match import QUEUE, TICKETS
+
+    await store.match.offer(Ticket("g1", "j1"), 100.0)  # its process dies: nobody renews nor takes it
+    for key in (QUEUE, TICKETS):
+        assert 3_500_000 < await raw.pttl(key) <= 3_600_000
+    await store.match.renew(["g1"], 101.0)
+    assert await raw.pttl(TICKETS) > 3_500_000

@@ -30,7 +30,7 @@ from redis.crc import key_slot
 
 import test_many_services as many
 import test_store
-from connectfour.bus.redis import RedisBus, channel, cluster_url
+from connectfour.bus.redis import RedisBus, channel, cluster_seeds, cluster_url
 from connectfour.domain.events import Claimed, Expired, Joined
 from connectfour.domain.seats import Holder
 from connectfour.store import ConditionFailed, StoreError
@@ -203,6 +203,20 @@ def test_a_cluster_is_asked_for_by_its_url():
     assert RedisStore("redis+cluster://:secret@h:7000").location == "redis+cluster://:***@h:7000"
 
 
+def test_a_clusters_url_may_name_several_nodes_to_start_from():
+    url = "rediss+cluster://u:p@h1:7000,h2:7001,[::1]:7002,h4/0?ssl_cert_reqs=none"
+    assert cluster_url(url) == "rediss://u:p@h1:7000/0?ssl_cert_reqs=none"
+    assert cluster_seeds(url) == [("h2", 7001), ("::1", 7002), ("h4", 6379)]
+    assert cluster_seeds("redis+cluster://h:7000") == [] and cluster_seeds("redis://h:7000") == []
+    assert RedisStore("redis+cluster://:secret@h1:7000,h2:7001").location == "redis+cluster://:***@h1:7000,h2:7001"
+
+
+@pytest.mark.parametrize("node", ["", "h:", "h:x", ":7000", "h:70000", "[::1", "h:7000:1"])
+def test_a_clusters_url_with_a_node_that_is_not_host_and_port_is_refused(node):
+    with pytest.raises(ValueError, match="host:port"):
+        cluster_seeds(f"redis+cluster://h1:7000,{node}")
+
+
 async def test_a_client_that_does_not_match_the_url_is_refused(url):
     plain = redis.asyncio.Redis()
     try:
@@ -269,7 +283,7 @@ async def test_the_function_library_is_on_every_master_and_comes_back_on_one_tha
         await store.ping()  # loads the library
         for port in cluster.ports:
             with redis.Redis(port=port, socket_timeout=5) as node:
-                assert libraries(node) == [b"connectfour"], port
+                assert b"connectfour" in libraries(node), port
         for game_id in ids.values():
             await create(store, game_id)
         port, game_id = next(iter(ids.items()))
@@ -279,7 +293,7 @@ async def test_the_function_library_is_on_every_master_and_comes_back_on_one_tha
         await store.seats.take(game_id, ("red",), Holder("A", 1), 1.0)
         assert [version for version, _ in await store.read(game_id)] == [1, 2, 3]
         with redis.Redis(port=port, socket_timeout=5) as node:
-            assert libraries(node) == [b"connectfour"]
+            assert libraries(node) == [b"connectfour"]  # (the quick match's library comes back when next used)
     finally:
         await store.close()
 

@@ -255,6 +255,38 @@ async def test_while_a_player_is_away_everyone_is_told_when_the_win_can_be_claim
     assert "yellow_claimable_in" not in host.of("presence")[-1]
 
 
+class HurriedTimers(Timers):
+    """A clock that moves on a little each time it is read, as a real one does, and timers that
+    fire ``early``, as an event loop's may against the wall clock."""
+
+    def __init__(self, early: float) -> None:
+        super().__init__()
+        self.early = early
+
+    def clock(self) -> float:
+        self.now += 0.000_1
+        return self.now
+
+    def schedule(self, delay: float, callback):  # type: ignore[no-untyped-def]
+        return super().schedule(delay - self.early, callback)
+
+
+@pytest.mark.parametrize("early", [0.000_1 * n for n in range(12)])
+async def test_an_away_seat_turns_gone_even_when_the_clock_moves_while_presence_is_read(store, early):
+    timers = HurriedTimers(early)
+    service = GameService(store, grace=1.0, schedule=timers.schedule, clock=timers.clock)
+    host, guest = Inbox(), Inbox()
+    game, _ = await service.create(host, local=False)
+    await service.join(guest, game.state.join_key)
+    service.leave(guest)
+    timers.advance(0.99)
+    for _ in range(400):  # over the grace period's end, a fortieth of a millisecond at a time
+        timers.advance(0.000_025)
+    presence = host.of("presence")[-1]
+    assert presence["yellow"] == "gone" and "yellow_claimable_in" not in presence
+    assert all(p.get("yellow_claimable_in", 1) > 0 for p in host.of("presence")), "never a countdown at 0"
+
+
 async def test_a_player_who_comes_back_is_no_longer_counted_down(store):
     timers = Timers()
     service = GameService(store, grace=60.0, schedule=timers.schedule, clock=timers.clock)

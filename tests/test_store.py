@@ -790,3 +790,112 @@ CREATE TABLE games (
     moves        TEXT NOT NULL DEFAULT ''
 );
 """
+
+
+# -- the lobby's fields: host, public, quick match, names --------------------------------
+
+
+async def test_a_public_game_keeps_its_host_and_names_with_its_guest(store):
+    await create(store, host="yellow", public=True, match=True, yellow_name="Zoë Ødegård")
+    await store.append("g1", 2, Joined(at=101.0, name="O'Brien Jr."))
+    got = await store.get("g1")
+    assert (got.host, got.public, got.match) == ("yellow", True, True)
+    assert (got.red_name, got.yellow_name) == ("O'Brien Jr.", "Zoë Ødegård")
+    assert await events_of(store) == [
+        created(host="yellow", public=True, match=True, yellow_name="Zoë Ødegård"),
+        Joined(at=101.0, name="O'Brien Jr."),
+    ]
+    state = GameState.replay("g1", await events_of(store))
+    assert state.names == {"red": "O'Brien Jr.", "yellow": "Zoë Ødegård"} and state.guest == "red"
+
+
+async def test_a_guest_without_a_name_has_none(store):
+    await create(store, red_name="Ada")
+    await store.append("g1", 2, Joined(at=101.0))
+    got = await store.get("g1")
+    assert (got.red_name, got.yellow_name) == ("Ada", None)
+    assert (await events_of(store))[1] == Joined(at=101.0)
+
+
+async def test_sqlite_keeps_names_across_reopening_from_its_journal_and_its_tables(tmp_path):
+    path = tmp_path / "games.db"
+    first = SQLiteStore(path)
+    await first.append("g1", 1, created(public=True, red_name="Ada Lovelace"))
+    await first.append("g1", 2, Joined(at=101.0, name="Grace Hopper"))
+    await first.append("g2", 1, created("g2"))
+    await first.append("g2", 2, Joined(at=101.0, name="Al-Khwārizmī"))
+    before = [await first.read("g1"), await first.read("g2")]
+    await first.close()
+    for _ in range(2):  # the journal replayed, then the tables it was folded into
+        again = SQLiteStore(path)
+        try:
+            assert [await again.read("g1"), await again.read("g2")] == before
+            got = await again.get("g1")
+            assert (got.public, got.red_name, got.yellow_name) == (True, "Ada Lovelace", "Grace Hopper")
+        finally:
+            await again.close()
+
+
+# -- the quick-match queue ----------------------------------------------------------------
+
+
+async def test_nobody_waiting_means_no_ticket(store):
+    assert await store.match.take(100.0) is None
+
+
+async def test_the_oldest_ticket_is_taken_first(store):
+    from connectfour.store.matching import Ticket
+
+    first, second = Ticket("g1", "j1"), Ticket("g2", "j2")
+    assert await store.match.offer(first, 100.0) is None
+    assert await store.match.take(100.5) == first
+    assert await store.match.offer(first, 101.0) is None
+    # An offer when someone waits takes that ticket instead of queueing its own.
+    assert await store.match.offer(second, 101.5) == first
+    assert await store.match.take(101.5) is None
+
+
+async def test_a_cancelled_ticket_is_never_taken(store):
+    from connectfour.store.matching import Ticket
+
+    await store.match.offer(Ticket("g1", "j1"), 100.0)
+    assert await store.match.cancel("g1") is True
+    assert await store.match.cancel("g1") is False
+    assert await store.match.take(100.0) is None
+
+
+async def test_a_taken_ticket_cannot_be_cancelled(store):
+    from connectfour.store.matching import Ticket
+
+    await store.match.offer(Ticket("g1", "j1"), 100.0)
+    await store.match.take(100.0)
+    assert await store.match.cancel("g1") is False
+
+
+async def test_a_ticket_not_renewed_runs_out(store):
+    from connectfour.store.matching import Ticket
+
+    ttl = store.match.ttl
+    await store.match.offer(Ticket("g1", "j1"), 100.0)
+    assert await store.match.offer(Ticket("g2", "j2"), 100.0 + ttl + 1) is None  # g1 ran out: g2 waits
+    await store.match.renew(["g2"], 100.0 + 2 * ttl)  # still waiting: lasts another ttl
+    assert await store.match.take(100.0 + 2.5 * ttl) == Ticket("g2", "j2")
+
+
+async def test_a_ticket_that_ran_out_is_not_renewed(store):
+    from connectfour.store.matching import Ticket
+
+    ttl = store.match.ttl
+    await store.match.offer(Ticket("g1", "j1"), 100.0)
+    await store.match.renew(["g1"], 100.0 + ttl + 1)
+    assert await store.match.take(100.0 + ttl + 1) is None
+
+
+async def test_concurrent_offers_pair_up_and_never_both_wait(store):
+    from connectfour.store.matching import Ticket
+
+    for round_ in range(20):
+        a, b = Ticket(f"a{round_}", "ja"), Ticket(f"b{round_}", "jb")
+        results = await asyncio.gather(store.match.offer(a, 100.0), store.match.offer(b, 100.0))
+        assert results in ([None, a], [b, None]), results  # one waited, the other took its ticket
+        assert await store.match.take(100.0) is None  # the one that waited was taken

@@ -207,3 +207,44 @@ def test_with_analysis_each_position_shows_what_every_column_is_worth(server, te
     assert terminal.wait_for("Values for yellow:") == "Values for yellow: 1:L17 2:L19 3:L19 4:L20 5:L19 6:L19 7:L17. Best: 4."
     code, _ = terminal.finish()
     assert code == 0
+
+
+def test_two_terminals_playing_someone_are_paired_see_each_others_names_and_play_to_a_win(server, terminals):
+    first = terminals("--url", server.ws_url, "--match", "--name", "Ada  Lovelace")
+    colours = {first.wait_for("You are ").removeprefix("You are ").rstrip("."): first}
+    first.wait_for("Looking for an opponent... (q to stop)")
+    second = terminals("--url", server.ws_url, "--match", "--name", "Grace")
+    colours[second.wait_for("You are ").removeprefix("You are ").rstrip(".")] = second
+    assert set(colours) == {"red", "yellow"}
+    names = {"red": "Ada Lovelace" if colours["red"] is first else "Grace"}
+    names["yellow"] = "Grace" if names["red"] == "Ada Lovelace" else "Ada Lovelace"
+    for terminal in (first, second):
+        terminal.wait_for(f"Red: {names['red']}. Yellow: {names['yellow']}.")
+    for ply, column in enumerate([1, 2, 1, 2, 1, 2, 1]):
+        mover = colours["red" if ply % 2 == 0 else "yellow"]
+        mover.wait_for("Your move (1-7):")
+        mover.type(str(column))
+    for terminal in (first, second):
+        terminal.wait_for("Red wins (four).")
+
+
+def test_a_public_game_started_in_a_terminal_is_in_the_lobby(server, terminals):
+    async def scenario() -> None:
+        terminal = terminals("--url", server.ws_url, "--public", "--name", "Ada")
+        await asyncio.to_thread(terminal.wait_for, "Invite a friend:")
+        watcher = await Client.open(server.ws_url)
+        await watcher.send({"type": "lobby"})
+        while True:
+            lobby = await watcher.until("lobby")
+            if lobby["waiting"]:
+                break
+        assert [entry["name"] for entry in lobby["waiting"]] == ["Ada"]
+        await watcher.close()
+
+    run(scenario())
+
+
+def test_a_name_the_server_refuses_is_a_fatal_error_with_its_reason(server):
+    result = play(server, "--name", "<b>Ada</b>", moves="")
+    assert result.returncode == 1
+    assert "name" in result.stderr

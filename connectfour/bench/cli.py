@@ -1,7 +1,8 @@
 """``connectfour bench``: drive a server, report figures as a table or JSON.
 
 Scenarios: ``games`` (many games at once), ``fanout`` (one game, many
-spectators) and ``capacity`` (many idle connections). The target is a
+spectators), ``capacity`` (many idle connections) and ``lobby`` (many lobby
+watchers while public games start, are joined and end). The target is a
 running server (``--url``) or servers the command starts itself
 (``--spawn``, repeatable, so that several stores are compared in one run).
 The load generator and a spawned server are pinned to different CPUs.
@@ -22,16 +23,31 @@ import tempfile
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+from ..cli.main import _count, _positive, _positive_seconds, _rate, _seconds, _workers
 from . import procstat
 from .crowd import run_capacity, run_fanout
 from .games import Stats, run_games
+from .lobby import run_lobby
 
 STORES = ("memory", "sqlite", "sqlite-fsync", "redis", "redis-fsync")
 TARGETS = (*STORES, "bare", "echo")
-SCENARIOS = ("games", "fanout", "capacity")
+SCENARIOS = ("games", "fanout", "capacity", "lobby")
 
 T = TypeVar("T")
+
+
+def _url(value: str) -> str:
+    """A plain ``ws://host:port/path`` (or ``http://``): the load generator speaks no TLS."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad one
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r}: {exc}") from None
+    if parts.scheme not in ("ws", "http") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a ws:// URL such as ws://127.0.0.1:8000/ws")
+    return value
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +59,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     bench.add_argument("scenario", nargs="?", choices=SCENARIOS, default="games", help="what to measure (default games)")
     target = bench.add_mutually_exclusive_group()
-    target.add_argument("--url", help="WebSocket URL of a running server, e.g. ws://127.0.0.1:8000/ws")
+    target.add_argument("--url", type=_url, help="WebSocket URL of a running server, e.g. ws://127.0.0.1:8000/ws")
     target.add_argument(
         "--spawn",
         action="append",
@@ -55,29 +71,33 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "and --workers servers sharing games through it",
     )
     bench.add_argument(
-        "--workers", type=int, default=1, metavar="N",
+        "--workers", type=_workers, default=1, metavar="N",
         help="with --spawn redis: server processes, each game's players on different ones (default %(default)s)",
     )
-    bench.add_argument("--games", type=int, default=100, help="games: games played at once (default %(default)s)")
+    bench.add_argument("--games", type=_positive, default=100, help="games: games played at once (default %(default)s)")
     bench.add_argument(
-        "--spectators", type=int, help="games: spectators per game (default 1); fanout: spectators of the game (default 1000)"
+        "--spectators", type=_count, help="games: spectators per game (default 1); fanout: spectators of the game (default 1000)"
     )
-    bench.add_argument("--duration", type=float, default=10.0, help="games: seconds to measure (default %(default)s)")
+    bench.add_argument("--duration", type=_positive_seconds, default=10.0, help="games: seconds to measure (default %(default)s)")
     bench.add_argument(
-        "--warmup", type=float, default=2.0, help="games: seconds played before measuring, not counted (default %(default)s)"
+        "--warmup", type=_seconds, default=2.0, help="games: seconds played before measuring, not counted (default %(default)s)"
     )
-    bench.add_argument("--rate", type=float, help="games: offered moves/s over all games (open loop); default: closed loop")
-    bench.add_argument("--moves", type=int, default=20, help="fanout: moves to time (default %(default)s)")
-    bench.add_argument("--connections", type=int, default=1000, help="capacity: connections to hold (default %(default)s)")
+    bench.add_argument("--rate", type=_rate, help="games: offered moves/s over all games (open loop); default: closed loop")
+    bench.add_argument("--moves", type=_positive, default=20, help="fanout: moves to time (default %(default)s)")
+    bench.add_argument("--connections", type=_positive, default=1000, help="capacity: connections to hold (default %(default)s)")
+    bench.add_argument("--watchers", type=_positive, default=1000, help="lobby: connections following the lobby (default %(default)s)")
+    bench.add_argument(
+        "--sample", type=_count, default=100, help="lobby: watchers that decode each update to time it (default %(default)s)"
+    )
     bench.add_argument(
         "--v1",
         action="store_true",
         help="offer the connectfour.v1 subprotocol; games then go on by rematch on the same "
         "connections, so connection set-up leaves the measurement",
     )
-    bench.add_argument("--server-pid", type=int, help="with --url: read CPU time and memory of this server process")
-    bench.add_argument("--server-cpu", type=int, default=0, help="CPU a spawned server is pinned to (default 0)")
-    bench.add_argument("--client-cpu", type=int, default=1, help="CPU the load generator is pinned to (default 1)")
+    bench.add_argument("--server-pid", type=_positive, help="with --url: read CPU time and memory of this server process")
+    bench.add_argument("--server-cpu", type=_count, default=0, help="CPU a spawned server is pinned to (default 0)")
+    bench.add_argument("--client-cpu", type=_count, default=1, help="CPU the load generator is pinned to (default 1)")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bench.add_argument("--quiet", action="store_true", help="no progress line")
     bench.add_argument("--smoke", action="store_true", help="a tiny run of every scenario against a spawned server")
@@ -89,6 +109,9 @@ def main(args: argparse.Namespace) -> int:
     if not args.url and not args.spawn:
         print("connectfour bench: give --url of a running server or --spawn TARGET", file=sys.stderr)
         return 2
+    if args.server_pid and not os.path.exists(f"/proc/{args.server_pid}"):
+        print(f"connectfour bench: --server-pid: no process {args.server_pid}", file=sys.stderr)
+        return 2
     if args.spectators is None:
         args.spectators = 1000 if args.scenario == "fanout" else 1
     _pin(args.client_cpu)
@@ -97,13 +120,23 @@ def main(args: argparse.Namespace) -> int:
     gc.set_threshold(50_000, 20, 100)
     results = []
     if args.url:
+        parts = urlsplit(args.url)
+        try:
+            socket.create_connection((parts.hostname, parts.port or 80), timeout=5).close()
+        except OSError as exc:
+            print(f"connectfour bench: --url: cannot reach {args.url}: {exc}", file=sys.stderr)
+            return 1
         results.append(_measure(args, args.url, [args.server_pid] if args.server_pid else [], label=args.url))
     else:
         for target in args.spawn:
             workers = args.workers if target.startswith("redis") else 1
             label = f"{target}, {workers} processes" if workers > 1 else target
-            with _spawned(target, args.server_cpu, workers) as (urls, pids, store_pid):
-                results.append(_measure(args, urls, pids, label=label, store_pid=store_pid))
+            try:
+                with _spawned(target, args.server_cpu, workers) as (urls, pids, store_pid):
+                    results.append(_measure(args, urls, pids, label=label, store_pid=store_pid))
+            except RuntimeError as exc:  # no Redis to start, or a server that did not start
+                print(f"connectfour bench: --spawn {target}: {exc}", file=sys.stderr)
+                return 1
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0], indent=2))
     else:
@@ -120,6 +153,7 @@ def _smoke(args: argparse.Namespace) -> int:
         ("games", dict(games=2, spectators=1, duration=1.0, warmup=0.2, rate=None, v1=True)),
         ("fanout", dict(spectators=20, moves=3)),
         ("capacity", dict(connections=50)),
+        ("lobby", dict(watchers=20, sample=5, rate=10.0, duration=1.0, warmup=0.5)),
     ]
     with _spawned("memory", args.server_cpu) as (urls, pids, _):
         for scenario, options in runs:
@@ -309,6 +343,38 @@ def _measure(
             "errors": 0,
             "error_samples": [],
         }
+    elif args.scenario == "lobby":
+        rate = args.rate if args.rate is not None else 100.0
+        try:
+            lobby, elapsed = _run(
+                run_lobby(
+                    urls,
+                    watchers=args.watchers,
+                    rate=rate,
+                    duration=args.duration,
+                    sample=args.sample,
+                    warmup=args.warmup,
+                    on_measure=measuring,
+                    progress=_lobby_progress(label) if show else None,
+                )
+            )
+        except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
+            return {"target": label, "scenario": "lobby", "errors": 1, "error_samples": [f"{type(exc).__name__}: {exc}"]}
+        moves = lobby.changes
+        result = {
+            "target": label,
+            "scenario": "lobby",
+            "watchers": lobby.watchers,
+            "games_per_s": round(lobby.games / elapsed, 1),
+            "lobby_changes": lobby.changes,
+            "updates_per_watcher_per_s": round(lobby.frames / max(1, lobby.watchers) / elapsed, 2),
+            "kib_per_s_to_watchers": round(lobby.bytes / 1024 / elapsed, 1),
+            "ms_update_latency": _percentiles(lobby.latencies, (0.5, 0.99, 1.0)),
+            "latency_samples": len(lobby.latencies),
+            "probe_sightings_missed": lobby.missed,
+            "errors": lobby.errors,
+            "error_samples": lobby.error_samples,
+        }
     else:
         try:
             cap = _run(run_capacity(url, connections=args.connections, server_pid=pid, v1=args.v1, progress=_count_progress(label) if show else None))
@@ -337,7 +403,8 @@ def _measure(
             continue
         used = end - start
         if moves:
-            result[f"{key}_cpu_us_per_move"] = {
+            unit = "change" if args.scenario == "lobby" else "move"
+            result[f"{key}_cpu_us_per_{unit}"] = {
                 "user": round(used.user / moves * 1e6, 2),
                 "system": round(used.system / moves * 1e6, 2),
                 "total": round((used.user + used.system) / moves * 1e6, 2),
@@ -359,6 +426,13 @@ def _games_progress(label: str) -> Callable[[float, float, Stats], None]:
             f"\r{label:>12} [{'#' * done}{'.' * (width - done)}] {elapsed:5.1f}s {stats.moves:>9} moves {rate:>9.0f}/s"
         )
         sys.stderr.flush()
+
+    return show
+
+
+def _lobby_progress(label: str) -> Callable[[float, float, Any], None]:
+    def show(elapsed: float, duration: float, result: Any) -> None:
+        sys.stderr.write(f"\r{label}: {elapsed:.0f}/{duration:.0f} s, {result.games} games")
 
     return show
 

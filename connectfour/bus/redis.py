@@ -25,11 +25,27 @@ and when ``health`` seconds pass without a byte a PING is sent too; a PING
 unanswered for ``timeout`` seconds while the connection is silent means the
 connection is dead: it is dropped and made again.
 
-In a Cluster, the master of a channel is looked up once, when a game is
-first subscribed; a slot that moves to another master later (resharding, a
-failover) is not followed: its channel's ``SSUBSCRIBE`` is refused with
-``MOVED`` (logged) until the process restarts. Commands (SPUBLISH, PUBLISH)
-go through redis-py's ``RedisCluster``, which follows ``MOVED`` itself.
+In a Cluster, the master of a channel is looked up when a game is first
+subscribed, in redis-py's map of the slots; a Cluster that changes while the
+bus runs is followed. A subscription is gone from its master when
+
+- the server says so: an ``sunsubscribe`` the bus did not ask for (the slot
+  was given to another master, ``CLUSTER SETSLOT ... NODE``, or the master
+  became a replica in a failover), or ``MOVED`` in answer to an
+  ``SSUBSCRIBE`` (the map was out of date);
+- its connection is lost, or cannot be made again, and the map read again
+  names another master for its slot (the master died, its replica took over).
+
+Then the bus reads the map again (``nodes_manager.initialize()``, one
+``CLUSTER SLOTS``), subscribes on the slot's master now, and once it holds
+calls the ``on_resubscribed`` callbacks: the announcements made meanwhile,
+on the old master or the new one, are read back from the store. A
+subscriber waiting for its confirmation meanwhile waits for the new one
+(within ``timeout``). A connection left with nothing to carry, to a server
+that is no master any more, is closed. Commands (SPUBLISH, PUBLISH) go
+through redis-py's ``RedisCluster``, which follows ``MOVED`` itself. On a
+connection's return, its channels are subscribed again one slot per
+``SSUBSCRIBE`` (a Cluster refuses channels of several slots in one).
 """
 
 from __future__ import annotations
@@ -44,9 +60,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from redis.asyncio import ConnectionPool, Redis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import Connection
-from redis.exceptions import RedisClusterException, RedisError, ResponseError, SlotNotCoveredError
+from redis.crc import key_slot
+from redis.exceptions import AskError, RedisClusterException, RedisError, ResponseError, SlotNotCoveredError
 
 from ..domain.events import decode_event, encode_event
 from ..domain.seats import Presence, decode_presence, encode_presence
@@ -64,6 +81,8 @@ BACKOFF = (0.02, 1.0)
 HEALTH = 5.0
 #: Channels per SSUBSCRIBE when subscribing again to everything.
 CHUNK = 500
+#: The port of a node named without one.
+DEFAULT_PORT = 6379
 #: The schemes of a Cluster's URL, and the ones redis-py takes for them.
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 #: What a Redis client may raise: RedisError, or RedisClusterException (which is not one).
@@ -72,13 +91,60 @@ ERRORS = (RedisError, RedisClusterException)
 _Command = tuple[bytes, ...]
 
 
+class _Moved(StoreError):
+    """A subscription waited for went away from its master: the bus makes it on the new one."""
+
+
 def cluster_url(url: str) -> str | None:
-    """For a Cluster's URL, ``redis+cluster://[user:password@]host:port`` (``rediss+cluster://``
-    for TLS; any one node, the client finds the others), the URL redis-py's ``RedisCluster``
-    takes (``redis://``, ``rediss://``); None for any other URL (a standalone server)."""
+    """For a Cluster's URL, ``redis+cluster://[user:password@]host:port[,host:port...]``
+    (``rediss+cluster://`` for TLS), the URL redis-py's ``RedisCluster`` takes (``redis://``,
+    ``rediss://``) for its first node; None for any other URL (a standalone server)."""
+    parts = _cluster_parts(url)
+    return parts[0] if parts is not None else None
+
+
+def cluster_seeds(url: str) -> list[tuple[str, int]]:
+    """The nodes a Cluster's URL names after its first. Any one node is enough to find the
+    others, but a process that starts while the one it names is down finds none: name a few."""
+    parts = _cluster_parts(url)
+    return parts[1] if parts is not None else []
+
+
+def cluster_client(url: str, **options: Any) -> RedisCluster:
+    """redis-py's ``RedisCluster`` for a Cluster's URL, every node it names a starting point."""
+    plain = cluster_url(url)
+    if plain is None:
+        raise ValueError(f"not a Cluster's URL (redis+cluster://): {url}")
+    seeds = [ClusterNode(host, port) for host, port in cluster_seeds(url)]
+    return RedisCluster.from_url(plain, startup_nodes=seeds or None, **options)
+
+
+def _cluster_parts(url: str) -> tuple[str, list[tuple[str, int]]] | None:
     scheme, sep, rest = url.partition("://")
     plain = CLUSTER_SCHEMES.get(scheme.lower()) if sep else None
-    return f"{plain}://{rest}" if plain is not None else None
+    if plain is None:
+        return None
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    location, tail = rest[:cut], rest[cut:]
+    userinfo, at, hosts = location.rpartition("@")
+    first, *others = hosts.split(",")
+    return f"{plain}://{userinfo}{at}{first}{tail}", [_node(node) for node in others]
+
+
+def _node(text: str) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[IPv6]`` or ``[IPv6]:port``."""
+    if text.startswith("["):
+        host, bracket, after = text[1:].partition("]")
+        colon, port = after[:1], after[1:]
+        valid = bool(bracket) and colon in ("", ":")
+    else:
+        host, colon, port = text.partition(":")
+        valid = True
+    if valid and host and not colon:
+        return host, DEFAULT_PORT
+    if valid and host and port.isdigit() and 0 < int(port) < 65536:
+        return host, int(port)
+    raise ValueError(f"a Cluster's URL names its nodes as host:port, separated by commas, not {text!r}")
 
 
 def channel(game_id: str) -> bytes:
@@ -120,8 +186,8 @@ class RedisBus:
         if plain is not None:
             if client is not None and not isinstance(client, RedisCluster):
                 raise ValueError("a Cluster's URL needs a RedisCluster client")
-            self._client = client if client is not None else RedisCluster.from_url(
-                plain, socket_timeout=timeout, socket_connect_timeout=timeout
+            self._client = client if client is not None else cluster_client(
+                url, socket_timeout=timeout, socket_connect_timeout=timeout
             )
         else:
             if isinstance(client, RedisCluster):
@@ -148,6 +214,13 @@ class RedisBus:
         self._tokens = itertools.count()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
+        #: Cluster: the channels gone from their master, not yet subscribed on the new one;
+        #: each with a future done once it is (subscribers wait on it).
+        self._moving: dict[bytes, asyncio.Future[None]] = {}
+        #: Cluster: the connections lost, whose channels may have another master now.
+        self._suspects: set[_Link] = set()
+        #: The task that follows the Cluster's changes (while there are some to follow).
+        self._follower: asyncio.Task[None] | None = None
 
     # -- the Bus interface ----------------------------------------------------------
 
@@ -155,12 +228,27 @@ class RedisBus:
         if self._closed:
             raise StoreError("the bus is closed")
         name = channel(game_id)
-        link = self._home.get(game_id) or await self._link_for(name)
-        subscribers = self._wanted.setdefault(game_id, [])
-        if deliver not in subscribers:
-            subscribers.append(deliver)
-        self._home.setdefault(game_id, link)
-        await self._home[game_id].subscribe(name)
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        while True:
+            moving = self._moving.get(name)
+            if moving is None:
+                link = self._home.get(game_id) or await self._link_for(name)
+            subscribers = self._wanted.setdefault(game_id, [])
+            if deliver not in subscribers:
+                subscribers.append(deliver)
+            if moving is not None:  # on its way to another master: wait until it holds there
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await asyncio.shield(moving)
+                except TimeoutError:
+                    raise StoreError(f"the subscription to {name.decode()} was not made again in {self.timeout:g}s") from None
+                return
+            self._home.setdefault(game_id, link)
+            try:
+                await self._home[game_id].subscribe(name)
+                return
+            except _Moved:
+                continue  # in ``_moving`` now
 
     def unsubscribe(self, game_id: str, deliver: Delivery) -> None:
         subscribers = self._wanted.get(game_id)
@@ -222,9 +310,15 @@ class RedisBus:
 
     async def close(self) -> None:
         self._closed = True
+        if self._follower is not None:
+            await _stop(self._follower)
         links, self._links = list(self._links.values()), {}
         for link in links:
             await link.stop()
+        for moving in self._moving.values():
+            if not moving.done():
+                moving.set_exception(StoreError("the bus is closed"))
+                moving.exception()  # (retrieved: nobody may wait on it)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._pool is not None:
@@ -271,6 +365,109 @@ class RedisBus:
             link = self._links[key] = _Link(self, key, make)
         return link
 
+    # -- a Cluster that changes ----------------------------------------------------------
+
+    def _moved(self, name: bytes) -> None:
+        """A channel is gone from its master: make it again on the slot's master now."""
+        if name not in self._moving:
+            self._moving[name] = asyncio.get_running_loop().create_future()
+        self._follow()
+
+    def _suspect(self, link: _Link) -> None:
+        """A connection was lost, or cannot be made: its master may be no master any more."""
+        self._suspects.add(link)
+        self._follow()
+
+    def _follow(self) -> None:
+        if self._follower is None and not self._closed:
+            self._follower = asyncio.get_running_loop().create_task(self._following(), name="cf-redis-bus-follower")
+
+    async def _following(self) -> None:
+        """Read the map of the slots again; move the channels of the suspect connections whose
+        slot has another master now; subscribe each channel gone from its master on the new
+        one; then tell the service. Again (with backoff) while some are still on their way."""
+        cluster = cast(RedisCluster, self._client)
+        pause = self.backoff[0]
+        try:
+            while (self._moving or self._suspects) and not self._closed:
+                try:
+                    await cluster.nodes_manager.initialize()
+                    listen = await self._check_suspects(cluster)
+                except (*ERRORS, StoreError) as exc:
+                    log.warning("bus: cannot read the map of the Cluster's slots (%s); again in %.2fs", exc, pause)
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, self.backoff[1])
+                    continue
+                names = list(self._moving)
+                results = await asyncio.gather(*(self._resubscribe_moved(name) for name in names), *listen, return_exceptions=True)
+                made = sum(1 for result in results[: len(names)] if result is True)
+                masters = {node.name for node in cluster.get_primaries()}
+                for key, link in list(self._links.items()):
+                    if not link.channels and not link.all and key not in masters:
+                        del self._links[key]  # nothing to carry, from a server that is no master now
+                        self._suspects.discard(link)
+                        link.retired = True
+                        await link.stop()
+                if made or listen:
+                    log.info("bus: %d games subscribed again on their slots' new masters", made)
+                    self._tell_resubscribed()
+                if self._moving or self._suspects:
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, self.backoff[1])
+                else:
+                    pause = self.backoff[0]
+        finally:
+            self._follower = None
+            if (self._moving or self._suspects) and not self._closed:
+                self._follow()
+
+    async def _check_suspects(self, cluster: RedisCluster) -> list[Any]:
+        """The channels of the suspect connections whose slot has another master now are
+        moved; so is ``cf:all``'s subscription (returned: the listens to wait for)."""
+        listens: list[Any] = []
+        suspects, self._suspects = self._suspects, set()
+        for link in suspects:
+            if self._links.get(link.key) is not link:
+                continue
+            gone = []
+            for name in list(link.channels):
+                node = cluster.get_node_from_key(cast(str, name))
+                if node is not None and node.name != link.key:
+                    gone.append(name)
+            link.lose(gone)
+            if link.all:
+                node = cluster.get_node_from_key(cast(str, ALL))
+                if node is not None and node.name != link.key:
+                    link.all = False
+                    listens.append((await self._link_for(ALL)).listen())
+        return listens
+
+    async def _resubscribe_moved(self, name: bytes) -> bool:
+        """Subscribe a channel gone from its master on the one the map names now: True once
+        it holds there (and its waiters are told), False if it is still on its way."""
+        game_id = _game(name)
+        if game_id not in self._wanted:
+            self._settle(name)
+            return False
+        try:
+            link = await self._link_for(name)
+            self._home[game_id] = link
+            await link.subscribe(name)
+        except StoreError as exc:  # _Moved (the map was out of date) or not confirmed: again later
+            if self._closed:
+                return False
+            log.info("bus: %s is not subscribed on its new master yet (%s)", name.decode(), exc)
+            return False
+        if name not in link.channels:
+            return False  # gone again meanwhile
+        self._settle(name)
+        return True
+
+    def _settle(self, name: bytes) -> None:
+        moving = self._moving.pop(name, None)
+        if moving is not None and not moving.done():
+            moving.set_result(None)
+
     def _background(self, coro: Any) -> None:
         async def run() -> None:
             try:
@@ -284,6 +481,9 @@ class RedisBus:
 
     def _after_resubscription(self, link: _Link) -> None:
         log.info("bus: subscribed again to %d games%s", len(link.channels), f" on {link.key}" if link.key else "")
+        self._tell_resubscribed()
+
+    def _tell_resubscribed(self) -> None:
         for callback in list(self._resubscribed):
             try:
                 callback()
@@ -332,6 +532,8 @@ class _Link:
         #: The sharded channels wanted on this connection; and whether ``cf:all`` is.
         self.channels: set[bytes] = set()
         self.all = False
+        #: Closed by the bus, with nothing left to carry: a flush waiting on it has nothing to wait for.
+        self.retired = False
         # -- the state of the current connection --
         self.connected = False
         self._up = asyncio.Event()
@@ -347,6 +549,8 @@ class _Link:
         self._pongs: dict[bytes, asyncio.Future[None] | Callable[[], None]] = {}
         #: When each PING still unanswered was sent, oldest first.
         self._pings: collections.deque[float] = collections.deque()
+        #: When the server was last heard from on the current connection (loop time).
+        self._heard = 0.0
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"cf-redis-bus {key}".rstrip())
 
     # -- what the bus asks --------------------------------------------------------------
@@ -378,12 +582,31 @@ class _Link:
             self._due[ALL] = self._due.get(ALL, 0) + 1
         await self._confirmed(ALL)
 
+    def lose(self, names: list[bytes]) -> None:
+        """These channels are no longer subscribed here (their slot went to another master):
+        the bus makes them on the new one; whoever waits for them here waits for that."""
+        for name in names:
+            if name not in self.channels:
+                continue
+            self.channels.discard(name)
+            self._sent.pop(name, None)
+            self._due.pop(name, None)
+            for waiter in self._waiters.pop(name, ()):
+                if not waiter.done():
+                    waiter.set_exception(_Moved(f"{name.decode()} moved"))
+            self.bus._moved(name)
+
+    def lose_slot(self, slot: int) -> None:
+        self.lose([name for name in self.channels if key_slot(name) == slot])
+
     async def flush(self) -> None:
         timeout = self.bus.timeout
         try:
             await asyncio.wait_for(self._up.wait(), timeout)
         except TimeoutError:
             raise StoreError(f"the bus is not connected{self._where()}") from None
+        if self.retired:
+            return
         token = b"flush-%d" % next(self.bus._tokens)
         answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pongs[token] = answered
@@ -397,6 +620,11 @@ class _Link:
 
     async def stop(self) -> None:
         await _stop(self._task)
+        if self.retired:  # a flush waiting on it has nothing to wait for
+            for answer in self._pongs.values():
+                if isinstance(answer, asyncio.Future) and not answer.done():
+                    answer.set_result(None)
+            self._up.set()
 
     # -- the connection -------------------------------------------------------------------
 
@@ -425,6 +653,8 @@ class _Link:
                 await connection.connect()
             except Exception as exc:  # RedisError, OSError; any: the task lives on
                 log.warning("bus: cannot connect%s (%s); again in %.2fs", self._where(), exc, pause)
+                if bus.cluster:
+                    bus._suspect(self)
                 await connection.disconnect(nowait=True)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, bus.backoff[1])
@@ -436,12 +666,17 @@ class _Link:
                 await self._serve(connection)
             except Exception as exc:  # RedisError, OSError, uvloop's RuntimeError on a reset transport...
                 log.warning("bus: connection lost%s (%s); reconnecting", self._where(), exc)
+                if bus.cluster and not bus._closed:
+                    bus._suspect(self)
             finally:
                 self.connected = False
                 self._up.clear()
                 for answer in self._pongs.values():
                     if isinstance(answer, asyncio.Future) and not answer.done():
-                        answer.set_exception(StoreError("the bus lost its connection"))
+                        if self.retired:
+                            answer.set_result(None)
+                        else:
+                            answer.set_exception(StoreError("the bus lost its connection"))
                 self._pongs = {k: v for k, v in self._pongs.items() if not isinstance(v, asyncio.Future)}
                 await connection.disconnect(nowait=True)
             if loop.time() - started < 1.0:  # lost at once: not in a tight loop
@@ -460,11 +695,19 @@ class _Link:
         if self.all:
             self._outbox.append((b"SUBSCRIBE", ALL))
             self._sent[ALL], self._due[ALL] = True, 1
-        for start in range(0, len(channels), CHUNK):
-            chunk = channels[start : start + CHUNK]
-            self._outbox.append((b"SSUBSCRIBE", *chunk))
-            for name in chunk:
-                self._sent[name], self._due[name] = True, 1
+        if self.bus.cluster:  # one slot per SSUBSCRIBE: a Cluster refuses several (CROSSSLOT)
+            slots: dict[int, list[bytes]] = {}
+            for name in channels:
+                slots.setdefault(key_slot(name), []).append(name)
+            groups = list(slots.values())
+        else:
+            groups = [channels]
+        for group in groups:
+            for start in range(0, len(group), CHUNK):
+                chunk = group[start : start + CHUNK]
+                self._outbox.append((b"SSUBSCRIBE", *chunk))
+                for name in chunk:
+                    self._sent[name], self._due[name] = True, 1
         # Waiters for channels no longer wanted have nothing to wait for.
         for name in [name for name in self._waiters if name not in self._due]:
             for waiter in self._waiters.pop(name):
@@ -478,14 +721,30 @@ class _Link:
         self._up.set()
 
     async def _serve(self, connection: Connection) -> None:
+        """Read, write and watch the connection, each in a task of its own for as long as it
+        lasts; the first of them to end (the watchdog finding it dead, an error) ends it."""
         serving = [True]
-        writer = asyncio.get_running_loop().create_task(self._write(connection, serving), name="cf-redis-bus-writer")
+        loop = asyncio.get_running_loop()
+        # The reads wait with no timeout of their own (an object and a timer per message
+        # otherwise): the watchdog looks at the connection every tick instead.
+        timeout = connection.socket_timeout
+        connection.socket_timeout = None
+        self._heard = loop.time()
+        tasks = [
+            loop.create_task(self._read(connection), name="cf-redis-bus-reader"),
+            loop.create_task(self._write(connection, serving), name="cf-redis-bus-writer"),
+            loop.create_task(self._watch(), name="cf-redis-bus-watchdog"),
+        ]
         try:
-            await self._read(connection, writer)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # its error: the connection is gone
         finally:
             serving[0] = False
             self._wake.set()
-            await _stop(writer)
+            for task in tasks:
+                await _stop(task)
+            connection.socket_timeout = timeout  # for the next connection's handshake
 
     async def _write(self, connection: Connection, serving: list[bool]) -> None:
         wake = self._wake
@@ -503,31 +762,39 @@ class _Link:
             self._pings.extend(itertools.repeat(loop.time(), pings))
             await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
 
-    async def _read(self, connection: Connection, writer: asyncio.Future[None]) -> None:
+    async def _read(self, connection: Connection) -> None:
         bus = self.bus
         loop = asyncio.get_running_loop()
-        # Reads wait this long at most, so that a silent connection is looked at often.
-        tick = min(bus.health, bus.timeout) / 4
-        heard = loop.time()
         while not bus._closed:
-            if writer.done():
-                writer.result()  # its error: the connection is gone
             try:
-                response = await connection.read_response(timeout=tick, disconnect_on_error=False)
+                response = await connection.read_response(disconnect_on_error=False)
             except ResponseError as exc:
+                self._heard = loop.time()
+                if isinstance(exc, AskError) and bus.cluster:  # MOVED (a subclass): an SSUBSCRIBE of a slot gone
+                    log.info("bus: the slot %d is not on %s any more", exc.slot_id, self.key)
+                    self.lose_slot(exc.slot_id)
+                    continue
                 log.error("bus: the server refused a command%s: %s", self._where(), exc)
-                heard = loop.time()
                 continue
-            now = loop.time()
-            if response is None:  # nothing for a while
-                if self._pings:
-                    if now - self._pings[0] > bus.timeout:
-                        raise ConnectionError(f"the server did not answer a PING in {bus.timeout:g}s")
-                elif now - heard > bus.health:
-                    self._command(b"PING", b"health")
-                continue
-            heard = now
+            self._heard = loop.time()
             self._handle(response)
+
+    async def _watch(self) -> None:
+        """Every tick: a connection silent while a PING waits longer than ``timeout`` is dead;
+        one silent longer than ``health`` is asked (PING)."""
+        bus = self.bus
+        loop = asyncio.get_running_loop()
+        tick = min(bus.health, bus.timeout) / 4
+        while True:
+            await asyncio.sleep(tick)
+            now = loop.time()
+            if now - self._heard < tick:
+                continue
+            if self._pings:
+                if now - self._pings[0] > bus.timeout:
+                    raise ConnectionError(f"the server did not answer a PING in {bus.timeout:g}s")
+            elif now - self._heard > bus.health:
+                self._command(b"PING", b"health")
 
     def _handle(self, response: Any) -> None:
         if isinstance(response, bytes):  # a PING's answer while subscribed to nothing
@@ -538,6 +805,10 @@ class _Link:
             self.bus._announce(response[1], response[2])
         elif kind == b"message":
             self.bus._hear(response[2])
+        elif kind == b"sunsubscribe" and not self._due.get(response[1]) and self._sent.get(response[1]):
+            # Not asked for: the server dropped the subscription, its slot is on another master now.
+            log.info("bus: %s was unsubscribed by %s (its slot moved)", response[1].decode(), self.key)
+            self.lose([response[1]])
         elif kind in (b"ssubscribe", b"sunsubscribe", b"subscribe", b"unsubscribe"):
             self._confirm(response[1])
         elif kind == b"pong":

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
+from urllib.parse import urlsplit
 
 from .. import __version__
 from ..config import Settings
@@ -13,39 +15,133 @@ from ..config import Settings
 DEFAULT_DB = "var/connectfour.db"
 
 
+#: The longest duration an option takes (about 31 years): longer ones overflow the
+#: solver's and Redis's clocks, and "never" is 0 where an option has it.
+MAX_SECONDS = 1e9
+#: The most ``--workers``: each is a whole server process.
+MAX_WORKERS = 1024
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+
+
 def _port(value: str) -> int:
-    port = int(value)
+    port = _int(value)
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port must be 0-65535, not {port}")
     return port
 
 
+def _number(value: str) -> float:
+    """A finite number: NaN and infinity would slip past every comparison, or overflow a clock."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {value}")
+    return number
+
+
 def _seconds(value: str) -> float:
-    seconds = float(value)
-    if not seconds >= 0:  # (NaN included)
-        raise argparse.ArgumentTypeError(f"must be zero or more seconds, not {value}")
+    seconds = _number(value)
+    if not 0 <= seconds <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be zero or more seconds, at most {MAX_SECONDS:g}, not {value}")
     return seconds
 
 
 def _positive_seconds(value: str) -> float:
-    seconds = float(value)
-    if not seconds > 0:
+    seconds = _seconds(value)
+    if seconds == 0:
         raise argparse.ArgumentTypeError(f"must be more than zero seconds, not {value}")
     return seconds
 
 
+def _rate(value: str) -> float:
+    rate = _number(value)
+    if rate <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than zero, not {value}")
+    return rate
+
+
 def _count(value: str) -> int:
-    count = int(value)
+    count = _int(value)
     if count < 0:
         raise argparse.ArgumentTypeError(f"must be zero or more, not {value}")
     return count
 
 
+def _positive(value: str) -> int:
+    count = _int(value)
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return count
+
+
+def _workers(value: str) -> int:
+    count = _positive(value)
+    if count > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_WORKERS}, not {value}")
+    return count
+
+
+def _log_level(value: str) -> str:
+    level = value.upper()
+    if level not in logging.getLevelNamesMapping():
+        raise argparse.ArgumentTypeError(f"not a log level: {value!r} (DEBUG, INFO, WARNING, ERROR or CRITICAL)")
+    return level
+
+
+def _database(value: str) -> str:
+    """An SQLite path: an empty one would be a temporary database, lost at exit."""
+    if not value:
+        raise argparse.ArgumentTypeError("an empty path")
+    if os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"{value} is a directory, not a database file")
+    return value
+
+
+def _origin(value: str) -> str:
+    """``*`` or an origin as a browser sends it, ``scheme://host[:port]``: anything else never matches."""
+    origin = value.strip().rstrip("/")
+    if origin == "*":
+        return origin
+    try:
+        parts = urlsplit(origin)
+        parts.port  # noqa: B018 - raises ValueError for a bad one
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an origin: {value!r} ({exc})") from None
+    if not parts.scheme or not parts.hostname or parts.path or parts.query or parts.fragment or "@" in parts.netloc:
+        raise argparse.ArgumentTypeError(f"not an origin: {value!r} (scheme://host[:port], e.g. https://example.com)")
+    return origin
+
+
 def _origins(args: argparse.Namespace) -> tuple[str, ...]:
-    listed = list(args.allowed_origin or [])
+    """The origins of ``--allowed-origin`` and ``$CONNECTFOUR_ALLOWED_ORIGINS`` (ArgumentTypeError for a bad one)."""
     env = os.environ.get("CONNECTFOUR_ALLOWED_ORIGINS", "")
-    listed += [item.strip() for item in env.split(",") if item.strip()]
-    return tuple(origin.rstrip("/") for origin in listed)
+    return tuple(args.allowed_origin or []) + tuple(_origin(item) for item in env.split(",") if item.strip())
+
+
+def _serve_problem(args: argparse.Namespace) -> str | None:
+    """Why ``serve``'s options cannot work together, before anything starts (so before any worker)."""
+    try:
+        _origins(args)
+    except argparse.ArgumentTypeError as exc:
+        return f"$CONNECTFOUR_ALLOWED_ORIGINS: {exc}"
+    if args.redis and args.memory:
+        return "--memory and --redis are two different stores: choose one"
+    if args.workers != 1 and not args.redis:
+        return "--workers above 1 needs --redis: worker processes share games only through Redis"
+    if args.workers != 1 and args.port == 0:
+        return "--workers needs a fixed --port, which every worker shares"
+    metrics = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if metrics and args.workers == 1 and not os.path.isdir(metrics):
+        return f"$PROMETHEUS_MULTIPROC_DIR: {metrics} is not a directory"
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,22 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port",
         type=_port,
-        default=_port(os.environ.get("PORT", str(Settings.port))),
+        default=os.environ.get("PORT") or str(Settings.port),  # (checked by type only when used)
         help="TCP port (default: $PORT or %(default)s)",
     )
     serve.add_argument(
         "--allowed-origin",
         action="append",
+        type=_origin,
         metavar="ORIGIN",
         help="a browser origin allowed to connect, e.g. https://example.com; repeatable; "
         "'*' allows any (also $CONNECTFOUR_ALLOWED_ORIGINS, comma-separated); this server's own is always allowed",
     )
-    serve.add_argument("--max-frame", type=int, default=Settings.max_frame, help="largest client frame in bytes")
-    serve.add_argument("--rate", type=float, default=Settings.rate, help="frames per second allowed per connection")
-    serve.add_argument("--burst", type=int, default=Settings.burst, help="frames allowed in a burst above --rate")
+    serve.add_argument("--max-frame", type=_positive, default=Settings.max_frame, help="largest client frame in bytes")
+    serve.add_argument("--rate", type=_rate, default=Settings.rate, help="frames per second allowed per connection")
+    serve.add_argument("--burst", type=_positive, default=Settings.burst, help="frames allowed in a burst above --rate")
     serve.add_argument(
         "--db",
-        default=os.environ.get("CONNECTFOUR_DB", DEFAULT_DB),
+        type=_database,
+        default=os.environ.get("CONNECTFOUR_DB") or DEFAULT_DB,
         metavar="PATH",
         help="SQLite file holding every game (default: $CONNECTFOUR_DB or %(default)s)",
     )
@@ -84,10 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="keep games in Redis or Valkey, shared by every server process that uses it, e.g. "
         "redis://host:6379/0 (rediss:// for TLS; redis://:password@host/0; a Cluster: "
-        "redis+cluster://host:port, any one node) (also $CONNECTFOUR_REDIS_URL)",
+        "redis+cluster://host:port[,host:port...], nodes to start from) (also $CONNECTFOUR_REDIS_URL)",
     )
     serve.add_argument(
-        "--workers", type=int, default=1, metavar="N",
+        "--workers", type=_workers, default=1, metavar="N",
         help="server processes on this port, sharing games through --redis (default %(default)s)",
     )
     serve.add_argument(
@@ -104,11 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--fsync", action="store_true", help="force every commit to disk: survives power loss, costs a disk flush per batch"
     )
     serve.add_argument(
-        "--grace", type=float, default=Settings.grace, metavar="SECONDS",
+        "--grace", type=_seconds, default=Settings.grace, metavar="SECONDS",
         help="how long a player may be away before the opponent can claim the win (default %(default)g)",
     )
     serve.add_argument(
-        "--expire-after", type=float, default=Settings.expire_after, metavar="SECONDS",
+        "--expire-after", type=_positive_seconds, default=Settings.expire_after, metavar="SECONDS",
         help="a game nobody is connected to ends as abandoned after this long (default %(default)g)",
     )
     serve.add_argument(
@@ -116,7 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long the computer waits before it answers a move (default %(default)g)",
     )
     serve.add_argument(
-        "--solver-searches", type=int, default=Settings.solver_searches, metavar="N",
+        "--lobby-interval", type=_positive_seconds, default=Settings.lobby_interval, metavar="SECONDS",
+        help="the most often lobby watchers are told of a change (default %(default)g)",
+    )
+    serve.add_argument(
+        "--solver-searches", type=_count, default=Settings.solver_searches, metavar="N",
         help="exact searches at once, for the computer and the analysis; 0: one per core but one (default %(default)s)",
     )
     serve.add_argument(
@@ -163,7 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="bearer token of POST /api/announce, which tells every connected client something "
         "(also $CONNECTFOUR_ADMIN_TOKEN; default: none, and the endpoint answers 404)",
     )
-    serve.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING...")
+    serve.add_argument(
+        "--log-level", type=_log_level, default=os.environ.get("LOG_LEVEL") or "INFO", help="DEBUG, INFO, WARNING..."
+    )
 
     from ..bench.cli import add_parser as add_bench
     from .play import add_parser as add_play
@@ -174,8 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_solve(commands)
 
     prune = commands.add_parser("prune", help="delete games with no activity for some days")
-    prune.add_argument("--older-than", type=float, required=True, metavar="DAYS", help="age in days")
-    prune.add_argument("--db", default=os.environ.get("CONNECTFOUR_DB", DEFAULT_DB), metavar="PATH")
+    prune.add_argument("--older-than", type=_number, required=True, metavar="DAYS", help="age in days")
+    prune.add_argument("--db", type=_database, default=os.environ.get("CONNECTFOUR_DB") or DEFAULT_DB, metavar="PATH")
     return parser
 
 
@@ -183,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     if args.command == "serve":
+        problem = _serve_problem(args)
+        if problem:
+            print(f"connectfour: {problem}", file=sys.stderr)
+            return 2  # before any worker starts: nothing to start again
         if args.workers != 1:
             return _supervise(args, argv)
         return _serve(args)
@@ -204,45 +312,34 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _supervise(args: argparse.Namespace, argv: list[str]) -> int:
-    """Start ``--workers`` server processes on one port, once the options allow it."""
-    if args.workers < 1:
-        print("connectfour: --workers must be 1 or more", file=sys.stderr)
-        return 2
-    if not args.redis:
-        print(
-            "connectfour: --workers above 1 needs --redis: worker processes share games only through Redis",
-            file=sys.stderr,
-        )
-        return 2
-    if args.port == 0:
-        print("connectfour: --workers needs a fixed --port, which every worker shares", file=sys.stderr)
-        return 2
+    """Start ``--workers`` server processes on one port (the options were checked)."""
     from .workers import supervise
 
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     return supervise(argv, args.workers)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from ..store import MemoryStore, SQLiteStore, Store, StoreError
-    from ..web.server import run
+    from ..web.server import CANNOT_START, run
 
     logging.basicConfig(
-        level=args.log_level.upper(),
+        level=args.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     log = logging.getLogger("connectfour")
     store: Store
-    if args.redis and args.memory:
-        print("connectfour: --memory and --redis are two different stores: choose one", file=sys.stderr)
-        return 2
     if args.redis:
         from ..store.redis import RedisStore
 
-        store = RedisStore(args.redis, retention=args.keep_finished, ttl=args.registration_ttl)
+        try:
+            store = RedisStore(args.redis, retention=args.keep_finished, ttl=args.registration_ttl)
+        except ValueError as exc:  # redis-py's word on a URL it cannot read, or ours on a Cluster's
+            print(f"connectfour: --redis: {exc}", file=sys.stderr)
+            return CANNOT_START  # as a worker: the supervisor does not start it again and again
         log.info("games are kept in Redis at %s, finished ones for %gs", store.location, args.keep_finished)
     elif args.memory:
         store = MemoryStore()
@@ -251,7 +348,7 @@ def _serve(args: argparse.Namespace) -> int:
         try:
             store = SQLiteStore(args.db, fsync=args.fsync)
         except StoreError as exc:
-            print(f"connectfour: {exc}", file=sys.stderr)
+            print(f"connectfour: --db: {exc}", file=sys.stderr)
             return 1
         log.info("games are stored in %s%s", args.db, " (fsync on every commit)" if args.fsync else "")
     settings = Settings(
@@ -273,11 +370,16 @@ def _serve(args: argparse.Namespace) -> int:
         admin_token=args.admin_token,
         forget_unplayed_after=args.forget_unplayed_after,
         computer_delay=args.computer_delay,
-        solver_searches=max(0, args.solver_searches),
+        lobby_interval=args.lobby_interval,
+        solver_searches=args.solver_searches,
         search_budget=args.search_budget,
         reuse_port=args.reuse_port,
     )
-    return run(settings, store)
+    try:
+        return run(settings, store)
+    except OSError as exc:  # an address that does not resolve, is not this machine's, or is in use
+        print(f"connectfour: --host/--port: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return CANNOT_START
 
 
 def _prune(args: argparse.Namespace) -> int:

@@ -1,8 +1,10 @@
 """``connectfour play``: a terminal client, for a game without a browser.
 
 Speaks ``connectfour.v1`` to any server: starts an online game (and prints
-the invite and watch links), joins with an invite link or key, watches with a
-watch link or key, or plays both colours on one terminal. Moves are typed as
+the invite and watch links; ``--public`` lists it in the lobby), plays
+someone (``--match``: whoever waits longest, else the next to come), joins
+with an invite link or key, watches with a watch link or key, or plays both
+colours on one terminal. ``--name`` is the name the opponent sees. Moves are typed as
 column numbers 1 to 7; the board is redrawn after each move. A dropped
 connection or a server restart is survived: the client resumes its seat with
 backoff, as the web page does. After a game, type r for a rematch.
@@ -22,6 +24,7 @@ import aiohttp
 
 from ..protocol.messages import SUBPROTOCOL_V1
 from ..rules import COLUMNS, ROWS, Board
+from .main import _count
 
 SYMBOLS = {"red": "X", "yellow": "O", None: "."}
 DEFAULT_URL = "ws://localhost:8000/ws"
@@ -31,22 +34,44 @@ FATAL = {"game_not_found", "seat_taken", "invalid_token", "not_a_player", "alrea
 BACKOFF = (0.25, 0.5, 1, 2, 4, 8)
 
 
+def _server_url(value: str) -> str:
+    """A server's WebSocket URL; ``http(s)://`` stands for ``ws(s)://``, as a link's server does."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad one
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r}: {exc}") from None
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    if scheme not in ("ws", "wss") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a WebSocket URL such as {DEFAULT_URL}")
+    return parts._replace(scheme=scheme).geturl()
+
+
+def _link(value: str) -> str:
+    if not value.strip():
+        raise argparse.ArgumentTypeError("an empty link or key")
+    return value
+
+
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     play = commands.add_parser(
         "play", help="play or watch a game in the terminal", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    play.add_argument("--url", help=f"the server's WebSocket URL (default {DEFAULT_URL}, or the link's server)")
+    play.add_argument("--url", type=_server_url, help=f"the server's WebSocket URL (default {DEFAULT_URL}, or the link's server)")
     mode = play.add_mutually_exclusive_group()
-    mode.add_argument("--join", metavar="LINK", help="take the seat an invite link (or its key) offers")
-    mode.add_argument("--watch", metavar="LINK", help="watch a game, by its watch link (or its key)")
+    mode.add_argument("--join", type=_link, metavar="LINK", help="take the seat an invite link (or its key) offers")
+    mode.add_argument("--watch", type=_link, metavar="LINK", help="watch a game, by its watch link (or its key)")
     mode.add_argument("--local", action="store_true", help="both colours on this terminal")
+    mode.add_argument("--match", action="store_true", help="play someone: whoever waits, or the next to come")
+    play.add_argument("--public", action="store_true", help="list a new online game in the lobby, with its invite")
+    play.add_argument("--name", help="the name your opponent, spectators and the lobby see (1 to 24 letters and digits)")
     play.add_argument(
         "--analysis", action="store_true",
         help="after each move, show what every column is worth with perfect play (the server's /api/analysis)",
     )  # fmt: skip
     play.add_argument(
-        "--retries", type=int, default=len(BACKOFF) + 4, metavar="N",
+        "--retries", type=_count, default=len(BACKOFF) + 4, metavar="N",
         help="reconnection attempts before giving up (default %(default)s)",
     )  # fmt: skip
 
@@ -130,6 +155,10 @@ class _Terminal:
         self.answered = asyncio.Event()  # set whenever no move is on its way
         self.answered.set()
         self.settled = asyncio.Event()  # the first frame was answered once
+        #: The opponent's seat is still empty (an invite or a quick match not taken yet).
+        self.waiting = False
+        #: The players' names, by colour, as the server last told them.
+        self.names: dict[str, str | None] = {"red": None, "yellow": None}
         #: Set to show each position's analysis, fetched with this session.
         self.analysis: aiohttp.ClientSession | None = None
         self._analysing: set[asyncio.Task[None]] = set()
@@ -190,15 +219,19 @@ class _Terminal:
                 self.hello = {"type": "init", "watch": event["watch"]}
         elif kind == "state":
             new_game = event["game"] != self.game
+            self.names = {color: event.get(f"{color}_name") for color in ("red", "yellow")}
             self.game = event["game"]
             if event.get("token"):
                 self.token = event["token"]
             self.moves, self.you, self.turn = event["moves"], event["you"], event["turn"]
             self.over = event["status"] in ("won", "draw", "abandoned")
+            self.waiting = event["status"] == "waiting"
             if new_game:
                 self.show(f"You are {self.you}." if self.you != "both" else "Both colours play here, red first.")
-            if event["status"] == "waiting":
-                self.show("Waiting for an opponent...")
+                if not self.waiting:
+                    self.show_names()
+            if self.waiting:
+                self.show("Looking for an opponent... (q to stop)" if event.get("match") else "Waiting for an opponent...")
             self.show(draw(self.moves, event.get("cells"), last=True))
             if self.over:
                 self.offer()
@@ -223,13 +256,28 @@ class _Terminal:
             self.show("Draw: the board is full.")
             self.offer()
         elif kind == "presence":
+            names = {color: event.get(f"{color}_name") for color in ("red", "yellow")}
+            arrived = self.waiting and "empty" not in (event["red"], event["yellow"])
+            if arrived:
+                self.waiting = False
+                self.show("Your opponent is here.")
+            if names != self.names or arrived:
+                self.names = names
+                self.show_names()
             self.show(f"red: {event['red']}, yellow: {event['yellow']}, {event['spectators']} watching")
+            if arrived:
+                self.prompt()
         elif kind == "rematch":
             if event["player"] != self.you:
                 self.show(f"{event['player'].capitalize()} offers a rematch: type r to accept.")
         elif kind == "error":
             self.show(f"! {event['message']}")
             self.prompt()
+
+    def show_names(self) -> None:
+        if any(self.names.values()):
+            red, yellow = self.names["red"] or "anonymous", self.names["yellow"] or "anonymous"
+            self.show(f"Red: {red}. Yellow: {yellow}.")
 
     def analyse(self) -> None:
         """Show, when asked for, the value of every column in the position now on the board."""
@@ -343,17 +391,23 @@ async def _session(terminal: _Terminal, session: aiohttp.ClientSession, url: str
 async def _play(args: argparse.Namespace) -> int:
     hello: dict[str, object] = {"type": "init"}
     url = args.url
-    try:
-        for kind in ("join", "watch"):
-            link = getattr(args, kind)
-            if link:
+    for kind in ("join", "watch"):
+        link = getattr(args, kind)
+        if link:
+            try:
                 hello[kind], server = key_and_server(link, kind)
-                url = url or server
-    except ValueError as exc:
-        print(f"connectfour: {exc}", file=sys.stderr)
-        return 2
+            except ValueError as exc:
+                print(f"connectfour: --{kind}: {exc}", file=sys.stderr)
+                return 2
+            url = url or server
     if args.local:
         hello["local"] = True
+    if args.match:
+        hello = {"type": "match"}
+    elif args.public and not (args.local or args.join or args.watch):
+        hello["public"] = True
+    if args.name is not None and not args.watch:  # (an empty one too: the server says why not)
+        hello["name"] = " ".join(args.name.split())
     url = url or DEFAULT_URL
     parts = urlsplit(url)
     scheme = "https" if parts.scheme == "wss" else "http"

@@ -17,15 +17,9 @@ from typing import TextIO
 
 from ..solver.engine import SearchTimeout, analyse, solve
 from ..solver.position import BadPosition, parse_position
+from .main import _positive_seconds as _budget
 
 FULL = "-"  # a full column in --columns output
-
-
-def _budget(value: str) -> float:
-    seconds = float(value)
-    if not seconds > 0:  # (NaN included)
-        raise argparse.ArgumentTypeError(f"must be more than zero seconds, not {value}")
-    return seconds
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,8 +38,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def main(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
+    stdin = stdin or sys.stdin
+    if stdin is None:  # (started with standard input closed)
+        print("connectfour solve: no standard input to read positions from", file=stderr or sys.stderr)
+        return 2
     return run(
-        stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr,
+        stdin, stdout or sys.stdout, stderr or sys.stderr,
         columns=args.columns, timed=args.time, budget=args.budget,
     )
 

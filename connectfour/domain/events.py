@@ -23,7 +23,9 @@ class _Event(msgspec.Struct, frozen=True, tag_field="kind", kw_only=True, omit_d
 
 class Created(_Event, tag="created", frozen=True):
     """A new game with its keys; ``join_key`` is None when no invite is needed
-    (same device, rematch)."""
+    (same device, rematch). The creator holds ``host`` and the guest the
+    other seat; ``public`` lists the game in the lobby, and ``match`` says a
+    quick match made it (public too)."""
 
     local: bool
     watch_key: str
@@ -34,10 +36,18 @@ class Created(_Event, tag="created", frozen=True):
     #: The seat the computer holds, in a game against it, and its level (1 to 4).
     computer: Player | None = None
     level: int = 0
+    host: Player = "red"
+    public: bool = False
+    match: bool = False
+    #: The players' display names, as far as known at the start.
+    red_name: str | None = None
+    yellow_name: str | None = None
 
 
 class Joined(_Event, tag="joined", frozen=True):
-    """The invite was spent: the guest holds yellow."""
+    """The invite was spent: the guest holds the seat the host does not, under ``name``."""
+
+    name: str | None = None
 
 
 class Moved(_Event, tag="moved", frozen=True):

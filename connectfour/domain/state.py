@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..rules import Board, IllegalMove
-from . import Player, Reason, Result, Status, other
+from . import RED, YELLOW, Player, Reason, Result, Status, other
 from .events import Claimed, Created, Event, Expired, Joined, Moved, RematchOffered, RematchStarted, Resigned
 
 
@@ -34,7 +34,7 @@ class GameState:
     __slots__ = (
         "id", "version", "local", "watch_key", "join_key", "red_token", "yellow_token", "rematch_of",
         "created_at", "updated_at", "invite_spent", "board", "result", "reason", "finished_at",
-        "rematch_offers", "rematch", "computer", "level",
+        "rematch_offers", "rematch", "computer", "level", "host", "public", "match", "names",
     )  # fmt: skip
 
     def __init__(self, game_id: str) -> None:
@@ -59,6 +59,16 @@ class GameState:
         #: The computer's seat, in a game against it, and its level.
         self.computer: Player | None = None
         self.level = 0
+        #: The creator's seat (the guest takes the other), and how the game is found.
+        self.host: Player = RED
+        self.public = False
+        self.match = False
+        #: The players' display names, by colour.
+        self.names: dict[Player, str] = {}
+
+    @property
+    def guest(self) -> Player:
+        return other(self.host)
 
     @classmethod
     def replay(cls, game_id: str, events: Iterable[Event]) -> GameState:
@@ -152,10 +162,19 @@ class GameState:
             self.created_at = event.at
             self.computer = event.computer
             self.level = event.level
+            self.host = event.host
+            self.public = event.public
+            self.match = event.match
+            if event.red_name is not None:
+                self.names[RED] = event.red_name
+            if event.yellow_name is not None:
+                self.names[YELLOW] = event.yellow_name
             # A game with no invite to spend has both seats from the start.
             self.invite_spent = event.join_key is None
         elif isinstance(event, Joined):
             self.invite_spent = True
+            if event.name is not None:
+                self.names[self.guest] = event.name
         elif isinstance(event, Resigned):
             self._end(other(event.player), "resign", event.at)
         elif isinstance(event, Claimed):

@@ -12,7 +12,7 @@ field added here without documentation fails the build.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 import msgspec
 
@@ -30,6 +30,26 @@ Seat = SeatState
 Cell = tuple[int, int]
 #: The computer's strength: 1 (a beginner) to 4 (perfect play).
 Level = Annotated[int, msgspec.Meta(ge=1, le=4, description="1 (beginner) to 4 (perfect)")]
+#: A player's display name: letters and digits of any script, with ``_ - . '``
+#: and single spaces between words; never markup, and shown as text only.
+NAME_PATTERN = r"^[\w'.-]+( [\w'.-]+)*\Z"
+Name = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=24, pattern=NAME_PATTERN, description="a display name"),
+]
+#: The revision of ``connectfour.v1`` each later addition came with (an event's
+#: tag, or ``tag.field``); anything not named here is revision 1. A revision
+#: only adds: a client of revision 1 is served unchanged, and an older server
+#: answers a newer request with ``unknown_type``.
+REVISION = 2
+ADDED_IN: dict[str, int] = {
+    name: 2
+    for name in (
+        "client:init.public", "client:init.name", "client:lobby", "client:match", "client:cancel",
+        "server:state.red_name", "server:state.yellow_name", "server:state.public", "server:state.match",
+        "server:presence.red_name", "server:presence.yellow_name", "server:lobby", "server:cancelled",
+    )
+}  # fmt: skip
 
 
 # Every event repeats ``frozen=True``: msgspec inherits it from the base anyway,
@@ -45,6 +65,10 @@ class Init(_Client, tag="init", frozen=True):
     ``computer`` (v1) starts a game against the computer at that level, 1
     (a beginner) to 4 (perfect play); ``color`` is the colour the person
     plays, red (first) by default.
+    ``public`` lists a new game in the lobby, with its invite, until a guest
+    joins, then as a game anyone may watch; a game is private (link only)
+    by default. ``name`` is the display name shown to everyone in the game
+    (when starting or joining).
     """
 
     join: Key | None = None
@@ -52,6 +76,8 @@ class Init(_Client, tag="init", frozen=True):
     local: bool = False
     computer: Level | None = None
     color: Player = "red"
+    public: bool = False
+    name: Name | None = None
 
 
 class Play(_Client, tag="play", frozen=True):
@@ -89,7 +115,26 @@ class Rematch(_Client, tag="rematch", frozen=True):
     """Offer, or accept, a new game with colours swapped once this one ended (v1)."""
 
 
-ClientEvent = Union[Init, Play, Resume, Resign, Claim, Rematch]
+class Lobby(_Client, tag="lobby", frozen=True):
+    """Follow the lobby: a ``lobby`` event now, then whenever it changes, at
+    most a few a second. A connection in a game cannot; starting, joining or
+    watching a game stops the updates."""
+
+
+class Match(_Client, tag="match", frozen=True):
+    """Play someone: pair with the player who has waited longest for a quick
+    match, or wait for the next one (``state`` with ``match`` and status
+    ``waiting``). Colours are drawn at random. ``name`` as in ``init``."""
+
+    name: Name | None = None
+
+
+class Cancel(_Client, tag="cancel", frozen=True):
+    """Stop waiting for a quick match; ``cancelled`` confirms, and the
+    connection may start over. Too late once an opponent was found."""
+
+
+ClientEvent = Union[Init, Play, Resume, Resign, Claim, Rematch, Lobby, Match, Cancel]
 
 
 class _Server(msgspec.Struct, tag_field="type", frozen=True, omit_defaults=True):
@@ -113,6 +158,9 @@ class StateEvent(_Server, tag="state", frozen=True):
     ``token`` is the seat's secret, for ``resume``: players only, keep it private.
     ``computer`` is the seat the computer plays in a game against it, and
     ``level`` its level; the computer's seat is always ``connected``.
+    ``red_name`` and ``yellow_name`` are the players' display names, when
+    they gave one. ``public``: the game is listed in the lobby; ``match``:
+    it was made by a quick match.
     """
 
     game: str
@@ -134,6 +182,10 @@ class StateEvent(_Server, tag="state", frozen=True):
     #: As in ``presence``: seconds until an absent player's opponent may claim.
     red_claimable_in: float | None = None
     yellow_claimable_in: float | None = None
+    red_name: str | None = None
+    yellow_name: str | None = None
+    public: bool = False
+    match: bool = False
 
 
 class PlayEvent(_Server, tag="play", frozen=True):
@@ -160,7 +212,8 @@ class DrawEvent(_Server, tag="draw", frozen=True):
 
 
 class PresenceEvent(_Server, tag="presence", frozen=True):
-    """Who is connected: each seat, and how many spectators (v1)."""
+    """Who is connected: each seat, and how many spectators (v1); and the
+    players' names, once given (a guest's arrives with its seat)."""
 
     red: Seat
     yellow: Seat
@@ -169,6 +222,8 @@ class PresenceEvent(_Server, tag="presence", frozen=True):
     #: that player is away and the grace period runs; absent otherwise.
     red_claimable_in: float | None = None
     yellow_claimable_in: float | None = None
+    red_name: str | None = None
+    yellow_name: str | None = None
 
 
 class RematchEvent(_Server, tag="rematch", frozen=True):
@@ -199,12 +254,49 @@ class AnnouncementEvent(_Server, tag="announcement", frozen=True):
     restart: bool = False
 
 
-ServerEvent = Union[
-    InitEvent, StateEvent, PlayEvent, WinEvent, DrawEvent, PresenceEvent, RematchEvent, ErrorEvent, AnnouncementEvent
-]
+class WaitingGame(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
+    """A public game waiting for a guest: join it with ``init`` and ``join``."""
 
-CLIENT_EVENTS: tuple[type[_Client], ...] = (Init, Play, Resume, Resign, Claim, Rematch)
-SERVER_EVENTS: tuple[type[_Server], ...] = (
+    game: str
+    join: str
+    #: The host's colour, and name if given.
+    color: Player
+    name: str | None = None
+    #: When the game was created (seconds since the epoch).
+    since: float = 0.0
+
+
+class PlayingGame(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
+    """A public game being played: watch it with ``init`` and ``watch``."""
+
+    game: str
+    watch: str
+    ply: int
+    spectators: int
+    red: str | None = None
+    yellow: str | None = None
+
+
+class LobbyEvent(_Server, tag="lobby", frozen=True):
+    """The lobby, whole each time (v1, revision 2): who is online on every
+    server, how many wait for a quick match, the public games waiting for a
+    guest (longest waiting first) and those being played (most watched
+    first). Each list holds at most 20 games; ``waiting_total`` and
+    ``playing_total`` count them all."""
+
+    online: int
+    seeking: int
+    waiting: list[WaitingGame]
+    playing: list[PlayingGame]
+    waiting_total: int
+    playing_total: int
+
+
+class CancelledEvent(_Server, tag="cancelled", frozen=True):
+    """No longer waiting for a quick match: the connection is free again (v1, revision 2)."""
+
+
+ServerEvent = Union[
     InitEvent,
     StateEvent,
     PlayEvent,
@@ -214,4 +306,10 @@ SERVER_EVENTS: tuple[type[_Server], ...] = (
     RematchEvent,
     ErrorEvent,
     AnnouncementEvent,
-)
+    LobbyEvent,
+    CancelledEvent,
+]
+
+# The same lists, for the reference and the tests: one place to add an event.
+CLIENT_EVENTS: tuple[type[_Client], ...] = get_args(ClientEvent)
+SERVER_EVENTS: tuple[type[_Server], ...] = get_args(ServerEvent)

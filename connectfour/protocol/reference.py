@@ -15,7 +15,7 @@ import msgspec.inspect as mi
 
 from .errors import ERROR_CODES
 from .legacy import TUTORIAL_FIELDS
-from .messages import CLIENT_EVENTS, SERVER_EVENTS, SUBPROTOCOL_V1
+from .messages import ADDED_IN, CLIENT_EVENTS, SERVER_EVENTS, SUBPROTOCOL_V1
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 BEGIN = "<!-- BEGIN GENERATED: run `python -m connectfour.protocol.reference --write` -->"
@@ -30,6 +30,8 @@ def describe(t: mi.Type) -> str:
             return f"integer {t.ge}-{t.le}"
         return "integer"
     if isinstance(t, mi.StrType):
+        if t.pattern:
+            return f"string ({t.min_length or 0}-{t.max_length} chars; see Names)"
         if t.min_length or t.max_length:
             return f"string ({t.min_length or 0}-{t.max_length} chars)"
         return "string"
@@ -44,10 +46,18 @@ def describe(t: mi.Type) -> str:
     if isinstance(t, mi.UnionType):
         return " or ".join(describe(member) for member in t.types)
     if isinstance(t, mi.ListType):
+        if isinstance(t.item_type, mi.StructType):
+            return f"array of `{t.item_type.cls.__name__}` objects"
         return f"array of {describe(t.item_type)}"
+    if isinstance(t, mi.StructType):
+        return f"`{t.cls.__name__}` object"
     if isinstance(t, mi.TupleType):
         return "[" + ", ".join(describe(item) for item in t.item_types) + "]"
     raise TypeError(f"no description for {t!r}")
+
+
+def _v1(revision: int | None) -> str:
+    return SUBPROTOCOL_V1 if not revision or revision == 1 else f"{SUBPROTOCOL_V1} revision {revision}"
 
 
 def _table(struct: type[msgspec.Struct], direction: str) -> list[str]:
@@ -55,8 +65,9 @@ def _table(struct: type[msgspec.Struct], direction: str) -> list[str]:
     # Every event is a struct tagged with a string; this tells the type checker so.
     if not isinstance(info, mi.StructType) or not isinstance(info.tag, str):
         raise TypeError(f"not a struct with a string tag: {struct!r}")
+    side = direction.split()[0]  # "client" or "server"
     tutorial = TUTORIAL_FIELDS.get(info.tag, None)
-    since = "tutorial" if tutorial is not None else SUBPROTOCOL_V1
+    since = "tutorial" if tutorial is not None else _v1(ADDED_IN.get(f"{side}:{info.tag}"))
     lines = [
         f"### `{info.tag}` ({direction}, since {since})",
         "",
@@ -66,11 +77,25 @@ def _table(struct: type[msgspec.Struct], direction: str) -> list[str]:
         "| --- | --- | --- | --- |",
         f'| `type` | `"{info.tag}"` | yes | {since} |',
     ]
+    nested: list[mi.StructType] = []
     for field in info.fields:
-        field_since = "tutorial" if tutorial and field.name in tutorial else SUBPROTOCOL_V1
+        if tutorial and field.name in tutorial:
+            field_since = "tutorial"
+        else:
+            field_since = _v1(ADDED_IN.get(f"{side}:{info.tag}.{field.name}") or ADDED_IN.get(f"{side}:{info.tag}"))
         required = "yes" if field.required else "no"
         lines.append(f"| `{field.name}` | {describe(field.type)} | {required} | {field_since} |")
-    return lines + [""]
+        item = field.type.item_type if isinstance(field.type, mi.ListType) else field.type
+        if isinstance(item, mi.StructType):
+            nested.append(item)
+    lines.append("")
+    for part in nested:
+        lines += [f"#### `{part.cls.__name__}`", "", inspect.cleandoc(part.cls.__doc__ or ""), ""]
+        lines += ["| field | type | required |", "| --- | --- | --- |"]
+        for field in part.fields:
+            lines.append(f"| `{field.name}` | {describe(field.type)} | {'yes' if field.required else 'no'} |")
+        lines.append("")
+    return lines
 
 
 def render() -> str:

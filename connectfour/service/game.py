@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -56,6 +57,10 @@ class Member(Protocol):
 
     def close(self, code: int, reason: str) -> None:
         """Close the connection soon; frames already queued go out first."""
+
+    @property
+    def lagging(self) -> bool:
+        """The peer has not read what it was sent: what can wait (the lobby) does."""
 
 
 def send_event(member: Member, event: ServerEvent) -> None:
@@ -107,6 +112,8 @@ class Game:
         self.filling = False
         #: Moving this process's members to the rematch, once it started.
         self.moving: asyncio.Future[object] | None = None
+        #: The latest activity this process knows the store has for the game.
+        self.touched_at = state.updated_at
         self._grace = grace
         self._schedule = schedule
         self._clock = clock
@@ -144,38 +151,41 @@ class Game:
 
     def _invited(self, color: Player) -> bool:
         state = self.state
-        return color == YELLOW and not state.local and not state.invite_spent
+        return color == state.guest and not state.local and not state.invite_spent
 
-    def seat_state(self, color: Player) -> SeatState:
+    def seat_state(self, color: Player, now: float | None = None) -> SeatState:
+        """How the seat looks at ``now`` (default: the clock); one event reads every seat at one instant."""
         if color == self.state.computer or self.holder_of(color) is not None:
             return "connected"
         if self._invited(color):
             return "empty"
         if self.state.local:
             return "disconnected"
-        return self.presence.state(color, self.expiries, self._clock(), self._grace)
+        return self.presence.state(color, self.expiries, self._clock() if now is None else now, self._grace)
 
-    def _away_since(self, color: Player) -> float | None:
+    def _away_since(self, color: Player, now: float) -> float | None:
         """Since when ``color`` has been away in a way that counts towards a claim; None if it does not."""
         state = self.state
         if state.local or self.over or color == state.computer or self._invited(color):
             return None
         if self.holder_of(color) is not None:
             return None
-        return self.presence.away_since(color, self.expiries, self._clock())
+        return self.presence.away_since(color, self.expiries, now)
 
-    def claimable_in(self, color: Player) -> float | None:
-        """Seconds until ``color``'s opponent may claim the win, while ``color`` is away."""
-        since = self._away_since(color)
-        if since is None:
+    def claimable_in(self, color: Player, now: float | None = None) -> float | None:
+        """Seconds until ``color``'s opponent may claim the win, while ``color`` is away; rounded up
+        to a tenth, so it never reads 0 while the seat is not yet "gone"."""
+        now = self._clock() if now is None else now
+        since = self._away_since(color, now)
+        if since is None or now - since >= self._grace:  # the very test that makes the seat "gone"
             return None
-        left = self._grace - (self._clock() - since)
-        return round(left, 1) if left > 0 else None  # None once "gone": claimable now
+        return max(0.1, math.ceil((self._grace - (now - since)) * 10 - 1e-9) / 10)  # 1e-9: 0.7 * 10 is 7.000…1
 
     def claimable(self, color: Player) -> bool:
         """Whether ``color`` has been away the whole grace period, as this process sees it."""
-        since = self._away_since(color)
-        return since is not None and self._clock() - since >= self._grace
+        now = self._clock()
+        since = self._away_since(color, now)
+        return since is not None and now - since >= self._grace
 
     def spectators(self) -> int:
         """Spectators everywhere: those of live processes elsewhere, and ours as they are now."""
@@ -202,6 +212,7 @@ class Game:
             token = state.red_token
         elif role == YELLOW:
             token = state.yellow_token
+        now = self._clock()
         return StateEvent(
             game=self.id,
             you=role,
@@ -209,8 +220,8 @@ class Game:
             ply=board.ply,
             status=state.status,
             turn=state.turn,
-            red=self.seat_state(RED),
-            yellow=self.seat_state(YELLOW),
+            red=self.seat_state(RED, now),
+            yellow=self.seat_state(YELLOW, now),
             spectators=self.spectators(),
             # == narrows the type in every mypy; `in PLAYERS` only from mypy 1.11.
             winner=result if result == RED or result == YELLOW else None,
@@ -220,17 +231,23 @@ class Game:
             rematch_of=state.rematch_of,
             computer=state.computer,
             level=state.level if state.computer else None,
-            red_claimable_in=self.claimable_in(RED),
-            yellow_claimable_in=self.claimable_in(YELLOW),
+            red_claimable_in=self.claimable_in(RED, now),
+            yellow_claimable_in=self.claimable_in(YELLOW, now),
+            red_name=state.names.get(RED),
+            yellow_name=state.names.get(YELLOW),
+            public=state.public,
+            match=state.match,
         )
 
-    def presence_event(self) -> PresenceEvent:
+    def presence_event(self, now: float) -> PresenceEvent:
         return PresenceEvent(
-            red=self.seat_state(RED),
-            yellow=self.seat_state(YELLOW),
+            red=self.seat_state(RED, now),
+            yellow=self.seat_state(YELLOW, now),
             spectators=self.spectators(),
-            red_claimable_in=self.claimable_in(RED),
-            yellow_claimable_in=self.claimable_in(YELLOW),
+            red_claimable_in=self.claimable_in(RED, now),
+            yellow_claimable_in=self.claimable_in(YELLOW, now),
+            red_name=self.state.names.get(RED),
+            yellow_name=self.state.names.get(YELLOW),
         )
 
     # -- members --------------------------------------------------------------
@@ -271,16 +288,17 @@ class Game:
 
     def tell_presence(self) -> None:
         """Tell everyone here how the seats and the audience stand, if that changed,
-        and wake up again when an away seat's grace period runs out."""
-        event = self.presence_event()
+        and wake up again when an away seat's grace period runs out. One instant decides both, so a
+        timer that fires a hair early wakes up again rather than leaving a seat "disconnected" for good."""
+        now = self._clock()
+        event = self.presence_event(now)
         if event != self._last_presence:
             self._last_presence = event
             self.broadcast(event)
         self.cancel_timer(GRACE_TIMER)
-        now = self._clock()
         waits = []
         for color in PLAYERS:
-            since = self._away_since(color)
+            since = self._away_since(color, now)
             if since is not None and now - since < self._grace:  # away, not for the whole grace period yet
                 waits.append(since + self._grace - now)
         if waits:

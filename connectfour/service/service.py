@@ -38,10 +38,12 @@ from ..bus import Message
 from ..domain.seats import Holder, Presence
 from ..domain.state import GameState, Refused
 from ..protocol import ProtocolError
-from ..protocol.messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, WinEvent
+from ..protocol.messages import CancelledEvent, DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, WinEvent
 from ..rules import IllegalMove
 from ..store import ConditionFailed, Store, StoreError, VersionConflict
+from ..store.matching import Ticket
 from ..store.seats import PRESENCE
+from . import lobby
 from .computer import DELAY, Computer, quick_move
 from .game import COMPUTER_TIMER, PRESENCE_DELAY, WATCH_TIMER, Game, Member, Scheduler, colors_of, send_event
 
@@ -77,6 +79,7 @@ class GameService:
         clock: Callable[[], float] = time.time,
         computer: Computer | None = None,
         computer_delay: float = DELAY,
+        lobby_interval: float = lobby.INTERVAL,
     ) -> None:
         self.store = store
         #: This service's name among the processes sharing the store.
@@ -95,6 +98,8 @@ class GameService:
         self._clock = clock
         #: Games with at least one member in this process; the rest live in the store only.
         self.games: dict[str, Game] = {}
+        #: Those of them the lobby lists (public games).
+        self.listed: dict[str, Game] = {}
         #: Which game each connection here is in.
         self._placement: dict[Member, Game] = {}
         #: Games being loaded, with the announcements heard meanwhile.
@@ -108,6 +113,10 @@ class GameService:
         #: What the sweep must not delete, looked up live as it goes.
         self._in_use = _InAny(self.games, self._touching, self._loading)
         store.bus.on_resubscribed(self._resubscribed)
+        #: This process's side of the lobby: the public games followed here, told to everyone.
+        self.lobby = lobby.Lobby(
+            self.process, self.listed.values, store.bus.tell_all, clock=clock, interval=lobby_interval
+        )
 
     def where(self, member: Member) -> tuple[Game, Role] | tuple[None, None]:
         """The game a connection is in, and its role there."""
@@ -142,6 +151,11 @@ class GameService:
                 game.tell_presence()
         # An event the bus lost shows as a gap when the next one comes; the last
         # one of a game (its winning move, say) shows only here.
+        waiting = [
+            game.id for game in self.listed.values() if game.state.match and not game.state.invite_spent and game.holders
+        ]
+        if waiting:  # their players wait for a quick match here: their tickets stay
+            await self.store.match.renew(waiting, now)
         followed = list(self.games)
         stored = await self.store.versions(followed) if followed else {}
         for game_id, version in stored.items():
@@ -149,6 +163,20 @@ class GameService:
             if behind is not None and version > behind.inbox.version and not behind.filling:
                 behind.filling = True
                 self._spawn(self._fill(behind))
+        await self._keep_unplayed(now)
+
+    async def _keep_unplayed(self, now: float) -> None:
+        """Stamp the unplayed games someone here is in, every half of ``forget_unplayed_after``:
+        another process's sweep cannot see our connections, only the stored activity."""
+        if self.forget_unplayed_after <= 0:
+            return
+        for game in list(self.games.values()):
+            if not game.state.board.moves and now - game.touched_at >= self.forget_unplayed_after / 2:
+                game.touched_at = now
+                try:
+                    await self.store.touch(game.id, now)
+                except StoreError as exc:
+                    log.warning("game %s: could not stamp its activity: %s", game.id, exc)
 
     def _resubscribed(self) -> None:
         """The bus lost its connection for a while: read what every game here missed,
@@ -222,6 +250,8 @@ class GameService:
             if self.games.get(game_id) is not None:
                 return self.games[game_id]
         self.games[game_id] = game
+        if state.public:
+            self.listed[game_id] = game
         for version, message in heard:
             self._deliver(game_id, version, message)
         return game
@@ -230,6 +260,7 @@ class GameService:
         if game.idle and self.games.get(game.id) is game:
             game.close()
             del self.games[game.id]
+            self.listed.pop(game.id, None)
             self.store.bus.unsubscribe(game.id, self._deliver)
             if game.spectators_told:  # tell the shared presence this process has none left
                 self._soon(self.store.seats.watch(game.id, self.process, 0, self._clock()))
@@ -345,6 +376,7 @@ class GameService:
             member.close(CLOSE_REPLACED, "Seat taken over by another connection.")
             log.info("game %s: %s seat taken over by another connection", game.id, role)
         game.tell_presence()
+        self._unfollow_if_idle(game)  # its last connection here was the one replaced
 
     # -- requests: check, append, and again after a lost race -------------------------
 
@@ -416,15 +448,23 @@ class GameService:
             self._unfollow_if_idle(game)
         return game, role
 
-    async def create(self, member: Member, *, local: bool) -> tuple[Game, Role]:
-        game = await self._create(self._created(local=local))
+    async def create(
+        self, member: Member, *, local: bool, public: bool = False, name: str | None = None
+    ) -> tuple[Game, Role]:
+        """Start a game: on one device, or online with an invite (listed in the lobby if ``public``)."""
+        public = public and not local
+        game = await self._create(self._created(local=local, public=public, names={RED: name}))
         metrics.count("connectfour_games_created_total")
-        log.info("game %s created (%s)", game.id, "same device" if local else "online")
+        log.info("game %s created (%s)", game.id, "same device" if local else "public" if public else "online")
         return await self._open(game, member, "both" if local else RED)
 
-    async def create_computer(self, member: Member, *, level: int, color: Player) -> tuple[Game, Role]:
+    async def create_computer(
+        self, member: Member, *, level: int, color: Player, name: str | None = None
+    ) -> tuple[Game, Role]:
         """Start a game against the computer at ``level``; the creator plays ``color``."""
-        game = await self._create(self._created(local=False, computer=other(color), level=level))
+        game = await self._create(
+            self._created(local=False, computer=other(color), level=level, names={color: name})
+        )
         metrics.count("connectfour_games_created_total")
         log.info("game %s created (computer level %d)", game.id, level)
         return await self._open(game, member, color)
@@ -439,11 +479,26 @@ class GameService:
         return game
 
     def _created(
-        self, *, local: bool, rematch_of: str | None = None, computer: Player | None = None, level: int = 0
+        self,
+        *,
+        local: bool,
+        rematch_of: str | None = None,
+        computer: Player | None = None,
+        level: int = 0,
+        host: Player = RED,
+        public: bool = False,
+        match: bool = False,
+        names: Mapping[Player, str | None] | None = None,
     ) -> Created:
         red_token = _new_key()
         seated = rematch_of is not None or computer is not None  # no invite to wait for
+        names = names or {}
         return Created(
+            host=host,
+            public=public,
+            match=match,
+            red_name=names.get(RED),
+            yellow_name=names.get(YELLOW),
             at=self._clock(),
             local=local,
             watch_key=_new_key(),
@@ -456,12 +511,14 @@ class GameService:
         )
 
     async def _open(self, game: Game, creator: Member, role: Role) -> tuple[Game, Role]:
-        """Seat the creator of a game: the init event first, then the snapshot."""
+        """Seat the creator of a game: the init event first, then the snapshot.
+        A quick match's invite is the queue's, not the player's to share."""
         state = game.state
-        send_event(creator, InitEvent(game=game.id, watch=state.watch_key, join=state.join_key))
+        send_event(creator, InitEvent(game=game.id, watch=state.watch_key, join=None if state.match else state.join_key))
         return await self._attached(creator, game, role)
 
-    async def join(self, member: Member, key: str) -> tuple[Game, Role]:
+    async def join(self, member: Member, key: str, name: str | None = None) -> tuple[Game, Role]:
+        """Take the guest's seat of the game whose invite ``key`` is."""
         game = await self._by_key(key, "join")
 
         def joined(state: GameState) -> Event:
@@ -471,15 +528,18 @@ class GameService:
                     "This invite link was already used: the seat is taken. You can watch the game.",
                     watch=state.watch_key,
                 )
-            return Joined(at=self._clock())
+            if state.over:  # resigned or expired while waiting: no seat to take any more
+                raise ProtocolError("game_over", "This game has ended.")
+            return Joined(at=self._clock(), name=name)
 
         try:
             await self._commit(game, joined)
         except BaseException:
             self._unfollow_if_idle(game)
             raise
-        log.info("game %s joined by yellow", game.id)
-        return await self._attached(member, game, YELLOW)
+        guest = game.state.guest
+        log.info("game %s joined by %s", game.id, guest)
+        return await self._attached(member, game, guest)
 
     async def watch(self, member: Member, key: str) -> tuple[Game, Role]:
         game = await self._by_key(key, "watch")
@@ -497,9 +557,68 @@ class GameService:
         if game.over:
             self._unfollow_if_idle(game)
             raise ProtocolError("game_over", f"This game has ended; its replay is at /game/{game.id}.")
+        state = game.state
+        if state.match and not state.invite_spent and state.join_key is not None:
+            # Back to waiting for a quick match (leaving withdrew the ticket); or,
+            # if someone else waits now, to their game instead: this one is never played.
+            try:
+                partner = await self.store.match.offer(Ticket(game.id, state.join_key), self._clock())
+            except BaseException:
+                self._unfollow_if_idle(game)
+                raise
+            if partner is not None:
+                self._unfollow_if_idle(game)
+                return await self.match(member, state.names.get(state.host), partner)
         await self._attached(member, game, role)
         log.info("game %s: %s resumed", game.id, role)
         return game, role
+
+    # -- quick match -------------------------------------------------------------------
+
+    async def match(
+        self, member: Member, name: str | None = None, ticket: Ticket | None = None
+    ) -> tuple[Game, Role]:
+        """Play someone: join the game of whoever has waited longest, or host one and wait
+        in the queue; the colours are drawn at random. ``ticket``: one already taken."""
+        queue = self.store.match
+        if ticket is None:
+            ticket = await queue.take(self._clock())
+        for _ in range(ATTEMPTS):
+            if ticket is not None:
+                try:
+                    return await self.join(member, ticket.join, name)
+                except ProtocolError as exc:  # the game went meanwhile: the next one
+                    if exc.code not in ("game_not_found", "seat_taken", "game_over"):
+                        raise
+                ticket = await queue.take(self._clock())
+                continue
+            host = secrets.choice(PLAYERS)
+            game = await self._create(
+                self._created(local=False, public=True, match=True, host=host, names={host: name})
+            )
+            assert game.state.join_key is not None
+            try:
+                ticket = await queue.offer(Ticket(game.id, game.state.join_key), self._clock())
+            except BaseException:
+                self._unfollow_if_idle(game)
+                raise
+            if ticket is None:
+                metrics.count("connectfour_games_created_total")
+                log.info("game %s created (a quick match, waiting)", game.id)
+                return await self._open(game, member, host)
+            self._unfollow_if_idle(game)  # someone came meanwhile: this game is never played
+        raise ProtocolError("unavailable", "No quick match could be made; try again.")
+
+    async def cancel(self, member: Member) -> None:
+        """Stop waiting for a quick match: the ticket is withdrawn, the seat given back."""
+        game, role = self.where(member)
+        if game is None or not game.state.match or game.state.invite_spent or role != game.state.host:
+            raise ProtocolError("not_waiting", "This connection is not waiting for a quick match.")
+        if not await self.store.match.cancel(game.id):
+            raise ProtocolError("not_waiting", "Too late: an opponent was just found.")
+        self.leave(member)
+        send_event(member, CancelledEvent())
+        log.info("game %s: the quick match was cancelled", game.id)
 
     def leave(self, member: Member) -> None:
         game = self._placement.get(member)
@@ -519,6 +638,8 @@ class GameService:
                 release.add_done_callback(self._releasing.discard)
             if not game.over:
                 self._touch(game.id)
+            if game.state.match and not game.state.invite_spent:  # nobody is to take this ticket now
+                self._soon(self.store.match.cancel(game.id))
         self._unfollow_if_idle(game)
 
     async def _release(self, game: Game, holder: Holder) -> None:
@@ -731,7 +852,14 @@ class GameService:
         if any(game.seat_state(color) != "connected" for color in humans):
             return None  # the other player left: the offers stand, the game does not start
         computer = other(state.computer) if state.computer is not None else None
-        created = self._created(local=state.local, rematch_of=game.id, computer=computer, level=state.level)
+        created = self._created(
+            local=state.local,
+            rematch_of=game.id,
+            computer=computer,
+            level=state.level,
+            public=state.public,
+            names={RED: state.names.get(YELLOW), YELLOW: state.names.get(RED)},  # colours swap
+        )
         new_id = secrets.token_urlsafe(GAME_ID_BYTES)
         try:
             await self.store.append(new_id, 1, created)

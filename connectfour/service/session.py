@@ -6,17 +6,19 @@ from collections.abc import Callable
 
 from ..protocol import ProtocolError
 from ..domain import Role
-from ..protocol.messages import Claim, ClientEvent, Init, Play, Rematch, Resign, Resume
+from ..protocol.messages import Cancel, Claim, ClientEvent, Init, Lobby, Match, Play, Rematch, Resign, Resume
 from .game import Game, Member
 from .service import GameService
 
 
 class Session:
-    __slots__ = ("service", "member")
+    __slots__ = ("service", "member", "closed")
 
     def __init__(self, service: GameService, member: Member) -> None:
         self.service = service
         self.member = member
+        #: The connection is gone; a request still waiting on the store must not seat it.
+        self.closed = False
 
     @property
     def game(self) -> Game | None:
@@ -40,31 +42,51 @@ class Session:
 
     async def handle(self, event: ClientEvent) -> None:
         """Act on one decoded client event. Refusals raise ProtocolError."""
+        try:
+            await self._handle(event)
+        finally:
+            if self.closed:  # the connection went while the request waited: leave what it joined
+                self.close()
+
+    async def _handle(self, event: ClientEvent) -> None:
         service, member = self.service, self.member
         game, role = service.where(member)
         if isinstance(event, Play):
             if game is None or role is None:
-                # The tutorial's part 1: moves without init play both colours here.
+                # The tutorial's part 1: moves without init play both colours here;
+                # a game started so stops the lobby's updates, as any other start does.
+                service.lobby.unwatch(member)
                 game, role = await service.create(member, local=True)
             await service.play(game, role, event.column, event.ply)
             return
-        if isinstance(event, (Init, Resume)):
+        if isinstance(event, (Init, Resume, Match, Lobby)):
             if game is not None:
                 raise ProtocolError("already_started", "This connection is already in a game.")
+            if isinstance(event, (Lobby, Match)) and not member.extended:
+                raise ProtocolError("unknown_type", "The lobby and quick match need the connectfour.v1 subprotocol.")
+            if isinstance(event, Lobby):
+                service.lobby.watch(member)
+                return
+            service.lobby.unwatch(member)  # a connection in a game gets no lobby updates
             if isinstance(event, Resume):
                 await service.resume(member, event.game, event.token)
+            elif isinstance(event, Match):
+                await service.match(member, event.name)
             elif event.computer is not None:
                 if event.local or event.join is not None or event.watch is not None:
                     raise ProtocolError(
                         "invalid_message", "A game against the computer takes no join or watch key and is not local."
                     )
-                await service.create_computer(member, level=event.computer, color=event.color)
+                await service.create_computer(member, level=event.computer, color=event.color, name=event.name)
             elif event.join is not None:
-                await service.join(member, event.join)
+                await service.join(member, event.join, event.name)
             elif event.watch is not None:
                 await service.watch(member, event.watch)
             else:
-                await service.create(member, local=event.local)
+                await service.create(member, local=event.local, public=event.public, name=event.name)
+            return
+        if isinstance(event, Cancel):
+            await service.cancel(member)
             return
         if game is None or role is None:
             raise ProtocolError("not_a_player", "Start, join or resume a game first.")
@@ -76,4 +98,6 @@ class Session:
             await service.rematch(game, role)
 
     def close(self) -> None:
+        self.closed = True
+        self.service.lobby.unwatch(self.member)
         self.service.leave(self.member)

@@ -27,6 +27,7 @@ from ..bus import Bus
 from ..completion import completion
 from ..domain import Player, Reason, Result, other
 from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned
+from .matching import MatchQueue
 from .seats import Seats
 
 KeyKind = Literal["join", "watch"]
@@ -73,6 +74,12 @@ class GameRecord:
     level: int = 0
     #: How many events the game's log holds.
     version: int = 0
+    #: The creator's seat; whether the lobby lists the game; whether a quick match made it.
+    host: Player = "red"
+    public: bool = False
+    match: bool = False
+    red_name: str | None = None
+    yellow_name: str | None = None
 
     @classmethod
     def created(cls, game_id: str, event: Created) -> GameRecord:
@@ -90,6 +97,11 @@ class GameRecord:
             computer=event.computer,
             level=event.level,
             version=1,
+            host=event.host,
+            public=event.public,
+            match=event.match,
+            red_name=event.red_name,
+            yellow_name=event.yellow_name,
         )
 
     def created_event(self) -> Created:
@@ -104,7 +116,25 @@ class GameRecord:
             rematch_of=self.rematch_of,
             computer=self.computer,
             level=self.level,
+            host=self.host,
+            public=self.public,
+            match=self.match,
+            # The guest's name came with its Joined: the creation knew only the host's.
+            red_name=self.red_name if self.host == "red" or self.join_key is None else None,
+            yellow_name=self.yellow_name if self.host == "yellow" or self.join_key is None else None,
         )
+
+    def joined_event(self, at: float, name: str | None = None) -> Joined:
+        """The guest's arrival, as this record knows it (or under ``name``)."""
+        return Joined(at=at, name=name or (self.yellow_name if self.host == "red" else self.red_name))
+
+    def advance_name(self, event: Joined) -> None:
+        """Take the guest's name from its arrival."""
+        if event.name is not None:
+            if self.host == "red":
+                self.yellow_name = event.name
+            else:
+                self.red_name = event.name
 
     def advance(self, event: Event) -> None:
         """Follow one more stored event (never ``Created``): the record's side of ``GameState.apply``."""
@@ -118,6 +148,7 @@ class GameRecord:
                 self._end("draw", "full", event.at)
         elif isinstance(event, Joined):
             self.invite_spent = True
+            self.advance_name(event)
         elif isinstance(event, Resigned):
             self._end(other(event.player), "resign", event.at)
         elif isinstance(event, Claimed):
@@ -146,6 +177,10 @@ class Store(Protocol):
     @property
     def seats(self) -> Seats:
         """Who holds each game's seats, from any process."""
+
+    @property
+    def match(self) -> MatchQueue:
+        """The players waiting for a quick match, from any process."""
 
     def append_nowait(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
         """Store ``event`` as the game's ``version`` (1 for its ``Created``), then announce it;

@@ -10,6 +10,7 @@ from ..bus import Bus, LocalBus
 from ..domain import other
 from ..domain.events import Claimed, Created, Event, Expired, Moved
 from .base import Committed, ConditionFailed, GameRecord, KeyKind, StoreError, VersionConflict, append, ends
+from .matching import LocalMatchQueue
 from .seats import LocalSeats
 
 
@@ -17,6 +18,7 @@ class MemoryStore:
     def __init__(self, bus: Bus | None = None) -> None:
         self.bus: Bus = bus if bus is not None else LocalBus()
         self.seats = LocalSeats(self.bus)
+        self.match = LocalMatchQueue()
         self._games: dict[str, GameRecord] = {}
         self._logs: dict[str, list[Event]] = {}
         self._keys: dict[str, tuple[str, KeyKind]] = {}

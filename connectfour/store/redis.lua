@@ -6,9 +6,12 @@
 -- event announced on the game's channel if and only if it was stored.
 --
 -- Every key of a game shares its hash tag (one Cluster slot):
---   cf:{id}:log       LIST of encoded events (the version is its length)
+--   cf:{id}:log       LIST of encoded events (the version is its length); an entry that
+--                     cf_append stored carries its call id as one more JSON field, "call",
+--                     which the decoder ignores, so that a retried call answers as the first
 --   cf:{id}:rec       HASH: the record's fields (moves as a digit string)
---   cf:{id}:calls     HASH: call id -> version, so a retried call answers as the first
+--   cf:{id}:calls     HASH: call id -> version, for cf_create (and for appends stored before
+--                     the call id went into the entry)
 --   cf:{id}:presence  HASH: the seats (red, red_c, red_left, ...), w:<process> -> spectators, seq
 --   cf:{id}:chan      the sharded pub/sub channel: "<version> <json>", presences as version 0
 -- Times are kept as the strings the client sent (Python's repr of a float),
@@ -187,18 +190,22 @@ end
 --       ('' | 'claim' | 'expire'), then the condition's arguments.
 -- Answers the version, or {version, watch key, join key} for an event that ends the game.
 local function append(keys, args)
-    local log, rec, calls, presence = keys[1], keys[2], keys[3], keys[4]
-    local version, call, event, at = tonumber(args[1]), args[2], args[3], args[4]
+    local log, rec, presence = keys[1], keys[2], keys[4]
+    local version, event, at = tonumber(args[1]), args[3], args[4]
     local column, result, reason, joined = args[5], args[6], args[7], args[8]
-    local seen = redis.call('HGET', calls, call)
-    if seen then -- a retry of a call that was stored: answer as it did
-        if result ~= '' then
-            return ended_reply(rec, tonumber(seen))
-        end
-        return tonumber(seen)
-    end
-    local last = redis.call('LLEN', log)
+    -- The entry: the event's JSON object with the call id as its last field.
+    local entry = string.sub(event, 1, -2) .. ',"call":"' .. args[2] .. '"}'
+    -- The record's version is the log's length (both are written only here and by cf_create).
+    local stored = redis.call('HMGET', rec, 'version', 'updated_at', 'moves', 'result')
+    local last = tonumber(stored[1]) or 0
     if version ~= last + 1 then
+        if version and version >= 1 and version <= last and redis.call('LINDEX', log, version - 1) == entry then
+            -- a retry of a call that was stored: answer as it did
+            if result ~= '' then
+                return ended_reply(rec, version)
+            end
+            return version
+        end
         return redis.error_reply('CONFLICT ' .. last)
     end
     if last == 0 then
@@ -211,24 +218,22 @@ local function append(keys, args)
             return refused
         end
     end
-    redis.call('RPUSH', log, event)
-    redis.call('HSET', calls, call, version)
-    local stored = redis.call('HMGET', rec, 'updated_at', 'moves', 'result')
+    redis.call('RPUSH', log, entry)
     local fields = { 'version', version }
-    if tonumber(at) > tonumber(stored[1]) then
+    if tonumber(at) > tonumber(stored[2]) then
         fields[#fields + 1] = 'updated_at'
         fields[#fields + 1] = at
     end
     if column ~= '' then
         fields[#fields + 1] = 'moves'
-        fields[#fields + 1] = (stored[2] or '') .. column
+        fields[#fields + 1] = (stored[3] or '') .. column
     end
     if joined ~= '' then
         fields[#fields + 1] = 'invite_spent'
         fields[#fields + 1] = '1'
     end
     local ends = result ~= ''
-    if ends and not stored[3] then
+    if ends and not stored[4] then
         fields[#fields + 1] = 'result'
         fields[#fields + 1] = result
         fields[#fields + 1] = 'reason'
@@ -245,7 +250,7 @@ local function append(keys, args)
     local retention = args[9]
     redis.call('PEXPIRE', log, retention)
     redis.call('PEXPIRE', rec, retention)
-    redis.call('PEXPIRE', calls, retention)
+    redis.call('PEXPIRE', keys[3], retention) -- the calls of cf_create
     local p = load_presence(presence)
     if p then
         if empty(p) then

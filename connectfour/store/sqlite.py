@@ -69,6 +69,7 @@ import time
 from collections.abc import Collection, Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote
 from typing import Literal, cast
 
 import msgspec
@@ -90,6 +91,7 @@ from ..domain.events import (
 from ..rules import Board, IllegalMove
 from . import journal
 from .base import Committed, ConditionFailed, GameRecord, KeyKind, StoreError, VersionConflict, append, ends
+from .matching import LocalMatchQueue
 from .seats import LocalSeats
 
 log = logging.getLogger("connectfour.store")
@@ -125,7 +127,12 @@ CREATE TABLE IF NOT EXISTS games (
     computer     TEXT,
     level        INTEGER NOT NULL DEFAULT 0,
     log          TEXT NOT NULL DEFAULT '',
-    rematch      TEXT
+    rematch      TEXT,
+    host         TEXT NOT NULL DEFAULT 'red',
+    public       INTEGER NOT NULL DEFAULT 0,
+    match        INTEGER NOT NULL DEFAULT 0,
+    red_name     TEXT,
+    yellow_name  TEXT
 );
 CREATE INDEX IF NOT EXISTS games_open ON games (updated_at) WHERE result IS NULL;
 CREATE INDEX IF NOT EXISTS games_updated ON games (updated_at);
@@ -143,13 +150,14 @@ _UNPLAYED = "SELECT id FROM games WHERE moves = '' AND updated_at < ?"
 
 _COLUMNS = (
     "id, watch_key, join_key, red_token, yellow_token, local, invite_spent, "
-    "created_at, updated_at, result, reason, finished_at, rematch_of, moves, computer, level, log, rematch"
+    "created_at, updated_at, result, reason, finished_at, rematch_of, moves, computer, level, log, rematch, "
+    "host, public, match, red_name, yellow_name"
 )
 
 # Folding writes a game's whole record; each field only ever moves forward,
 # so folding an older record over a newer row changes nothing.
 _UPSERT = f"""
-INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 18)})
+INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 23)})
 ON CONFLICT (id) DO UPDATE SET
     invite_spent = max(invite_spent, excluded.invite_spent),
     updated_at = max(updated_at, excluded.updated_at),
@@ -158,7 +166,9 @@ ON CONFLICT (id) DO UPDATE SET
     finished_at = coalesce(finished_at, excluded.finished_at),
     moves = CASE WHEN length(excluded.moves) > length(moves) THEN excluded.moves ELSE moves END,
     log = CASE WHEN length(excluded.log) > length(log) THEN excluded.log ELSE log END,
-    rematch = coalesce(rematch, excluded.rematch)
+    rematch = coalesce(rematch, excluded.rematch),
+    red_name = coalesce(red_name, excluded.red_name),
+    yellow_name = coalesce(yellow_name, excluded.yellow_name)
 """
 
 # The log of a row written before there was one, from what the row says:
@@ -215,6 +225,7 @@ class SQLiteStore:
         self.fsync = fsync
         self.bus: Bus = bus if bus is not None else LocalBus()
         self.seats = LocalSeats(self.bus)
+        self.match = LocalMatchQueue()
         try:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._lock = _lock(self.path)
@@ -286,6 +297,15 @@ class SQLiteStore:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+        if "host" not in columns:  # the lobby: who created the game, how it is found, the players' names
+            for column in (
+                "host TEXT NOT NULL DEFAULT 'red'",
+                "public INTEGER NOT NULL DEFAULT 0",
+                "match INTEGER NOT NULL DEFAULT 0",
+                "red_name TEXT",
+                "yellow_name TEXT",
+            ):
+                self._db.execute(f"ALTER TABLE games ADD COLUMN {column}")
         self._db.execute(_UNPLAYED_INDEX)
 
     # -- the journal ------------------------------------------------------------
@@ -340,7 +360,8 @@ class SQLiteStore:
             version, code, at = int(fields[0]), fields[1], float(fields[2])
             if version == record.version + 1:
                 extra = fields[3] if len(fields) > 3 else None
-                _advance(record, _event(code, at, _turn(record), extra), code)
+                event = record.joined_event(at, unquote(extra) if extra else None) if code == "J" else None
+                _advance(record, event or _event(code, at, _turn(record), extra), code)
             elif version > record.version + 1:
                 log.warning("journal: version %d of %s skipped: the game is at %d", version, game_id, record.version)
         elif kind == "T":
@@ -551,6 +572,8 @@ class SQLiteStore:
         extra = ""
         if isinstance(event, Joined):
             code = "J"
+            if event.name is not None:  # (the journal's records are split on spaces)
+                extra = f" {quote(event.name, safe='')}"
         elif isinstance(event, Resigned):
             code = _RESIGNED[event.player]
         elif isinstance(event, Claimed):
@@ -672,7 +695,7 @@ class SQLiteStore:
         if row is None:
             return None
         (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of, moves,
-         computer, level, events, rematch) = row  # fmt: skip
+         computer, level, events, rematch, host, public, match, red_name, yellow_name) = row  # fmt: skip
         return _Game(
             id=gid,
             watch_key=watch,
@@ -693,6 +716,11 @@ class SQLiteStore:
             version=1 + len(events),
             log=events,
             rematch=rematch,
+            host=host,
+            public=bool(public),
+            match=bool(match),
+            red_name=red_name,
+            yellow_name=yellow_name,
         )
 
     def _stored(self, game_id: str, keys: list[str]) -> bool:
@@ -854,7 +882,7 @@ def _events(record: _Game) -> list[Event]:
             events.append(Moved(at=at, player=player, column=column, end=end))
             continue
         try:
-            event = _event(code, at, "red", record.rematch)
+            event = record.joined_event(at) if code == "J" else _event(code, at, "red", record.rematch)
         except ValueError as exc:
             raise StoreError(f"game {record.id}: {exc} in its stored log") from None
         if finished is not None and ends(event):
@@ -910,6 +938,11 @@ def _row(record: _Game) -> tuple[object, ...]:
         record.level,
         record.log,
         record.rematch,
+        record.host,
+        int(record.public),
+        int(record.match),
+        record.red_name,
+        record.yellow_name,
     )
 
 

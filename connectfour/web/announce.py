@@ -84,6 +84,8 @@ async def hear_announcements(app: web.Application) -> AsyncIterator[None]:
     connections = app[CONNECTIONS]
 
     def heard(payload: bytes) -> None:
+        if not payload.startswith(b"{"):
+            return  # not an announcement (a lobby's part, say)
         told = tell(connections, payload)
         log.info("announcement delivered to %d connections here", told)
 

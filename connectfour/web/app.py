@@ -80,6 +80,8 @@ async def game_record(request: web.Request) -> web.Response:
             "created_at": record.created_at,
             "finished_at": record.finished_at,
             "rematch_of": record.rematch_of,
+            "red_name": record.red_name,
+            "yellow_name": record.yellow_name,
         }
     )
 
@@ -117,6 +119,7 @@ def _gauges(app: web.Application) -> metrics.Gauges:
             "Connections yet to send a complete first request head (counted per address; not behind a trusted proxy).",
             clients.waiting_total(),
         ),
+        "connectfour_lobby_watchers": ("Connections following the lobby here.", len(app[SERVICE].lobby.watchers)),
         "connectfour_solver_searches": ("Exact searches running (the computer's and analyses).", app[SOLVER].running),
         "connectfour_solver_waiting": ("Exact searches waiting for a solver thread.", app[SOLVER].waiting),
     }
@@ -213,6 +216,19 @@ async def _registration(app: web.Application) -> AsyncIterator[None]:
         log.exception("could not deregister this process")
 
 
+async def _lobby(app: web.Application) -> AsyncIterator[None]:
+    """Hear the other processes' parts of the lobby, and tick this one's."""
+    lobby = app[SERVICE].lobby
+    connections = app[CONNECTIONS]
+    lobby.online = lambda: len(connections)
+    await app[BUS].listen(lobby.hear)
+    task = asyncio.create_task(lobby.run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _flush_metrics(app: web.Application) -> AsyncIterator[None]:
     """With ``--workers``: hand this worker's metrics to the others every
     ``metrics.FLUSH_INTERVAL`` seconds, and a last time when it stops."""
@@ -274,6 +290,7 @@ def create_app(
         forget_unplayed_after=settings.forget_unplayed_after,
         computer=Computer(solver, budget=settings.search_budget),
         computer_delay=settings.computer_delay,
+        lobby_interval=settings.lobby_interval,
     )
     app[CONNECTIONS] = set()
     limits = AddressLimits(settings.connections_per_address, settings.waiting_per_address, settings.games_per_minute)
@@ -296,5 +313,6 @@ def create_app(
     app.cleanup_ctx.append(_registration)
     app.cleanup_ctx.append(_heartbeat)
     app.cleanup_ctx.append(hear_announcements)
+    app.cleanup_ctx.append(_lobby)
     app.cleanup_ctx.append(_flush_metrics)
     return app

@@ -22,7 +22,7 @@ from .. import metrics
 from ..eager import start_eagerly
 from ..protocol import ProtocolError, decode
 from ..config import Settings
-from ..protocol.messages import ClientEvent, ErrorEvent, Init, Play
+from ..protocol.messages import ClientEvent, ErrorEvent, Init, Match, Play, Rematch
 from ..service import GameService, Session
 from ..service.game import send_event
 from ..store import StoreError
@@ -117,6 +117,17 @@ class Connection:
             self.transport.write(_last_frame)
         else:
             self._write(_last_frame)
+
+    @property
+    def backlog(self) -> int:
+        """Bytes queued for the peer in this process (the kernel's buffer aside)."""
+        pending = self._pending
+        return self.transport.get_write_buffer_size() + (len(pending) if pending is not None else 0)
+
+    @property
+    def lagging(self) -> bool:
+        """The transport holds more than its high-water mark: the peer is not keeping up."""
+        return self._pending is not None
 
     def _write(self, data: bytes) -> None:
         pending = self._pending
@@ -257,11 +268,15 @@ class Connection:
             task.add_done_callback(_tasks.discard)
 
     def _starts_game(self, event: object) -> bool:
-        """Whether the event makes a new game: an ``init`` to start one, or the
-        tutorial's first ``play`` with no game."""
+        """Whether the event may make a new game: an ``init`` to start one, the tutorial's
+        first ``play`` with no game, a quick match (it hosts one while it waits, and a
+        ``cancel`` leaves it stored), or a rematch offer (the second one makes the next
+        game): else a loop of any of them would store games as fast as it can send."""
         if isinstance(event, Init):
             return event.join is None and event.watch is None and self.session.game is None
-        return isinstance(event, Play) and self.session.game is None
+        if isinstance(event, (Play, Match)):
+            return self.session.game is None
+        return isinstance(event, Rematch)
 
     async def _handle_async(self, event: ClientEvent) -> None:
         session = self.session

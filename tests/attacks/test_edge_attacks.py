@@ -217,6 +217,53 @@ async def test_an_address_that_starts_too_many_games_is_refused_and_others_are_n
     user_writer.close()
 
 
+async def answer(reader: asyncio.StreamReader, *types: str) -> dict:
+    """The next event of one of ``types``, or the next error."""
+    while True:
+        event = json.loads((await read_frame(reader))[1])
+        if event["type"] in (*types, "error"):
+            return event
+
+
+async def test_quick_matches_cancelled_again_and_again_count_as_new_games(spawn):
+    server = spawn("--games-per-minute", "5")
+    reader, writer = await upgraded_from(ATTACKER, server.port)
+    codes = []
+    for _ in range(7):  # each match hosts a hidden game while it waits
+        writer.write(client_frame(b'{"type":"match"}'))
+        event = await answer(reader, "state")
+        codes.append(event.get("code", event["type"]))
+        if event["type"] == "state":
+            writer.write(client_frame(b'{"type":"cancel"}'))
+            assert (await answer(reader, "cancelled"))["type"] == "cancelled"
+    assert codes == ["state"] * 5 + ["too_many_games"] * 2
+    writer.close()
+
+
+async def test_rematches_played_again_and_again_count_as_new_games(spawn):
+    server = spawn("--games-per-minute", "6")
+    red_reader, red = await upgraded_from(ATTACKER, server.port)
+    red.write(client_frame(b'{"type":"init"}'))
+    join = (await answer(red_reader, "init"))["join"]
+    yellow_reader, yellow = await upgraded_from(ATTACKER, server.port)
+    yellow.write(client_frame(json.dumps({"type": "init", "join": join}).encode()))
+    await answer(yellow_reader, "state")
+    codes = []
+    for _ in range(4):  # resign at once, and both ask for the next game: 2 of the allowance each time
+        red.write(client_frame(b'{"type":"resign"}'))
+        await answer(yellow_reader, "win")
+        red.write(client_frame(b'{"type":"rematch"}'))
+        yellow.write(client_frame(b'{"type":"rematch"}'))
+        event = await answer(yellow_reader, "state")
+        codes.append(event.get("code", event["type"]))
+        if event["type"] == "error":
+            break
+        await answer(red_reader, "state")
+    assert codes == ["state", "state", "too_many_games"]
+    red.close()
+    yellow.close()
+
+
 # -- 5. deep JSON gets an error, and the connection lives --------------------------------------
 
 

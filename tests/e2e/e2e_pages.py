@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
@@ -118,3 +120,15 @@ def start_local_game(open_page: OpenPage, **options) -> Page:
     page.get_by_test_id("start-local").click()
     expect(page.get_by_test_id("turn")).to_have_text("Red to play")
     return page
+
+
+def post_announcement(server, token: str, message: str, level: str = "info") -> int:  # type: ignore[no-untyped-def]
+    """``POST /api/announce`` to a server started with ``token`` as its admin token; the status."""
+    request = urllib.request.Request(
+        f"{server.url}/api/announce",
+        data=json.dumps({"message": message, "level": level}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status

@@ -3,12 +3,10 @@ a restart announced before the server closes explains the reconnection."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from e2e_pages import OpenPage, start_local_game
+from e2e_pages import OpenPage, post_announcement, start_local_game
 from playwright.sync_api import expect
 
 from servers import ServerProcess
@@ -26,17 +24,6 @@ def announcing_server() -> Iterator[ServerProcess]:
         server.terminate()
 
 
-def post_announcement(server: ServerProcess, message: str, level: str = "info") -> int:
-    request = urllib.request.Request(
-        f"{server.url}/api/announce",
-        data=json.dumps({"message": message, "level": level}).encode(),
-        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return response.status
-
-
 def test_an_announcement_appears_on_every_open_page_and_can_be_dismissed(
     announcing_server: ServerProcess, open_page: OpenPage
 ) -> None:
@@ -44,7 +31,7 @@ def test_an_announcement_appears_on_every_open_page_and_can_be_dismissed(
     second = open_page("second", base_url=announcing_server.url)
     second.get_by_test_id("start-local").click()
     expect(second.get_by_test_id("turn")).to_have_text("Red to play")
-    assert post_announcement(announcing_server, "Restart in 5 minutes <b>soon</b>", "warning") == 202
+    assert post_announcement(announcing_server, TOKEN, "Restart in 5 minutes <b>soon</b>", "warning") == 202
     for page in (first, second):
         banner = page.get_by_test_id("announcement")
         expect(banner).to_be_visible()

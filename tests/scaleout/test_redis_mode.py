@@ -169,6 +169,34 @@ def test_a_server_that_cannot_reach_redis_at_start_says_so_and_exits():
     assert "cannot reach the store" in run.stderr
 
 
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("foo://127.0.0.1:6379", "scheme"),
+        ("redis://127.0.0.1:port/0", "Port"),
+        ("redis+cluster://127.0.0.1:7000,127.0.0.1:x", "host:port"),
+    ],
+)
+def test_a_redis_url_that_cannot_be_read_is_refused_with_the_reason(url, reason):
+    run = subprocess.run(
+        [sys.executable, "-m", "connectfour", "serve", "--port", str(free_port()), "--redis", url],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 3  # it cannot start: a supervisor must not start it again
+    assert run.stderr.startswith("connectfour: --redis: ") and reason in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_workers_with_a_redis_url_that_cannot_be_read_stop_at_once():
+    run = subprocess.run(
+        [sys.executable, "-m", "connectfour", "serve", "--port", str(free_port()), "--workers", "2",
+         "--redis", "redis+cluster://127.0.0.1:7000,127.0.0.1:x"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert "host:port" in run.stderr and "cannot run" in run.stderr and "starting it again" not in run.stderr
+
+
 def test_workers_without_redis_are_refused():
     run = subprocess.run(
         [sys.executable, "-m", "connectfour", "serve", "--port", str(free_port()), "--workers", "2"],
@@ -238,3 +266,68 @@ def test_workers_that_cannot_reach_redis_at_start_stop_the_supervisor_instead_of
     assert run.returncode == 1
     assert "cannot reach the store" in run.stderr
     assert "cannot run" in run.stderr and "starting it again" not in run.stderr
+
+
+async def lobby_until(client: Client, holds, timeout: float = 10.0) -> dict:  # type: ignore[no-untyped-def]
+    async def wait() -> dict:
+        while True:
+            event = await client.until("lobby")
+            if holds(event):
+                return event
+
+    return await asyncio.wait_for(wait(), timeout)
+
+
+async def test_a_public_game_on_one_process_is_in_the_lobby_of_the_other_and_joined_from_there(redis_url, stop_afterwards):
+    a, b = processes(redis_url, 2, "--lobby-interval", "0.05")
+    stop_afterwards([a, b])
+    watcher = await Client.open(b.ws_url)
+    await watcher.send({"type": "lobby"})
+    host = await Client.open(a.ws_url)
+    await host.send({"type": "init", "public": True, "name": "Ada"})
+    init = await host.expect("init")
+    lobby = await lobby_until(watcher, lambda e: bool(e["waiting"]))
+    (entry,) = lobby["waiting"]
+    assert (entry["game"], entry["name"]) == (init["game"], "Ada")
+    assert lobby["online"] == 2  # one connection on each process
+    guest = await Client.open(b.ws_url)
+    await guest.send({"type": "init", "join": entry["join"], "name": "Grace"})
+    await guest.expect("state", status="playing", red_name="Ada", yellow_name="Grace")
+    lobby = await lobby_until(watcher, lambda e: bool(e["playing"]))
+    assert (lobby["playing"][0]["red"], lobby["playing"][0]["yellow"]) == ("Ada", "Grace")
+    assert lobby["playing_total"] == 1 and lobby["waiting"] == []
+
+
+async def test_play_someone_pairs_players_on_two_processes(redis_url, stop_afterwards):
+    a, b = processes(redis_url)
+    stop_afterwards([a, b])
+    first = await Client.open(a.ws_url)
+    await first.send({"type": "match", "name": "Ada"})
+    waiting = await first.until("state")
+    assert waiting["status"] == "waiting"
+    second = await Client.open(b.ws_url)
+    await second.send({"type": "match", "name": "Grace"})
+    paired = await second.until("state")
+    assert (paired["game"], paired["status"]) == (waiting["game"], "playing")
+    await until_presence(first, red="connected", yellow="connected")
+    clients = {waiting["you"]: first, paired["you"]: second}
+    await play(clients, [], list(enumerate(RED_WINS)))
+    assert (await first.until("win"))["player"] == "red"
+
+
+async def test_an_announcement_posted_to_one_process_reaches_the_clients_of_the_other(redis_url, stop_afterwards):
+    a, b = processes(redis_url, 2, "--admin-token", "s3cret")
+    stop_afterwards([a, b])
+    listeners = [await Client.open(a.ws_url), await Client.open(b.ws_url)]
+    await listeners[1].send({"type": "lobby"})
+    await listeners[1].expect("lobby")  # (b hears the bus by now: it answered a request after starting)
+    request = urllib.request.Request(
+        f"{a.url}/api/announce",
+        data=json.dumps({"message": "Restart in 5 minutes", "level": "warning"}).encode(),
+        headers={"Authorization": "Bearer s3cret", "Content-Type": "application/json"},
+    )
+    answer = await asyncio.to_thread(urllib.request.urlopen, request, timeout=5)
+    assert answer.status == 202
+    for listener in listeners:
+        event = await listener.until("announcement")
+        assert (event["message"], event["level"]) == ("Restart in 5 minutes", "warning")

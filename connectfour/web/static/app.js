@@ -5,10 +5,15 @@
 // the seat's token is kept in localStorage and the page's address becomes
 // /?game=ID, from which a reload resumes the seat. Spectators keep their
 // /?watch=KEY address and watch again after a drop.
+//
+// On the landing page the connection follows the lobby (the players online,
+// the public games waiting and being played); a game started from the page,
+// or a quick match ("Play someone"), is asked for on that same connection.
 
 import { Analysis } from "./analysis.js";
 import { BoardView, COLUMNS, ROWS, colourName, height, winningCells } from "./board.js";
 import { Connection } from "./connection.js";
+import { checkName, nameOf, playerChip } from "./names.js";
 import * as sound from "./sound.js";
 import * as saved from "./storage.js";
 
@@ -17,6 +22,25 @@ const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 const ui = {
   landing: $("landing"),
   startOnline: $("start-online"),
+  onlineForm: $("online-form"),
+  playSomeone: $("play-someone"),
+  nameInput: $("name-input"),
+  nameError: $("name-error"),
+  onlineCount: $("online-count"),
+  seekingCount: $("seeking-count"),
+  lobbySep: $("lobby-sep"),
+  lobbyStatus: $("lobby-status"),
+  lobby: $("lobby"),
+  waitingList: $("waiting-list"),
+  waitingEmpty: $("waiting-empty"),
+  waitingMore: $("waiting-more"),
+  playingList: $("playing-list"),
+  playingEmpty: $("playing-empty"),
+  playingMore: $("playing-more"),
+  players: $("players"),
+  matching: $("matching"),
+  matchingText: $("matching-text"),
+  cancelMatch: $("cancel-match"),
   startLocal: $("start-local"),
   computerForm: $("computer-form"),
   newGame: $("new-game"),
@@ -68,8 +92,9 @@ const analysis = new Analysis($("analysis-toggle"), $("analysis-columns"), $("an
 
 // Errors, in answer to the first frame, after which this page has no game to show.
 const FATAL = new Set(["game_not_found", "seat_taken", "already_started", "invalid_message", "not_a_player"]);
-// Errors the player does not need to hear about: a double click, say.
-const QUIET = new Set(["stale_ply"]);
+// Errors the player does not need to hear about: a double click, say, or a
+// cancel too late (the opponent arrived: the game starts).
+const QUIET = new Set(["stale_ply", "not_waiting"]);
 const PLAYER_ROLES = ["red", "yellow", "both"];
 // Good news about the opponent is shown this long, then fades.
 const NOTE_MS = 4000;
@@ -112,6 +137,15 @@ const state = {
   retryAt: null, // when the next attempt starts (ms since the epoch)
   restarting: false, // the server said it is restarting: the next outage is expected
   message: null,
+  names: { red: null, yellow: null }, // the players' display names, when they gave one
+  computer: null, // the computer's seat in a game against it
+  level: null, // and its level
+  match: false, // the game was made by a quick match
+  matching: false, // this page asked for a quick match and no opponent came yet
+  cancelling: false, // a cancel of the quick match was sent and not answered yet
+  lobby: null, // the last lobby event
+  lobbyDown: false, // the landing page's connection is down, retrying
+  lobbyError: null, // the server refused the lobby: why
 };
 
 const board = new BoardView(ui.board, ui.indicator, (column) => {
@@ -126,6 +160,7 @@ board.onHover = (column) => {
 
 const connection = new Connection({
   hello: () => {
+    if (state.phase === "landing") return { type: "lobby" };
     state.handshake = true;
     if (state.game && state.token) return { type: "resume", game: state.game, token: state.token };
     return state.hello;
@@ -135,9 +170,21 @@ const connection = new Connection({
     if (protocol !== "connectfour.v1") {
       console.warn(`The server did not accept connectfour.v1 (got "${protocol}")`);
     }
+    if (state.phase === "landing") {
+      state.lobbyDown = false;
+      state.attempt = 0;
+      state.retryAt = null;
+    }
     render();
   },
   onDown: ({ attempt, delay }) => {
+    if (state.phase === "landing") {
+      state.lobbyDown = true;
+      state.attempt = attempt;
+      state.retryAt = Date.now() + delay;
+      render();
+      return;
+    }
     if (!["connecting", "seated", "reconnecting"].includes(state.phase)) return;
     const first = state.phase === "seated";
     state.phase = state.everSeated ? "reconnecting" : "connecting";
@@ -191,6 +238,12 @@ function handle(event) {
     case "announcement":
       onAnnouncement(event);
       break;
+    case "lobby":
+      onLobby(event);
+      break;
+    case "cancelled":
+      onCancelled();
+      break;
     default:
       // Newer servers may send events this page does not know yet.
       console.debug("Ignoring an event of unknown type", event.type);
@@ -218,10 +271,32 @@ function noteClaimTimes(event) {
   }
 }
 
+/** The players' names from a state or presence event; a field left out keeps what is known. */
+function noteNames(event) {
+  for (const player of ["red", "yellow"]) {
+    const key = `${player}_name`;
+    if (key in event) state.names[player] = nameOf(event[key]);
+  }
+}
+
 function onState(event) {
   state.restarting = false; // back with a server that is up
   noteClaimTimes(event);
-  const rematch = state.everSeated && state.game !== null && event.game !== state.game;
+  // A quick match's wait may end, after a drop, in another game: the one the server paired us in.
+  const paired = state.match && state.status === "waiting";
+  const rematch = state.everSeated && state.game !== null && event.game !== state.game && !paired;
+  // A wait for a quick match that ended in another game (paired while away): that seat is over.
+  if (event.match === true && state.game && event.game !== state.game && (paired || !state.everSeated)) {
+    saved.forgetSeat(state.game);
+  }
+  if (event.game !== state.game) state.names = { red: null, yellow: null };
+  noteNames(event);
+  state.computer = event.computer === "red" || event.computer === "yellow" ? event.computer : null;
+  state.level = Number.isInteger(event.level) ? event.level : null;
+  state.match = event.match === true;
+  if (event.status !== "waiting") state.matching = false;
+  else if (state.match) state.matching = true;
+  state.cancelling = false;
   const back = state.phase === "reconnecting";
   const first = !state.everSeated || rematch;
   Object.assign(state, {
@@ -298,7 +373,7 @@ function onPlay(event) {
   state.moves.push(event.column);
   state.turn = event.turn ?? null;
   state.pending = null;
-  if (state.status === "waiting" && state.yellow !== "empty") state.status = "playing";
+  if (state.status === "waiting" && bothSeated()) state.status = "playing";
   if (state.message && state.message.kind !== "result") clearMessage();
   board.render(state.moves, state.cells, state.moves.length - 1);
   sound.play("move");
@@ -339,8 +414,11 @@ function onPresence(event) {
   state.red = event.red;
   state.yellow = event.yellow;
   state.spectators = event.spectators ?? 0;
-  if (state.status === "waiting" && state.yellow !== "empty") {
+  noteNames(event);
+  if (state.status === "waiting" && bothSeated()) {
     state.status = "playing";
+    state.matching = false;
+    state.cancelling = false;
     if (state.message?.code === "waiting") clearMessage();
   }
   const after = opponentSeat();
@@ -374,11 +452,92 @@ function onAnnouncement(event) {
   render();
 }
 
+/** The lobby, whole: counts and the two lists. */
+function onLobby(event) {
+  if (state.phase !== "landing") return; // a late update for a connection now in a game
+  state.lobby = event;
+  state.lobbyDown = false;
+  state.lobbyError = null;
+  state.restarting = false;
+  renderLobby();
+}
+
+/** The quick match was cancelled: back to the landing page, on the same connection. */
+function onCancelled() {
+  if (!state.matching && !state.cancelling) return;
+  saved.forgetSeat(state.game);
+  backToLanding();
+  if (!connection.send({ type: "lobby" })) connection.retryNow();
+  announce("Stopped looking for an opponent.");
+  ui.playSomeone.focus();
+}
+
+/** The landing page again, with no game: the state of a page just loaded. */
+function backToLanding() {
+  Object.assign(state, {
+    phase: "landing",
+    hello: null,
+    handshake: false,
+    everSeated: false,
+    hasBoard: false,
+    game: null,
+    token: null,
+    keys: null,
+    you: null,
+    moves: [],
+    status: null,
+    turn: null,
+    red: null,
+    yellow: null,
+    spectators: 0,
+    winner: null,
+    reason: null,
+    cells: [],
+    pending: null,
+    opponentNote: "",
+    names: { red: null, yellow: null },
+    computer: null,
+    level: null,
+    match: false,
+    matching: false,
+    cancelling: false,
+    attempt: 0,
+    retryAt: null,
+  });
+  board.render([], []);
+  clearMessage();
+  setAddress("/");
+  render();
+}
+
+function cancelMatch() {
+  if (!state.matching || state.cancelling) return;
+  if (connection.connected && (state.phase === "seated" || state.handshake)) {
+    if (connection.send({ type: "cancel" })) {
+      state.cancelling = true;
+      render();
+    }
+    return;
+  }
+  // Not asked on this connection yet (it is still opening): nothing to cancel on the server.
+  connection.stop();
+  backToLanding();
+  connection.start();
+  ui.playSomeone.focus();
+}
+
 function onError(event) {
   const code = String(event.code ?? "error");
   const text = String(event.message ?? "Something went wrong.");
   state.pending = null;
   state.offerSent = false;
+  state.cancelling = false;
+  if (state.phase === "landing") {
+    // The lobby's connection: nothing to show but a line in the lobby.
+    state.lobbyError = text;
+    render();
+    return;
+  }
   if (code === "replaced") {
     replaced();
     return;
@@ -476,6 +635,7 @@ function applyRecord(record) {
   state.turn = null;
   state.cells = state.reason === "four" ? winningCells(state.moves) : [];
   state.hasBoard = true;
+  noteNames(record);
   board.render(state.moves, state.cells);
 }
 
@@ -552,7 +712,10 @@ function play(column) {
   }
   if (state.pending !== null) return; // a move is on its way
   if (state.status === "waiting") {
-    showMessage("Waiting for an opponent to join. Send them the invite link.", { kind: "info", code: "waiting" });
+    const text = state.match
+      ? "Looking for an opponent: the game starts as soon as someone is found."
+      : "Waiting for an opponent to join. Send them the invite link.";
+    showMessage(text, { kind: "info", code: "waiting" });
     return;
   }
   if (state.you !== "both" && state.turn !== state.you) {
@@ -624,7 +787,7 @@ ui.takeOver.addEventListener("click", () => {
 let noteTimer = null;
 function fadeNote() {
   clearTimeout(noteTimer);
-  if (state.opponentNote !== "Opponent joined" && state.opponentNote !== "Opponent reconnected") return;
+  if (!["Opponent joined", "Opponent found", "Opponent reconnected"].includes(state.opponentNote)) return;
   const note = state.opponentNote;
   noteTimer = setTimeout(() => {
     if (state.opponentNote !== note) return;
@@ -637,7 +800,7 @@ function fadeNote() {
 function seatNote(seat, before) {
   switch (seat) {
     case "connected":
-      if (before === "empty") return "Opponent joined";
+      if (before === "empty") return state.match ? "Opponent found" : "Opponent joined";
       if (before === "disconnected" || before === "gone") return "Opponent reconnected";
       return "";
     case "disconnected":
@@ -647,6 +810,11 @@ function seatNote(seat, before) {
     default:
       return "";
   }
+}
+
+/** Both seats are taken: the game can start. */
+function bothSeated() {
+  return state.red !== "empty" && state.yellow !== "empty";
 }
 
 function opponentSeat() {
@@ -677,7 +845,7 @@ function roleText() {
 function turnText() {
   switch (state.phase) {
     case "connecting":
-      return "Connecting…";
+      return state.matching ? "Finding an opponent…" : "Connecting…";
     case "reconnecting":
       return "Reconnecting…";
     case "failed":
@@ -690,7 +858,7 @@ function turnText() {
   }
   switch (state.status) {
     case "waiting":
-      return "Waiting for an opponent…";
+      return state.match ? "Finding an opponent…" : "Waiting for an opponent…";
     case "playing":
       if (!state.turn) return "";
       if (state.you === "red" || state.you === "yellow") {
@@ -779,6 +947,9 @@ function render() {
   renderBanner();
   renderClaimCountdown();
   renderActions(seated, over);
+  renderMatching();
+  renderPlayers();
+  renderLobbyStatus();
   renderShare();
   renderCursor();
   renderMoves();
@@ -878,7 +1049,7 @@ function renderShare() {
   const join = keys?.join ?? null;
   const watch = keys?.watch ?? null;
   const inviteOpen = Boolean(join) && state.yellow === "empty" && !isOver();
-  const shown = ["connecting", "seated", "reconnecting"].includes(state.phase);
+  const shown = ["connecting", "seated", "reconnecting"].includes(state.phase) && !state.matching;
   ui.share.hidden = !(watch || inviteOpen) || !shown;
   ui.invite.hidden = !inviteOpen;
   ui.watch.hidden = !watch;
@@ -891,6 +1062,163 @@ function renderShare() {
   const watchUrl = watch ? `${origin}/?watch=${encodeURIComponent(watch)}` : "";
   if (ui.inviteLink.value !== invite) ui.inviteLink.value = invite;
   if (ui.watchLink.value !== watchUrl) ui.watchLink.value = watchUrl;
+}
+
+/** Waiting for a quick match: say so, and offer to stop. */
+function renderMatching() {
+  const shown = state.matching && ["connecting", "seated", "reconnecting"].includes(state.phase);
+  ui.matching.hidden = !shown;
+  if (!shown) return;
+  const text = state.cancelling ? "Cancelling…" : "Looking for an opponent…";
+  if (ui.matchingText.textContent !== text) ui.matchingText.textContent = text;
+  // Once the server holds a seat for us, only a connection that is up can give it back.
+  ui.cancelMatch.disabled = state.cancelling || state.phase === "reconnecting";
+}
+
+function playerLabel(player) {
+  if (state.computer === player) return state.level ? `Computer · level ${state.level}` : "Computer";
+  const name = state.names[player];
+  if (player === state.you) return name ?? "You";
+  return name ?? "Anonymous";
+}
+
+/** Who plays: both players' names (or Anonymous), own seat marked; not for a same-device game. */
+function renderPlayers() {
+  const phase = state.phase;
+  const shown =
+    state.hasBoard &&
+    ["seated", "reconnecting", "replaced", "ended"].includes(phase) &&
+    state.you !== "both" &&
+    !(phase === "ended" && !state.names.red && !state.names.yellow && !state.you);
+  ui.players.hidden = !shown;
+  if (!shown) {
+    if (ui.players.childElementCount) ui.players.replaceChildren();
+    return;
+  }
+  const chips = [];
+  const alone = state.you === "red" || state.you === "yellow" ? state[opponentOf(state.you)] === "empty" : false;
+  if (alone && !state.names[state.you]) {
+    // Nobody to name yet but "You": say nothing.
+    if (ui.players.childElementCount) ui.players.replaceChildren();
+    ui.players.dataset.key = "";
+    ui.players.hidden = true;
+    return;
+  }
+  for (const player of ["red", "yellow"]) {
+    const empty = state[player] === "empty" && !state.names[player] && state.computer !== player;
+    if (empty) continue; // a seat nobody took yet
+    const you = player === state.you && Boolean(state.names[player]);
+    chips.push(playerChip(player, playerLabel(player), { you }));
+  }
+  const key = JSON.stringify(chips.map((chip) => [chip.dataset.player, chip.textContent]));
+  if (ui.players.dataset.key === key) return;
+  ui.players.dataset.key = key;
+  const parts = [];
+  for (const [index, chip] of chips.entries()) {
+    if (index > 0) {
+      const vs = document.createElement("span");
+      vs.className = "vs";
+      vs.textContent = " vs ";
+      parts.push(vs);
+    }
+    parts.push(chip);
+  }
+  ui.players.replaceChildren(...parts);
+}
+
+// ---- The lobby -------------------------------------------------------------
+
+function count(value) {
+  return Number.isInteger(value) && value >= 0 ? value : 0;
+}
+
+/** The landing page's connection: down, or refused. */
+function renderLobbyStatus() {
+  if (state.phase !== "landing") return;
+  ui.lobby.dataset.connection = state.lobbyDown ? "down" : "up";
+  let text = state.lobbyError ?? "";
+  if (state.lobbyDown) text = state.restarting ? "Server restarting, reconnecting…" : "Cannot reach the server. Reconnecting…";
+  if (ui.lobbyStatus.textContent !== text) ui.lobbyStatus.textContent = text;
+  ui.lobbyStatus.hidden = !text;
+}
+
+function lobbyRow(href, testid, game, parts, action) {
+  const item = document.createElement("li");
+  const link = document.createElement("a");
+  link.className = "game-row";
+  link.href = href;
+  link.dataset.testid = testid;
+  link.dataset.game = game;
+  const who = document.createElement("span");
+  who.className = "game-players";
+  who.append(...parts.players);
+  const detail = document.createElement("span");
+  detail.className = "game-detail";
+  detail.textContent = parts.detail;
+  const go = document.createElement("span");
+  go.className = "game-action";
+  go.textContent = action;
+  link.append(who, detail, go);
+  item.append(link);
+  return item;
+}
+
+function renderGameList(list, empty, more, entries, total, row) {
+  const focused = document.activeElement;
+  const focusedGame = focused instanceof HTMLElement && list.contains(focused) ? focused.dataset.game : null;
+  const items = entries.filter((entry) => entry && typeof entry.game === "string").map(row).filter(Boolean);
+  list.replaceChildren(...items);
+  list.hidden = items.length === 0;
+  empty.hidden = items.length > 0;
+  const rest = Math.max(0, count(total) - items.length);
+  more.hidden = rest === 0;
+  more.textContent = rest ? `and ${rest} more` : "";
+  if (focusedGame !== null) {
+    const again = [...list.querySelectorAll("a")].find((link) => link.dataset.game === focusedGame);
+    (again ?? ui.lobby).focus({ preventScroll: true });
+  }
+}
+
+function renderLobby() {
+  const lobby = state.lobby;
+  if (!lobby) return;
+  const online = count(lobby.online);
+  const seeking = count(lobby.seeking);
+  ui.onlineCount.textContent = `${online} ${online === 1 ? "player" : "players"} online`;
+  ui.seekingCount.textContent = `${seeking} looking for a game`;
+  ui.lobbySep.hidden = false;
+  ui.lobby.dataset.online = String(online);
+  ui.lobby.dataset.seeking = String(seeking);
+  const waiting = Array.isArray(lobby.waiting) ? lobby.waiting : [];
+  const playing = Array.isArray(lobby.playing) ? lobby.playing : [];
+  renderGameList(ui.waitingList, ui.waitingEmpty, ui.waitingMore, waiting, lobby.waiting_total, (entry) => {
+    if (typeof entry.join !== "string" || !entry.join) return null;
+    const host = entry.color === "yellow" ? "yellow" : "red";
+    const guest = host === "red" ? "yellow" : "red";
+    const chip = playerChip(host, nameOf(entry.name) ?? "Anonymous", { testid: false });
+    return lobbyRow(
+      `/?join=${encodeURIComponent(entry.join)}`,
+      "waiting-game",
+      entry.game,
+      { players: [chip], detail: `plays ${colourName(host)}` },
+      `Join as ${colourName(guest)}`,
+    );
+  });
+  renderGameList(ui.playingList, ui.playingEmpty, ui.playingMore, playing, lobby.playing_total, (entry) => {
+    if (typeof entry.watch !== "string" || !entry.watch) return null;
+    const vs = document.createElement("span");
+    vs.className = "vs";
+    vs.textContent = " vs ";
+    const players = [
+      playerChip("red", nameOf(entry.red) ?? "Anonymous", { testid: false }),
+      vs,
+      playerChip("yellow", nameOf(entry.yellow) ?? "Anonymous", { testid: false }),
+    ];
+    const moves = count(entry.ply);
+    const watching = count(entry.spectators);
+    const detail = `${moves} ${moves === 1 ? "move" : "moves"} · ${watching ? `${watching} watching` : "no spectators"}`;
+    return lobbyRow(`/?watch=${encodeURIComponent(entry.watch)}`, "playing-game", entry.game, { players, detail }, "Watch");
+  });
 }
 
 /** The moves so far, numbered, beside the board on wide screens. */
@@ -1096,9 +1424,20 @@ function start(hello) {
   state.hello = hello;
   state.phase = "connecting";
   state.attempt = 0;
+  state.retryAt = null;
+  state.lobbyDown = false;
   clearMessage();
   render();
-  connection.start();
+  // The landing page's connection follows the lobby: the game starts on it
+  // (the server stops the lobby's updates), or on the next one it opens.
+  if (connection.connected) {
+    state.handshake = true;
+    connection.send(hello);
+  } else if (connection.running) {
+    connection.retryNow(); // a socket still opening sends the hello once open
+  } else {
+    connection.start();
+  }
 }
 
 /** Resume this browser's seat in `game`, whose token it holds. */
@@ -1127,14 +1466,93 @@ async function noSeat(game) {
   fail("This link belongs to the players of this game. Ask them for the watch link.", "no_seat");
 }
 
+// ---- The player's name -----------------------------------------------------
+
+function showNameError(text) {
+  ui.nameError.textContent = text;
+  ui.nameError.hidden = !text;
+  if (text) {
+    ui.nameInput.setAttribute("aria-invalid", "true");
+    ui.nameInput.setAttribute("aria-describedby", "name-error name-help");
+  } else {
+    ui.nameInput.removeAttribute("aria-invalid");
+    ui.nameInput.setAttribute("aria-describedby", "name-help");
+  }
+}
+
+/** The name in the field, tidied and remembered; null (and a message by the field) if it cannot be used. */
+function chosenName() {
+  const { name, error } = checkName(ui.nameInput.value);
+  if (error) {
+    showNameError(error);
+    announce(error);
+    ui.nameInput.focus();
+    return null;
+  }
+  showNameError("");
+  if (ui.nameInput.value !== name) ui.nameInput.value = name;
+  saved.savePlayerName(name);
+  return name;
+}
+
+/** The remembered name, if it is still one the server takes. */
+function savedName() {
+  const { name, error } = checkName(saved.playerName());
+  return error ? "" : name;
+}
+
+function named(hello, name) {
+  return name ? { ...hello, name } : hello;
+}
+
+ui.nameInput.value = savedName();
+// A problem shows when a game is asked for (Enter, or a button), not on leaving the
+// field: a message appearing then would move the button under the pointer. Once
+// shown, it follows the typing and goes as soon as the name is fixed.
+ui.nameInput.addEventListener("input", () => {
+  if (!ui.nameError.hidden) showNameError(checkName(ui.nameInput.value).error);
+});
+ui.nameInput.addEventListener("change", () => {
+  const { name, error } = checkName(ui.nameInput.value);
+  if (!error) saved.savePlayerName(name);
+});
+ui.nameInput.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
+    event.preventDefault();
+    if (chosenName() !== null) announce("Name saved.");
+  }
+});
+
+// ---- Starting from the landing page ------------------------------------------
+
 sound.bindSwitch(ui.sound);
-ui.startOnline.addEventListener("click", () => start({ type: "init" }));
+ui.playSomeone.addEventListener("click", () => {
+  const name = chosenName();
+  if (name === null) return;
+  state.matching = true;
+  start(named({ type: "match" }, name));
+});
+ui.cancelMatch.addEventListener("click", cancelMatch);
+ui.onlineForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const name = chosenName();
+  if (name === null) return;
+  const listed = ui.onlineForm.elements.visibility.value === "public";
+  start(named(listed ? { type: "init", public: true } : { type: "init" }, name));
+});
 ui.startLocal.addEventListener("click", () => start({ type: "init", local: true }));
 ui.computerForm.addEventListener("submit", (event) => {
   event.preventDefault();
+  const name = chosenName();
+  if (name === null) return;
   const level = Number(ui.computerForm.elements.level.value);
   const color = ui.computerForm.elements.color.value === "yellow" ? "yellow" : "red";
-  start({ type: "init", computer: level, color });
+  start(named({ type: "init", computer: level, color }, name));
+});
+// A game in the lobby is a link (/?join=KEY, /?watch=KEY); joining takes the name along.
+ui.lobby.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("a[data-testid='waiting-game']") : null;
+  if (link && chosenName() === null) event.preventDefault();
 });
 
 const params = new URLSearchParams(window.location.search);
@@ -1152,10 +1570,11 @@ if (params.get("game")) {
     resume(game, token);
   } else {
     state.joinKey = key;
-    start({ type: "init", join: key });
+    start(named({ type: "init", join: key }, savedName()));
   }
 } else if (params.get("watch")) {
   start({ type: "init", watch: params.get("watch") });
 } else {
   render();
+  connection.start(); // the lobby
 }

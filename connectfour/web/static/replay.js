@@ -6,6 +6,7 @@
 
 import { Analysis } from "./analysis.js";
 import { BoardView, colourName, height, winningCells } from "./board.js";
+import { nameOf, playerChip } from "./names.js";
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 
@@ -15,6 +16,7 @@ const ui = {
   replay: $("replay"),
   result: $("result"),
   meta: $("meta"),
+  players: $("players"),
   board: $("board"),
   first: $("first"),
   back: $("back"),
@@ -220,6 +222,19 @@ async function load() {
   const started = when(body.created_at);
   if (started) parts.push(`played ${started}`);
   ui.meta.textContent = parts.join(" · ");
+  // Who played, when they gave their names.
+  const names = { red: nameOf(body.red_name), yellow: nameOf(body.yellow_name) };
+  if (names.red || names.yellow) {
+    const vs = document.createElement("span");
+    vs.className = "vs";
+    vs.textContent = " vs ";
+    ui.players.replaceChildren(
+      playerChip("red", names.red ?? "Anonymous"),
+      vs,
+      playerChip("yellow", names.yellow ?? "Anonymous"),
+    );
+    ui.players.hidden = false;
+  }
   if (typeof body.rematch_of === "string" && body.rematch_of) {
     ui.previous.href = `/game/${encodeURIComponent(body.rematch_of)}`;
     ui.previous.hidden = false;

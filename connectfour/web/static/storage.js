@@ -4,6 +4,7 @@
 //   connectfour:keys:<game>    {"join", "watch"}: the host's links to share
 //   connectfour:invite:<key>   the game an invite link seated this browser in
 //   connectfour:games          [[game, saved at], ...], newest last, to forget old games
+//   connectfour:name           the display name the player chose (absent: anonymous)
 //
 // Storage can be missing or refuse writes (private windows, full quota):
 // every access is guarded, and the page then simply cannot resume.
@@ -112,4 +113,14 @@ function forgetGame(game) {
   } catch {
     // Nothing to do.
   }
+}
+
+/** The display name this browser plays under, or "" (anonymous). */
+export function playerName() {
+  return read("name") ?? "";
+}
+
+export function savePlayerName(name) {
+  if (name) write("name", name);
+  else remove("name");
 }

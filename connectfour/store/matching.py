@@ -1,0 +1,83 @@
+"""The quick-match queue: players waiting for "Play someone", shared by every process.
+
+A waiting player hosts a game nobody can find but through this queue; its
+ticket names that game and its invite. Whoever comes next takes the oldest
+ticket and joins that game as its guest, so the two longest-waiting players
+are paired, wherever each is connected. Taking a ticket and queueing one's
+own are one atomic step (``offer``): two players arriving at once on two
+processes cannot both end up waiting.
+
+A ticket lasts ``ttl`` seconds unless the waiting player's process renews it
+(its heartbeat does), so the tickets of a process that died go by
+themselves; a player who leaves or cancels withdraws it at once.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import msgspec
+
+from ..domain.seats import TTL
+
+
+class Ticket(msgspec.Struct, frozen=True, gc=False):
+    """A player waiting for a quick match: the game it hosts, and that game's invite."""
+
+    game: str
+    join: str
+
+
+class MatchQueue(Protocol):
+    @property
+    def ttl(self) -> float:
+        """Seconds a ticket lasts unless renewed."""
+
+    async def take(self, now: float) -> Ticket | None:
+        """Take the oldest live ticket out of the queue; None when nobody waits."""
+
+    async def offer(self, ticket: Ticket, now: float) -> Ticket | None:
+        """Take the oldest live ticket, or, when nobody waits, queue ``ticket`` (and return None)."""
+
+    async def cancel(self, game_id: str) -> bool:
+        """Withdraw the ticket of ``game_id``; False if it was no longer queued (someone took it)."""
+
+    async def renew(self, game_ids: list[str], now: float) -> None:
+        """The players of these tickets still wait: each lasts another ``ttl`` from ``now``."""
+
+
+class LocalMatchQueue:
+    """The queue in this process's memory: for the stores whose processes share it."""
+
+    def __init__(self, ttl: float = TTL) -> None:
+        self.ttl = ttl
+        # Insertion order is queue order: the oldest ticket first.
+        self._queue: dict[str, tuple[Ticket, float]] = {}
+
+    def _pop(self, now: float) -> Ticket | None:
+        queue = self._queue
+        while queue:
+            game_id = next(iter(queue))
+            ticket, expires = queue.pop(game_id)
+            if expires > now:
+                return ticket
+        return None
+
+    async def take(self, now: float) -> Ticket | None:
+        return self._pop(now)
+
+    async def offer(self, ticket: Ticket, now: float) -> Ticket | None:
+        taken = self._pop(now)
+        if taken is None:
+            self._queue[ticket.game] = (ticket, now + self.ttl)
+        return taken
+
+    async def cancel(self, game_id: str) -> bool:
+        return self._queue.pop(game_id, None) is not None
+
+    async def renew(self, game_ids: list[str], now: float) -> None:
+        queue = self._queue
+        for game_id in game_ids:
+            queued = queue.get(game_id)
+            if queued is not None and queued[1] > now:
+                queue[game_id] = (queued[0], now + self.ttl)  # (an existing key keeps its place)

@@ -1,0 +1,61 @@
+"""The quick-match queue kept in Redis, for every process of a Redis store.
+
+Each operation is one call of a function of ``redis_match.lua``: taking the
+oldest live ticket and queueing one's own when there is none happen in one
+step, so two processes cannot both queue players who should be paired.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+from redis.exceptions import ResponseError
+
+from ..domain.seats import TTL
+from .base import StoreError
+from .matching import Ticket
+from .redis import FAILURES, RedisStore, _time
+
+LIBRARY = (Path(__file__).parent / "redis_match.lua").read_text()
+#: Both keys share one hash tag: one Cluster slot.
+QUEUE = b"cf:{cf:match}:queue"
+TICKETS = b"cf:{cf:match}:tickets"
+
+
+class RedisMatchQueue:
+    def __init__(self, store: RedisStore, ttl: float = TTL) -> None:
+        self._store = store
+        self.ttl = ttl
+
+    async def _call(self, function: str, *args: bytes) -> Any:
+        store = self._store
+        try:
+            return await store._fcall(function, (QUEUE, TICKETS), args, library=LIBRARY)
+        except ResponseError as exc:
+            raise StoreError(f"quick match: {exc}") from None
+        except FAILURES as exc:
+            raise store._failed(exc, "quick match") from exc
+
+    @staticmethod
+    def _ticket(found: Any) -> Ticket | None:
+        if not found:
+            return None
+        game, join = cast("list[bytes]", found)
+        return Ticket(game.decode(), join.decode())
+
+    async def take(self, now: float) -> Ticket | None:
+        return self._ticket(await self._call("cf_match_take", _time(now)))
+
+    async def offer(self, ticket: Ticket, now: float) -> Ticket | None:
+        found = await self._call(
+            "cf_match_take", _time(now), ticket.game.encode(), ticket.join.encode(), _time(self.ttl)
+        )
+        return self._ticket(found)
+
+    async def cancel(self, game_id: str) -> bool:
+        return bool(await self._call("cf_match_cancel", game_id.encode()))
+
+    async def renew(self, game_ids: list[str], now: float) -> None:
+        if game_ids:
+            await self._call("cf_match_renew", _time(now), _time(self.ttl), *(g.encode() for g in game_ids))

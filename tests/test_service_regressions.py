@@ -1,0 +1,114 @@
+"""Behaviours the stateful test of the service (tests/test_service_stateful.py) found broken,
+each kept as a plain test: two services sharing one store and one bus, as processes share Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from connectfour.bus import LocalBus
+from connectfour.protocol import ProtocolError
+from connectfour.protocol.messages import Init, Lobby, Play
+from connectfour.service import GameService, Session
+from connectfour.store import MemoryStore
+from members import Member, Timers
+
+DAY = 86400.0
+BEAT = 5.0  # a service's heartbeat: every third of its registration's 15 s
+
+
+class World:
+    def __init__(self) -> None:
+        self.bus = LocalBus()
+        self.store = MemoryStore(self.bus)
+        self.timers = Timers()
+        self.services = [
+            GameService(self.store, clock=self.timers.clock, schedule=self.timers.schedule) for _ in range(2)
+        ]
+
+    async def run_for(self, seconds: float) -> None:
+        """Time passes as it does for running services: each beats every BEAT seconds."""
+        for _ in range(int(seconds / BEAT)):
+            self.timers.advance(BEAT)
+            for service in self.services:
+                await service.heartbeat()
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_a_first_move_without_init_stops_the_lobby_updates():
+    world = World()
+    a = world.services[0]
+    member = Member()
+    session = Session(a, member)
+    await session.handle(Lobby())
+    await session.handle(Play(column=3))  # the tutorial's part 1: a game on this device
+    assert a.where(member)[0] is not None
+    assert member not in a.lobby.watchers
+    told = len(member.of("lobby"))
+    await a.create(Member(), local=False, public=True)
+    a.lobby.tick()
+    assert len(member.of("lobby")) == told
+
+
+async def test_an_unplayed_game_whose_host_waits_on_another_service_is_not_deleted_by_its_sweep():
+    world = World()
+    a, b = world.services
+    host = Member()
+    game, _ = await a.create(host, local=False)
+    await world.run_for(DAY + BEAT)
+    await b.expire_idle()
+    assert await world.store.get(game.id) is not None
+    guest = Member()
+    await b.join(guest, game.state.join_key)
+    assert guest.of("state")[-1]["status"] == "playing"
+
+
+async def test_a_service_whose_last_connection_was_replaced_stops_following_the_game():
+    world = World()
+    a, b = world.services
+    host = Member()
+    game, _ = await a.create(host, local=False)
+    await b.resume(Member(), game.id, game.state.red_token)
+    await settle()
+    assert host.closed is not None and host.closed[0] == 4001
+    assert game.id not in a.games
+    assert world.bus.subscribers(game.id) == 1  # B's only
+
+
+async def test_an_invite_to_a_game_resigned_before_anyone_joined_seats_nobody():
+    world = World()
+    a, b = world.services
+    host = Member()
+    game, role = await a.create(host, local=False)
+    await a.resign(game, role)
+    with pytest.raises(ProtocolError) as refused:
+        await b.join(Member(), game.state.join_key)
+    assert refused.value.code == "game_over"
+    record = await world.store.get(game.id)
+    assert record is not None and not record.invite_spent and record.version == 2
+
+
+async def test_a_connection_that_drops_while_its_join_waits_on_the_store_is_not_left_seated():
+    world = World()
+    a = world.services[0]
+    find = world.store.find_key
+
+    async def slow_find(key: str):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0)  # a store across the network: the join waits here
+        return await find(key)
+
+    world.store.find_key = slow_find  # type: ignore[method-assign]
+    host, guest = Member(), Member()
+    game, _ = await a.create(host, local=False)
+    session = Session(a, guest)
+    join = asyncio.ensure_future(session.handle(Init(join=game.state.join_key)))
+    await asyncio.sleep(0)
+    session.close()  # the connection drops meanwhile, as the web layer says at once
+    await join
+    assert a.where(guest) == (None, None)
+    assert host.of("presence")[-1]["yellow"] == "disconnected"
