@@ -112,3 +112,22 @@ async def test_a_connection_that_drops_while_its_join_waits_on_the_store_is_not_
     await join
     assert a.where(guest) == (None, None)
     assert host.of("presence")[-1]["yellow"] == "disconnected"
+
+
+async def test_a_presence_heard_before_the_seat_is_taken_does_not_make_the_service_let_the_game_go():
+    world = World()
+    a, b = world.services
+    take = world.store.seats.take
+
+    async def slow_take(*args, **kwargs):  # type: ignore[no-untyped-def]
+        presence = await take(*args, **kwargs)
+        await settle()  # a store across the network: its announcement can come before its answer
+        return presence
+
+    world.store.seats.take = slow_take  # type: ignore[method-assign]
+    host = Member()
+    game, _ = await a.create(host, local=False)
+    assert a.games.get(game.id) is game and world.bus.subscribers(game.id) == 1
+    await b.join(Member(), game.state.join_key)
+    await settle()
+    assert host.of("presence")[-1]["yellow"] == "connected"

@@ -101,6 +101,9 @@ class Game:
         self.expiries: dict[str, float] = {process: float("inf")}
         self.process = process
         self.members: dict[Member, Role] = {}
+        #: Requests under way that will attach a connection (or give up): the game is
+        #: not let go meanwhile, though nobody is attached yet.
+        self.holds = 0
         #: The seats held by connections of this process, with the holder each is known by.
         self.holders: dict[Member, Holder] = {}
         #: Spectators here, and how many the shared presence was last told.
@@ -136,7 +139,7 @@ class Game:
 
     @property
     def idle(self) -> bool:
-        return not self.members
+        return not self.members and not self.holds
 
     @property
     def computer(self) -> Player | None:

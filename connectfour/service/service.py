@@ -214,8 +214,20 @@ class GameService:
     # -- following games -----------------------------------------------------------
 
     async def _follow(self, game_id: str, created: Created | None = None) -> Game | None:
-        """The game as this process follows it, subscribed to its announcements;
-        None if there is no such game. ``created``: a game this process is creating."""
+        """The game as this process follows it, subscribed to its announcements, and held
+        for the caller until it calls ``_let_go``; None if there is no such game.
+        ``created``: a game this process is creating."""
+        game = await self._load(game_id, created)
+        if game is not None:
+            game.holds += 1
+        return game
+
+    def _let_go(self, game: Game) -> None:
+        """A request that held the game is done with it (its connection attached, or not)."""
+        game.holds -= 1
+        self._unfollow_if_idle(game)
+
+    async def _load(self, game_id: str, created: Created | None) -> Game | None:
         game = self.games.get(game_id)
         if game is not None:
             return game
@@ -445,7 +457,7 @@ class GameService:
         try:
             await self._seat(game, member, role)
         finally:
-            self._unfollow_if_idle(game)
+            self._let_go(game)
         return game, role
 
     async def create(
@@ -535,7 +547,7 @@ class GameService:
         try:
             await self._commit(game, joined)
         except BaseException:
-            self._unfollow_if_idle(game)
+            self._let_go(game)
             raise
         guest = game.state.guest
         log.info("game %s joined by %s", game.id, guest)
@@ -552,10 +564,10 @@ class GameService:
         role = game.token_role(token) if game else None
         if game is None or role is None:
             if game is not None:
-                self._unfollow_if_idle(game)
+                self._let_go(game)
             raise ProtocolError("invalid_token", "This token does not hold a seat in this game.")
         if game.over:
-            self._unfollow_if_idle(game)
+            self._let_go(game)
             raise ProtocolError("game_over", f"This game has ended; its replay is at /game/{game.id}.")
         state = game.state
         if state.match and not state.invite_spent and state.join_key is not None:
@@ -564,10 +576,10 @@ class GameService:
             try:
                 partner = await self.store.match.offer(Ticket(game.id, state.join_key), self._clock())
             except BaseException:
-                self._unfollow_if_idle(game)
+                self._let_go(game)
                 raise
             if partner is not None:
-                self._unfollow_if_idle(game)
+                self._let_go(game)
                 return await self.match(member, state.names.get(state.host), partner)
         await self._attached(member, game, role)
         log.info("game %s: %s resumed", game.id, role)
@@ -600,13 +612,13 @@ class GameService:
             try:
                 ticket = await queue.offer(Ticket(game.id, game.state.join_key), self._clock())
             except BaseException:
-                self._unfollow_if_idle(game)
+                self._let_go(game)
                 raise
             if ticket is None:
                 metrics.count("connectfour_games_created_total")
                 log.info("game %s created (a quick match, waiting)", game.id)
                 return await self._open(game, member, host)
-            self._unfollow_if_idle(game)  # someone came meanwhile: this game is never played
+            self._let_go(game)  # someone came meanwhile: this game is never played
         raise ProtocolError("unavailable", "No quick match could be made; try again.")
 
     async def cancel(self, member: Member) -> None:
@@ -905,7 +917,7 @@ class GameService:
                 elif role == "spectator":
                     self._spectators_changed(old)
         finally:
-            self._unfollow_if_idle(game)
+            self._let_go(game)
             self._unfollow_if_idle(old)
 
     # -- housekeeping -----------------------------------------------------------
