@@ -302,7 +302,7 @@ class ServiceMachine(RuleBasedStateMachine):
             if game.state.result is not None:
                 return "game_over"
         if event.ply is not None and event.ply != board.ply:
-            return "stale_ply"
+            return "stale_ply" if event.ply < board.ply else "future_ply"
         if board.is_over:
             return "game_over"
         if not 0 <= event.column < 7:
@@ -360,6 +360,10 @@ class ServiceMachine(RuleBasedStateMachine):
             game_id, version = before
             assert self.run(self.store.versions([game_id]))[game_id] == version, (
                 f"{event!r} was refused ({code}) yet game {game_id} changed"
+            )
+        if code is not None and before is None:
+            assert conn.session.service.where(conn.peer) == (None, None), (
+                f"{event!r} was refused ({code}) yet {conn} is in a game now"
             )
         if isinstance(event, Claim) and code is None:
             game, role = conn.session.service.where(conn.peer)

@@ -25,6 +25,7 @@ ERROR_CODES: dict[str, str] = {
     "column_full": "The column is full.",
     "game_over": "The game has ended; no more moves.",
     "stale_ply": "The move was for a ply already played (double click, second tab).",
+    "future_ply": "The move was for a ply the game has not reached: the client is ahead of it; resume to resync.",
     "not_waiting": "Nothing to cancel: the connection is not waiting for a quick match, or an opponent was found.",
     "unavailable": "The server could not store the move; nothing changed, try again.",
     "internal_error": "A fault in the server; nothing changed. It is logged.",

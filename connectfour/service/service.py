@@ -720,7 +720,7 @@ class GameService:
             raise ProtocolError("game_over", "The game is over.")
         board = state.board
         if ply is not None and ply != board.ply:
-            raise _stale(ply, board.ply)
+            raise _wrong_ply(ply, board.ply)
         player = role if role == RED or role == YELLOW else _mover(role, board.turn)
         try:
             row = board.check(player, column)
@@ -1021,5 +1021,7 @@ def _mover(role: Role, turn: Player | None) -> Player:
     raise ProtocolError("game_over", "The game is over.")  # (spectators are refused before)
 
 
-def _stale(ply: int, current: int) -> ProtocolError:
-    return ProtocolError("stale_ply", f"That move was for ply {ply}, but the game is at ply {current}.")
+def _wrong_ply(ply: int, current: int) -> ProtocolError:
+    """A move for another ply than the game's: one played already, or one not reached."""
+    code = "stale_ply" if ply < current else "future_ply"
+    return ProtocolError(code, f"That move was for ply {ply}, but the game is at ply {current}.")

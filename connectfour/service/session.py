@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..domain import RED, Role
 from ..protocol import ProtocolError
-from ..domain import Role
 from ..protocol.messages import Cancel, Claim, ClientEvent, Init, Lobby, Match, Play, Rematch, Resign, Resume
+from ..rules import Board, IllegalMove
 from .game import Game, Member
 from .service import GameService
 
@@ -55,6 +56,7 @@ class Session:
             if game is None or role is None:
                 # The tutorial's part 1: moves without init play both colours here;
                 # a game started so stops the lobby's updates, as any other start does.
+                _check_first_move(event)
                 service.lobby.unwatch(member)
                 game, role = await service.create(member, local=True)
             await service.play(game, role, event.column, event.ply)
@@ -101,3 +103,13 @@ class Session:
         self.closed = True
         self.service.lobby.unwatch(self.member)
         self.service.leave(self.member)
+
+
+def _check_first_move(event: Play) -> None:
+    """The tutorial's first move, checked before a game is made for it: a refusal makes none."""
+    if event.ply:
+        raise ProtocolError("future_ply", f"That move was for ply {event.ply}, but no game is started.")
+    try:
+        Board().check(RED, event.column)
+    except IllegalMove as exc:
+        raise ProtocolError(exc.code, str(exc)) from None

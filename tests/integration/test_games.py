@@ -174,6 +174,22 @@ async def test_a_repeated_ply_plays_once(server):
     assert (await guest.until("play"))["ply"] == 1
 
 
+async def test_a_move_for_a_ply_not_reached_is_refused_as_ahead_of_the_game(server):
+    init, host, guest, _ = await start_game(server)
+    await host.send({"type": "play", "column": 3, "ply": 2})
+    await host.expect("error", code="future_ply")
+    await host.send({"type": "play", "column": 3, "ply": 0})
+    assert (await guest.until("play"))["ply"] == 0
+
+
+async def test_a_first_move_without_init_for_a_later_ply_is_refused_and_starts_no_game(server):
+    client = await server.connect()
+    await client.send({"type": "play", "column": 3, "ply": 5})
+    await client.expect("error", code="future_ply")
+    await client.send({"type": "init"})  # still free to start one: the refusal started nothing
+    await client.expect("init")
+
+
 async def test_two_frames_for_one_ply_in_one_burst_produce_exactly_one_move(server):
     """A double click on a same-device game: one move, one refusal, no gap."""
     client = await server.connect()
