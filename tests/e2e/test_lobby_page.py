@@ -236,6 +236,40 @@ def test_a_name_is_kept_across_reloads_and_shown_to_the_opponent_spectators_and_
     expect(red.get_by_test_id("players")).to_have_text("Red: Zoë O'Neil-Smith vs Yellow: Jon")
 
 
+def paired_with_names(open_page: OpenPage, server: ServerProcess, viewport: dict) -> dict[str, Page]:
+    return quick_match(
+        named_visitor(open_page, server, "first", "Annabel Wide", viewport=viewport),
+        named_visitor(open_page, server, "second", "Bartholomew", viewport=viewport),
+    )
+
+
+def is_cut(element) -> bool:  # type: ignore[no-untyped-def]
+    return element.evaluate("e => e.scrollWidth > e.clientWidth")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1000, "height": 800}, {"width": 1366, "height": 768}], ids=str)
+def test_on_a_wide_screen_both_names_are_shown_whole_above_the_board(
+    server: ServerProcess, open_page: OpenPage, viewport: dict
+) -> None:
+    for page in paired_with_names(open_page, server, viewport).values():
+        for colour in ("red", "yellow"):
+            expect(page.get_by_test_id(f"{colour}-name")).to_be_visible()
+            assert not is_cut(page.get_by_test_id(f"{colour}-name")), (viewport, colour)
+        assert not is_cut(page.get_by_test_id("players")), viewport
+
+
+def test_on_a_phone_names_short_of_room_both_give_way_and_keep_their_first_letters(
+    server: ServerProcess, open_page: OpenPage
+) -> None:
+    for page in paired_with_names(open_page, server, {"width": 360, "height": 740}).values():
+        widths = [
+            page.get_by_test_id(f"{colour}-name").evaluate("e => e.clientWidth / parseFloat(getComputedStyle(e).fontSize)")
+            for colour in ("red", "yellow")
+        ]
+        assert min(widths) >= 2.5, widths  # a few letters of each, never one whole and one gone
+        assert not is_cut(page.get_by_test_id("players"))
+
+
 CHARACTERS = "Names can have letters, digits, spaces and _ ' . - only"
 
 
