@@ -12,11 +12,13 @@ too: it must refuse them with a documented code, never fail otherwise.
 from __future__ import annotations
 
 import asyncio
+import inspect
+import itertools
 import json
 import os
 import logging
 import random
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 import msgspec
@@ -139,6 +141,23 @@ requests = st.one_of(
     st.tuples(st.just("match"), names),
     st.tuples(st.just("cancel")),
 )
+
+
+def lag(target: object, delays: Iterator[int]) -> None:
+    """A store across the network: each answer comes some turns of the loop after the
+    store acted, so what the bus announced meanwhile (at once) may be heard first."""
+    for name in dir(type(target)):
+        method = getattr(target, name)
+        if name.startswith("_") or not inspect.iscoroutinefunction(method):
+            continue
+
+        async def lagged(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            result = await _method(*args, **kwargs)
+            for _ in range(next(delays)):
+                await asyncio.sleep(0)
+            return result
+
+        setattr(target, name, lagged)
 
 
 class ServiceMachine(RuleBasedStateMachine):
@@ -326,8 +345,12 @@ class ServiceMachine(RuleBasedStateMachine):
 
     # -- rules ---------------------------------------------------------------------------
 
-    @initialize()
-    def listen(self) -> None:
+    @initialize(lags=st.lists(st.integers(0, 3), min_size=1, max_size=8))
+    def listen(self, lags: list[int]) -> None:
+        delays = itertools.cycle(lags)
+        for part in (self.store, self.store.seats, self.store.match):
+            lag(part, delays)
+
         async def listen() -> None:
             for service in self.services:
                 await self.bus.listen(service.lobby.hear)
