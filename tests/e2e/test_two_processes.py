@@ -1,5 +1,6 @@
 """Two browsers play through nginx (docs/nginx.md, TLS included) in front of two
-`connectfour serve --redis` processes, each player's WebSocket on its own process.
+`connectfour serve --redis` processes, each player's WebSocket on its own process:
+from an invite, and from "Play someone", watched from the lobby.
 
 nginx's round-robin sends consecutive requests to the two processes in turn,
 and a page loads several files before it opens its WebSocket. So that the
@@ -19,13 +20,14 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from e2e_pages import OpenPage, board_of, play
+from e2e_pages import OpenPage, board_of, play, post_announcement
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from scaleout.nginx_config import Nginx, behind_nginx, logged
 from servers import ROOT, ServerProcess
 
 ICON = ROOT / "connectfour" / "web" / "static" / "favicon.svg"
+TOKEN = "two-processes-token"
 
 
 def keep_the_icon_local(page: Page) -> None:
@@ -36,7 +38,7 @@ def keep_the_icon_local(page: Page) -> None:
 
 @pytest.fixture
 def proxied(redis_url: str) -> Iterator[tuple[list[ServerProcess], Nginx]]:
-    servers, nginx = behind_nginx(redis_url)
+    servers, nginx = behind_nginx(redis_url, 2, "--admin-token", TOKEN, "--lobby-interval", "0.1")
     try:
         yield servers, nginx
     finally:
@@ -94,3 +96,58 @@ def test_two_players_on_two_processes_behind_nginx_play_to_a_win(proxied, open_p
     for _ in servers:  # nginx asks each process in turn
         status, _, body = nginx.get(f"/api/games/{game}")
         assert status == 200 and json.loads(body)["moves"] == moves
+
+
+def test_strangers_on_two_processes_play_someone_while_a_third_watches_from_the_lobby(
+    proxied, open_page: OpenPage
+) -> None:
+    servers, nginx = proxied
+    site = {"base_url": nginx.url, "ignore_https_errors": True}
+
+    def visitor(role: str, name: str, away_from: ServerProcess | None = None) -> Page:
+        page = open_page(role, None, **site)
+        keep_the_icon_local(page)
+        if away_from is not None:
+
+            def to_the_other_process(route: WebSocketRoute) -> None:
+                nginx.steer_away_from(away_from.proc.pid)
+                route.connect_to_server()
+
+            page.route_web_socket(re.compile(r"/ws$"), to_the_other_process)
+        page.goto("/")
+        page.get_by_test_id("name-input").fill(name)
+        return page
+
+    first = visitor("first", "Ann Apart")
+    first.get_by_test_id("play-someone").click()
+    expect(first.get_by_test_id("matching")).to_be_visible()
+    waiting_on = logged(servers, "(a quick match, waiting)")
+    second = visitor("second", "Bo Apart", away_from=waiting_on)
+    second.get_by_test_id("play-someone").click()
+    for page in (first, second):
+        expect(page.get_by_test_id("status")).to_have_attribute("data-status", "playing")
+    paired_on = logged(servers, "joined by")
+    assert paired_on is not waiting_on, f"both players on port {waiting_on.port}; nginx:\n{nginx.access_log()}"
+    pages = {
+        page.get_by_test_id("role").text_content().removeprefix("You are ").lower(): page for page in (first, second)
+    }
+    assert set(pages) == {"red", "yellow"}
+    play(pages, [3, 3], [first, second])
+
+    # A third, on whichever process nginx gives it, finds the game in the lobby and watches.
+    third = visitor("third", "Cy Looker")
+    row = third.get_by_test_id("playing-game").filter(has_text="Ann Apart")
+    expect(row).to_contain_text("Bo Apart")
+    expect(row).to_contain_text("2 moves")
+    row.click()
+    expect(third.get_by_test_id("role")).to_have_text("Spectator")
+    expect(third.get_by_test_id("players")).to_contain_text("Ann Apart")
+
+    # Posted to one process, the announcement reaches the pages of both.
+    assert post_announcement(servers[0], TOKEN, "Restart at noon", "warning") == 202
+    for page in (first, second, third):
+        expect(page.get_by_test_id("announcement-text")).to_have_text("Restart at noon")
+
+    play(pages, [4, 4, 5, 5, 6], [first, second, third], after=[3, 3])
+    for page in (first, second, third):
+        expect(page.get_by_test_id("message")).to_contain_text("Red wins!")
