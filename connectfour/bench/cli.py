@@ -99,7 +99,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     bench.add_argument("--server-cpu", type=_count, default=0, help="CPU a spawned server is pinned to (default 0)")
     bench.add_argument("--client-cpu", type=_count, default=1, help="CPU the load generator is pinned to (default 1)")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    bench.add_argument("--quiet", action="store_true", help="no progress line")
+    bench.add_argument("--quiet", action="store_true", help="no progress line (there is none unless stderr is a terminal)")
     bench.add_argument("--smoke", action="store_true", help="a tiny run of every scenario against a spawned server")
 
 
@@ -292,7 +292,7 @@ def _measure(
     url, pid = urls[0], (pids[0] if len(pids) == 1 else None)
     before = _sample(pids)
     store_before = _sample([store_pid] if store_pid else [])
-    show = not args.quiet
+    show = not args.quiet and sys.stderr.isatty()  # a progress line redrawn in a log file is noise
 
     def measuring() -> None:
         """The measured part starts: CPU counts from here."""
@@ -431,8 +431,14 @@ def _games_progress(label: str) -> Callable[[float, float, Stats], None]:
 
 
 def _lobby_progress(label: str) -> Callable[[float, float, Any], None]:
+    shown = [-1.0]
+
     def show(elapsed: float, duration: float, result: Any) -> None:
+        if elapsed - shown[0] < 0.25:  # asked every turn of the generator's loop
+            return
+        shown[0] = elapsed
         sys.stderr.write(f"\r{label}: {elapsed:.0f}/{duration:.0f} s, {result.games} games")
+        sys.stderr.flush()
 
     return show
 
