@@ -608,8 +608,13 @@ class ServiceMachine(RuleBasedStateMachine):
         for service in self.services:
             for game_id, game in service.games.items():
                 assert game.members, f"{game_id} is followed on a service with nobody in it"
+                assert not game.holds, f"{game_id} is still held with no request under way"
                 stored = self.run(self.store.versions([game_id]))[game_id]
                 assert game.state.version == stored, (game_id, game.state.version, stored)
+        for conn in self.conns:
+            placed, _ = conn.session.service.where(conn.peer)
+            if placed is not None:  # one its service follows, not a copy it let go (and hears nothing of)
+                assert conn.session.service.games.get(placed.id) is placed, f"{conn} is in {placed.id}, unfollowed"
 
     @invariant()
     def one_live_connection_per_seat(self) -> None:
