@@ -181,8 +181,9 @@ class ServiceMachine(RuleBasedStateMachine):
                 schedule=self.timers.schedule,
                 computer=Computer(None, rng=random.Random(0)),
                 computer_delay=0.0,
+                draw=random.Random(index).choice,
             )
-            for _ in range(2)
+            for index in range(2)
         ]
         self.conns: list[Conn] = []
         #: Every game heard of, and keys and tokens seen anywhere (to use rightly and wrongly).

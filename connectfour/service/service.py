@@ -16,7 +16,7 @@ import functools
 import logging
 import secrets
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from .. import metrics
@@ -79,6 +79,7 @@ class GameService:
         clock: Callable[[], float] = time.time,
         computer: Computer | None = None,
         computer_delay: float = DELAY,
+        draw: Callable[[Sequence[Player]], Player] = secrets.choice,
         lobby_interval: float = lobby.INTERVAL,
     ) -> None:
         self.store = store
@@ -96,6 +97,8 @@ class GameService:
         self.ttl = store.seats.ttl
         self._schedule = schedule
         self._clock = clock
+        #: Draws a quick match's colours (a seeded one makes a test repeatable).
+        self._draw = draw
         #: Games with at least one member in this process; the rest live in the store only.
         self.games: dict[str, Game] = {}
         #: Those of them the lobby lists (public games).
@@ -604,7 +607,7 @@ class GameService:
                         raise
                 ticket = await queue.take(self._clock())
                 continue
-            host = secrets.choice(PLAYERS)
+            host = self._draw(PLAYERS)
             game = await self._create(
                 self._created(local=False, public=True, match=True, host=host, names={host: name})
             )
