@@ -329,7 +329,7 @@ def _measure(
                 )
             )
         except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
-            return {"target": label, "scenario": "fanout", "errors": 1, "error_samples": [f"{type(exc).__name__}: {exc}"]}
+            return _unreachable(label, "fanout", exc)
         moves = len(fan.to_all)
         result = {
             "target": label,
@@ -359,7 +359,7 @@ def _measure(
                 )
             )
         except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
-            return {"target": label, "scenario": "lobby", "errors": 1, "error_samples": [f"{type(exc).__name__}: {exc}"]}
+            return _unreachable(label, "lobby", exc)
         moves = lobby.changes
         result = {
             "target": label,
@@ -379,7 +379,7 @@ def _measure(
         try:
             cap = _run(run_capacity(url, connections=args.connections, server_pid=pid, v1=args.v1, progress=_count_progress(label) if show else None))
         except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
-            return {"target": label, "scenario": "capacity", "errors": 1, "error_samples": [f"{type(exc).__name__}: {exc}"]}
+            return _unreachable(label, "capacity", exc)
         moves = 0
         per = cap.bytes_per_connection
         result = {
@@ -411,6 +411,11 @@ def _measure(
             }
         result[f"{key}_rss_mib"] = round(end.rss / 2**20, 1)
     return result
+
+
+def _unreachable(label: str, scenario: str, exc: BaseException) -> dict[str, Any]:
+    """The result of a scenario that could not reach its server."""
+    return {"target": label, "scenario": scenario, "errors": 1, "error_samples": [f"{type(exc).__name__}: {exc}"]}
 
 
 def _protocol(args: argparse.Namespace) -> str:
