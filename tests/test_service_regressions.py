@@ -131,3 +131,31 @@ async def test_a_presence_heard_before_the_seat_is_taken_does_not_make_the_servi
     await b.join(Member(), game.state.join_key)
     await settle()
     assert host.of("presence")[-1]["yellow"] == "connected"
+
+
+async def test_a_presence_heard_while_a_game_loads_does_not_make_the_service_let_it_go():
+    """The tutorial's start across processes: the joiner's service hears a presence newer
+    than the one it read before its load is over; it must still follow the game it seats the
+    joiner in, and deliver the host's first move to the joiner."""
+    world = World()
+    a, b = world.services
+    host = Member()
+    game, role = await a.create(host, local=False)
+    seats = world.store.seats
+    look = seats.presence
+    told = []
+
+    async def look_then_hear_a_newer_one(game_id: str, now: float):  # type: ignore[no-untyped-def]
+        presence = await look(game_id, now)
+        if game_id == game.id and not told:  # a spectator arrives elsewhere before the load is over
+            told.append(await seats.watch(game_id, "elsewhere", 1, now))
+            await settle()
+        return presence
+
+    seats.presence = look_then_hear_a_newer_one  # type: ignore[method-assign]
+    guest = Member()
+    await b.join(guest, game.state.join_key)
+    assert told and b.games.get(game.id) is b.where(guest)[0]
+    await a.play(game, role, 3)
+    await settle()
+    assert [e["column"] for e in guest.of("play")] == [3]

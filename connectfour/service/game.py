@@ -141,6 +141,13 @@ class Game:
     def idle(self) -> bool:
         return not self.members and not self.holds
 
+    def hold(self) -> None:
+        """A request will attach a connection (or give up): the game stays followed meanwhile."""
+        self.holds += 1
+
+    def let_go(self) -> None:
+        self.holds -= 1
+
     @property
     def computer(self) -> Player | None:
         return self.state.computer

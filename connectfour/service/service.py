@@ -106,7 +106,7 @@ class GameService:
         #: Which game each connection here is in.
         self._placement: dict[Member, Game] = {}
         #: Games being loaded, with the announcements heard meanwhile.
-        self._loading: dict[str, list[tuple[int, Message]]] = {}
+        self._loading: dict[str, _Loading] = {}
         self._connections = 0
         self._renewed_at: float | None = None
         #: Seats being given back to the shared presence.
@@ -219,22 +219,19 @@ class GameService:
     async def _follow(self, game_id: str, created: Created | None = None) -> Game | None:
         """The game as this process follows it, subscribed to its announcements, and held
         for the caller until it calls ``_let_go``; None if there is no such game.
-        ``created``: a game this process is creating."""
-        game = await self._load(game_id, created)
-        if game is not None:
-            game.holds += 1
-        return game
+        ``created``: a game this process is creating.
 
-    def _let_go(self, game: Game) -> None:
-        """A request that held the game is done with it (its connection attached, or not)."""
-        game.holds -= 1
-        self._unfollow_if_idle(game)
-
-    async def _load(self, game_id: str, created: Created | None) -> Game | None:
+        The hold is taken before anything heard during the load is delivered: a presence
+        newer than the one read (a seat taken elsewhere meanwhile) must not find the game
+        idle and make this process let go of the game its caller is about to join."""
         game = self.games.get(game_id)
         if game is not None:
+            game.hold()
             return game
-        heard = self._loading.setdefault(game_id, [])
+        loading = self._loading.get(game_id)
+        if loading is None:
+            loading = self._loading[game_id] = _Loading()
+        loading.loaders += 1
         try:
             await self.store.bus.subscribe(game_id, self._deliver)
             # Read after subscribing: whatever is stored later is announced to us.
@@ -243,33 +240,50 @@ class GameService:
                 events: list[tuple[int, Event]] = [(1, created)]
             else:
                 events = await self.store.read(game_id)
-            presence = await self.store.seats.presence(game_id, self._clock())
+            # No presence is looked up (and so made) for a game that does not exist:
+            # a name a client made up leaves nothing behind.
+            presence = await self.store.seats.presence(game_id, self._clock()) if events else None
             await self._renew()
+            if presence is not None and game_id not in self.games:
+                state = GameState.replay(game_id, (event for _, event in events))
+                game = Game(
+                    state, presence, process=self.process, grace=self.grace, schedule=self._schedule, clock=self._clock
+                )
+                others = presence.processes() - {self.process}
+                if others:
+                    game.expiries.update(await self.store.seats.expiries(others))
         except BaseException:
-            self._loading.pop(game_id, None)
-            if game_id not in self.games:
+            self._loaded(game_id, loading)
+            if game_id not in self.games and game_id not in self._loading:
                 self.store.bus.unsubscribe(game_id, self._deliver)
             raise
-        self._loading.pop(game_id, None)
-        game = self.games.get(game_id)  # loaded by another request meanwhile?
-        if game is not None:
-            return game
-        if not events:
-            self.store.bus.unsubscribe(game_id, self._deliver)
+        self._loaded(game_id, loading)
+        known = self.games.get(game_id)  # loaded by another request meanwhile?
+        if known is not None:
+            known.hold()
+            return known
+        if game is None:  # no such game
+            if game_id not in self._loading:
+                self.store.bus.unsubscribe(game_id, self._deliver)
             return None
-        state = GameState.replay(game_id, (event for _, event in events))
-        game = Game(state, presence, process=self.process, grace=self.grace, schedule=self._schedule, clock=self._clock)
-        others = presence.processes() - {self.process}
-        if others:
-            game.expiries.update(await self.store.seats.expiries(others))
-            if self.games.get(game_id) is not None:
-                return self.games[game_id]
+        game.hold()
         self.games[game_id] = game
-        if state.public:
+        if game.state.public:
             self.listed[game_id] = game
-        for version, message in heard:
+        for version, message in loading.heard:
             self._deliver(game_id, version, message)
         return game
+
+    def _loaded(self, game_id: str, loading: _Loading) -> None:
+        """One load of the game is over; what was heard meanwhile goes with the last one."""
+        loading.loaders -= 1
+        if not loading.loaders and self._loading.get(game_id) is loading:
+            del self._loading[game_id]
+
+    def _let_go(self, game: Game) -> None:
+        """A request that held the game is done with it (its connection attached, or not)."""
+        game.let_go()
+        self._unfollow_if_idle(game)
 
     def _unfollow_if_idle(self, game: Game) -> None:
         if game.idle and self.games.get(game.id) is game:
@@ -284,9 +298,9 @@ class GameService:
         """An announcement of one of our games, from the bus."""
         game = self.games.get(game_id)
         if game is None:
-            heard = self._loading.get(game_id)
-            if heard is not None:
-                heard.append((version, message))
+            loading = self._loading.get(game_id)
+            if loading is not None:
+                loading.heard.append((version, message))
             return
         if version == PRESENCE:
             # One no newer than ours is our own change coming back: taken already.
@@ -995,6 +1009,16 @@ class GameService:
         task = asyncio.ensure_future(coro)
         task.add_done_callback(_log_failure)
         return task
+
+
+class _Loading:
+    """The loads of one game under way, and the announcements heard meanwhile."""
+
+    __slots__ = ("loaders", "heard")
+
+    def __init__(self) -> None:
+        self.loaders = 0
+        self.heard: list[tuple[int, Message]] = []
 
 
 class _InAny:
