@@ -32,11 +32,16 @@ class Settings:
     connections_per_address: int = 256
     waiting_per_address: int = 32
     games_per_minute: int = 30
+    #: IPv6 clients are counted per network of this prefix length (128: per address).
+    ipv6_prefix: int = 64
     #: Take the client's address from X-Forwarded-For (and the scheme from
     #: X-Forwarded-Proto): only behind a proxy that sets them.
     trust_forwarded_for: bool = False
     #: The bearer token of ``POST /api/announce``; None: the endpoint does not exist.
     admin_token: str | None = None
+    #: The bearer token that shows ``/metrics`` and the details of ``/healthz`` to a client
+    #: elsewhere than on this host; None: only clients on this host see them.
+    metrics_token: str | None = None
     #: Seconds a player may be away before the opponent can claim the game.
     grace: float = 60.0
     #: Seconds without activity, nobody connected, before a game is abandoned.

@@ -99,3 +99,32 @@ def test_the_table_counts_every_address_waiting_for_a_head():
     clients.start_waiting("a")
     clients.start_waiting("b")
     assert clients.waiting_total() == 3 and len(clients) == 2
+
+
+def test_the_addresses_of_one_ipv6_64_share_one_allowance_of_games():
+    clients, _ = table(games_per_minute=3)
+    subscriber = [f"2001:db8:0:1::{n:x}" for n in range(1, 11)]  # ten addresses of one /64
+    assert [clients.new_game(address) for address in subscriber] == [True] * 3 + [False] * 7
+    assert clients.new_game("2001:db8:0:2::1")  # the next /64 is someone else
+
+
+def test_the_addresses_of_one_ipv6_64_share_one_bound_of_connections():
+    clients, _ = table(connections=2)
+    assert [clients.connect(f"2001:db8::{n}") for n in range(1, 4)] == [True, True, False]
+    clients.disconnect("2001:db8::1")
+    assert clients.connect("2001:db8::99")
+    assert len(clients) == 1
+
+
+def test_the_ipv6_prefix_is_configurable_down_to_single_addresses():
+    clients, _ = table(games_per_minute=1, ipv6_prefix=128)
+    assert clients.new_game("2001:db8::1") and clients.new_game("2001:db8::2")
+    assert not clients.new_game("2001:db8::1")
+    wide, _ = table(games_per_minute=1, ipv6_prefix=48)
+    assert wide.new_game("2001:db8:0:1::1") and not wide.new_game("2001:db8:0:2::1")
+
+
+def test_an_ipv4_address_counts_alone_and_its_ipv6_mapped_form_is_the_same_client():
+    clients, _ = table(games_per_minute=1)
+    assert clients.new_game("192.0.2.1") and clients.new_game("192.0.2.2")
+    assert not clients.new_game("::ffff:192.0.2.1")

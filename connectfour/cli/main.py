@@ -75,6 +75,13 @@ def _count(value: str) -> int:
     return count
 
 
+def _ipv6_prefix(value: str) -> int:
+    bits = _int(value)
+    if not 1 <= bits <= 128:
+        raise argparse.ArgumentTypeError(f"must be a prefix length from 1 to 128, not {value}")
+    return bits
+
+
 def _positive(value: str) -> int:
     count = _int(value)
     if count < 1:
@@ -251,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="new games a minute, as many at once (default %(default)s)",
     )
     limits.add_argument(
+        "--ipv6-prefix", type=_ipv6_prefix, default=Settings.ipv6_prefix, metavar="BITS",
+        help="count IPv6 clients per network of this prefix length, as a subscriber is usually given a /64; "
+        "128 per address (default %(default)s)",
+    )
+    limits.add_argument(
         "--trust-forwarded-for", action="store_true",
         help="take the client's address from X-Forwarded-For and the scheme from X-Forwarded-Proto; "
         "only behind a proxy that sets them, with this port closed to anyone else",
@@ -264,6 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--admin-token", default=os.environ.get("CONNECTFOUR_ADMIN_TOKEN") or None, metavar="TOKEN",
         help="bearer token of POST /api/announce, which tells every connected client something "
         "(also $CONNECTFOUR_ADMIN_TOKEN; default: none, and the endpoint answers 404)",
+    )
+    serve.add_argument(
+        "--metrics-token", default=os.environ.get("CONNECTFOUR_METRICS_TOKEN") or None, metavar="TOKEN",
+        help="bearer token that shows /metrics and the details of /healthz (pid, store, error) to clients "
+        "not on this host (also $CONNECTFOUR_METRICS_TOKEN; default: none, and only clients on this host see them)",
     )
     serve.add_argument(
         "--log-level", type=_log_level, default=os.environ.get("LOG_LEVEL") or "INFO", help="DEBUG, INFO, WARNING..."
@@ -366,8 +383,10 @@ def _serve(args: argparse.Namespace) -> int:
         connections_per_address=args.connections_per_address,
         waiting_per_address=args.waiting_per_address,
         games_per_minute=args.games_per_minute,
+        ipv6_prefix=args.ipv6_prefix,
         trust_forwarded_for=args.trust_forwarded_for,
         admin_token=args.admin_token,
+        metrics_token=args.metrics_token,
         forget_unplayed_after=args.forget_unplayed_after,
         computer_delay=args.computer_delay,
         lobby_interval=args.lobby_interval,

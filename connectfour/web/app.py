@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import contextlib
+import hmac
+import ipaddress
+import os
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -24,7 +26,7 @@ from ..protocol import encode
 from .analysis import SCORES, SOLVER, Scores, analysis
 from .announce import BUS, RESTARTING, announce, hear_announcements, tell
 from .connection import Connection
-from .endpoint import CLIENTS, CONNECTIONS, SERVICE, SETTINGS, is_upgrade, websocket
+from .endpoint import CLIENTS, CONNECTIONS, SERVICE, SETTINGS, client_address, is_upgrade, websocket
 from .keepalive import Keepalive
 from .limits import AddressLimits, ClientTable
 
@@ -86,26 +88,46 @@ async def game_record(request: web.Request) -> web.Response:
     )
 
 
+def _operator(request: web.Request) -> bool:
+    """Whether the client may see this process's insides (its pid, its store, its metrics):
+    a client on this host (a Prometheus or a health check beside the server), or anyone
+    bearing ``--metrics-token``. Everyone else gets what a load balancer needs, no more."""
+    settings = request.app[SETTINGS]
+    token = settings.metrics_token
+    if token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+            return True
+    try:
+        return ipaddress.ip_address(client_address(request, settings).partition("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 async def healthz(request: web.Request) -> web.Response:
     """200 while this process can serve games; 503 when its store does not answer,
-    so that a load balancer sends new clients to another node."""
+    so that a load balancer sends new clients to another node. The details (which
+    worker answered, the store's location, what failed) are for the operator only."""
     service = request.app[SERVICE]
     store = service.store
-    body: dict[str, object] = {
-        "status": "ok",
-        "version": __version__,
-        "pid": os.getpid(),  # which worker answered, behind one port
-        "connections": len(request.app[CONNECTIONS]),
-        "games": len(service.games),
-        "store": store.location,
-        "store_reachable": True,
-    }
+    body: dict[str, object] = {"status": "ok", "store_reachable": True}
+    details: dict[str, object] = {}
+    if _operator(request):
+        details = {
+            "version": __version__,
+            "pid": os.getpid(),  # which worker answered, behind one port
+            "connections": len(request.app[CONNECTIONS]),
+            "games": len(service.games),
+            "store": store.location,
+        }
     try:
         await asyncio.wait_for(store.ping(), HEALTH_TIMEOUT)
     except (StoreError, asyncio.TimeoutError) as exc:
-        body.update(status="unavailable", store_reachable=False, error=str(exc) or "the store did not answer in time")
+        body.update(status="unavailable", store_reachable=False, **details)
+        if details:
+            body["error"] = str(exc) or "the store did not answer in time"
         return web.json_response(body, status=503)
-    return web.json_response(body)
+    return web.json_response({**body, **details})
 
 
 def _gauges(app: web.Application) -> metrics.Gauges:
@@ -119,6 +141,10 @@ def _gauges(app: web.Application) -> metrics.Gauges:
             "Connections yet to send a complete first request head (counted per address; not behind a trusted proxy).",
             clients.waiting_total(),
         ),
+        "connectfour_address_connections": (
+            "Open connections counted against their client address's bound (HTTP and WebSocket alike).",
+            clients.connections_total(),
+        ),
         "connectfour_lobby_watchers": ("Connections following the lobby here.", len(app[SERVICE].lobby.watchers)),
         "connectfour_solver_searches": ("Exact searches running (the computer's and analyses).", app[SOLVER].running),
         "connectfour_solver_waiting": ("Exact searches waiting for a solver thread.", app[SOLVER].waiting),
@@ -127,7 +153,16 @@ def _gauges(app: web.Application) -> metrics.Gauges:
 
 async def metrics_page(request: web.Request) -> web.Response:
     """Counters, latency histograms and gauges for Prometheus and its kin; with
-    ``--workers``, summed over the workers, whichever one answers."""
+    ``--workers``, summed over the workers, whichever one answers. Only for the
+    operator (``_operator``): to anyone else there is no such page."""
+    if not _operator(request):
+        if request.app[SETTINGS].metrics_token:
+            return web.json_response(
+                {"error": "A valid metrics token is needed: Authorization: Bearer TOKEN."},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="connectfour"'},
+            )
+        raise web.HTTPNotFound()
     return web.Response(body=metrics.render(_gauges(request.app)), headers={"Content-Type": metrics.CONTENT_TYPE})
 
 
@@ -293,7 +328,9 @@ def create_app(
         lobby_interval=settings.lobby_interval,
     )
     app[CONNECTIONS] = set()
-    limits = AddressLimits(settings.connections_per_address, settings.waiting_per_address, settings.games_per_minute)
+    limits = AddressLimits(
+        settings.connections_per_address, settings.waiting_per_address, settings.games_per_minute, settings.ipv6_prefix
+    )
     app[CLIENTS] = ClientTable(limits, clock)
     app[KEEPALIVE] = Keepalive(settings.heartbeat, settings.heartbeat, clock)
     app[BUS] = store.bus

@@ -151,7 +151,7 @@ class Door(asyncio.Protocol):
     the connection back to its address's count when it ends.
     """
 
-    __slots__ = ("front", "transport", "head", "wire", "conn", "http", "address", "counted")
+    __slots__ = ("front", "transport", "head", "wire", "conn", "http", "address", "counted", "owing")
     transport: asyncio.Transport  # set by connection_made, before anything else is called
 
     def __init__(self, front: Front) -> None:
@@ -163,6 +163,9 @@ class Door(asyncio.Protocol):
         self.address = "?"
         #: The address whose connection count this one is part of, if any.
         self.counted: str | None = None
+        #: The address whose count of connections owing a head this one is part of, if any:
+        #: given back once, whatever ends the wait (a head, a sweep, a close).
+        self.owing: str | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = stream = cast(asyncio.Transport, transport)
@@ -180,6 +183,7 @@ class Door(asyncio.Protocol):
             if not clients.start_waiting(address):
                 _refuse(stream, "Too many connections without a request from your address.")
                 return
+            self.owing = address
         front._young.add(self)
 
     def data_received(self, data: bytes) -> None:
@@ -246,26 +250,22 @@ class Door(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         wire, http = self.wire, self.http
+        self._stop_waiting()
         if wire is not None:
             wire.feed_eof()
         elif http is not None:
             http.connection_lost(exc)
-        else:
-            self._stop_waiting()
         if self.counted is not None:
             self.front.clients.disconnect(self.counted)
             self.counted = None
 
     def _stop_waiting(self) -> None:
         front = self.front
-        if self in front._young:
-            front._young.discard(self)
-        elif self in front._old:
-            front._old.discard(self)
-        else:
-            return
-        if not front.trust_forwarded:
-            front.clients.stop_waiting(self.address)
+        front._young.discard(self)
+        front._old.discard(self)
+        owing, self.owing = self.owing, None
+        if owing is not None:
+            front.clients.stop_waiting(owing)
 
     def _malformed(self, text: str) -> None:
         """Answer 400 and close: what aiohttp would do, without naming its version."""

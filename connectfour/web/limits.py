@@ -9,6 +9,8 @@ door and the connection ask, and act on the answer.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +31,26 @@ class AddressLimits:
     waiting: int = 32
     #: Games started per minute, with as many in a burst.
     games_per_minute: int = 30
+    #: IPv6 addresses count per network of this prefix length: one subscriber is usually
+    #: given a whole /64, so counting each address would let it multiply every bound.
+    ipv6_prefix: int = 64
+
+
+@functools.lru_cache(maxsize=4096)
+def address_key(address: str, ipv6_prefix: int = 64) -> str:
+    """What an address's bounds are counted under: an IPv4 address itself (an IPv4-mapped
+    IPv6 address too), the ``/ipv6_prefix`` network of an IPv6 address."""
+    if ":" not in address:
+        return address
+    try:
+        ip = ipaddress.IPv6Address(address.partition("%")[0])
+    except ValueError:
+        return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ipv6_prefix >= 128:
+        return str(ip)
+    return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
 
 
 class _Entry:
@@ -48,6 +70,8 @@ class ClientTable:
     def __init__(self, limits: AddressLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self._clock = clock
+        self._prefix = limits.ipv6_prefix
+        #: By ``address_key``: an IPv6 subscriber's whole network is one entry.
         self._entries: dict[str, _Entry] = {}
 
     def __len__(self) -> int:
@@ -56,6 +80,10 @@ class ClientTable:
     def waiting_total(self) -> int:
         """Connections of every address yet to send their first request head."""
         return sum(entry.waiting for entry in self._entries.values())
+
+    def connections_total(self) -> int:
+        """Open connections of every address, as counted against their bound."""
+        return sum(entry.connections for entry in self._entries.values())
 
     def _entry(self, address: str) -> _Entry:
         entry = self._entries.get(address)
@@ -84,6 +112,7 @@ class ClientTable:
 
     def connect(self, address: str) -> bool:
         """Count a new connection; False (and nothing counted) when the address has its fill."""
+        address = address_key(address, self._prefix)
         entry = self._entry(address)
         bound = self.limits.connections
         if bound and entry.connections >= bound:
@@ -92,6 +121,7 @@ class ClientTable:
         return True
 
     def disconnect(self, address: str) -> None:
+        address = address_key(address, self._prefix)
         entry = self._entries.get(address)
         if entry is not None:
             entry.connections -= 1
@@ -99,6 +129,7 @@ class ClientTable:
 
     def start_waiting(self, address: str) -> bool:
         """Count a connection owing its first request head; False when too many already do."""
+        address = address_key(address, self._prefix)
         entry = self._entry(address)
         bound = self.limits.waiting
         if bound and entry.waiting >= bound:
@@ -107,6 +138,7 @@ class ClientTable:
         return True
 
     def stop_waiting(self, address: str) -> None:
+        address = address_key(address, self._prefix)
         entry = self._entries.get(address)
         if entry is not None:
             entry.waiting -= 1
@@ -116,6 +148,7 @@ class ClientTable:
 
     def new_game(self, address: str) -> bool:
         """Take one game from the address's allowance; False when it is spent for now."""
+        address = address_key(address, self._prefix)
         burst = self.limits.games_per_minute
         if not burst:
             return True
@@ -138,6 +171,7 @@ class ClientTable:
 
     def log_refusal(self, address: str, bound: str, what: str) -> None:
         """Count and log (at most once a second per address) a refusal made elsewhere."""
+        address = address_key(address, self._prefix)
         self._entry(address)
         self._refuse(address, bound, what)
         self._release(address, self._entries[address])

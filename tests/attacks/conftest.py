@@ -49,11 +49,14 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return first & 0x0F, await asyncio.wait_for(reader.readexactly(size), TIMEOUT)
 
 
-async def get(port: int, path: str = "/healthz", *, address: str = USER) -> tuple[int, dict[str, str], bytes]:
+async def get(
+    port: int, path: str = "/healthz", *, address: str = USER, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """One HTTP GET on a fresh connection: status, headers (lower-case names), body."""
     reader, writer = await open_from(address, port)
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     try:
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}Connection: close\r\n\r\n".encode())
         raw = await asyncio.wait_for(reader.read(-1), TIMEOUT)
     finally:
         writer.close()

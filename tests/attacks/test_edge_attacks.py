@@ -192,7 +192,73 @@ async def test_refusals_of_one_address_are_logged_at_most_once_a_second(spawn):
         w.close()
 
 
+async def gauge(port: int, name: str) -> int:
+    _, _, metrics = await get(port, "/metrics")
+    for line in metrics.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    raise AssertionError(f"no gauge {name}")
+
+
+async def test_every_count_of_an_address_goes_back_to_zero_whatever_ended_its_connections(spawn):
+    """Connections of every kind, abandoned or closed by each of the server's sweeps, give
+    back what they counted: afterwards the address has its whole allowance again."""
+    server = spawn("--head-timeout", "0.5", "--heartbeat", "0.5", "--waiting-per-address", "8")
+    peers = []
+    for sent in (b"", b"GET / HTTP/1.1\r\nHost: 12", b"G" * 9000, b"NOT HTTP\r\n\r\n"):  # the head sweep, aiohttp, a 400
+        reader, writer = await open_from(ATTACKER, server.port)
+        writer.write(sent)
+        peers.append((reader, writer))
+    reader, writer = await open_from(ATTACKER, server.port)  # keep-alive, then idle: aiohttp's timeout
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+    peers.append((reader, writer))
+    peers.append(await upgraded_from(ATTACKER, server.port))  # never answers a ping: the heartbeat
+    closed_by_us = [await upgraded_from(ATTACKER, server.port), await open_from(ATTACKER, server.port)]
+    refused = [await open_from(ATTACKER, server.port) for _ in range(8)]  # past the bound of 8 waiting: 429
+    for _, w in closed_by_us:
+        w.transport.abort()
+    assert all([await cut_off(r) for r, _ in peers])
+    for r, w in refused:
+        await cut_off(r)
+        w.close()
+    async with asyncio.timeout(TIMEOUT):  # the metrics' own connection is the only one left
+        while (await gauge(server.port, "connectfour_address_connections"), await gauge(server.port, "connectfour_waiting_connections")) != (1, 0):
+            await asyncio.sleep(0.05)
+    # The whole allowance is back: 8 connections may wait for their head again, and a 9th is refused.
+    held = [await open_from(ATTACKER, server.port) for _ in range(8)]
+    assert await gauge(server.port, "connectfour_waiting_connections") == 8
+    _, writer = held[0]
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    assert (await asyncio.wait_for(held[0][0].read(-1), TIMEOUT)).startswith(b"HTTP/1.1 200")
+    for _, w in held:
+        w.close()
+
+
 # -- 4. one address starts a bounded number of games ------------------------------------------
+
+
+async def first_answer(address: str, port: int, forwarded_for: str) -> str:
+    """Start a game from a client a trusted proxy names; the answer's type, or its error code."""
+    extra = f"Sec-WebSocket-Protocol: connectfour.v1\r\nX-Forwarded-For: {forwarded_for}\r\n"
+    reader, writer = await open_from(address, port)
+    writer.write(upgrade_request(extra=extra))
+    assert (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)).startswith(b"HTTP/1.1 101")
+    writer.write(client_frame(b'{"type":"init"}'))
+    try:
+        while True:
+            event = json.loads((await read_frame(reader))[1])
+            if event["type"] in ("init", "error"):
+                return str(event.get("code", "init"))
+    finally:
+        writer.close()
+
+
+async def test_the_addresses_of_one_ipv6_64_share_one_allowance_of_games(spawn):
+    server = spawn("--trust-forwarded-for", "--games-per-minute", "3")
+    codes = [await first_answer(ATTACKER, server.port, f"2001:db8:0:1::{n:x}") for n in range(1, 11)]
+    assert codes == ["init"] * 3 + ["too_many_games"] * 7
+    assert await first_answer(ATTACKER, server.port, "2001:db8:0:2::1") == "init"  # another subscriber
 
 
 async def test_an_address_that_starts_too_many_games_is_refused_and_others_are_not(spawn):
@@ -294,3 +360,31 @@ async def test_every_answer_forbids_framing_sniffing_and_referrers_and_names_no_
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "no-referrer"
     assert headers["server"] == "connectfour"
+
+
+# -- what a stranger may learn of the server ---------------------------------------------------
+
+
+async def test_a_client_elsewhere_gets_the_health_status_alone_and_no_metrics(spawn):
+    server = spawn("--trust-forwarded-for")
+    stranger = {"X-Forwarded-For": "198.51.100.7"}
+    status, _, body = await get(server.port, "/healthz", headers=stranger)
+    assert status == 200 and json.loads(body) == {"status": "ok", "store_reachable": True}
+    status, _, _ = await get(server.port, "/metrics", headers=stranger)
+    assert status == 404
+    status, _, body = await get(server.port, "/healthz")  # the operator, on this host
+    assert json.loads(body)["pid"] == server.proc.pid and "store" in json.loads(body)
+    status, _, body = await get(server.port, "/metrics")
+    assert status == 200 and b"connectfour_connections" in body
+
+
+async def test_the_metrics_token_shows_the_operator_s_views_to_a_client_elsewhere(spawn):
+    server = spawn("--trust-forwarded-for", "--metrics-token", "s3cret-metrics")
+    stranger = {"X-Forwarded-For": "198.51.100.7"}
+    status, headers, _ = await get(server.port, "/metrics", headers={**stranger, "Authorization": "Bearer wrong"})
+    assert status == 401 and headers["www-authenticate"].startswith("Bearer")
+    bearer = {**stranger, "Authorization": "Bearer s3cret-metrics"}
+    status, _, body = await get(server.port, "/metrics", headers=bearer)
+    assert status == 200 and b"connectfour_connections" in body
+    _, _, body = await get(server.port, "/healthz", headers=bearer)
+    assert json.loads(body)["pid"] == server.proc.pid
