@@ -24,8 +24,11 @@ from redis.crc import key_slot
 from connectfour.bus.redis import RedisBus, channel
 from connectfour.domain.events import Claimed, Expired, Joined, Moved, RematchOffered, decode_event, encode_event
 from connectfour.domain.seats import Holder, decode_presence
+from connectfour.protocol import ProtocolError
+from connectfour.service import GameService
 from connectfour.store import ConditionFailed, StoreError, VersionConflict
 from connectfour.store.redis import LIBRARY, RedisStore, game_keys
+from members import Member
 from records import create, created, moves, play
 from redis_server import RedisServer
 from servers import free_port
@@ -514,3 +517,13 @@ async def test_the_quick_match_queue_goes_after_an_idle_hour_with_the_tickets_of
         assert 3_500_000 < await raw.pttl(key) <= 3_600_000
     await store.match.renew(["g1"], 101.0)
     assert await raw.pttl(TICKETS) > 3_500_000
+
+
+async def test_resuming_games_that_do_not_exist_leaves_no_key(store, raw):
+    service = GameService(store)
+    for number in range(50):
+        with pytest.raises(ProtocolError) as refused:
+            await service.resume(Member(), f"no-such-game-{number}", "no-such-token")
+        assert refused.value.code == "invalid_token"
+    assert [key async for key in raw.scan_iter(match="cf:{no-such-game-*")] == []
+    assert not service.games

@@ -299,3 +299,14 @@ async def test_a_player_who_comes_back_is_no_longer_counted_down(store):
     await service.resume(back, game.id, game.state.yellow_token)
     presence = host.of("presence")[-1]
     assert presence["yellow"] == "connected" and "yellow_claimable_in" not in presence
+
+
+async def test_resuming_games_that_do_not_exist_leaves_nothing_behind(store):
+    service = GameService(store)
+    for number in range(200):
+        with pytest.raises(ProtocolError) as refused:
+            await service.resume(Inbox(), f"no-such-game-{number}", "no-such-token")
+        assert refused.value.code == "invalid_token"
+    assert len(store.seats) == 0
+    assert not service.games
+    assert store.bus.subscribers("no-such-game-0") == 0

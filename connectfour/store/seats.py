@@ -58,6 +58,10 @@ class LocalSeats:
         self._ended: set[str] = set()
         self._seq = 0
 
+    def __len__(self) -> int:
+        """Games whose presence is kept here."""
+        return len(self._games)
+
     # -- for the store's conditional appends (synchronous: the same memory) ------
 
     def claimable(self, game_id: str, color: Player, now: float, grace: float) -> bool:
