@@ -322,6 +322,24 @@ async def test_a_quick_match_pairs_players_on_two_services(world):
         assert (member.events[-1]["red_name"], member.events[-1]["yellow_name"]) == (names["red"], names["yellow"])
 
 
+async def test_a_waiting_players_second_tab_waits_in_the_same_game_and_is_never_paired_with_itself(world):
+    a, b, _ = world.services
+    first_tab, second_tab = Member(), Member()
+    game, role = await a.match(first_tab, "Ada")
+    token = first_tab.of("state")[-1]["token"]
+    await settle()
+    resumed, resumed_role = await b.resume(second_tab, game.id, token)
+    await settle()
+    assert (resumed.id, resumed_role) == (game.id, role)
+    assert second_tab.of("state")[-1]["status"] == "waiting"
+    assert first_tab.closed is not None and first_tab.closed[0] == 4001  # the seat went to the second tab
+    stranger = Member()
+    paired, stranger_role = await a.match(stranger, "Grace")  # the one waiting is still there to be found
+    assert paired.id == game.id and stranger_role != role
+    await settle()
+    assert second_tab.of("presence")[-1][stranger_role] == "connected"
+
+
 async def test_two_players_pressing_play_someone_at_once_on_two_services_are_paired(world):
     a, b, _ = world.services
     for _ in range(20):

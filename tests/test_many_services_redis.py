@@ -38,6 +38,7 @@ from test_many_services import (  # noqa: F401
     test_a_quick_match_pairs_players_on_two_services,
     test_every_service_lobby_shows_the_public_games_of_every_service,
     test_the_lobby_forgets_a_service_that_stopped_saying_its_part,
+    test_a_waiting_players_second_tab_waits_in_the_same_game_and_is_never_paired_with_itself,
     test_two_players_pressing_play_someone_at_once_on_two_services_are_paired,
     test_a_dropped_last_announcement_is_found_by_the_heartbeat,
     test_a_move_on_one_service_reaches_everyone_on_every_service_once,

@@ -37,7 +37,8 @@ class MatchQueue(Protocol):
         """Take the oldest live ticket out of the queue; None when nobody waits."""
 
     async def offer(self, ticket: Ticket, now: float) -> Ticket | None:
-        """Take the oldest live ticket, or, when nobody waits, queue ``ticket`` (and return None)."""
+        """Take the oldest live ticket, or, when nobody waits, queue ``ticket`` (and return None).
+        A ticket still queued stays as it is (None): a player is never paired with itself."""
 
     async def cancel(self, game_id: str) -> bool:
         """Withdraw the ticket of ``game_id``; False if it was no longer queued (someone took it)."""
@@ -67,6 +68,9 @@ class LocalMatchQueue:
         return self._pop(now)
 
     async def offer(self, ticket: Ticket, now: float) -> Ticket | None:
+        queued = self._queue.get(ticket.game)
+        if queued is not None and queued[1] > now:
+            return None  # it waits already (another tab of the same player): never paired with itself
         taken = self._pop(now)
         if taken is None:
             self._queue[ticket.game] = (ticket, now + self.ttl)

@@ -37,6 +37,14 @@ end
 -- game, join key, ttl.
 redis.register_function('cf_match_take', function(keys, args)
     local now = tonumber(args[1])
+    if args[2] ~= nil then
+        -- One's own ticket still queued (another tab of the same player): it waits as it
+        -- is; a player is never paired with itself.
+        local own = redis.call('HGET', keys[2], args[2])
+        if own and tonumber(string.match(own, ' (%S+)$')) > now then
+            return nil
+        end
+    end
     local taken = pop_live(keys[1], keys[2], now)
     if taken or args[2] == nil then
         return taken
