@@ -23,7 +23,10 @@ from redis.crc import key_slot
 
 from connectfour.bus.redis import RedisBus, channel
 from connectfour.domain.events import Claimed, Expired, Joined, Moved, RematchOffered, decode_event, encode_event
+from connectfour.domain import rulebook
+from connectfour.domain.rulebook import Claim, Seats
 from connectfour.domain.seats import Holder, decode_presence
+from connectfour.domain.state import GameState
 from connectfour.protocol import ProtocolError
 from connectfour.service import GameService
 from connectfour.store import ConditionFailed, StoreError, VersionConflict
@@ -174,11 +177,13 @@ async def test_every_stored_event_is_announced_once_and_no_refused_one(store, ra
     await store.seats.renew("A", 0.0)
     await store.seats.take("g1", ("red",), Holder("A", 1), 0.0)  # announced as version 0
     await play(store, "g1", [3, 4, 3])
+    looked = (await store.seats.presence("g1", 0.0)).seq
+    await store.seats.watch("g1", "A", 1, 0.0)  # announced as version 0 too
     for refused in (
         store.append("g1", 4, Joined(at=1.0)),  # a version taken
         store.append("g1", 6, Joined(at=1.0)),  # a gap
-        store.append("g1", 5, Claimed(at=10.0, player="yellow", grace=60.0)),  # red is held
-        store.append("g1", 5, Expired(at=10.0)),  # and so it does not expire
+        store.append("g1", 5, Claimed(at=10.0, player="yellow", grace=60.0), presence_seq=looked),  # decided on
+        store.append("g1", 5, Expired(at=10.0), presence_seq=looked),  # a presence that changed since
     ):
         with pytest.raises((VersionConflict, ConditionFailed)):
             await refused
@@ -196,7 +201,7 @@ async def test_every_stored_event_is_announced_once_and_no_refused_one(store, ra
     await pubsub.aclose()
     stored = await store.read("g1")
     assert [(v, body) for v, body in heard if v] == [(v, encode_event(event)) for v, event in stored]
-    assert [v for v, _ in heard] == [1, 0, 2, 3, 4, 5]
+    assert [v for v, _ in heard] == [1, 0, 2, 3, 4, 0, 5]
     presence = decode_presence(heard[1][1])
     assert presence.red == Holder("A", 1) and presence.red_left is None
 
@@ -379,7 +384,7 @@ def test_every_key_and_the_channel_of_a_game_share_one_hash_slot():
 
 
 def test_the_library_names_its_functions():
-    for name in ("cf_append", "cf_create", "cf_touch", "cf_delete", "cf_seats"):
+    for name in ("cf_append", "cf_create", "cf_touch", "cf_delete", "cf_presence"):
         assert f"register_function('{name}'" in LIBRARY
 
 
@@ -421,23 +426,16 @@ async def test_a_presence_keeps_any_process_name_and_time_exactly(store):
     assert left.red is None and left.red_left == at + 0.000001 and left.watching == {name: 3}
 
 
-async def test_a_registry_read_older_than_a_third_of_the_ttl_is_refused(store, raw):
-    await create(store)
-    keys = game_keys("g1")
-    seconds, micros = await raw.time()
-    now_us = seconds * 1_000_000 + micros
-    limit_us = int(store.seats.ttl / 3 * 1_000_000)
-    expire = [b"2", b"call-e", encode_event(Expired(at=50.0)), b"50.0", b"", b"abandoned", b"expired", b"", b"1000", b"expire"]
-    with pytest.raises(Exception, match="STALE"):
-        await raw.fcall("cf_append", 4, *keys, *expire, str(now_us - limit_us - 1_000_000), str(limit_us))
-    assert await raw.fcall("cf_append", 4, *keys, *expire, str(now_us), str(limit_us)) == [2, b"watch-g1", b"join-g1"]
-
-
 async def test_a_seat_held_by_a_process_pruned_from_the_registry_counts_as_free(store, raw):
     await create(store)
+    await store.append("g1", 2, Joined(at=0.0))
     await store.seats.take("g1", ("yellow",), Holder("ghost", 1), 0.0)  # never registered
     assert await raw.zscore("cf:registry", "ghost") is None
-    await store.append("g1", 2, Claimed(at=60.0, player="red", grace=60.0))
+    presence = await store.seats.presence("g1", 60.0)
+    seats = Seats(presence, await store.seats.expiries(presence.processes()), 60.0)
+    state = GameState.replay("g1", [event for _, event in await store.read("g1")])
+    claim = rulebook.decide(state, Claim("red"), 60.0, seats)
+    await store.append("g1", 3, claim, presence_seq=presence.seq)
     assert (await store.get("g1")).result == "red"
 
 
@@ -527,3 +525,29 @@ async def test_resuming_games_that_do_not_exist_leaves_no_key(store, raw):
         assert refused.value.code == "invalid_token"
     assert [key async for key in raw.scan_iter(match="cf:{no-such-game-*")] == []
     assert not service.games
+
+
+async def test_changes_to_one_presence_from_two_processes_at_once_are_all_kept(store, redis_url):
+    other = RedisStore(redis_url)
+    try:
+        await create(store)
+        changes = [
+            store.seats.take("g1", ("red",), Holder("A", 1), 1.0),
+            other.seats.take("g1", ("yellow",), Holder("B", 1), 1.0),
+            *(process.seats.watch("g1", name, 3, 1.0) for process, name in ((store, "A"), (other, "B"))),
+        ]
+        await asyncio.gather(*changes)
+        presence = await store.seats.presence("g1", 2.0)
+        assert (presence.red, presence.yellow, presence.watching) == (Holder("A", 1), Holder("B", 1), {"A": 3, "B": 3})
+    finally:
+        await other.close()
+
+
+async def test_a_presence_of_the_layout_before_json_is_read_and_rewritten_at_its_next_change(store, raw):
+    await create(store)
+    key = game_keys("g1")[3]
+    await raw.hset(key, mapping={"seq": "7", "red": "A", "red_c": "2", "yellow_left": "5.5", "w:B": "4"})
+    presence = await store.seats.presence("g1", 10.0)
+    assert (presence.seq, presence.red, presence.yellow_left, presence.watching) == (7, Holder("A", 2), 5.5, {"B": 4})
+    await store.seats.leave("g1", Holder("A", 2), 11.0)
+    assert decode_presence(await raw.hget(key, "json")).red_left == 11.0

@@ -31,8 +31,12 @@ from redis.crc import key_slot
 import test_many_services as many
 import test_store
 from connectfour.bus.redis import RedisBus, channel, cluster_seeds, cluster_url
-from connectfour.domain.events import Claimed, Expired, Joined
+from connectfour.domain import rulebook
+from connectfour.domain.events import Joined
+from connectfour.domain.refusal import Refused
+from connectfour.domain.rulebook import Claim, Expire, Seats
 from connectfour.domain.seats import Holder
+from connectfour.domain.state import GameState
 from connectfour.store import ConditionFailed, StoreError
 from connectfour.store.redis import REGISTRY, RedisStore, game_keys
 from client import Client
@@ -298,7 +302,9 @@ async def test_the_function_library_is_on_every_master_and_comes_back_on_one_tha
         await store.close()
 
 
-async def test_a_claim_and_an_expiry_on_every_master_check_the_registry_in_its_own_slot(cluster, url):
+async def test_a_claim_and_an_expiry_on_every_master_are_decided_on_the_registry_and_stored_on_the_seq(cluster, url):
+    """The registry is in a slot of its own; a game's presence and log in the game's: a claim
+    and an expiry are decided on both, and stored only while the presence is at the seq read."""
     ids = one_game_per_master(cluster)
     store = RedisStore(url, ttl=15.0)
     try:
@@ -306,13 +312,21 @@ async def test_a_claim_and_an_expiry_on_every_master_check_the_registry_in_its_o
         await store.seats.renew("dead", 0.0)  # ran out at 15
         for game_id in ids.values():
             await create(store, game_id)
+            await store.append(game_id, 2, Joined(at=100.0))
             await store.seats.take(game_id, ("red",), Holder("alive", 1), 100.0)
+            stale = (await store.seats.presence(game_id, 100.0)).seq
             await store.seats.take(game_id, ("yellow",), Holder("dead", 1), 100.0)
-            with pytest.raises(ConditionFailed):  # red is held by a live process
-                await store.append(game_id, 2, Claimed(at=1000.0, player="yellow", grace=60.0))
-            with pytest.raises(ConditionFailed):  # and so the game does not expire
-                await store.append(game_id, 2, Expired(at=1000.0))
-            await store.append(game_id, 2, Claimed(at=1000.0, player="red", grace=60.0))  # yellow's holder is dead
+            presence = await store.seats.presence(game_id, 1000.0)
+            seats = Seats(presence, await store.seats.expiries(presence.processes()), 60.0)
+            state = GameState.replay(game_id, [event for _, event in await store.read(game_id)])
+            with pytest.raises(Refused):  # red is held by a live process
+                rulebook.decide(state, Claim("yellow"), 1000.0, seats)
+            with pytest.raises(Refused):  # and so the game does not expire
+                rulebook.decide(state, Expire(), 1000.0, seats)
+            claim = rulebook.decide(state, Claim("red"), 1000.0, seats)  # yellow's holder is dead
+            with pytest.raises(ConditionFailed):  # decided on a presence older than the stored one
+                await store.append(game_id, 3, claim, presence_seq=stale)
+            await store.append(game_id, 3, claim, presence_seq=presence.seq)
             record = await store.get(game_id)
             assert record is not None and (record.result, record.reason) == ("red", "claim")
     finally:

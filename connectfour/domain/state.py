@@ -17,15 +17,9 @@ from collections.abc import Iterable
 from ..rules import Board, IllegalMove
 from . import RED, YELLOW, Player, Reason, Result, Status, other
 from .events import Claimed, Created, Event, Expired, Joined, Moved, RematchOffered, RematchStarted, Resigned
+from .refusal import Refused
 
-
-class Refused(Exception):
-    """An event the game's state does not allow; ``code`` is the protocol's error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+__all__ = ["GameState", "Refused"]
 
 
 class GameState:

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from ..domain.refusal import Refused
+
+#: The code of every refusal a client can receive: mypy checks each one named.
+ErrorCode = Literal[
+    "invalid_json", "invalid_message", "unknown_type", "binary_frame", "rate_limited", "too_many_games",
+    "already_started", "game_not_found", "invalid_token", "replaced", "not_a_player", "not_claimable",
+    "game_not_over", "seat_taken", "spectator", "invalid_column", "not_your_turn", "column_full", "game_over",
+    "stale_ply", "future_ply", "not_waiting", "unavailable", "internal_error",
+]  # fmt: skip
+
 #: Every code a client can receive, with what it means. docs/protocol.md lists
 #: the same table; a test keeps the two in step.
-ERROR_CODES: dict[str, str] = {
+ERROR_CODES: dict[ErrorCode, str] = {
     "invalid_json": "The frame is not valid JSON.",
     "invalid_message": "The JSON is not an object, or a field is missing or has the wrong type or range.",
     "unknown_type": "The `type` names no client event.",
@@ -35,10 +47,17 @@ ERROR_CODES: dict[str, str] = {
 class ProtocolError(Exception):
     """A refusal to report to the client as an ``error`` event."""
 
-    def __init__(self, code: str, message: str, *, watch: str | None = None) -> None:
-        assert code in ERROR_CODES, code
+    def __init__(self, code: ErrorCode, message: str, *, watch: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         #: A watch key the refusal offers instead (a spent invite may still watch).
         self.watch = watch
+
+    @classmethod
+    def of(cls, refused: Refused) -> ProtocolError:
+        """The rulebook's refusal, as the client hears it."""
+        code = refused.code
+        if code == "invalid_event":  # a log that does not follow: never a client's doing
+            return cls("internal_error", refused.message)
+        return cls(code, refused.message, watch=refused.watch)

@@ -10,7 +10,7 @@ row is then four ANDed shifts, in each of the four directions.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal, NamedTuple
+from typing import ClassVar, Literal, NamedTuple
 
 from ..domain import PLAYERS, RED, YELLOW, Player
 
@@ -26,26 +26,30 @@ _SHIFTS = (1, _STRIDE, _STRIDE - 1, _STRIDE + 1)
 _STEPS = ((0, 1), (1, 0), (1, -1), (1, 1))
 
 
+#: The protocol's code of each move the rules refuse.
+MoveRefusal = Literal["invalid_column", "column_full", "not_your_turn", "game_over"]
+
+
 class IllegalMove(Exception):
     """A move the rules refuse. ``code`` is stable; the text is for people."""
 
-    code = "illegal_move"
+    code: ClassVar[MoveRefusal] = "invalid_column"
 
 
 class ColumnOutOfRange(IllegalMove):
-    code = "invalid_column"
+    code: ClassVar[MoveRefusal] = "invalid_column"
 
 
 class ColumnFull(IllegalMove):
-    code = "column_full"
+    code: ClassVar[MoveRefusal] = "column_full"
 
 
 class NotYourTurn(IllegalMove):
-    code = "not_your_turn"
+    code: ClassVar[MoveRefusal] = "not_your_turn"
 
 
 class GameOver(IllegalMove):
-    code = "game_over"
+    code: ClassVar[MoveRefusal] = "game_over"
 
 
 class Move(NamedTuple):

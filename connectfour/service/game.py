@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import math
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 from ..bus import Inbox
 from ..domain import PLAYERS, RED, YELLOW, Player, Role, SeatState
+from ..domain import rulebook
 from ..domain.events import Event
 from ..domain.seats import Holder, Presence
 from ..domain.state import GameState
@@ -159,43 +159,23 @@ class Game:
                 return member
         return None
 
-    def _invited(self, color: Player) -> bool:
-        state = self.state
-        return color == state.guest and not state.local and not state.invite_spent
+    def seats(self) -> rulebook.Seats:
+        """The seats as this process sees them: the shared presence, and its own holders."""
+        here = {color for member in self.holders for color in colors_of(self.members[member])}
+        return rulebook.Seats(self.presence, self.expiries, self._grace, frozenset(here))
 
     def seat_state(self, color: Player, now: float | None = None) -> SeatState:
         """How the seat looks at ``now`` (default: the clock); one event reads every seat at one instant."""
-        if color == self.state.computer or self.holder_of(color) is not None:
-            return "connected"
-        if self._invited(color):
-            return "empty"
-        if self.state.local:
-            return "disconnected"
-        return self.presence.state(color, self.expiries, self._clock() if now is None else now, self._grace)
+        now = self._clock() if now is None else now
+        return rulebook.seat_state(self.state, self.seats(), color, now)
 
     def _away_since(self, color: Player, now: float) -> float | None:
-        """Since when ``color`` has been away in a way that counts towards a claim; None if it does not."""
-        state = self.state
-        if state.local or self.over or color == state.computer or self._invited(color):
-            return None
-        if self.holder_of(color) is not None:
-            return None
-        return self.presence.away_since(color, self.expiries, now)
+        return rulebook.away_since(self.state, self.seats(), color, now)
 
     def claimable_in(self, color: Player, now: float | None = None) -> float | None:
-        """Seconds until ``color``'s opponent may claim the win, while ``color`` is away; rounded up
-        to a tenth, so it never reads 0 while the seat is not yet "gone"."""
+        """Seconds until ``color``'s opponent may claim the win, while ``color`` is away."""
         now = self._clock() if now is None else now
-        since = self._away_since(color, now)
-        if since is None or now - since >= self._grace:  # the very test that makes the seat "gone"
-            return None
-        return max(0.1, math.ceil((self._grace - (now - since)) * 10 - 1e-9) / 10)  # 1e-9: 0.7 * 10 is 7.000…1
-
-    def claimable(self, color: Player) -> bool:
-        """Whether ``color`` has been away the whole grace period, as this process sees it."""
-        now = self._clock()
-        since = self._away_since(color, now)
-        return since is not None and now - since >= self._grace
+        return rulebook.claimable_in(self.state, self.seats(), color, now)
 
     def spectators(self) -> int:
         """Spectators everywhere: those of live processes elsewhere, and ours as they are now."""
@@ -206,12 +186,11 @@ class Game:
         """The seat a token holds, compared in constant time; never the computer's."""
         state = self.state
         given = token.encode()
-        role: Role | None = None
-        if hmac.compare_digest(given, state.red_token.encode()):
-            role = "both" if state.local else RED
-        elif not state.local and hmac.compare_digest(given, state.yellow_token.encode()):
-            role = YELLOW
-        return None if role is not None and role == state.computer else role
+        matches: dict[Player, bool] = {
+            RED: hmac.compare_digest(given, state.red_token.encode()),
+            YELLOW: hmac.compare_digest(given, state.yellow_token.encode()),
+        }
+        return rulebook.role_of(state, matches)
 
     def snapshot(self, role: Role) -> StateEvent:
         state = self.state

@@ -36,10 +36,12 @@ from ..domain.events import (
 )
 from ..bus import Message
 from ..domain.seats import Holder, Presence
-from ..domain.state import GameState, Refused
+from ..domain import rulebook
+from ..domain.refusal import Refused
+from ..domain.rulebook import Command
+from ..domain.state import GameState
 from ..protocol import ProtocolError
 from ..protocol.messages import CancelledEvent, DrawEvent, ErrorEvent, InitEvent, PlayEvent, RematchEvent, WinEvent
-from ..rules import IllegalMove
 from ..store import ConditionFailed, Store, StoreError, VersionConflict
 from ..store.matching import Ticket
 from ..store.seats import PRESENCE
@@ -369,7 +371,7 @@ class GameService:
         player = event.player
         started = time.perf_counter()
         game.broadcast(
-            PlayEvent(player, event.column, row, len(state.board.moves) - 1, None if end else _OTHER[player])
+            PlayEvent(player, event.column, row, len(state.board.moves) - 1, None if end else other(player))
         )
         metrics.fanned_out(started)
         if end is None:
@@ -409,29 +411,38 @@ class GameService:
 
     # -- requests: check, append, and again after a lost race -------------------------
 
-    async def _commit(self, game: Game, make: Callable[[GameState], Event]) -> Event:
-        """Append the event ``make`` builds from the current state (raising ProtocolError
-        to refuse); after a lost race, catch up and build it again."""
+    async def _commit(self, game: Game, command: Command) -> Event:
+        """Append the event the rulebook decides ``command`` makes (ProtocolError if it refuses);
+        after a lost race, catch up and decide again. A decision that read the seats
+        (``needs_seats``) is appended only if the presence has not changed since: if it has,
+        the presence is read again and the command decided again."""
         for _ in range(ATTEMPTS):
-            event = make(game.state)
+            seats = self._seats_of(game) if rulebook.needs_seats(command) else None
             try:
-                game.state.check(event)
+                event = rulebook.decide(game.state, command, self._clock(), seats)
             except Refused as exc:
-                raise ProtocolError(exc.code, exc.message) from None
+                raise ProtocolError.of(exc) from None
             version = game.state.version + 1
             try:
-                await self.store.append(game.id, version, event)
+                await self.store.append(
+                    game.id, version, event, presence_seq=seats.presence.seq if seats is not None else None
+                )
             except VersionConflict:
                 await self._catch_up(game)
                 continue
-            except ConditionFailed:
-                raise
+            except ConditionFailed:  # the presence changed meanwhile: look at it again
+                await self._look_again(game)
+                continue
             except StoreError as exc:
                 log.error("game %s: could not store %s: %s", game.id, type(event).__name__, exc)
                 raise ProtocolError("unavailable", "That could not be saved; try again.") from None
             self._offer(game, version, event)
             return event
         raise ProtocolError("unavailable", "The game is too busy right now; try again.")
+
+    def _seats_of(self, game: Game) -> rulebook.Seats:
+        """The seats as this process knows them, for a decision that reads them."""
+        return game.seats()
 
     # -- entering and leaving ---------------------------------------------------
 
@@ -549,20 +560,8 @@ class GameService:
     async def join(self, member: Member, key: str, name: str | None = None) -> tuple[Game, Role]:
         """Take the guest's seat of the game whose invite ``key`` is."""
         game = await self._by_key(key, "join")
-
-        def joined(state: GameState) -> Event:
-            if state.invite_spent or state.local:
-                raise ProtocolError(
-                    "seat_taken",
-                    "This invite link was already used: the seat is taken. You can watch the game.",
-                    watch=state.watch_key,
-                )
-            if state.over:  # resigned or expired while waiting: no seat to take any more
-                raise ProtocolError("game_over", "This game has ended.")
-            return Joined(at=self._clock(), name=name)
-
         try:
-            await self._commit(game, joined)
+            await self._commit(game, rulebook.Join(name))
         except BaseException:
             self._let_go(game)
             raise
@@ -730,22 +729,13 @@ class GameService:
         done: Callable[[ProtocolError | None], None],
         attempts: int,
     ) -> None:
-        if role == "spectator":
-            raise ProtocolError("spectator", "Spectators cannot play.")
         state = game.state
-        if state.result is not None:
-            raise ProtocolError("game_over", "The game is over.")
-        board = state.board
-        if ply is not None and ply != board.ply:
-            raise _wrong_ply(ply, board.ply)
-        player = role if role == RED or role == YELLOW else _mover(role, board.turn)
         try:
-            row = board.check(player, column)
-        except IllegalMove as exc:
-            raise ProtocolError(exc.code, str(exc)) from None
-        event = Moved(at=self._clock(), player=player, column=column, end=board.outcome(column, row))
+            event, row = rulebook.decide_move(state, role, column, ply, self._clock())
+        except Refused as exc:
+            raise ProtocolError.of(exc) from None
         version = state.version + 1
-        expected = board.ply
+        expected = state.board.ply
 
         def committed(error: StoreError | None) -> None:
             metrics.store_appended(sent)
@@ -835,30 +825,12 @@ class GameService:
                 self._computer_turn(game)  # the store failed: try again after the delay
 
     async def resign(self, game: Game, role: Role) -> None:
-        self._player(game, role)
-        await self._commit(game, lambda state: Resigned(at=self._clock(), player=self._player(game, role)))
+        await self._commit(game, rulebook.Resign(role))
         metrics.count("connectfour_games_ended_total", "resign")
 
     async def claim(self, game: Game, role: Role) -> None:
-        player = self._player(game, role)
-        refusal = ProtocolError(
-            "not_claimable",
-            f"You can claim the game once your opponent has been away for {self.grace:g} seconds.",
-        )
-        if game.state.local or not game.claimable(other(player)):
-            raise refusal
-        try:
-            await self._commit(game, lambda state: Claimed(at=self._clock(), player=self._player(game, role), grace=self.grace))
-        except ConditionFailed:
-            raise refusal from None
+        await self._commit(game, rulebook.Claim(role))
         metrics.count("connectfour_games_ended_total", "claim")
-
-    def _player(self, game: Game, role: Role) -> Player:
-        if role == "spectator":
-            raise ProtocolError("not_a_player", "Only a player can do this.")
-        if game.over:
-            raise ProtocolError("game_over", "The game is over.")
-        return _mover(role, game.state.board.turn)
 
     # -- rematch ----------------------------------------------------------------
 
@@ -873,12 +845,10 @@ class GameService:
         state = game.state
         for color in colors_of(role):
             if color not in state.rematch_offers:
-                await self._commit(game, functools.partial(self._offer_rematch, color))
-        needed = 1 if state.computer is not None else 2
-        if state.rematch is not None or len(state.rematch_offers) < needed:
+                await self._commit(game, rulebook.OfferRematch(color))
+        if state.rematch is not None or len(state.rematch_offers) < rulebook.rematch_offers_needed(state):
             return None
-        humans = [color for color in PLAYERS if color != state.computer]
-        if any(game.seat_state(color) != "connected" for color in humans):
+        if any(game.seat_state(color) != "connected" for color in rulebook.humans(state)):
             return None  # the other player left: the offers stand, the game does not start
         computer = other(state.computer) if state.computer is not None else None
         created = self._created(
@@ -896,7 +866,7 @@ class GameService:
             log.error("game %s: could not store its rematch: %s", game.id, exc)
             raise ProtocolError("unavailable", "The rematch could not be created; try again.") from None
         try:
-            await self._commit(game, lambda _: RematchStarted(at=self._clock(), game=new_id))
+            await self._commit(game, rulebook.StartRematch(new_id))
         except ProtocolError:
             return None  # another process started the rematch first; this game is never played
         metrics.count("connectfour_games_created_total")
@@ -904,9 +874,6 @@ class GameService:
         if game.moving is not None:
             await game.moving  # this process's members are in the new game before the next request
         return self.games.get(new_id)
-
-    def _offer_rematch(self, color: Player, state: GameState) -> Event:
-        return RematchOffered(at=self._clock(), player=color)
 
     async def _move_to_rematch(self, old: Game, new_id: str) -> None:
         """Move everyone here from a finished game to its rematch: players swap colours."""
@@ -962,9 +929,14 @@ class GameService:
             state = GameState.replay(game_id, (event for _, event in events))
             if not state.version or state.over:
                 continue
+            now = self._clock()
+            presence = await self.store.seats.presence(game_id, now)
+            named = presence.processes()
+            expiries = await self.store.seats.expiries(named) if named else {}
             try:
-                await self.store.append(game_id, state.version + 1, Expired(at=self._clock()))
-            except (VersionConflict, ConditionFailed):
+                event = rulebook.decide(state, rulebook.Expire(), now, rulebook.Seats(presence, expiries, self.grace))
+                await self.store.append(game_id, state.version + 1, event, presence_seq=presence.seq)
+            except (Refused, VersionConflict, ConditionFailed):
                 continue  # someone moved, or is connected somewhere: not idle after all
             expired += 1
             metrics.count("connectfour_games_ended_total", "expired")
@@ -1034,21 +1006,3 @@ class _InAny:
 def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("background task failed: %s", task.exception())
-
-
-_OTHER: dict[Player, Player] = {RED: YELLOW, YELLOW: RED}
-
-
-def _mover(role: Role, turn: Player | None) -> Player:
-    """Who a player's request moves for: its colour, or whose turn it is on a shared device."""
-    if role == "red" or role == "yellow":
-        return role
-    if role == "both" and turn is not None:
-        return turn
-    raise ProtocolError("game_over", "The game is over.")  # (spectators are refused before)
-
-
-def _wrong_ply(ply: int, current: int) -> ProtocolError:
-    """A move for another ply than the game's: one played already, or one not reached."""
-    code = "stale_ply" if ply < current else "future_ply"
-    return ProtocolError(code, f"That move was for ply {ply}, but the game is at ply {current}.")

@@ -8,10 +8,11 @@ members in the game applies it from there. A game's end travels in the
 event that causes it (a winning ``Moved`` carries ``end``), so nothing can
 be stored between the two.
 
-Two events carry a condition the store checks with the append, against the
-shared seats (``seats``): a ``Claimed`` needs the opponent away for the
-event's ``grace``, an ``Expired`` needs both seats free. Whichever process
-gets there first acts, exactly once, and no process owns a timer.
+A store decides nothing: the rulebook (``domain/rulebook.py``) did. An append
+whose decision read the game's presence (a claim, an expiry) carries that
+presence's ``seq``, and the store appends only if the presence is still at
+it; so a claim racing the opponent's return is refused by the comparison,
+whichever process makes it, and no process owns a timer.
 
 Besides the log, a store keeps what its queries need: a record per game
 (``GameRecord``, for the replay page and the sweeps) and the key index.
@@ -48,7 +49,8 @@ class VersionConflict(StoreError):
 
 
 class ConditionFailed(StoreError):
-    """A claim whose opponent is back (or not away long enough), or an expiry while a seat is held."""
+    """The game's presence changed since the decision that read it (a claim, an expiry):
+    decide again on the presence as it is now."""
 
 
 @dataclass
@@ -182,12 +184,16 @@ class Store(Protocol):
     def match(self) -> MatchQueue:
         """The players waiting for a quick match, from any process."""
 
-    def append_nowait(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
+    def append_nowait(
+        self, game_id: str, version: int, event: Event, committed: Committed, presence_seq: int | None = None
+    ) -> None:
         """Store ``event`` as the game's ``version`` (1 for its ``Created``), then announce it;
         ``committed`` hears once it is durable, or the StoreError (``VersionConflict``
-        unless ``version`` was next). It may be called before this returns."""
+        unless ``version`` was next). It may be called before this returns.
+        ``presence_seq``: store it only if the game's presence is still at this ``seq``
+        (``ConditionFailed`` if not): the decision read it (a claim, an expiry)."""
 
-    async def append(self, game_id: str, version: int, event: Event) -> None:
+    async def append(self, game_id: str, version: int, event: Event, presence_seq: int | None = None) -> None:
         """``append_nowait``, awaited."""
 
     async def read(self, game_id: str, after: int = 0) -> list[tuple[int, Event]]:
@@ -239,6 +245,6 @@ class Store(Protocol):
         asyncio only allows inside a task."""
 
 
-async def append(store: Store, game_id: str, version: int, event: Event) -> None:
+async def append(store: Store, game_id: str, version: int, event: Event, presence_seq: int | None = None) -> None:
     """Await ``store.append_nowait``: the shared body of every store's ``append``."""
-    await completion(lambda done: store.append_nowait(game_id, version, event, done))
+    await completion(lambda done: store.append_nowait(game_id, version, event, done, presence_seq))

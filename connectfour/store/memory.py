@@ -7,8 +7,7 @@ import copy
 from collections.abc import Container
 
 from ..bus import Bus, LocalBus
-from ..domain import other
-from ..domain.events import Claimed, Created, Event, Expired, Moved
+from ..domain.events import Created, Event, Moved
 from .base import Committed, ConditionFailed, GameRecord, KeyKind, StoreError, VersionConflict, append, ends
 from .matching import LocalMatchQueue
 from .seats import LocalSeats
@@ -17,25 +16,33 @@ from .seats import LocalSeats
 class MemoryStore:
     def __init__(self, bus: Bus | None = None) -> None:
         self.bus: Bus = bus if bus is not None else LocalBus()
-        self.seats = LocalSeats(self.bus)
+        self.seats = LocalSeats(self.bus, over=self._over)
         self.match = LocalMatchQueue()
         self._games: dict[str, GameRecord] = {}
         self._logs: dict[str, list[Event]] = {}
         self._keys: dict[str, tuple[str, KeyKind]] = {}
 
-    def append_nowait(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
+    def _over(self, game_id: str) -> bool:
+        record = self._games.get(game_id)
+        return record is not None and record.result is not None
+
+    def append_nowait(
+        self, game_id: str, version: int, event: Event, committed: Committed, presence_seq: int | None = None
+    ) -> None:
         try:
-            self._append(game_id, version, event)
+            self._append(game_id, version, event, presence_seq)
         except StoreError as exc:
             committed(exc)
         else:
             committed(None)
 
-    def _append(self, game_id: str, version: int, event: Event) -> None:
+    def _append(self, game_id: str, version: int, event: Event, presence_seq: int | None) -> None:
         log = self._logs.get(game_id)
         last = len(log) if log is not None else 0
         if version != last + 1:
             raise VersionConflict(game_id, version, last)
+        if presence_seq is not None and self.seats.seq(game_id) != presence_seq:
+            raise ConditionFailed(f"game {game_id}: its presence changed since the decision")
         if type(event) is Moved and log is not None and event.end is None:  # the hot path
             log.append(event)
             record = self._games[game_id]
@@ -48,7 +55,6 @@ class MemoryStore:
         elif log is None:
             raise StoreError(f"no game {game_id}")
         else:
-            self._check_condition(game_id, event)
             log.append(event)
             record = self._games[game_id]
             record.advance(event)
@@ -65,16 +71,8 @@ class MemoryStore:
         for key in keys:
             self._keys[key] = (game_id, "watch" if key == event.watch_key else "join")
 
-    def _check_condition(self, game_id: str, event: Event) -> None:
-        if isinstance(event, Claimed):
-            if not self.seats.claimable(game_id, other(event.player), event.at, event.grace):
-                raise ConditionFailed(f"game {game_id}: the opponent is not away long enough to claim")
-        elif isinstance(event, Expired):
-            if self.seats.held(game_id, event.at):
-                raise ConditionFailed(f"game {game_id}: a seat is held, so it does not expire")
-
-    async def append(self, game_id: str, version: int, event: Event) -> None:
-        await append(self, game_id, version, event)
+    async def append(self, game_id: str, version: int, event: Event, presence_seq: int | None = None) -> None:
+        await append(self, game_id, version, event, presence_seq)
 
     async def read(self, game_id: str, after: int = 0) -> list[tuple[int, Event]]:
         log = self._logs.get(game_id, [])

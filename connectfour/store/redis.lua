@@ -2,8 +2,9 @@
 
 -- The store's server side (connectfour/store/redis.py): every change to a
 -- game is one call of one of these functions, so that a version is appended
--- exactly once, its condition checked against the stored presence, and the
--- event announced on the game's channel if and only if it was stored.
+-- exactly once (and, for a decision that read the presence, only while the
+-- presence is at the seq it read), and the event announced on the game's
+-- channel if and only if it was stored.
 --
 -- Every key of a game shares its hash tag (one Cluster slot):
 --   cf:{id}:log       LIST of encoded events (the version is its length); an entry that
@@ -12,7 +13,8 @@
 --   cf:{id}:rec       HASH: the record's fields (moves as a digit string)
 --   cf:{id}:calls     HASH: call id -> version, for cf_create (and for appends stored before
 --                     the call id went into the entry)
---   cf:{id}:presence  HASH: the seats (red, red_c, red_left, ...), w:<process> -> spectators, seq
+--   cf:{id}:presence  HASH: seq, json (the Presence as connectfour/domain/seats.py encodes it),
+--                     empty ('1' if nobody is in it); written whole by cf_presence
 --   cf:{id}:chan      the sharded pub/sub channel: "<version> <json>", presences as version 0
 -- Times are kept as the strings the client sent (Python's repr of a float),
 -- so they come back exactly; Lua reads them as numbers only to compare.
@@ -21,67 +23,6 @@ local NO_GAME_PRESENCE_MS = 3600000 -- a presence of no game (yet): gone after a
 
 local function channel_of(key, suffix_length)
     return string.sub(key, 1, -(suffix_length + 1)) .. 'chan'
-end
-
-local function now_us()
-    local t = redis.call('TIME')
-    return tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-
--- seq orders presences: it never goes back, even for a presence deleted and made again.
-local function next_seq(old)
-    local seq = now_us()
-    old = tonumber(old) or 0
-    if old + 1 > seq then
-        seq = old + 1
-    end
-    return string.format('%d', seq)
-end
-
--- -- presence ------------------------------------------------------------------------
-
-local function load_presence(key)
-    local flat = redis.call('HGETALL', key)
-    if #flat == 0 then
-        return nil
-    end
-    local p = { watching = {} }
-    for i = 1, #flat, 2 do
-        local field, value = flat[i], flat[i + 1]
-        if string.sub(field, 1, 2) == 'w:' then
-            p.watching[string.sub(field, 3)] = value
-        else
-            p[field] = value
-        end
-    end
-    return p
-end
-
-local function presence_json(p)
-    local parts = { '"seq":' .. p.seq }
-    for _, color in ipairs({ 'red', 'yellow' }) do
-        if p[color] then
-            parts[#parts + 1] = '"' .. color .. '":[' .. cjson.encode(p[color]) .. ',' .. p[color .. '_c'] .. ']'
-        end
-    end
-    for _, color in ipairs({ 'red', 'yellow' }) do
-        local left = p[color .. '_left']
-        if left then
-            parts[#parts + 1] = '"' .. color .. '_left":' .. left
-        end
-    end
-    if next(p.watching) then
-        local watching = {}
-        for process, count in pairs(p.watching) do
-            watching[#watching + 1] = cjson.encode(process) .. ':' .. count
-        end
-        parts[#parts + 1] = '"watching":{' .. table.concat(watching, ',') .. '}'
-    end
-    return '{' .. table.concat(parts, ',') .. '}'
-end
-
-local function empty(p)
-    return not p.red and not p.yellow and next(p.watching) == nil
 end
 
 -- A presence lives as long as its game: none while the game is played, the
@@ -95,88 +36,6 @@ local function bound(presence, rec)
     end
 end
 
--- The game's presence; a first look (both seats free since now) if it had none, stored unannounced.
-local function get_presence(presence, rec, now)
-    local p = load_presence(presence)
-    if p then
-        return p
-    end
-    p = { seq = next_seq(0), red_left = now, yellow_left = now, watching = {} }
-    redis.call('HSET', presence, 'seq', p.seq, 'red_left', now, 'yellow_left', now)
-    bound(presence, rec)
-    return p
-end
-
--- -- conditions: the registry is in another slot; the client read it (ZMSCORE) ---------
-
--- args from `from`: read_us, limit_us, then process, expiry ('' if not registered) pairs.
-local function expiries_from(args, from)
-    if now_us() - tonumber(args[from]) > tonumber(args[from + 1]) then
-        return nil
-    end
-    local expiries = {}
-    for i = from + 2, #args, 2 do
-        expiries[args[i]] = tonumber(args[i + 1]) or -math.huge -- not registered: dead long ago
-    end
-    return expiries
-end
-
--- When the holder's registration runs out; a process the client did not read took
--- its seat after the read, so it registered just before: alive.
-local function expiry(expiries, process)
-    local e = expiries[process]
-    if e == nil then
-        return math.huge
-    end
-    return e
-end
-
--- Presence.away_since
-local function away_since(p, color, expiries, at)
-    local holder = p[color]
-    if holder then
-        local ended = expiry(expiries, holder)
-        if ended <= at then
-            return ended
-        end
-        return nil
-    end
-    return tonumber(p[color .. '_left'])
-end
-
--- nil if the condition holds, else the error to answer.
-local function refusal(kind, presence, rec, at_text, args)
-    local at = tonumber(at_text)
-    if kind == 'claim' then
-        local color, grace = args[11], tonumber(args[12])
-        local expiries = expiries_from(args, 13)
-        if not expiries then
-            return redis.error_reply('STALE')
-        end
-        local p = get_presence(presence, rec, at_text)
-        local since = away_since(p, color, expiries, at)
-        if since == nil or at - since < grace then
-            return redis.error_reply('REFUSED the opponent is not away long enough to claim')
-        end
-    elseif kind == 'expire' then
-        local expiries = expiries_from(args, 11)
-        if not expiries then
-            return redis.error_reply('STALE')
-        end
-        local p = load_presence(presence)
-        if p then
-            for _, color in ipairs({ 'red', 'yellow' }) do
-                if p[color] and expiry(expiries, p[color]) > at then
-                    return redis.error_reply('REFUSED a seat is held, so it does not expire')
-                end
-            end
-        end
-    else
-        return redis.error_reply('ERR unknown condition ' .. kind)
-    end
-    return nil
-end
-
 -- -- the log --------------------------------------------------------------------------
 
 local function ended_reply(rec, version)
@@ -186,8 +45,9 @@ end
 
 -- KEYS: log, rec, calls, presence
 -- ARGV: version, call id, event json, at, column ('' or a digit), result, reason
---       ('' unless it ends the game), joined ('1' or ''), retention ms, condition
---       ('' | 'claim' | 'expire'), then the condition's arguments.
+--       ('' unless it ends the game), joined ('1' or ''), retention ms, and the presence's
+--       seq the decision read ('' if it read none): the event is stored only if the
+--       presence is still at that seq. The rules were applied by the caller: none is here.
 -- Answers the version, or {version, watch key, join key} for an event that ends the game.
 local function append(keys, args)
     local log, rec, presence = keys[1], keys[2], keys[4]
@@ -211,12 +71,9 @@ local function append(keys, args)
     if last == 0 then
         return redis.error_reply('NOGAME')
     end
-    local condition = args[10]
-    if condition ~= '' then
-        local refused = refusal(condition, presence, rec, at, args)
-        if refused then
-            return refused
-        end
+    local seq = args[10]
+    if seq ~= '' and redis.call('HGET', presence, 'seq') ~= seq then
+        return redis.error_reply('REFUSED the presence changed since the decision')
     end
     redis.call('RPUSH', log, entry)
     local fields = { 'version', version }
@@ -251,13 +108,10 @@ local function append(keys, args)
     redis.call('PEXPIRE', log, retention)
     redis.call('PEXPIRE', rec, retention)
     redis.call('PEXPIRE', keys[3], retention) -- the calls of cf_create
-    local p = load_presence(presence)
-    if p then
-        if empty(p) then
-            redis.call('DEL', presence)
-        else
-            redis.call('PEXPIRE', presence, retention)
-        end
+    if redis.call('HGET', presence, 'empty') == '1' then
+        redis.call('DEL', presence)
+    elseif redis.call('EXISTS', presence) == 1 then
+        redis.call('PEXPIRE', presence, retention)
     end
     return ended_reply(rec, version)
 end
@@ -317,63 +171,33 @@ local function delete(keys, args)
 end
 
 -- KEYS: presence, rec
--- ARGV: op ('look' | 'take' | 'leave' | 'watch'), now, then
---   take: process, connection, colors...; leave: process, connection; watch: process, count.
--- Mirrors Presence.take / leave / watched; a change is stored and announced as version 0.
-local function seats(keys, args)
+-- ARGV: the seq the caller read ('' if it found none), then the new presence: its seq, its
+--       JSON (as the caller encoded it), '1' if nobody is in it, '1' to announce it.
+-- Writes the presence the caller made (connectfour/domain/seats.py knows how) only if the
+-- stored one is still the one it read; else answers what is stored, {seq, json}, for the
+-- caller to make its change again on. An ended game's presence goes when a change (the
+-- announced writes; a first look is not one) leaves nobody in it.
+local function presence_write(keys, args)
     local presence, rec = keys[1], keys[2]
-    local op, now = args[1], args[2]
-    local p = get_presence(presence, rec, now)
-    local changed = false
-    if op == 'take' then
-        local process, connection = args[3], args[4]
-        for i = 5, #args do
-            local color = args[i]
-            p[color], p[color .. '_c'], p[color .. '_left'] = process, connection, nil
-            redis.call('HSET', presence, color, process, color .. '_c', connection)
-            redis.call('HDEL', presence, color .. '_left')
-        end
-        changed = true
-    elseif op == 'leave' then
-        local process, connection = args[3], args[4]
-        for _, color in ipairs({ 'red', 'yellow' }) do
-            if p[color] == process and p[color .. '_c'] == connection then
-                p[color], p[color .. '_c'], p[color .. '_left'] = nil, nil, now
-                redis.call('HDEL', presence, color, color .. '_c')
-                redis.call('HSET', presence, color .. '_left', now)
-                changed = true
-            end
-        end
-    elseif op == 'watch' then
-        local process, count = args[3], args[4]
-        if tonumber(p.watching[process] or '0') ~= tonumber(count) then
-            if tonumber(count) > 0 then
-                p.watching[process] = count
-                redis.call('HSET', presence, 'w:' .. process, count)
-            else
-                p.watching[process] = nil
-                redis.call('HDEL', presence, 'w:' .. process)
-            end
-            changed = true
-        end
-    elseif op ~= 'look' then
-        return redis.error_reply('ERR unknown seats operation ' .. op)
+    local read, seq, json, nobody, announce = args[1], args[2], args[3], args[4], args[5]
+    local stored = redis.call('HMGET', presence, 'seq', 'json')
+    if (stored[1] or '') ~= read then
+        return { stored[1] or '', stored[2] or '' }
     end
-    if not changed then
-        return presence_json(p)
+    if nobody == '1' and announce == '1' and redis.call('HEXISTS', rec, 'result') == 1 then
+        redis.call('DEL', presence)
+    else
+        redis.call('HSET', presence, 'seq', seq, 'json', json, 'empty', nobody)
+        bound(presence, rec)
     end
-    p.seq = next_seq(p.seq)
-    redis.call('HSET', presence, 'seq', p.seq)
-    local json = presence_json(p)
-    if empty(p) and redis.call('HEXISTS', rec, 'result') == 1 then
-        redis.call('DEL', presence) -- an ended game nobody is in any more
+    if announce == '1' then
+        redis.call('SPUBLISH', channel_of(presence, 8), '0 ' .. json)
     end
-    redis.call('SPUBLISH', channel_of(presence, 8), '0 ' .. json)
-    return json
+    return 1
 end
 
 redis.register_function('cf_append', append)
 redis.register_function('cf_create', create)
 redis.register_function('cf_touch', touch)
 redis.register_function('cf_delete', delete)
-redis.register_function('cf_seats', seats)
+redis.register_function('cf_presence', presence_write)

@@ -1,9 +1,10 @@
 """The store in Redis (or Valkey): one store and bus for any number of processes, on any machines.
 
 Every change to a game is ONE call of a server-side function (the library in
-``redis.lua``, loaded with ``FUNCTION LOAD REPLACE``): it checks the version,
-checks the condition of a ``Claimed`` or ``Expired`` against the stored
-presence, appends the event, updates the game's record, and announces it on
+``redis.lua``, loaded with ``FUNCTION LOAD REPLACE``): it checks the version
+(and, for a decision that read the presence, a claim or an expiry, that the
+presence is still at the ``seq`` it read: the rulebook decided, the function
+only compares), appends the event, updates the game's record, and announces it on
 the game's sharded channel, so that a stored event is always announced and
 an unstored one never is. Each call carries a call id: redis-py retries a
 command after a connection error, and a retried append answers as the first
@@ -25,14 +26,11 @@ Keys (every key of a game shares its hash tag, so one Cluster slot holds it):
 A finished game's keys expire ``retention`` seconds after its end (its
 replay can be read from any process meanwhile).
 
-Appends of events without a condition (moves, above all) are pipelined: all
-those a process makes while one batch is on its way go in the next, one
-round trip for the lot. A creation costs two round trips (the key index is
-in other slots, so it is written first, ``SET NX``), a claim or an expiry
-three (the presence and the time of the game's server, then the registry of
-the processes it names, which is in another slot, then the function, given
-those expiries and that time, at or before their read; the function refuses
-a read older than ``ttl / 3``).
+Appends without a condition (moves, above all) are pipelined: all those a
+process makes while one batch is on its way go in the next, one round trip
+for the lot. A creation costs two round trips (the key index is in other
+slots, so it is written first, ``SET NX``); an append with a presence's seq,
+one of its own.
 
 A connection error or a timeout becomes ``StoreError``: every socket has a
 timeout, and the retries are few and short (a connection error is retried at
@@ -64,11 +62,13 @@ import itertools
 import logging
 import math
 import secrets
-from collections.abc import Container, Iterable, Sequence
+import time
+from collections.abc import Callable, Container, Iterable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
+import msgspec
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.cluster import PRIMARY
@@ -81,7 +81,7 @@ from redis.exceptions import TimeoutError as RedisTimeout
 from ..bus.redis import ERRORS, RedisBus, cluster_client, cluster_url
 from ..domain import Player, Reason, Result, other
 from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned, decode_event, encode_event
-from ..domain.seats import TTL, Holder, Presence, decode_presence
+from ..domain.seats import TTL, Holder, Presence, decode_presence, encode_presence, first_look
 from .base import Committed, ConditionFailed, GameRecord, KeyKind, Store, StoreError, VersionConflict, append
 from .seats import Seats
 
@@ -95,8 +95,6 @@ UNPLAYED = b"cf:unplayed"
 DONE = b"cf:done"
 #: Registry entries this long past their expiry are pruned.
 REGISTRY_KEPT = 86400.0
-#: Attempts at a claim or expiry whose registry read came too late to the function.
-STALE_ATTEMPTS = 3
 #: Games per pipeline in the sweeps.
 CHUNK = 200
 #: Attempts at a batch of appends after connection errors or timeouts, and the first pause between them.
@@ -451,18 +449,19 @@ class RedisStore:
 
     # -- appending ----------------------------------------------------------------------
 
-    def append_nowait(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
-        kind = type(event)
-        if kind is Created or kind is Claimed or kind is Expired:
-            task = asyncio.ensure_future(self._append_alone(game_id, version, event, committed))
+    def append_nowait(
+        self, game_id: str, version: int, event: Event, committed: Committed, presence_seq: int | None = None
+    ) -> None:
+        if presence_seq is not None or type(event) is Created:
+            task = asyncio.ensure_future(self._append_alone(game_id, version, event, committed, presence_seq))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return
         self._queue.append((game_id, version, event, committed))
         self._kick()
 
-    async def append(self, game_id: str, version: int, event: Event) -> None:
-        await append(self, game_id, version, event)
+    async def append(self, game_id: str, version: int, event: Event, presence_seq: int | None = None) -> None:
+        await append(self, game_id, version, event, presence_seq)
 
     def _kick(self) -> None:
         idle = self._idle
@@ -742,12 +741,14 @@ class RedisStore:
                 self._chores.append(("EXPIRE", b"cf:key:" + key, seconds))
         self._kick()
 
-    async def _append_alone(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
+    async def _append_alone(
+        self, game_id: str, version: int, event: Event, committed: Committed, presence_seq: int | None
+    ) -> None:
         try:
             if isinstance(event, Created):
                 await self._create(game_id, version, event)
-            elif isinstance(event, (Claimed, Expired)):
-                await self._conditional(game_id, version, event)
+            elif presence_seq is not None:
+                await self._conditional(game_id, version, event, presence_seq)
         except (*FAILURES, StoreError) as exc:
             _tell(committed, self._failed(exc))
         else:
@@ -797,45 +798,16 @@ class RedisStore:
                 raise _refusal(game_id, version, created)
             raise StoreError(f"game {game_id}: {created}")
 
-    async def _conditional(self, game_id: str, version: int, event: Claimed | Expired) -> None:
-        """A claim or an expiry: the function needs the registry of the processes holding
-        the seats (another slot), read just before, and refuses a read older than ttl / 3."""
-        keys = game_keys(game_id)
-        limit_us = b"%d" % int(self.seats.ttl / 3 * 1_000_000)
-        route = await self._route(keys[0])
-        for _ in range(STALE_ATTEMPTS):
-            # The holders and the time, from the game's own server (whose clock the function
-            # reads; in a Cluster, other masters' clocks may differ), then the registry: the
-            # read is no older than the time given for it.
-            if self.cluster:  # (RedisCluster's pipelines refuse TIME)
-                holders, (seconds, micros) = await asyncio.gather(
-                    self._redis.hmget(keys[3], ["red", "yellow"]), self._redis.time(**route)
-                )
-            else:
-                pipe = self._redis.pipeline(transaction=False)
-                pipe.hmget(keys[3], ["red", "yellow"])
-                pipe.time()
-                holders, (seconds, micros) = await pipe.execute()
-            processes = sorted({holder.decode() for holder in holders if holder is not None})
-            expiries = await self._redis.zmscore(REGISTRY, processes) if processes else []
-            pairs: list[bytes] = []
-            for process, expiry in zip(processes, expiries):
-                pairs += [process.encode(), b"" if expiry is None else _time(expiry)]
-            condition = [b"%d" % (seconds * 1_000_000 + micros), limit_us, *pairs]
-            if isinstance(event, Claimed):
-                condition = [other(event.player).encode(), _time(event.grace), *condition]
-            args = self._args(version, event, self._call(), b"claim" if isinstance(event, Claimed) else b"expire")
-            try:
-                result = await self._fcall("cf_append", keys, [*args, *condition])
-            except ResponseError as exc:
-                if str(exc) == "STALE":
-                    continue
-                raise _refusal(game_id, version, exc) from None
-            error = self._answer(game_id, version, event, result)
-            if error is not None:
-                raise error
-            return
-        raise StoreError(f"game {game_id}: the registry could not be read in time")
+    async def _conditional(self, game_id: str, version: int, event: Event, presence_seq: int) -> None:
+        """An append whose decision read the game's presence: stored only if its seq is unchanged."""
+        args = self._args(version, event, self._call(), b"%d" % presence_seq)
+        try:
+            result = await self._fcall("cf_append", game_keys(game_id), args)
+        except ResponseError as exc:
+            raise _refusal(game_id, version, exc) from None
+        error = self._answer(game_id, version, event, result)
+        if error is not None:
+            raise error
 
     # -- reading ------------------------------------------------------------------------
 
@@ -1011,6 +983,37 @@ class RedisStore:
             await self._redis.aclose()
 
 
+#: Attempts at a presence's change that keeps losing to other processes' changes.
+PRESENCE_ATTEMPTS = 16
+
+
+def next_seq(old: int) -> int:
+    """A presence's next ``seq``: the time in microseconds, and always past the one before,
+    so that a presence deleted and made again does not go back either."""
+    return max(old + 1, time.time_ns() // 1000)
+
+
+def stored_presence(fields: dict[bytes, bytes]) -> Presence | None:
+    """The presence a ``cf:{<id>}:presence`` hash holds; None if there is none. A hash of the
+    layout before ``json`` (one field per seat) is read too, and rewritten at its next change."""
+    body = fields.get(b"json")
+    if body:
+        return decode_presence(body)
+    seq = fields.get(b"seq")
+    if seq is None:
+        return None
+    holders: dict[str, object] = {}
+    for color in ("red", "yellow"):
+        process, connection = fields.get(color.encode()), fields.get(f"{color}_c".encode())
+        if process is not None and connection is not None:
+            holders[color] = Holder(process.decode(), int(connection))
+        left = fields.get(f"{color}_left".encode())
+        if left is not None:
+            holders[f"{color}_left"] = float(left)
+    watching = {name[2:].decode(): int(count) for name, count in fields.items() if name.startswith(b"w:")}
+    return Presence(seq=int(seq), watching=watching, **holders)  # type: ignore[arg-type]
+
+
 class _Unreachable(StoreError):
     """The master of a command could not be reached (in a Cluster: its slot may have another now)."""
 
@@ -1023,34 +1026,68 @@ def _tell(committed: Committed, error: StoreError | None) -> None:
 
 
 class RedisSeats:
-    """``Seats`` in Redis: each game's presence in ``cf:{<id>}:presence``, changed by the
-    ``cf_seats`` function (which announces it as version 0); the registry in ``cf:registry``."""
+    """``Seats`` in Redis: each game's presence in ``cf:{<id>}:presence``, the registry in
+    ``cf:registry``. A change is made here, by ``Presence``'s own methods, on the presence
+    as read; the ``cf_presence`` function writes it (and announces it as version 0) only
+    if the stored one is still that one, and else answers the stored one to make the
+    change on again: no rule of the seats is written twice."""
 
     def __init__(self, store: RedisStore, ttl: float = TTL) -> None:
         self._store = store
         self.ttl = ttl
 
-    async def _seats(self, game_id: str, op: bytes, now: float, *args: bytes) -> Presence:
-        keys = game_keys(game_id)
+    async def _read(self, game_id: str) -> Presence | None:
         try:
-            answer = await self._store._fcall("cf_seats", (keys[3], keys[1]), [op, _time(now), *args])
+            fields = await self._store.client.hgetall(game_keys(game_id)[3])
         except FAILURES as exc:
             raise self._store._failed(exc, f"game {game_id}") from exc
-        return decode_presence(answer)
+        return stored_presence(cast("dict[bytes, bytes]", fields))  # (no decode_responses: bytes)
+
+    async def _change(
+        self, game_id: str, now: float, change: Callable[[Presence], Presence], *, announce: bool = True
+    ) -> Presence:
+        """Make ``change`` on the stored presence (a first look at ``now`` if there is none) and
+        store it, again on the newer one each time another process changed it first."""
+        keys = game_keys(game_id)
+        current = await self._read(game_id)
+        for _ in range(PRESENCE_ATTEMPTS):
+            base = current if current is not None else first_look(now)
+            changed = change(base)
+            if changed is base and current is not None:
+                return current  # nothing to change
+            made = msgspec.structs.replace(changed, seq=next_seq(base.seq if current is not None else 0))
+            args = [
+                b"%d" % current.seq if current is not None else b"",
+                b"%d" % made.seq,
+                encode_presence(made),
+                b"1" if made.red is None and made.yellow is None and not made.watching else b"0",
+                b"1" if announce else b"0",
+            ]
+            try:
+                answer = await self._store._fcall("cf_presence", (keys[3], keys[1]), args)
+            except FAILURES as exc:
+                raise self._store._failed(exc, f"game {game_id}") from exc
+            if answer == 1:
+                return made
+            seq, body = answer
+            current = decode_presence(body) if seq and body else None  # (an older layout's: made anew)
+        raise StoreError(f"game {game_id}: its presence kept changing")
 
     async def take(self, game_id: str, colors: tuple[Player, ...], holder: Holder, now: float) -> Presence:
-        process, connection = holder
-        return await self._seats(game_id, b"take", now, process.encode(), b"%d" % connection, *(c.encode() for c in colors))
+        return await self._change(game_id, now, lambda presence: presence.take(colors, holder))
 
     async def leave(self, game_id: str, holder: Holder, now: float) -> Presence:
-        process, connection = holder
-        return await self._seats(game_id, b"leave", now, process.encode(), b"%d" % connection)
+        return await self._change(game_id, now, lambda presence: presence.leave(holder, now))
 
     async def watch(self, game_id: str, process: str, count: int, now: float) -> Presence:
-        return await self._seats(game_id, b"watch", now, process.encode(), b"%d" % count)
+        def watched(presence: Presence) -> Presence:
+            return presence if presence.watching.get(process, 0) == count else presence.watched(process, count)
+
+        return await self._change(game_id, now, watched)
 
     async def presence(self, game_id: str, now: float) -> Presence:
-        return await self._seats(game_id, b"look", now)
+        """The game's presence; a first look, stored unannounced, if it had none."""
+        return await self._change(game_id, now, lambda presence: presence, announce=False)
 
     async def renew(self, process: str, now: float) -> None:
         try:

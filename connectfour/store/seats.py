@@ -9,6 +9,7 @@ game's channel, where ``seq`` orders presences as versions order events.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import msgspec
@@ -49,41 +50,31 @@ class Seats(Protocol):
 
 
 class LocalSeats:
-    def __init__(self, bus: Bus, ttl: float = TTL) -> None:
+    def __init__(self, bus: Bus, ttl: float = TTL, over: Callable[[str], bool] = lambda game_id: False) -> None:
         self.bus = bus
         self.registry = Registry(ttl)
         self.ttl = ttl
         self._games: dict[str, Presence] = {}
-        #: Games that ended: their presence is dropped once nobody is left in it.
-        self._ended: set[str] = set()
+        #: Whether a game ended (the store knows): its presence is dropped whenever nobody is left in it.
+        self._over = over
         self._seq = 0
 
     def __len__(self) -> int:
         """Games whose presence is kept here."""
         return len(self._games)
 
-    # -- for the store's conditional appends (synchronous: the same memory) ------
+    # -- for the store's appends (synchronous: the same memory) ---------------------
 
-    def claimable(self, game_id: str, color: Player, now: float, grace: float) -> bool:
+    def seq(self, game_id: str) -> int | None:
+        """The ``seq`` of the game's presence, if it has one: what a conditional append compares."""
         presence = self._games.get(game_id)
-        if presence is None:  # nobody looked since a restart: away from now on
-            presence = self._get(game_id, now)
-        return presence.claimable(color, self.registry.expiries, now, grace)
-
-    def held(self, game_id: str, now: float) -> bool:
-        presence = self._games.get(game_id)
-        expiries = self.registry.expiries
-        return presence is not None and any(
-            presence.live_holder(color, expiries, now) is not None for color in ("red", "yellow")
-        )
+        return presence.seq if presence is not None else None
 
     def ended(self, game_id: str) -> None:
-        self._ended.add(game_id)
         self._drop_if_empty(game_id)
 
     def forget(self, game_id: str) -> None:
         self._games.pop(game_id, None)
-        self._ended.discard(game_id)
 
     # -- Seats ----------------------------------------------------------------------
 
@@ -106,10 +97,12 @@ class LocalSeats:
         return presence
 
     def _drop_if_empty(self, game_id: str) -> None:
+        """An ended game's presence goes each time nobody is left in it (the game stays ended:
+        a look makes a first one again, which goes in its turn)."""
         presence = self._games.get(game_id)
-        if game_id in self._ended and presence is not None:
-            if presence.red is None and presence.yellow is None and not presence.watching:
-                self.forget(game_id)
+        if presence is not None and presence.red is None and presence.yellow is None and not presence.watching:
+            if self._over(game_id):
+                del self._games[game_id]
 
     async def take(self, game_id: str, colors: tuple[Player, ...], holder: Holder, now: float) -> Presence:
         return self._set(game_id, self._get(game_id, now).take(colors, holder))

@@ -224,7 +224,7 @@ class SQLiteStore:
         self.path = str(path)
         self.fsync = fsync
         self.bus: Bus = bus if bus is not None else LocalBus()
-        self.seats = LocalSeats(self.bus)
+        self.seats = LocalSeats(self.bus, over=self._over)
         self.match = LocalMatchQueue()
         try:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -503,6 +503,10 @@ class SQLiteStore:
 
     # -- writes -----------------------------------------------------------------
 
+    def _over(self, game_id: str) -> bool:
+        record = self._dirty.get(game_id) or self._folding.get(game_id) or self._read(game_id)
+        return record is not None and record.result is not None
+
     def _load(self, game_id: str) -> _Game | None:
         """The game's record, kept in memory from now until it is next folded."""
         record = self._dirty.get(game_id) or self._folding.get(game_id) or self._read(game_id)
@@ -510,7 +514,9 @@ class SQLiteStore:
             self._dirty[game_id] = record
         return record
 
-    def append_nowait(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
+    def append_nowait(
+        self, game_id: str, version: int, event: Event, committed: Committed, presence_seq: int | None = None
+    ) -> None:
         record = self._dirty.get(game_id)
         try:
             if record is None:
@@ -531,6 +537,8 @@ class SQLiteStore:
                     entry = f"{entry} {event.end}"
             else:
                 code, entry = self._check(game_id, version, event)
+            if presence_seq is not None and self.seats.seq(game_id) != presence_seq:
+                raise ConditionFailed(f"game {game_id}: its presence changed since the decision")
         except StoreError as exc:
             committed(exc)
             return
@@ -577,12 +585,8 @@ class SQLiteStore:
         elif isinstance(event, Resigned):
             code = _RESIGNED[event.player]
         elif isinstance(event, Claimed):
-            if not self.seats.claimable(game_id, other(event.player), event.at, event.grace):
-                raise ConditionFailed(f"game {game_id}: the opponent is not away long enough to claim")
             code = _CLAIMED[event.player]
         elif isinstance(event, Expired):
-            if self.seats.held(game_id, event.at):
-                raise ConditionFailed(f"game {game_id}: a seat is held, so it does not expire")
             code = "E"
         elif isinstance(event, RematchOffered):
             code = _OFFERED[event.player]
@@ -596,8 +600,8 @@ class SQLiteStore:
             raise StoreError(f"game {game_id}: an event {event!r} of no kind this store keeps")
         return code, f"E {game_id} {version} {code} {event.at!r}{extra}"
 
-    async def append(self, game_id: str, version: int, event: Event) -> None:
-        await append(self, game_id, version, event)
+    async def append(self, game_id: str, version: int, event: Event, presence_seq: int | None = None) -> None:
+        await append(self, game_id, version, event, presence_seq)
 
     async def touch(self, game_id: str, at: float) -> None:
         record = self._load(game_id)
