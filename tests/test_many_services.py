@@ -133,7 +133,7 @@ async def test_an_announcement_the_bus_drops_is_read_back_from_the_store(world):
     host, guest, watchers = await online_game(world)
     game_a, game_b = a.where(host)[0], b.where(guest)[0]
     lost = game_a.state.version + 1
-    world.bus.drop = lambda game_id, version, deliver: version == lost and deliver == b._deliver
+    world.bus.drop = lambda game_id, version, deliver: version == lost and deliver == b.following.deliver
     await a.play(game_a, "red", 3)
     await settle()
     assert guest.of("play") == []  # B missed the move...
@@ -150,7 +150,7 @@ async def test_a_dropped_last_announcement_is_found_by_the_heartbeat(world):
     host, guest, watchers = await online_game(world)
     game_a = a.where(host)[0]
     lost = game_a.state.version + 1
-    world.bus.drop = lambda game_id, version, deliver: version == lost and deliver == b._deliver
+    world.bus.drop = lambda game_id, version, deliver: version == lost and deliver == b.following.deliver
     await a.play(game_a, "red", 3)
     await settle()
     assert guest.of("play") == []  # nothing came after it to show the gap

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectfour.domain import PLAYERS, Player
+from connectfour.domain import PLAYERS
 from connectfour.domain import rulebook
 from connectfour.domain.events import Claimed, Created, Event
 from connectfour.domain.refusal import Refused

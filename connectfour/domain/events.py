@@ -90,6 +90,13 @@ class RematchStarted(_Event, tag="rematch_started", frozen=True):
 
 Event = Union[Created, Joined, Moved, Resigned, Claimed, Expired, RematchOffered, RematchStarted]
 
+def ends(event: Event) -> bool:
+    """Whether ``event``, once stored, ends its game."""
+    if type(event) is Moved:
+        return event.end is not None
+    return isinstance(event, (Resigned, Claimed, Expired))
+
+
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Event)
 

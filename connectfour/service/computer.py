@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 from .. import metrics
+from ..domain import Role, other
+from ..protocol import ProtocolError
 from ..solver.service import SearchTimeout, Solver, SolverBusy
+from .game import Game, Scheduler
 
 log = logging.getLogger("connectfour.computer")
 
@@ -128,3 +132,59 @@ class Computer:
                 metrics.count("connectfour_computer_quick_moves_total")
                 log.warning("computer move at ply %d falls back to a quick move: %s", len(moves), exc)
         return pick(level, moves, scores, self.rng)
+
+
+class ComputerSeat:
+    """The computer's seat in the games this process follows: when it is to move and its
+    opponent is connected here, it answers after the natural delay, as a player would."""
+
+    def __init__(
+        self,
+        computer: Computer,
+        *,
+        delay: float,
+        schedule: Scheduler,
+        spawn: Callable[[Coroutine[Any, Any, object]], object],
+        play: Callable[[Game, Role, int, int], Awaitable[None]],
+        following: Callable[[Game], bool],
+    ) -> None:
+        self.computer = computer
+        self.delay = delay
+        self._schedule = schedule
+        self._spawn = spawn
+        self._play = play
+        self._following = following
+
+    def turn(self, game: Game) -> None:
+        """If the computer is to move and its opponent is connected here, answer after the delay."""
+        color = game.state.computer
+        if color is None or game.over or game.state.board.turn != color or game.thinking:
+            return
+        if game.holder_of(other(color)) is None:
+            return  # the player is elsewhere (or away): that process answers, or this one once they are back
+        ply = game.state.board.ply
+
+        def answer() -> None:
+            self._spawn(self._move(game, ply))
+
+        game.think(self._schedule(self.delay, answer))
+
+    async def _move(self, game: Game, ply: int) -> None:
+        """Search off the event loop, then play like a player. A game that left
+        memory meanwhile is dropped: it is searched again once someone is back."""
+        state = game.state
+        color, moves = state.computer, list(state.board.moves)
+        try:
+            column = await self.computer.move(moves, state.level)
+        except Exception:
+            log.exception("game %s: the computer's search failed; a quick move instead", game.id)
+            column = quick_move(moves, self.computer.rng)
+        game.thought()
+        if not self._following(game) or game.over or game.state.board.ply != ply or color is None:
+            return
+        try:
+            await self._play(game, color, column, ply)
+        except ProtocolError as exc:
+            log.warning("game %s: the computer's move at ply %d was refused: %s", game.id, ply, exc)
+            if exc.code == "unavailable":
+                self.turn(game)  # the store failed: try again after the delay

@@ -141,6 +141,29 @@ class Game:
     def idle(self) -> bool:
         return not self.members and not self.holds
 
+    def think(self, timer: Timer) -> None:
+        """The computer's move is scheduled (``timer``), then searched, until ``thought``."""
+        self.thinking = True
+        self.add_timer(COMPUTER_TIMER, timer)
+
+    def thought(self) -> None:
+        self.thinking = False
+        self.forget_timer(COMPUTER_TIMER)
+
+    def touched(self, at: float) -> None:
+        """The store has this activity stamp for the game now."""
+        self.touched_at = max(self.touched_at, at)
+
+    def start_filling(self) -> bool:
+        """A read of the store to fill a gap starts, unless one is under way (False)."""
+        if self.filling:
+            return False
+        self.filling = True
+        return True
+
+    def done_filling(self) -> None:
+        self.filling = False
+
     def hold(self) -> None:
         """A request will attach a connection (or give up): the game stays followed meanwhile."""
         self.holds += 1

@@ -27,9 +27,11 @@ from typing import Literal, Protocol
 from ..bus import Bus
 from ..completion import completion
 from ..domain import Player, Reason, Result, other
-from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned
+from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned, ends
 from .matching import MatchQueue
 from .seats import Seats
+
+__all__ = ["ConditionFailed", "GameRecord", "KeyKind", "Store", "StoreError", "VersionConflict", "append", "ends"]
 
 KeyKind = Literal["join", "watch"]
 #: Called once an event is stored and announced (None) or refused (the StoreError).
@@ -162,13 +164,6 @@ class GameRecord:
     def _end(self, result: Result, reason: Reason, at: float) -> None:
         if self.result is None:
             self.result, self.reason, self.finished_at = result, reason, at
-
-
-def ends(event: Event) -> bool:
-    """Whether ``event``, once stored, ends its game."""
-    if isinstance(event, Moved):
-        return event.end is not None
-    return isinstance(event, (Resigned, Claimed, Expired))
 
 
 class Store(Protocol):

@@ -1,0 +1,47 @@
+"""Fan-out: what an event a game has taken means to the connections of this process.
+
+Each stored event, once applied to the game's state (in version order,
+whichever process stored it), is told to every member here, encoded once
+per protocol flavour (``Game.broadcast``). No store, no decision: the
+service has already done both.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .. import metrics
+from ..domain import other
+from ..domain.events import Claimed, Event, Expired, Moved, RematchOffered, Resigned
+from ..protocol.messages import DrawEvent, PlayEvent, RematchEvent, WinEvent
+from .game import Game, send_event
+
+
+def tell(game: Game, event: Event, row: int = -1) -> None:
+    """Tell everyone here of ``event``, which the game's state has taken (a move to ``row``)."""
+    if type(event) is Moved:
+        tell_move(game, event, row)
+    elif isinstance(event, Resigned):
+        game.broadcast(WinEvent(other(event.player), "resign"))
+    elif isinstance(event, Claimed):
+        game.broadcast(WinEvent(event.player, "claim"))
+    elif isinstance(event, Expired):
+        for member, role in game.members.items():
+            send_event(member, game.snapshot(role))
+    elif isinstance(event, RematchOffered):
+        game.broadcast(RematchEvent(event.player))
+    # Joined: the guest's seat, taken next, tells everyone. RematchStarted: everyone here moves.
+
+
+def tell_move(game: Game, event: Moved, row: int) -> None:
+    """The hot path: the move, then the end it made."""
+    state = game.state
+    end = event.end
+    player = event.player
+    started = time.perf_counter()
+    game.broadcast(PlayEvent(player, event.column, row, len(state.board.moves) - 1, None if end else other(player)))
+    metrics.fanned_out(started)
+    if end == "four":
+        game.broadcast(WinEvent(player, "four", [(c, r) for c, r in state.board.cells]))
+    elif end == "full":
+        game.broadcast(DrawEvent())
