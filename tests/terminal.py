@@ -6,6 +6,7 @@ terminal (a carriage return or an escape character included).
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import subprocess
@@ -18,10 +19,11 @@ from servers import ROOT
 class Terminal:
     """A `connectfour play` process typed into line by line, its output awaitable."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "connectfour", "play", *args],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, **env} if env else None,
         )  # fmt: skip
         self.lines: list[str] = []
         #: Every byte written to stdout and stderr so far.

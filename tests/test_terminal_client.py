@@ -34,8 +34,8 @@ def play(server, *args: str, moves: str) -> subprocess.CompletedProcess:
 def terminals():
     started: list[Terminal] = []
 
-    def start(*args: str) -> Terminal:
-        started.append(Terminal(*args))
+    def start(*args: str, env: dict[str, str] | None = None) -> Terminal:
+        started.append(Terminal(*args, env=env))
         return started[-1]
 
     yield start
@@ -373,3 +373,110 @@ def test_ctrl_c_quits_without_a_traceback_when_the_server_never_answers(hostile,
     terminal.interrupt()
     assert terminal.wait(10) == 130
     _assert_clean(terminal)
+
+
+# ---- commands, words and options (what a new player tried) ----------------------------
+
+
+@pytest.fixture(scope="module")
+def no_grace_server():
+    """A server whose absent players may be claimed against at once."""
+    process = ServerProcess("--memory", "--grace", "0")
+    yield process
+    process.kill()
+
+
+async def _host_and_guest(server, terminals, *args: str) -> tuple[Client, Terminal]:
+    """A client of the test's own hosts (red); a terminal takes the seat (yellow)."""
+    red = await Client.open(server.ws_url)
+    await red.send({"type": "init"})
+    init = await red.expect("init")
+    await red.until("state")
+    terminal = terminals("--join", f"{server.url}/?join={init['join']}", *args)
+    await asyncio.to_thread(terminal.wait_for, "You are yellow.")
+    return red, terminal
+
+
+def test_without_url_it_connects_to_the_port_in_PORT_as_serve_listens_on(server, terminals):
+    terminal = terminals("--local", env={"PORT": str(server.port)})
+    terminal.wait_for("Red's move (1-7):")
+
+
+def test_help_lists_every_command(server, terminals):
+    terminal = terminals("--url", server.ws_url, "--local")
+    terminal.wait_for("Red's move (1-7):")
+    terminal.type("help")
+    terminal.wait_for("Commands:")
+    for command in ("claim", "resign", "help", "q  "):
+        terminal.wait_for(command)
+
+
+def test_a_spectator_is_told_it_watches(server, terminals):
+    host = terminals("--url", server.ws_url)
+    watch = host.wait_for("Anyone can watch: ").split(": ", 1)[1]
+    spectator = terminals("--watch", watch)
+    spectator.wait_for("You are watching this game.")
+    spectator.type("4")
+    spectator.wait_for("You are watching: spectators cannot play.")
+
+
+def test_resign_gives_the_game_to_the_opponent(server, terminals):
+    async def scenario() -> None:
+        red, terminal = await _host_and_guest(server, terminals)
+        terminal.type("resign")
+        win = await red.until("win")
+        assert win["player"] == "red" and win["reason"] == "resign"
+        await asyncio.to_thread(terminal.wait_for, "Red wins (Yellow resigned). You lost.")
+        await red.close()
+
+    run(scenario())
+
+
+def test_after_the_opponent_left_a_claim_wins_even_with_a_move_typed_ahead(no_grace_server, terminals):
+    async def scenario() -> None:
+        red, terminal = await _host_and_guest(no_grace_server, terminals)
+        await red.send({"type": "play", "column": 3, "ply": 0})
+        await asyncio.to_thread(terminal.wait_for, "Your move (1-7):")
+        terminal.type("1")
+        await asyncio.to_thread(terminal.wait_for, "yellow played column 1")
+        # Red's turn, and red leaves: a column typed now waits for a turn that never comes...
+        await red.close()
+        await asyncio.to_thread(terminal.wait_for, "type claim to win")
+        terminal.type("5")
+        await asyncio.to_thread(terminal.wait_for, "Not your turn yet: column 5 is played once it is.")
+        # ...and every other command is still answered.
+        terminal.type("help")
+        await asyncio.to_thread(terminal.wait_for, "Commands:")
+        terminal.type("claim")
+        await asyncio.to_thread(terminal.wait_for, "Yellow wins (Red left, and the win was claimed). You win!")
+        terminal.type("q")
+        assert await asyncio.to_thread(terminal.wait, 10) == 0
+
+    run(scenario())
+
+
+def test_a_rematch_this_terminal_offered_is_accepted_in_words_that_say_so(server, terminals):
+    async def scenario() -> None:
+        red, terminal = await _host_and_guest(server, terminals)
+        await red.send({"type": "resign"})
+        await asyncio.to_thread(terminal.wait_for, "Type r for a rematch, or q to quit.")
+        terminal.type("r")
+        await asyncio.to_thread(terminal.wait_for, "Rematch offered: waiting for your opponent.")
+        await red.until("rematch")
+        await red.send({"type": "rematch"})
+        line = await asyncio.to_thread(terminal.wait_for, "the rematch")
+        assert line == "Red accepts the rematch: a new game begins."
+        await asyncio.to_thread(terminal.wait_for, "You are red.")
+        assert not any("offers a rematch" in seen for seen in terminal.lines)
+        await red.close()
+
+    run(scenario())
+
+
+def test_help_of_the_command_shows_no_markup_quotes():
+    result = subprocess.run(
+        [sys.executable, "-m", "connectfour", "play", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0
+    assert "``" not in result.stdout
+    assert "claim" in result.stdout and "$PORT" in result.stdout
