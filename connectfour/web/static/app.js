@@ -328,6 +328,7 @@ function onState(event) {
   if (event.token) {
     state.token = event.token;
     saved.saveSeat(event.game, event.token);
+    noteGame();
     if (state.joinKey) {
       saved.saveInvite(state.joinKey, event.game);
       state.joinKey = null; // the invite belongs to this game, not to its rematches
@@ -393,7 +394,16 @@ function onWin(event) {
   showResult();
   sound.play(outcome() === "loss" ? "lose" : "win");
   announce(resultText());
+  noteGame();
   render();
+  focusRematch();
+}
+
+/** Once a game ends, the keyboard's next step is a rematch: focus it, unless the player is elsewhere. */
+function focusRematch() {
+  const focused = document.activeElement;
+  const idle = !focused || focused === document.body || focused === ui.board;
+  if (idle && !ui.rematch.hidden && !ui.rematch.disabled) ui.rematch.focus({ preventScroll: true });
 }
 
 function onDraw() {
@@ -405,7 +415,9 @@ function onDraw() {
   showResult();
   sound.play("draw");
   announce("Draw! The board is full.");
+  noteGame();
   render();
+  focusRematch();
 }
 
 function onPresence(event) {
@@ -597,6 +609,13 @@ function replaced() {
 /** The game ended while this page was away (resume said game_over): show how. */
 async function gameEnded() {
   connection.stop();
+  // Who this browser was in the game, as it noted while playing.
+  const note = saved.gameNote(state.game);
+  if (note) {
+    state.you = note.you;
+    state.computer = note.computer;
+    state.level = note.level;
+  }
   state.phase = "ended";
   state.pending = null;
   state.turn = null;
@@ -624,6 +643,21 @@ async function fetchRecord(game) {
   } catch {
     return null;
   }
+}
+
+/** Note, in this browser, what "My games" and a later visit need of the game on screen (players only). */
+function noteGame() {
+  if (!state.game || !state.token || !hasSeat()) return;
+  saved.noteGame(state.game, {
+    you: state.you,
+    names: { ...state.names },
+    computer: state.computer,
+    level: state.level,
+    status: state.status,
+    winner: state.winner,
+    reason: state.reason,
+    moves: state.moves.length,
+  });
 }
 
 function applyRecord(record) {
@@ -718,6 +752,7 @@ function play(column) {
     showMessage(text, { kind: "info", code: "waiting" });
     return;
   }
+  if (state.computer !== null && state.turn === state.computer) return; // it is thinking: nothing to say
   if (state.you !== "both" && state.turn !== state.you) {
     showMessage("It's not your turn: wait for your opponent's move.", { kind: "info", code: "not_your_turn" });
     return;
@@ -853,7 +888,8 @@ function turnText() {
     case "replaced":
       return "Open in another tab";
     case "ended":
-      return "Game over";
+      if (!state.hasBoard) return "Game over";
+      break;
     default:
   }
   switch (state.status) {
@@ -861,6 +897,7 @@ function turnText() {
       return state.match ? "Finding an opponent…" : "Waiting for an opponent…";
     case "playing":
       if (!state.turn) return "";
+      if (state.computer !== null && state.turn === state.computer) return "The computer is thinking…";
       if (state.you === "red" || state.you === "yellow") {
         return state.turn === state.you ? "Your turn" : "Opponent's turn";
       }
@@ -884,6 +921,7 @@ function turnText() {
 }
 
 function presenceText() {
+  if (isOver()) return ""; // who is connected means nothing once the game is over
   const parts = [];
   if (state.you === "spectator") {
     for (const player of ["red", "yellow"]) {
@@ -940,7 +978,8 @@ function render() {
   ui.status.dataset.mine = String(canPlayNow());
   ui.presence.textContent = phase === "seated" ? presenceText() : "";
   ui.board.dataset.status = state.status ?? "";
-  ui.board.setAttribute("aria-label", `Board, ${state.moves.length} moves played. ${turn}`);
+  const played = state.moves.length === 1 ? "1 move played" : `${state.moves.length} moves played`;
+  ui.board.setAttribute("aria-label", `Board, ${played}. ${turn}`);
   ui.game.dataset.role = state.you ?? "";
   ui.help.hidden = !isPlayer() || over;
 
