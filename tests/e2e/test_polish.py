@@ -90,10 +90,13 @@ def test_a_wide_screen_puts_the_side_panel_and_the_move_list_beside_the_board(op
     fully_visible(page, "moves")
 
 
-def test_a_phone_shows_no_move_list_and_the_board_spans_its_width(open_page: OpenPage) -> None:
+def test_on_a_phone_the_board_spans_its_width_with_the_move_list_below_it(open_page: OpenPage) -> None:
     page = start_local_game(open_page, **screen(PHONE))
     play({"red": page, "yellow": page}, [3], [page])
-    expect(page.get_by_test_id("moves")).to_be_hidden()
+    moves = page.get_by_test_id("moves")
+    expect(moves).to_be_visible()
+    board, listed = page.get_by_test_id("board").bounding_box(), moves.bounding_box()
+    assert board and listed and listed["y"] >= board["y"] + board["height"]
     box = page.get_by_test_id("board").bounding_box()
     assert box and box["width"] > PHONE["width"] * 0.85
 
