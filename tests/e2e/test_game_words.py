@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from e2e_pages import OpenPage, cell, play, start_local_game, start_two_player_game
+from e2e_pages import OpenPage, cell, host_online_game, play, start_local_game, start_two_player_game, take_seat
 from playwright.sync_api import expect
 
 from servers import ServerProcess
@@ -96,3 +96,35 @@ def test_a_player_back_after_losing_on_a_claim_is_told_it_lost_with_its_colour(
     yellow.goto(address)
     expect(yellow.get_by_test_id("turn")).to_have_text("You lose: Red wins")
     expect(yellow.get_by_test_id("role")).to_have_text("You are Yellow")
+
+
+def test_an_invited_guest_with_no_name_here_is_asked_for_one_before_taking_the_seat(open_page: OpenPage) -> None:
+    red, invite, _ = host_online_game(open_page)
+    guest = open_page("yellow", invite)
+    expect(guest.get_by_test_id("join-prompt")).to_be_visible()
+    expect(guest.get_by_test_id("join-name")).to_be_focused()
+    expect(red.get_by_test_id("turn")).to_have_text("Waiting for an opponent…")  # no seat taken yet
+    take_seat(guest, "Ada")
+    expect(guest.get_by_test_id("turn")).to_have_text("Opponent's turn")
+    expect(red.get_by_test_id("yellow-name")).to_have_text("Ada")
+    assert guest.evaluate("localStorage.getItem('connectfour:name')") == "Ada"
+
+
+def test_an_invited_guest_whose_name_is_remembered_here_sits_at_once_under_it(open_page: OpenPage) -> None:
+    red, invite, _ = host_online_game(open_page)
+    guest = open_page("yellow")
+    guest.get_by_test_id("name-input").fill("Grace")
+    guest.get_by_test_id("name-input").press("Enter")
+    guest.goto(invite)
+    expect(guest.get_by_test_id("turn")).to_have_text("Opponent's turn")
+    expect(guest.get_by_test_id("join-prompt")).to_be_hidden()
+    expect(red.get_by_test_id("yellow-name")).to_have_text("Grace")
+
+
+def test_a_name_the_server_would_refuse_is_explained_before_the_seat_is_taken(open_page: OpenPage) -> None:
+    red, invite, _ = host_online_game(open_page)
+    guest = open_page("yellow", invite)
+    guest.get_by_test_id("join-name").fill("<b>Ada</b>")
+    guest.get_by_test_id("take-seat").click()
+    expect(guest.get_by_test_id("join-name-error")).to_contain_text("Names can have letters")
+    expect(red.get_by_test_id("turn")).to_have_text("Waiting for an opponent…")

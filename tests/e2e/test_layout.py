@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from e2e_pages import OpenPage, host_online_game
+from e2e_pages import OpenPage, host_online_game, take_seat
 from playwright.sync_api import expect
 
 LAPTOP = {"width": 1366, "height": 768}
@@ -20,7 +20,7 @@ def test_all_four_ways_to_play_are_in_sight_on_a_laptop_without_scrolling(open_p
 
 def test_a_phone_shows_the_moves_played(open_page: OpenPage) -> None:
     red, invite, _ = host_online_game(open_page, viewport=PHONE)
-    yellow = open_page("yellow", invite, viewport=PHONE)
+    yellow = take_seat(open_page("yellow", invite, viewport=PHONE))
     expect(red.get_by_test_id("turn")).to_have_text("Your turn")
     red.get_by_test_id("column-3").click()
     moves = yellow.get_by_test_id("moves")

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from e2e_pages import OpenPage, cell, play, start_local_game, start_two_player_game
+from e2e_pages import OpenPage, cell, play, start_local_game, start_two_player_game, take_seat
 from playwright.sync_api import Page, expect
 from terminal import Terminal
 
@@ -55,7 +55,7 @@ def test_the_board_and_the_players_actions_stay_on_screen_before_during_and_afte
     expect(red.get_by_test_id("copy-invite")).to_be_visible()
     # Before: the board and the links to share.
     fully_visible(red, "board", "copy-invite", "copy-watch")
-    yellow = open_page("yellow", invite.input_value(), **screen(size))
+    yellow = take_seat(open_page("yellow", invite.input_value(), **screen(size)))
     expect(red.get_by_test_id("turn")).to_have_text("Your turn")
     # During: the board and the resign button; the watch link shrank out of the way.
     for page in (red, yellow):
@@ -111,7 +111,7 @@ def test_opponent_joined_fades_after_a_few_seconds(open_page: OpenPage) -> None:
     red.get_by_test_id("start-online").click()
     invite = red.get_by_test_id("invite-link")
     expect(invite).not_to_have_value("")
-    open_page("yellow", invite.input_value())
+    take_seat(open_page("yellow", invite.input_value()))
     presence = red.get_by_test_id("presence")
     expect(presence).to_have_text("Opponent joined")
     red.clock.run_for(5_000)
@@ -241,7 +241,7 @@ def test_every_page_has_an_h1(open_page: OpenPage) -> None:
     expect(page.locator("h1:visible")).to_have_count(1)
     page.get_by_test_id("start-local").click()
     expect(page.get_by_test_id("turn")).to_have_text("Red to play")
-    expect(page.locator("h1")).to_have_count(2)  # the landing's, hidden, and the game's
+    expect(page.locator("h1")).to_have_count(3)  # the landing's and the invite's, hidden, and the game's
     assert page.locator("#game-title").text_content() == "Connect Four game"
     play({"red": page, "yellow": page}, [0, 1, 0, 1, 0, 1, 0], [page])
     page.get_by_test_id("replay-link").click()

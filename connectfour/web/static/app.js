@@ -25,6 +25,10 @@ const ui = {
   onlineForm: $("online-form"),
   playSomeone: $("play-someone"),
   nameInput: $("name-input"),
+  joinPrompt: $("join-prompt"),
+  joinForm: $("join-form"),
+  joinName: $("join-name"),
+  joinNameError: $("join-name-error"),
   nameError: $("name-error"),
   onlineCount: $("online-count"),
   seekingCount: $("seeking-count"),
@@ -104,7 +108,8 @@ const state = {
   // seated: in a game, connected; reconnecting: in a game, connection down;
   // failed: no game to show; replaced: another tab took the seat;
   // ended: the game ended while this page was away from it;
-  // loading: looking up a game this browser has no seat in.
+  // loading: looking up a game this browser has no seat in;
+  // invited: an invite opened with no name on this device: the name is asked first.
   phase: "landing",
   hello: null, // the init this page started with, sent again after a drop when there is no token
   handshake: false, // the first frame was sent, and neither state nor error answered it yet
@@ -959,6 +964,7 @@ function render() {
   ui.spectatorAnalysis.hidden = !watching;
   if (watching) analysis.follow(state.moves, over);
   ui.landing.hidden = phase !== "landing";
+  ui.joinPrompt.hidden = phase !== "invited";
   const withBoard = ["connecting", "seated", "reconnecting", "replaced"].includes(phase) || (phase === "ended" && state.hasBoard);
   ui.game.hidden = !(withBoard || phase === "failed" || phase === "ended");
   ui.stage.hidden = !withBoard;
@@ -1562,6 +1568,29 @@ ui.nameInput.addEventListener("keydown", (event) => {
   }
 });
 
+/** An invite, and no name on this device: ask for one (optional) before taking the seat. */
+function askGuestName(key) {
+  state.phase = "invited";
+  render();
+  ui.joinName.focus();
+  ui.joinForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const { name, error } = checkName(ui.joinName.value);
+    ui.joinNameError.textContent = error;
+    ui.joinNameError.hidden = !error;
+    if (error) {
+      ui.joinName.setAttribute("aria-invalid", "true");
+      ui.joinName.setAttribute("aria-describedby", "join-name-error join-name-help");
+      announce(error);
+      ui.joinName.focus();
+      return;
+    }
+    saved.savePlayerName(name);
+    state.joinKey = key;
+    start(named({ type: "init", join: key }, name));
+  });
+}
+
 // ---- Starting from the landing page ------------------------------------------
 
 sound.bindSwitch(ui.sound);
@@ -1591,7 +1620,11 @@ ui.computerForm.addEventListener("submit", (event) => {
 // A game in the lobby is a link (/?join=KEY, /?watch=KEY); joining takes the name along.
 ui.lobby.addEventListener("click", (event) => {
   const link = event.target instanceof Element ? event.target.closest("a[data-testid='waiting-game']") : null;
-  if (link && chosenName() === null) event.preventDefault();
+  if (!link) return;
+  const name = chosenName();
+  if (name === null) event.preventDefault();
+  else if (!name) saved.noteAnonymous(); // the name field was right there: joining needs no second ask
+
 });
 
 const params = new URLSearchParams(window.location.search);
@@ -1607,9 +1640,11 @@ if (params.get("game")) {
   const token = saved.seatToken(game);
   if (game && token) {
     resume(game, token);
-  } else {
+  } else if (savedName() || saved.wasAnonymous()) {
     state.joinKey = key;
     start(named({ type: "init", join: key }, savedName()));
+  } else {
+    askGuestName(key);
   }
 } else if (params.get("watch")) {
   start({ type: "init", watch: params.get("watch") });

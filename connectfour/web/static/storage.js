@@ -174,3 +174,20 @@ export function myGames() {
   }
   return list.reverse();
 }
+
+/** The player just chose, on the landing page, to play without a name (this tab only). */
+export function noteAnonymous() {
+  try {
+    window.sessionStorage.setItem(`${PREFIX}anonymous`, "1");
+  } catch {
+    // Then the invite asks for the name once more.
+  }
+}
+
+export function wasAnonymous() {
+  try {
+    return window.sessionStorage.getItem(`${PREFIX}anonymous`) === "1";
+  } catch {
+    return false;
+  }
+}
