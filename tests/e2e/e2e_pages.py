@@ -107,9 +107,17 @@ def host_online_game(open_page: OpenPage, **options) -> tuple[Page, str, str]:
     return red, invite.input_value(), watch.input_value()
 
 
+def take_seat(page: Page, name: str = "") -> Page:
+    """An invite opened with no name on this device asks for one first: give it (or none) and sit."""
+    if name:
+        page.get_by_test_id("join-name").fill(name)
+    page.get_by_test_id("take-seat").click()
+    return page
+
+
 def start_two_player_game(open_page: OpenPage, **options) -> tuple[Page, Page, str]:
     red, invite, watch = host_online_game(open_page, **options)
-    yellow = open_page("yellow", invite, **options)
+    yellow = take_seat(open_page("yellow", invite, **options))
     expect(yellow.get_by_test_id("turn")).to_have_text("Opponent's turn")
     expect(red.get_by_test_id("turn")).to_have_text("Your turn")
     return red, yellow, watch

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from e2e_pages import (
+    take_seat,
     COLUMNS,
     PHONE,
     ROWS,
@@ -68,7 +69,7 @@ def test_copy_buttons_put_the_links_on_the_clipboard_and_say_copied(open_page: O
 
 def test_host_sees_the_opponent_join_and_spectators_arrive(open_page: OpenPage) -> None:
     red, invite, watch = host_online_game(open_page)
-    open_page("yellow", invite)
+    take_seat(open_page("yellow", invite))
     expect(red.get_by_test_id("presence")).to_contain_text("Opponent joined")
     expect(red.get_by_test_id("invite")).to_be_hidden()
     open_page("spectator", watch)
@@ -212,9 +213,9 @@ def test_game_fits_a_phone_screen_and_plays_by_tapping(open_page: OpenPage) -> N
 
 def test_a_spent_invite_link_shows_that_the_seat_is_taken(open_page: OpenPage) -> None:
     red, invite, _ = host_online_game(open_page)
-    open_page("yellow", invite)
+    take_seat(open_page("yellow", invite))
     expect(red.get_by_test_id("presence")).to_contain_text("Opponent joined")
-    latecomer = open_page("latecomer", invite)
+    latecomer = take_seat(open_page("latecomer", invite))
     message = latecomer.get_by_test_id("message")
     expect(message).to_have_attribute("data-code", "seat_taken")
     expect(message).to_be_visible()
@@ -225,9 +226,9 @@ def test_a_spent_invite_link_shows_that_the_seat_is_taken(open_page: OpenPage) -
 
 def test_a_spent_invite_link_offers_to_watch_the_game_instead(open_page: OpenPage) -> None:
     red, invite, _ = host_online_game(open_page)
-    open_page("yellow", invite)
+    take_seat(open_page("yellow", invite))
     expect(red.get_by_test_id("presence")).to_contain_text("Opponent joined")
-    latecomer = open_page("latecomer", invite)
+    latecomer = take_seat(open_page("latecomer", invite))
     expect(latecomer.get_by_test_id("message")).to_have_attribute("data-code", "seat_taken")
     latecomer.get_by_test_id("watch-instead").click()
     expect(latecomer.get_by_test_id("role")).to_contain_text("Spectator")

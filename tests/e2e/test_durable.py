@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from e2e_pages import OpenPage, board_of, cell, host_online_game, play, start_local_game, start_two_player_game
+from e2e_pages import OpenPage, board_of, cell, host_online_game, play, start_local_game, start_two_player_game, take_seat
 from playwright.sync_api import Page, expect
 
 from servers import ServerProcess, free_port
@@ -92,7 +92,7 @@ def test_a_host_who_reloads_while_waiting_still_has_the_links_to_share(open_page
     expect(red.get_by_test_id("turn")).to_have_text("Waiting for an opponent…")
     expect(invite).to_have_value(links[0])
     expect(red.get_by_test_id("watch-link")).to_have_value(links[1])
-    yellow = open_page("yellow", links[0])
+    yellow = take_seat(open_page("yellow", links[0]))
     expect(yellow.get_by_test_id("turn")).to_have_text("Opponent's turn")
     expect(red.get_by_test_id("turn")).to_have_text("Your turn")
     expect(red.get_by_test_id("invite")).to_be_hidden()
@@ -130,7 +130,7 @@ def test_a_stored_token_the_server_refuses_is_shown_and_forgotten(open_page: Ope
 
 def test_a_guest_who_opens_the_invite_link_again_gets_the_seat_back(open_page: OpenPage) -> None:
     red, invite, _ = host_online_game(open_page)
-    yellow = open_page("yellow", invite)
+    yellow = take_seat(open_page("yellow", invite))
     expect(yellow.get_by_test_id("role")).to_have_text("You are Yellow")
     expect(yellow).to_have_url(GAME_URL)
     play({"red": red, "yellow": yellow}, [2], [red, yellow])

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from e2e_pages import OpenPage, cell, play, start_local_game, start_two_player_game
+from e2e_pages import OpenPage, cell, play, start_local_game, start_two_player_game, take_seat
 from playwright.sync_api import Page, expect
 from terminal import Terminal
 
@@ -55,7 +55,7 @@ def test_the_board_and_the_players_actions_stay_on_screen_before_during_and_afte
     expect(red.get_by_test_id("copy-invite")).to_be_visible()
     # Before: the board and the links to share.
     fully_visible(red, "board", "copy-invite", "copy-watch")
-    yellow = open_page("yellow", invite.input_value(), **screen(size))
+    yellow = take_seat(open_page("yellow", invite.input_value(), **screen(size)))
     expect(red.get_by_test_id("turn")).to_have_text("Your turn")
     # During: the board and the resign button; the watch link shrank out of the way.
     for page in (red, yellow):
@@ -90,10 +90,13 @@ def test_a_wide_screen_puts_the_side_panel_and_the_move_list_beside_the_board(op
     fully_visible(page, "moves")
 
 
-def test_a_phone_shows_no_move_list_and_the_board_spans_its_width(open_page: OpenPage) -> None:
+def test_on_a_phone_the_board_spans_its_width_with_the_move_list_below_it(open_page: OpenPage) -> None:
     page = start_local_game(open_page, **screen(PHONE))
     play({"red": page, "yellow": page}, [3], [page])
-    expect(page.get_by_test_id("moves")).to_be_hidden()
+    moves = page.get_by_test_id("moves")
+    expect(moves).to_be_visible()
+    board, listed = page.get_by_test_id("board").bounding_box(), moves.bounding_box()
+    assert board and listed and listed["y"] >= board["y"] + board["height"]
     box = page.get_by_test_id("board").bounding_box()
     assert box and box["width"] > PHONE["width"] * 0.85
 
@@ -108,7 +111,7 @@ def test_opponent_joined_fades_after_a_few_seconds(open_page: OpenPage) -> None:
     red.get_by_test_id("start-online").click()
     invite = red.get_by_test_id("invite-link")
     expect(invite).not_to_have_value("")
-    open_page("yellow", invite.input_value())
+    take_seat(open_page("yellow", invite.input_value()))
     presence = red.get_by_test_id("presence")
     expect(presence).to_have_text("Opponent joined")
     red.clock.run_for(5_000)
@@ -238,7 +241,7 @@ def test_every_page_has_an_h1(open_page: OpenPage) -> None:
     expect(page.locator("h1:visible")).to_have_count(1)
     page.get_by_test_id("start-local").click()
     expect(page.get_by_test_id("turn")).to_have_text("Red to play")
-    expect(page.locator("h1")).to_have_count(2)  # the landing's, hidden, and the game's
+    expect(page.locator("h1")).to_have_count(3)  # the landing's and the invite's, hidden, and the game's
     assert page.locator("#game-title").text_content() == "Connect Four game"
     play({"red": page, "yellow": page}, [0, 1, 0, 1, 0, 1, 0], [page])
     page.get_by_test_id("replay-link").click()

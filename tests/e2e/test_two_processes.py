@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from e2e_pages import OpenPage, board_of, play, post_announcement
+from e2e_pages import OpenPage, board_of, play, post_announcement, take_seat
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from scaleout.nginx_config import Nginx, behind_nginx, logged
@@ -70,6 +70,7 @@ def test_two_players_on_two_processes_behind_nginx_play_to_a_win(proxied, open_p
     keep_the_icon_local(yellow)
     yellow.route_web_socket(re.compile(r"/ws$"), to_the_other_process)
     yellow.goto(invite.input_value())
+    take_seat(yellow)
     expect(yellow.get_by_test_id("turn")).to_have_text("Opponent's turn")
     expect(red.get_by_test_id("turn")).to_have_text("Your turn")
     expect(red.get_by_test_id("presence")).to_contain_text("Opponent joined")

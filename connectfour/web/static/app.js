@@ -25,6 +25,10 @@ const ui = {
   onlineForm: $("online-form"),
   playSomeone: $("play-someone"),
   nameInput: $("name-input"),
+  joinPrompt: $("join-prompt"),
+  joinForm: $("join-form"),
+  joinName: $("join-name"),
+  joinNameError: $("join-name-error"),
   nameError: $("name-error"),
   onlineCount: $("online-count"),
   seekingCount: $("seeking-count"),
@@ -104,7 +108,8 @@ const state = {
   // seated: in a game, connected; reconnecting: in a game, connection down;
   // failed: no game to show; replaced: another tab took the seat;
   // ended: the game ended while this page was away from it;
-  // loading: looking up a game this browser has no seat in.
+  // loading: looking up a game this browser has no seat in;
+  // invited: an invite opened with no name on this device: the name is asked first.
   phase: "landing",
   hello: null, // the init this page started with, sent again after a drop when there is no token
   handshake: false, // the first frame was sent, and neither state nor error answered it yet
@@ -328,6 +333,7 @@ function onState(event) {
   if (event.token) {
     state.token = event.token;
     saved.saveSeat(event.game, event.token);
+    noteGame();
     if (state.joinKey) {
       saved.saveInvite(state.joinKey, event.game);
       state.joinKey = null; // the invite belongs to this game, not to its rematches
@@ -393,7 +399,16 @@ function onWin(event) {
   showResult();
   sound.play(outcome() === "loss" ? "lose" : "win");
   announce(resultText());
+  noteGame();
   render();
+  focusRematch();
+}
+
+/** Once a game ends, the keyboard's next step is a rematch: focus it, unless the player is elsewhere. */
+function focusRematch() {
+  const focused = document.activeElement;
+  const idle = !focused || focused === document.body || focused === ui.board;
+  if (idle && !ui.rematch.hidden && !ui.rematch.disabled) ui.rematch.focus({ preventScroll: true });
 }
 
 function onDraw() {
@@ -405,7 +420,9 @@ function onDraw() {
   showResult();
   sound.play("draw");
   announce("Draw! The board is full.");
+  noteGame();
   render();
+  focusRematch();
 }
 
 function onPresence(event) {
@@ -597,6 +614,13 @@ function replaced() {
 /** The game ended while this page was away (resume said game_over): show how. */
 async function gameEnded() {
   connection.stop();
+  // Who this browser was in the game, as it noted while playing.
+  const note = saved.gameNote(state.game);
+  if (note) {
+    state.you = note.you;
+    state.computer = note.computer;
+    state.level = note.level;
+  }
   state.phase = "ended";
   state.pending = null;
   state.turn = null;
@@ -624,6 +648,21 @@ async function fetchRecord(game) {
   } catch {
     return null;
   }
+}
+
+/** Note, in this browser, what "My games" and a later visit need of the game on screen (players only). */
+function noteGame() {
+  if (!state.game || !state.token || !hasSeat()) return;
+  saved.noteGame(state.game, {
+    you: state.you,
+    names: { ...state.names },
+    computer: state.computer,
+    level: state.level,
+    status: state.status,
+    winner: state.winner,
+    reason: state.reason,
+    moves: state.moves.length,
+  });
 }
 
 function applyRecord(record) {
@@ -718,6 +757,7 @@ function play(column) {
     showMessage(text, { kind: "info", code: "waiting" });
     return;
   }
+  if (state.computer !== null && state.turn === state.computer) return; // it is thinking: nothing to say
   if (state.you !== "both" && state.turn !== state.you) {
     showMessage("It's not your turn: wait for your opponent's move.", { kind: "info", code: "not_your_turn" });
     return;
@@ -853,7 +893,8 @@ function turnText() {
     case "replaced":
       return "Open in another tab";
     case "ended":
-      return "Game over";
+      if (!state.hasBoard) return "Game over";
+      break;
     default:
   }
   switch (state.status) {
@@ -861,6 +902,7 @@ function turnText() {
       return state.match ? "Finding an opponent…" : "Waiting for an opponent…";
     case "playing":
       if (!state.turn) return "";
+      if (state.computer !== null && state.turn === state.computer) return "The computer is thinking…";
       if (state.you === "red" || state.you === "yellow") {
         return state.turn === state.you ? "Your turn" : "Opponent's turn";
       }
@@ -884,6 +926,7 @@ function turnText() {
 }
 
 function presenceText() {
+  if (isOver()) return ""; // who is connected means nothing once the game is over
   const parts = [];
   if (state.you === "spectator") {
     for (const player of ["red", "yellow"]) {
@@ -921,6 +964,7 @@ function render() {
   ui.spectatorAnalysis.hidden = !watching;
   if (watching) analysis.follow(state.moves, over);
   ui.landing.hidden = phase !== "landing";
+  ui.joinPrompt.hidden = phase !== "invited";
   const withBoard = ["connecting", "seated", "reconnecting", "replaced"].includes(phase) || (phase === "ended" && state.hasBoard);
   ui.game.hidden = !(withBoard || phase === "failed" || phase === "ended");
   ui.stage.hidden = !withBoard;
@@ -940,7 +984,8 @@ function render() {
   ui.status.dataset.mine = String(canPlayNow());
   ui.presence.textContent = phase === "seated" ? presenceText() : "";
   ui.board.dataset.status = state.status ?? "";
-  ui.board.setAttribute("aria-label", `Board, ${state.moves.length} moves played. ${turn}`);
+  const played = state.moves.length === 1 ? "1 move played" : `${state.moves.length} moves played`;
+  ui.board.setAttribute("aria-label", `Board, ${played}. ${turn}`);
   ui.game.dataset.role = state.you ?? "";
   ui.help.hidden = !isPlayer() || over;
 
@@ -1523,6 +1568,29 @@ ui.nameInput.addEventListener("keydown", (event) => {
   }
 });
 
+/** An invite, and no name on this device: ask for one (optional) before taking the seat. */
+function askGuestName(key) {
+  state.phase = "invited";
+  render();
+  ui.joinName.focus();
+  ui.joinForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const { name, error } = checkName(ui.joinName.value);
+    ui.joinNameError.textContent = error;
+    ui.joinNameError.hidden = !error;
+    if (error) {
+      ui.joinName.setAttribute("aria-invalid", "true");
+      ui.joinName.setAttribute("aria-describedby", "join-name-error join-name-help");
+      announce(error);
+      ui.joinName.focus();
+      return;
+    }
+    saved.savePlayerName(name);
+    state.joinKey = key;
+    start(named({ type: "init", join: key }, name));
+  });
+}
+
 // ---- Starting from the landing page ------------------------------------------
 
 sound.bindSwitch(ui.sound);
@@ -1552,7 +1620,11 @@ ui.computerForm.addEventListener("submit", (event) => {
 // A game in the lobby is a link (/?join=KEY, /?watch=KEY); joining takes the name along.
 ui.lobby.addEventListener("click", (event) => {
   const link = event.target instanceof Element ? event.target.closest("a[data-testid='waiting-game']") : null;
-  if (link && chosenName() === null) event.preventDefault();
+  if (!link) return;
+  const name = chosenName();
+  if (name === null) event.preventDefault();
+  else if (!name) saved.noteAnonymous(); // the name field was right there: joining needs no second ask
+
 });
 
 const params = new URLSearchParams(window.location.search);
@@ -1568,9 +1640,11 @@ if (params.get("game")) {
   const token = saved.seatToken(game);
   if (game && token) {
     resume(game, token);
-  } else {
+  } else if (savedName() || saved.wasAnonymous()) {
     state.joinKey = key;
     start(named({ type: "init", join: key }, savedName()));
+  } else {
+    askGuestName(key);
   }
 } else if (params.get("watch")) {
   start({ type: "init", watch: params.get("watch") });

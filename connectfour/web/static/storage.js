@@ -5,6 +5,8 @@
 //   connectfour:invite:<key>   the game an invite link seated this browser in
 //   connectfour:games          [[game, saved at], ...], newest last, to forget old games
 //   connectfour:name           the display name the player chose (absent: anonymous)
+//   connectfour:game:<game>    what this browser knows of a game it plays: its colour, the names,
+//                              the computer's seat and level, how it stands, when it began
 //
 // Storage can be missing or refuse writes (private windows, full quota):
 // every access is guarded, and the page then simply cannot resume.
@@ -103,6 +105,7 @@ export function forgetSeat(game) {
 
 function forgetGame(game) {
   remove(`seat:${game}`);
+  remove(`game:${game}`);
   remove(`keys:${game}`);
   try {
     const storage = window.localStorage;
@@ -123,4 +126,68 @@ export function playerName() {
 export function savePlayerName(name) {
   if (name) write("name", name);
   else remove("name");
+}
+
+const ROLES = ["red", "yellow", "both"];
+const PLAYERS = ["red", "yellow"];
+
+function text(value) {
+  return typeof value === "string" && value ? value.slice(0, 64) : null;
+}
+
+/** What this browser noted of `game` (see noteGame), checked field by field; null if nothing. */
+export function gameNote(game) {
+  const note = game ? readJson(`game:${game}`) : null;
+  if (!note || typeof note !== "object") return null;
+  const names = note.names && typeof note.names === "object" ? note.names : {};
+  return {
+    you: ROLES.includes(note.you) ? note.you : null,
+    names: { red: text(names.red), yellow: text(names.yellow) },
+    computer: PLAYERS.includes(note.computer) ? note.computer : null,
+    level: Number.isInteger(note.level) ? note.level : null,
+    status: ["waiting", "playing", "won", "draw", "abandoned"].includes(note.status) ? note.status : null,
+    winner: PLAYERS.includes(note.winner) ? note.winner : null,
+    reason: text(note.reason),
+    moves: Number.isInteger(note.moves) ? note.moves : 0,
+    started: Number.isFinite(note.started) ? note.started : null,
+  };
+}
+
+/** Note `fields` of `game`, kept over what was noted before; the first note is its start. */
+export function noteGame(game, fields) {
+  if (!game) return;
+  const before = readJson(`game:${game}`);
+  const started = before && Number.isFinite(before.started) ? before.started : Date.now();
+  write(`game:${game}`, JSON.stringify({ ...(before ?? {}), ...fields, started }));
+  touch(game);
+}
+
+/** This browser's games, newest first: [{game, ...its note}], for games with a note. */
+export function myGames() {
+  const games = readJson("games");
+  if (!Array.isArray(games)) return [];
+  const list = [];
+  for (const entry of games) {
+    if (!Array.isArray(entry) || typeof entry[0] !== "string") continue;
+    const note = gameNote(entry[0]);
+    if (note && note.you) list.push({ game: entry[0], seat: seatToken(entry[0]) !== null, ...note });
+  }
+  return list.reverse();
+}
+
+/** The player just chose, on the landing page, to play without a name (this tab only). */
+export function noteAnonymous() {
+  try {
+    window.sessionStorage.setItem(`${PREFIX}anonymous`, "1");
+  } catch {
+    // Then the invite asks for the name once more.
+  }
+}
+
+export function wasAnonymous() {
+  try {
+    return window.sessionStorage.getItem(`${PREFIX}anonymous`) === "1";
+  } catch {
+    return false;
+  }
 }
