@@ -122,7 +122,7 @@ async def left_alone(service: GameService, *, play: bool = False) -> tuple[str, 
     if play:
         await service.play(game, role, 3)
     service.leave(host)
-    while service._touching:  # until the leave's activity stamp is stored
+    while service.seating.touching:  # until the leave's activity stamp is stored
         await asyncio.sleep(0)
     return game.id, host.of("init")[0]
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from ..cli.main import _count, _positive, _positive_seconds, _rate, _seconds, _workers
+from ..cli.arguments import count as _count, positive as _positive, positive_seconds as _positive_seconds, rate as _rate, seconds as _seconds, workers as _workers
 from . import procstat
 from .crowd import run_capacity, run_fanout
 from .games import Stats, run_games

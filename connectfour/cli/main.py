@@ -4,96 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import sys
 from urllib.parse import urlsplit
 
 from .. import __version__
 from ..config import Settings
+from .arguments import count, ipv6_prefix, number, port, positive, positive_seconds, rate, seconds, workers
 
 DEFAULT_DB = "var/connectfour.db"
-
-
-#: The longest duration an option takes (about 31 years): longer ones overflow the
-#: solver's and Redis's clocks, and "never" is 0 where an option has it.
-MAX_SECONDS = 1e9
-#: The most ``--workers``: each is a whole server process.
-MAX_WORKERS = 1024
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-
-
-def _port(value: str) -> int:
-    port = _int(value)
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be 0-65535, not {port}")
-    return port
-
-
-def _number(value: str) -> float:
-    """A finite number: NaN and infinity would slip past every comparison, or overflow a clock."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not math.isfinite(number):
-        raise argparse.ArgumentTypeError(f"must be a finite number, not {value}")
-    return number
-
-
-def _seconds(value: str) -> float:
-    seconds = _number(value)
-    if not 0 <= seconds <= MAX_SECONDS:
-        raise argparse.ArgumentTypeError(f"must be zero or more seconds, at most {MAX_SECONDS:g}, not {value}")
-    return seconds
-
-
-def _positive_seconds(value: str) -> float:
-    seconds = _seconds(value)
-    if seconds == 0:
-        raise argparse.ArgumentTypeError(f"must be more than zero seconds, not {value}")
-    return seconds
-
-
-def _rate(value: str) -> float:
-    rate = _number(value)
-    if rate <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than zero, not {value}")
-    return rate
-
-
-def _count(value: str) -> int:
-    count = _int(value)
-    if count < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, not {value}")
-    return count
-
-
-def _ipv6_prefix(value: str) -> int:
-    bits = _int(value)
-    if not 1 <= bits <= 128:
-        raise argparse.ArgumentTypeError(f"must be a prefix length from 1 to 128, not {value}")
-    return bits
-
-
-def _positive(value: str) -> int:
-    count = _int(value)
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return count
-
-
-def _workers(value: str) -> int:
-    count = _positive(value)
-    if count > MAX_WORKERS:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_WORKERS}, not {value}")
-    return count
 
 
 def _log_level(value: str) -> str:
@@ -160,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=Settings.host, help="interface to listen on (default: all, %(default)s)")
     serve.add_argument(
         "--port",
-        type=_port,
+        type=port,
         default=os.environ.get("PORT") or str(Settings.port),  # (checked by type only when used)
         help="TCP port (default: $PORT or %(default)s)",
     )
@@ -172,9 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a browser origin allowed to connect, e.g. https://example.com; repeatable; "
         "'*' allows any (also $CONNECTFOUR_ALLOWED_ORIGINS, comma-separated); this server's own is always allowed",
     )
-    serve.add_argument("--max-frame", type=_positive, default=Settings.max_frame, help="largest client frame in bytes")
-    serve.add_argument("--rate", type=_rate, default=Settings.rate, help="frames per second allowed per connection")
-    serve.add_argument("--burst", type=_positive, default=Settings.burst, help="frames allowed in a burst above --rate")
+    serve.add_argument("--max-frame", type=positive, default=Settings.max_frame, help="largest client frame in bytes")
+    serve.add_argument("--rate", type=rate, default=Settings.rate, help="frames per second allowed per connection")
+    serve.add_argument("--burst", type=positive, default=Settings.burst, help="frames allowed in a burst above --rate")
     serve.add_argument(
         "--db",
         type=_database,
@@ -192,15 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
         "redis+cluster://host:port[,host:port...], nodes to start from) (also $CONNECTFOUR_REDIS_URL)",
     )
     serve.add_argument(
-        "--workers", type=_workers, default=1, metavar="N",
+        "--workers", type=workers, default=1, metavar="N",
         help="server processes on this port, sharing games through --redis (default %(default)s)",
     )
     serve.add_argument(
-        "--keep-finished", type=_positive_seconds, default=30 * 86400.0, metavar="SECONDS",
+        "--keep-finished", type=positive_seconds, default=30 * 86400.0, metavar="SECONDS",
         help="with --redis: how long a finished game stays, for its replay (default %(default)g, 30 days)",
     )
     serve.add_argument(
-        "--registration-ttl", type=_positive_seconds, default=15.0, metavar="SECONDS",
+        "--registration-ttl", type=positive_seconds, default=15.0, metavar="SECONDS",
         help="with --redis: a process renews its registration every third of this; when it dies, "
         "its players count as disconnected this long after its last renewal at most (default %(default)g)",
     )
@@ -209,56 +128,56 @@ def build_parser() -> argparse.ArgumentParser:
         "--fsync", action="store_true", help="force every commit to disk: survives power loss, costs a disk flush per batch"
     )
     serve.add_argument(
-        "--grace", type=_seconds, default=Settings.grace, metavar="SECONDS",
+        "--grace", type=seconds, default=Settings.grace, metavar="SECONDS",
         help="how long a player may be away before the opponent can claim the win (default %(default)g)",
     )
     serve.add_argument(
-        "--expire-after", type=_positive_seconds, default=Settings.expire_after, metavar="SECONDS",
+        "--expire-after", type=positive_seconds, default=Settings.expire_after, metavar="SECONDS",
         help="a game nobody is connected to ends as abandoned after this long (default %(default)g)",
     )
     serve.add_argument(
-        "--computer-delay", type=_seconds, default=Settings.computer_delay, metavar="SECONDS",
+        "--computer-delay", type=seconds, default=Settings.computer_delay, metavar="SECONDS",
         help="how long the computer waits before it answers a move (default %(default)g)",
     )
     serve.add_argument(
-        "--lobby-interval", type=_positive_seconds, default=Settings.lobby_interval, metavar="SECONDS",
+        "--lobby-interval", type=positive_seconds, default=Settings.lobby_interval, metavar="SECONDS",
         help="the most often lobby watchers are told of a change (default %(default)g)",
     )
     serve.add_argument(
-        "--solver-searches", type=_count, default=Settings.solver_searches, metavar="N",
+        "--solver-searches", type=count, default=Settings.solver_searches, metavar="N",
         help="exact searches at once, for the computer and the analysis; 0: one per core but one (default %(default)s)",
     )
     serve.add_argument(
-        "--search-budget", type=_positive_seconds, default=Settings.search_budget, metavar="SECONDS",
+        "--search-budget", type=positive_seconds, default=Settings.search_budget, metavar="SECONDS",
         help="time one exact search may take: the computer then plays a quick move, the analysis answers 503 (default %(default)g)",
     )
     serve.add_argument(
-        "--max-output", type=_count, default=Settings.max_output, metavar="BYTES",
+        "--max-output", type=count, default=Settings.max_output, metavar="BYTES",
         help="bytes a connection may leave unread before it is dropped (default %(default)s)",
     )
     serve.add_argument(
-        "--heartbeat", type=_seconds, default=Settings.heartbeat, metavar="SECONDS",
+        "--heartbeat", type=seconds, default=Settings.heartbeat, metavar="SECONDS",
         help="ping a peer silent this long, and cut it if the pong takes as long again; 0: no pings (default %(default)g)",
     )
     serve.add_argument(
-        "--head-timeout", type=_positive_seconds, default=Settings.head_timeout, metavar="SECONDS",
+        "--head-timeout", type=positive_seconds, default=Settings.head_timeout, metavar="SECONDS",
         help="time to send a complete request head; also how long an idle keep-alive connection stays (default %(default)g)",
     )
     limits = serve.add_argument_group("limits per client address (0: no limit)")
     limits.add_argument(
-        "--connections-per-address", type=_count, default=Settings.connections_per_address, metavar="N",
+        "--connections-per-address", type=count, default=Settings.connections_per_address, metavar="N",
         help="open connections (default %(default)s)",
     )
     limits.add_argument(
-        "--waiting-per-address", type=_count, default=Settings.waiting_per_address, metavar="N",
+        "--waiting-per-address", type=count, default=Settings.waiting_per_address, metavar="N",
         help="connections yet to send a complete request head (default %(default)s)",
     )
     limits.add_argument(
-        "--games-per-minute", type=_count, default=Settings.games_per_minute, metavar="N",
+        "--games-per-minute", type=count, default=Settings.games_per_minute, metavar="N",
         help="new games a minute, as many at once (default %(default)s)",
     )
     limits.add_argument(
-        "--ipv6-prefix", type=_ipv6_prefix, default=Settings.ipv6_prefix, metavar="BITS",
+        "--ipv6-prefix", type=ipv6_prefix, default=Settings.ipv6_prefix, metavar="BITS",
         help="count IPv6 clients per network of this prefix length, as a subscriber is usually given a /64; "
         "128 per address (default %(default)s)",
     )
@@ -268,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         "only behind a proxy that sets them, with this port closed to anyone else",
     )
     serve.add_argument(
-        "--forget-unplayed-after", type=_seconds, default=Settings.forget_unplayed_after, metavar="SECONDS",
+        "--forget-unplayed-after", type=seconds, default=Settings.forget_unplayed_after, metavar="SECONDS",
         help="a game without a single move is deleted, keys and all, once nobody has been connected to it "
         "for this long; games with moves are kept for their replay (default %(default)g; 0 never)",
     )
@@ -295,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_solve(commands)
 
     prune = commands.add_parser("prune", help="delete games with no activity for some days")
-    prune.add_argument("--older-than", type=_number, required=True, metavar="DAYS", help="age in days")
+    prune.add_argument("--older-than", type=number, required=True, metavar="DAYS", help="age in days")
     prune.add_argument("--db", type=_database, default=os.environ.get("CONNECTFOUR_DB") or DEFAULT_DB, metavar="PATH")
     return parser
 

@@ -45,7 +45,7 @@ from ..protocol.messages import (
     WinEvent,
 )
 from ..rules import COLUMNS, ROWS, Board
-from .main import _count
+from .arguments import count as _count
 from .safe import Analysis, analysis_error, clean, legal, read, read_analysis
 
 SYMBOLS = {"red": "X", "yellow": "O", None: "."}

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from ..solver.engine import SearchTimeout, analyse, solve
 from ..solver.position import BadPosition, parse_position
-from .main import _positive_seconds as _budget
+from .arguments import positive_seconds as _budget
 
 FULL = "-"  # a full column in --columns output
 

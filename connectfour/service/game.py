@@ -18,8 +18,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..bus import Inbox
-from ..domain import PLAYERS, RED, YELLOW, Player, Role, SeatState
-from ..domain import rulebook
+from ..domain import PLAYERS, RED, YELLOW, Player, Role, SeatState, rulebook
 from ..domain.events import Event
 from ..domain.seats import Holder, Presence
 from ..domain.state import GameState

@@ -6,7 +6,18 @@ from collections.abc import Callable
 
 from ..domain import RED, Role
 from ..protocol import ProtocolError
-from ..protocol.messages import Cancel, Claim, ClientEvent, Init, Lobby, Match, Play, Rematch, Resign, Resume
+from ..protocol.messages import (
+    Cancel,
+    Claim,
+    ClientEvent,
+    Init,
+    Lobby,
+    Match,
+    Play,
+    Rematch,
+    Resign,
+    Resume,
+)
 from ..rules import Board, IllegalMove
 from .game import Game, Member
 from .service import GameService

@@ -84,6 +84,8 @@ async def game_record(request: web.Request) -> web.Response:
             "rematch_of": record.rematch_of,
             "red_name": record.red_name,
             "yellow_name": record.yellow_name,
+            "computer": record.computer,
+            "level": record.level if record.computer is not None else None,
         }
     )
 

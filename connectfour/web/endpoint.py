@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -18,15 +18,28 @@ from .handshake import HandshakeRefused, check_upgrade
 from .limits import ClientTable, forwarded_address, forwarded_scheme
 from .wire import Wire
 
-if TYPE_CHECKING:
-    from .front import Door
-
 log = logging.getLogger("connectfour.web")
 
 SETTINGS = web.AppKey("settings", Settings)
 SERVICE = web.AppKey("service", GameService)
 CONNECTIONS = web.AppKey("connections", set[Connection])
 CLIENTS = web.AppKey("clients", ClientTable)
+
+
+@runtime_checkable
+class Door(Protocol):
+    """The protocol of a connection that came in through the front door (``front.Door``),
+    which stays its protocol for its whole life: told which WebSocket the bytes are for."""
+
+    counted: str | None
+
+    def attach(self, conn: Connection) -> None: ...
+
+
+def door_of(transport: asyncio.BaseTransport) -> Door | None:
+    """The door of a connection aiohttp is serving, if it came in through one."""
+    protocol = transport.get_protocol()
+    return protocol if isinstance(protocol, Door) else None
 
 
 def is_upgrade(request: web.Request) -> bool:
@@ -89,8 +102,6 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     peer = client_address(request, settings)
     scheme = client_scheme(request, settings)
     headers, subprotocol = accept_headers(request, (SUBPROTOCOL_V1,), settings.allowed_origins, scheme)
-    from .front import door_of  # the door module builds on this one
-
     transport = request.transport
     door = door_of(transport) if transport is not None else None
     # Without a proxy the door counted this connection when it was accepted.

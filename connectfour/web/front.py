@@ -297,12 +297,6 @@ def _refuse(transport: asyncio.Transport, text: str) -> None:
     transport.close()
 
 
-def door_of(transport: asyncio.BaseTransport) -> Door | None:
-    """The door of a connection aiohttp is serving, if it came in through one."""
-    protocol = transport.get_protocol()
-    return protocol if isinstance(protocol, Door) else None
-
-
 class Site(web.BaseSite):
     """A TCP site whose connections come in through the front door.
 

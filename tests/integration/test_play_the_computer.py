@@ -49,6 +49,7 @@ async def test_a_game_against_the_computer_is_played_to_the_end_and_replayed(mak
         async with http.get(f"{server.http}/api/games/{state['game']}") as response:
             replay = await response.json()
     assert (replay["result"], replay["moves"]) == ("yellow", board.moves)
+    assert (replay["computer"], replay["level"]) == ("yellow", 4)  # the replay can name it
 
 
 async def test_a_player_resumes_a_game_against_the_computer_after_a_dropped_connection(make_server):
