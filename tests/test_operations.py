@@ -246,7 +246,7 @@ async def test_a_server_deletes_a_game_nobody_played_after_forget_unplayed_after
         process.wait_for_log("1 unplayed game deleted")
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(f"{process.url}/api/games/{game}", timeout=5)
-        assert json.load(missing.value) == {"error": "Game not found."}
+        assert json.load(missing.value) == {"error": "Game not found.", "code": "game_not_found"}
     finally:
         process.kill()
 

@@ -522,7 +522,7 @@ async def test_resuming_games_that_do_not_exist_leaves_no_key(store, raw):
     for number in range(50):
         with pytest.raises(ProtocolError) as refused:
             await service.resume(Member(), f"no-such-game-{number}", "no-such-token")
-        assert refused.value.code == "invalid_token"
+        assert refused.value.code == "game_not_found"
     assert [key async for key in raw.scan_iter(match="cf:{no-such-game-*")] == []
     assert not service.games
 

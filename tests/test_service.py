@@ -306,7 +306,7 @@ async def test_resuming_games_that_do_not_exist_leaves_nothing_behind(store):
     for number in range(200):
         with pytest.raises(ProtocolError) as refused:
             await service.resume(Inbox(), f"no-such-game-{number}", "no-such-token")
-        assert refused.value.code == "invalid_token"
+        assert refused.value.code == "game_not_found"
     assert len(store.seats) == 0
     assert not service.games
     assert store.bus.subscribers("no-such-game-0") == 0

@@ -24,7 +24,7 @@ ERROR_CODES: dict[ErrorCode, str] = {
     "rate_limited": "Too many frames in a short time; the frame was dropped.",
     "too_many_games": "This address started too many games in the last minute; nothing was created.",
     "already_started": "This connection already started, joined or watches a game.",
-    "game_not_found": "No game has this invite or watch key.",
+    "game_not_found": "No game has this invite or watch key, or (``resume``) this id.",
     "invalid_token": "The token does not hold a seat in this game.",
     "replaced": "The seat was taken over by a newer connection with its token; this one closes.",
     "not_a_player": "Only a player can do this.",

@@ -160,7 +160,8 @@ class StateEvent(_Server, tag="state", frozen=True):
     ``level`` its level; the computer's seat is always ``connected``.
     ``red_name`` and ``yellow_name`` are the players' display names, when
     they gave one. ``public``: the game is listed in the lobby; ``match``:
-    it was made by a quick match.
+    it was made by a quick match. ``watch``: the game's watch key, for a
+    player (either one) to share; spectators have it already.
     """
 
     game: str
@@ -186,6 +187,7 @@ class StateEvent(_Server, tag="state", frozen=True):
     yellow_name: str | None = None
     public: bool = False
     match: bool = False
+    watch: str | None = None
 
 
 class PlayEvent(_Server, tag="play", frozen=True):

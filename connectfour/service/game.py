@@ -248,6 +248,7 @@ class Game:
             yellow_name=state.names.get(YELLOW),
             public=state.public,
             match=state.match,
+            watch=state.watch_key if role != "spectator" else None,
         )
 
     def presence_event(self, now: float) -> PresenceEvent:

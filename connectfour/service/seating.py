@@ -220,10 +220,11 @@ class Seating:
 
     async def resume(self, member: Member, game_id: str, token: str) -> tuple[Game, Role]:
         game = await self.following.follow(game_id)
-        role = game.token_role(token) if game else None
-        if game is None or role is None:
-            if game is not None:
-                self.following.let_go(game)
+        if game is None:
+            raise ProtocolError("game_not_found", "There is no such game: it never existed, or it was deleted.")
+        role = game.token_role(token)
+        if role is None:
+            self.following.let_go(game)
             raise ProtocolError("invalid_token", "This token does not hold a seat in this game.")
         if game.over:
             self.following.let_go(game)

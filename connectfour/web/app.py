@@ -70,9 +70,9 @@ async def game_record(request: web.Request) -> web.Response:
     game_id = request.match_info["game_id"]
     record = await request.app[SERVICE].store.get(game_id)
     if record is None:
-        return web.json_response({"error": "Game not found."}, status=404)
+        return web.json_response({"error": "Game not found.", "code": "game_not_found"}, status=404)
     if record.result is None:
-        return web.json_response({"error": "This game is not finished yet."}, status=404)
+        return web.json_response({"error": "This game is not finished yet.", "code": "not_finished"}, status=404)
     return web.json_response(
         {
             "game": record.id,

@@ -68,6 +68,25 @@ async def test_a_garbage_token_is_refused(server):
     await client.expect("error", code="invalid_token")
 
 
+async def test_resuming_a_game_that_does_not_exist_says_so(server):
+    client = await server.connect()
+    await client.send({"type": "resume", "game": "no-such-game", "token": "whatever"})
+    await client.expect("error", code="game_not_found")
+
+
+async def test_both_players_are_given_the_watch_link_to_share(server):
+    host = await server.connect()
+    await host.send({"type": "init"})
+    init = await host.expect("init")
+    assert (await host.expect("state"))["watch"] == init["watch"]
+    guest = await server.connect()
+    await guest.send({"type": "init", "join": init["join"]})
+    assert (await guest.expect("state"))["watch"] == init["watch"]
+    spectator = await server.connect()
+    await spectator.send({"type": "init", "watch": init["watch"]})
+    assert "watch" not in await spectator.until("state")  # it has it already
+
+
 async def test_a_token_of_another_game_is_refused(server):
     first = await tokens_of(server)
     second = await tokens_of(server)
