@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from connectfour.solver.position import BadPosition
-from connectfour.solver.service import SearchTimeout, Solver, SolverBusy
+from connectfour.solver.service import OwnerBusy, SearchTimeout, Solver, SolverBusy
 
 # From the empty board without the book, a search takes minutes: it runs until its budget.
 ENDLESS = ""
@@ -87,4 +87,54 @@ async def test_analyse_gives_the_score_of_each_move() -> None:
     solver = Solver()
     await solver.start()
     assert await solver.analyse("") == [-2, -1, 0, 1, 0, -1, -2]
+    solver.close()
+
+
+async def test_one_owner_past_its_share_is_refused_at_once_and_another_owner_is_served() -> None:
+    solver = Solver(max_searches=1, max_waiting=10, per_owner=2)
+    flood = [asyncio.create_task(solver.analyse(ENDLESS, budget=0.3, book=False, owner="attacker")) for _ in range(2)]
+    await _until(lambda: solver.running == 1 and solver.waiting == 1)
+    with pytest.raises(OwnerBusy):
+        await solver.analyse("4453", owner="attacker")
+    assert len(await solver.analyse("4453", owner="someone else")) == 7  # served while the flood waits
+    for search in flood:
+        with pytest.raises(SearchTimeout):
+            await search
+    assert await solver.analyse("4453", owner="attacker") is not None  # its share is back once answered
+    solver.close()
+
+
+async def test_an_urgent_search_goes_ahead_of_every_analysis_waiting() -> None:
+    solver = Solver(max_searches=1, max_waiting=10, per_owner=0)
+    order: list[str] = []
+
+    async def ask(name: str, urgent: bool) -> None:
+        await solver.analyse("4453", owner=name, urgent=urgent)
+        order.append(name)
+
+    running = asyncio.create_task(solver.solve(ENDLESS, budget=0.3, book=False))
+    await _until(lambda: solver.running == 1)
+    waiting = [asyncio.create_task(ask(f"analysis {n}", urgent=False)) for n in range(3)]
+    await _until(lambda: solver.waiting == 3)
+    computer = asyncio.create_task(ask("computer", urgent=True))
+    await _until(lambda: solver.waiting == 4)
+    with pytest.raises(SearchTimeout):
+        await running
+    await asyncio.gather(computer, *waiting)
+    assert order == ["computer", "analysis 0", "analysis 1", "analysis 2"]
+    solver.close()
+
+
+async def test_a_request_given_up_while_waiting_passes_its_turn_to_the_next() -> None:
+    solver = Solver(max_searches=1, max_waiting=10)
+    running = asyncio.create_task(solver.solve(ENDLESS, budget=0.3, book=False))
+    await _until(lambda: solver.running == 1)
+    gone = asyncio.create_task(solver.analyse("4453"))
+    await _until(lambda: solver.waiting == 1)
+    gone.cancel()
+    kept = asyncio.create_task(solver.analyse("4453"))
+    with pytest.raises(SearchTimeout):
+        await running
+    assert len(await kept) == 7
+    assert solver.running == 0 and solver.waiting == 0
     solver.close()

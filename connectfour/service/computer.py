@@ -127,7 +127,8 @@ class Computer:
         scores: list[int | None] | None = None
         if needs_scores(level) and self.solver is not None:
             try:
-                scores = await self.solver.analyse(position_text(moves), budget=self.budget)
+                # Ahead of every analysis waiting: a player waits for this move.
+                scores = await self.solver.analyse(position_text(moves), budget=self.budget, urgent=True)
             except (SolverBusy, SearchTimeout) as exc:
                 metrics.count("connectfour_computer_quick_moves_total")
                 log.warning("computer move at ply %d falls back to a quick move: %s", len(moves), exc)

@@ -5,7 +5,11 @@ numbers them (``3`` is the centre). The answer gives each column's value
 from the side to move: a win or a loss and in how many of the winner's
 moves, or a draw, with the solver's score; and the best moves. Searches
 go through the server's bounded ``Solver``: when it is saturated the
-answer is 503 with ``Retry-After`` rather than a queue that grows.
+answer is 503 with ``Retry-After`` rather than a queue that grows. Each
+client address has a fair share: at most ``Solver.per_owner`` searches
+running or waiting (429 past it, and nobody else waits for them), and at
+most ``PER_ADDRESS`` of the cache's positions (its own oldest make room for
+its newest, so a flood of positions cannot push out everyone else's).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from aiohttp import web
 from .. import metrics
 from ..rules import Board, IllegalMove
 from ..service.computer import best_moves, position_text
-from ..solver.service import SearchTimeout, Solver, SolverBusy
+from ..solver.service import OwnerBusy, SearchTimeout, Solver, SolverBusy
+from .endpoint import CLIENTS, SETTINGS, client_address
+from .limits import address_key
 
 SOLVER = web.AppKey("solver", Solver)
 #: The longest ``moves`` there can be: a full board.
@@ -28,23 +34,50 @@ MAX_MOVES = 42
 CACHE_SIZE = 4096
 
 
-class Scores:
-    """The most recently asked positions' scores, oldest dropped first."""
+#: Positions of the cache one client address may hold.
+PER_ADDRESS = CACHE_SIZE // 16
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
+
+class Scores:
+    """The most recently asked positions' scores, oldest dropped first; each asker
+    holds at most ``per_owner`` of them (its own oldest go first past that)."""
+
+    def __init__(self, size: int = CACHE_SIZE, per_owner: int = PER_ADDRESS) -> None:
         self.size = size
-        self._scores: OrderedDict[str, list[int | None]] = OrderedDict()
+        self.per_owner = per_owner
+        self._scores: OrderedDict[str, tuple[list[int | None], str | None]] = OrderedDict()
+        #: Each owner's positions, oldest first.
+        self._owned: dict[str, OrderedDict[str, None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._scores)
 
     def get(self, position: str) -> list[int | None] | None:
-        scores = self._scores.get(position)
-        if scores is not None:
-            self._scores.move_to_end(position)
-        return scores
+        entry = self._scores.get(position)
+        if entry is None:
+            return None
+        self._scores.move_to_end(position)
+        return entry[0]
 
-    def put(self, position: str, scores: list[int | None]) -> None:
-        self._scores[position] = scores
+    def put(self, position: str, scores: list[int | None], owner: str | None = None) -> None:
+        if position in self._scores:
+            self._forget(position)
+        if owner is not None:
+            owned = self._owned.setdefault(owner, OrderedDict())
+            if self.per_owner and len(owned) >= self.per_owner:
+                self._forget(next(iter(owned)))
+            self._owned.setdefault(owner, OrderedDict())[position] = None
+        self._scores[position] = (scores, owner)
         if len(self._scores) > self.size:
-            self._scores.popitem(last=False)
+            self._forget(next(iter(self._scores)))
+
+    def _forget(self, position: str) -> None:
+        _, owner = self._scores.pop(position)
+        if owner is not None:
+            owned = self._owned[owner]
+            del owned[position]
+            if not owned:
+                del self._owned[owner]
 
 
 SCORES = web.AppKey("analysis_scores", Scores)
@@ -98,13 +131,22 @@ async def analysis(request: web.Request) -> web.Response:
     cache = request.app[SCORES]
     scores = cache.get(position)
     if scores is None:
+        app = request.app
+        owner = address_key(client_address(request, app[SETTINGS]), app[CLIENTS].limits.ipv6_prefix)
         try:
-            scores = await request.app[SOLVER].analyse(position)
+            scores = await app[SOLVER].analyse(position, owner=owner)
+        except OwnerBusy:
+            metrics.count("connectfour_address_refusals_total", "analyses")
+            return web.json_response(
+                {"error": "Your earlier analyses are still being searched; ask again once they are answered."},
+                status=429,
+                headers={"Retry-After": "1"},
+            )
         except SolverBusy:
             return _unavailable("The solver is busy; try again in a moment.")
         except SearchTimeout:
             return _unavailable("This position took too long to solve; try again in a moment.")
-        cache.put(position, scores)
+        cache.put(position, scores, owner)
         metrics.count("connectfour_analyses_total", "search")
     else:
         metrics.count("connectfour_analyses_total", "cache")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
 import pytest
 
 from connectfour import metrics
-from connectfour.web.analysis import Scores
+from connectfour.web.analysis import SOLVER, Scores
 from connectfour.web.app import SECURITY_HEADERS
 
 #: A budget no search here comes near even on a loaded machine: these tests are about values, not time.
@@ -98,6 +99,35 @@ def test_the_kept_scores_drop_the_least_recently_asked_position():
     scores.get("1")
     scores.put("3", [2] * 7)
     assert scores.get("2") is None and scores.get("1") == [0] * 7
+
+
+def test_one_asker_cannot_push_everyone_elses_positions_out_of_the_kept_scores():
+    scores = Scores(size=8, per_owner=2)
+    scores.put("mine", [0] * 7, "user")
+    for n in range(100):  # a flood of new positions from one address
+        scores.put(f"flood {n}", [1] * 7, "attacker")
+    assert scores.get("mine") == [0] * 7
+    assert len(scores) == 3  # the user's, and the attacker's two newest
+    assert scores.get("flood 99") is not None and scores.get("flood 97") is None
+
+
+async def test_an_address_with_its_share_of_searches_under_way_gets_429_and_another_is_answered(make_server):
+    server = await make_server(search_budget=BUDGET, solver_searches=1)
+    solver = server.app[SOLVER]
+    # 127.0.0.1's share, taken: one search running until its budget, one waiting behind it.
+    held = [asyncio.ensure_future(solver.analyse("", budget=1.0, book=False, owner="127.0.0.1")) for _ in range(2)]
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{server.http}/api/analysis?moves=3322") as response:
+                assert response.status == 429 and response.headers["Retry-After"] == "1"
+        connector = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+        async with aiohttp.ClientSession(connector=connector) as http:
+            async with http.get(f"{server.http}/api/analysis?moves=3322") as response:
+                assert response.status == 200  # another address: answered once a worker is free
+    finally:
+        for search in held:
+            search.cancel()
+        await asyncio.gather(*held, return_exceptions=True)
 
 
 async def test_metrics_show_the_solver_load(server):
