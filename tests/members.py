@@ -13,7 +13,9 @@ class Member:
     #: As a connection whose peer reads everything: nothing it is sent waits.
     lagging = False
 
-    def __init__(self) -> None:
+    def __init__(self, client: str = "127.0.0.1") -> None:
+        #: Whose connection it is (an address), as the lobby's fairness counts them.
+        self.client = client
         self.events: list[dict] = []
         self.closed: tuple[int, str] | None = None
 

@@ -381,6 +381,23 @@ async def test_every_service_lobby_shows_the_public_games_of_every_service(world
     assert (entry["game"], entry["red"], entry["yellow"]) == (waiting.id, "Ada", "Grace")
 
 
+async def test_one_address_keeping_many_public_games_open_cannot_hide_a_later_one(world):
+    a, b, c = world.services
+    await listening(world)
+    pinner = [Member(client="198.51.100.7") for _ in range(25)]
+    for host in pinner:  # each of its games waits for an opponent, and stays open
+        await a.create(host, local=False, public=True, name="Pin")
+        world.timers.advance(1.0)
+    later, _ = await b.create(Member(client="203.0.113.9"), local=False, public=True, name="Ada")
+    watcher = Member()
+    c.lobby.watch(watcher)
+    await tick(world)
+    lobby = watcher.of("lobby")[-1]
+    assert [entry["name"] for entry in lobby["waiting"]] == ["Pin", "Pin", "Ada"]  # two of its, then the later one
+    assert lobby["waiting"][-1]["game"] == later.id
+    assert lobby["waiting_total"] == 26  # every game is still counted
+
+
 async def test_the_lobby_forgets_a_service_that_stopped_saying_its_part(world):
     a, _, c = world.services
     await listening(world)

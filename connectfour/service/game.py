@@ -50,6 +50,9 @@ class Member(Protocol):
     """A connection as the service sees it: the edge frames and writes."""
 
     extended: bool  # negotiated connectfour.v1
+    #: Whose connection it is, as the limits per address count clients (an address, an
+    #: IPv6 client's network): what the lobby keeps fair between.
+    client: str
 
     def send(self, payload: bytes) -> None:
         """Queue one text frame; never blocks."""

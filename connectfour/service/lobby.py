@@ -41,6 +41,9 @@ log = logging.getLogger("connectfour.lobby")
 #: Games of each list the lobby shows, and a process says of its own.
 SHOWN = 20
 PART_SIZE = 50
+#: Waiting games one client (address) may have in a process's part: twenty public
+#: games kept open from one address would otherwise fill the list for everyone.
+PER_CLIENT = 2
 #: What starts a part on the bus, among the things said to every process.
 PART_PREFIX = b"L"
 #: Seconds between ticks: the most often a watcher is told, and a new game shows.
@@ -94,7 +97,7 @@ def part_of(process: str, online: int, games: Iterable[Game]) -> Part:
     costs a few attribute reads; only the games that make the part's lists
     are described in full.
     """
-    waiting: list[WaitingGame] = []
+    waiting: list[tuple[str | None, WaitingGame]] = []
     playing: list[tuple[int, int, Game]] = []
     seeking = waiting_total = playing_total = 0
     for game in games:
@@ -113,7 +116,8 @@ def part_of(process: str, online: int, games: Iterable[Game]) -> Part:
             seeking += host_here
             continue
         waiting_total += host_here
-        waiting.append(WaitingGame(state.id, state.join_key, state.host, state.names.get(state.host), state.created_at))
+        entry = WaitingGame(state.id, state.join_key, state.host, state.names.get(state.host), state.created_at)
+        waiting.append((_client_of(game, state.host), entry))
     shown = []
     for minus_spectators, minus_ply, game in heapq.nsmallest(PART_SIZE, playing, key=lambda entry: entry[:2]):
         names = game.state.names
@@ -126,9 +130,34 @@ def part_of(process: str, online: int, games: Iterable[Game]) -> Part:
         seeking,
         waiting_total,
         playing_total,
-        heapq.nsmallest(PART_SIZE, waiting, key=lambda g: g.since),
+        _fair(waiting),
         shown,
     )
+
+
+def _fair(waiting: list[tuple[str | None, WaitingGame]]) -> list[WaitingGame]:
+    """The waiting games a part offers: each client's ``PER_CLIENT`` longest waiting, then
+    the longest waiting of those first."""
+    kept: list[WaitingGame] = []
+    per_client: dict[str | None, int] = {}
+    for client, entry in sorted(waiting, key=lambda pair: pair[1].since):
+        if client is not None:
+            if per_client.get(client, 0) >= PER_CLIENT:
+                continue
+            per_client[client] = per_client.get(client, 0) + 1
+        kept.append(entry)
+        if len(kept) == PART_SIZE:
+            break
+    return kept
+
+
+def _client_of(game: Game, color: Player) -> str | None:
+    """The client whose connection here holds ``color``'s seat, if one does."""
+    for member in game.holders:
+        role = game.members.get(member)
+        if role == color or role == "both":
+            return member.client
+    return None
 
 
 def _holds(game: Game, color: Player) -> int:

@@ -28,7 +28,7 @@ from ..service.game import send_event
 from ..store import StoreError
 from . import wire
 from .keepalive import answers
-from .limits import ClientTable
+from .limits import ClientTable, address_key
 
 log = logging.getLogger("connectfour.web")
 
@@ -51,7 +51,7 @@ _last_frame: bytes = wire.frame(b"")
 
 class Connection:
     __slots__ = (
-        "id", "peer", "extended", "session", "wire", "transport", "_closed", "_gone", "close_code", "heard",
+        "id", "peer", "client", "extended", "session", "wire", "transport", "_closed", "_gone", "close_code", "heard",
         "pinged_at", "_settings", "_clients", "_on_close", "_tokens", "_stamp", "_dropped", "_busy", "_waiting",
         "_pending", "_local",
     )  # fmt: skip
@@ -68,8 +68,10 @@ class Connection:
         on_close: Callable[[Connection], None],
     ) -> None:
         self.id = next(_ids)
-        #: The client's address (as a trusted proxy gave it, if any).
+        #: The client's address (as a trusted proxy gave it, if any), and whose connection
+        #: it counts as (an IPv6 client's network): what the lobby keeps fair between.
         self.peer = peer
+        self.client = address_key(peer, settings.ipv6_prefix)
         self.extended = extended
         self.transport = transport
         self.session = Session(service, self)

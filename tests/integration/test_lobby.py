@@ -32,8 +32,10 @@ async def watch_lobby(server):  # type: ignore[no-untyped-def]
     return client
 
 
-async def host_public(server, name: str | None = None):  # type: ignore[no-untyped-def]
-    host = await server.connect()
+async def host_public(server, name: str | None = None, address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
+    """A public game waiting for its guest, hosted from ``address`` (the lobby shows at most
+    two waiting games of one address)."""
+    host = await server.connect(local_addr=(address, 0))
     event: dict[str, Any] = {"type": "init", "public": True}
     if name is not None:
         event["name"] = name
@@ -380,7 +382,7 @@ async def test_a_lobby_watcher_that_stops_reading_is_coalesced_never_queued_nor_
     [watcher] = [conn for conn in server.app[CONNECTIONS] if conn in lobby.watchers]
     hosts = []
     for n in range(120):  # each game a change of a lobby of about 2.5 KiB: 300 KiB if all were queued
-        host, _ = await host_public(server, name=f"A rather long name {n:04d}")
+        host, _ = await host_public(server, name=f"A rather long name {n:04d}", address=f"127.0.1.{n + 1}")
         hosts.append(host)
         while lobby.view is None or lobby.view.waiting_total <= n:  # a tick took this game in
             await asyncio.sleep(lobby.interval)
