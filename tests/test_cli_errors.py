@@ -97,6 +97,8 @@ def test_an_address_the_server_cannot_listen_on_is_refused_as_cannot_start(host)
         (["--join", ""], "argument --join: an empty link"),
         (["--retries", "-1"], "argument --retries: must be zero or more"),
         (["--watch", "http://[::1/?watch=a"], "--watch: Invalid IPv6 URL"),
+        (["--name", "\u0410da"], "argument --name: 'Аda': a name must use the letters of one script"),
+        (["--name", "\u3164\u3164"], "argument --name:"),
     ],
 )
 def test_a_bad_play_option_is_refused(args, named):

@@ -110,3 +110,27 @@ def test_a_frame_nested_too_deeply_to_decode_is_a_clear_refusal():
     with pytest.raises(ProtocolError) as refused:
         decode(deep)
     assert refused.value.code == "invalid_message" and "nested too deeply" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        ("\u3164\u3164\u3164", "invisible"),  # Hangul fillers: a name that shows nothing
+        ("Ad\u3164a", "invisible"),
+        ("\u0410da", "one script"),  # a Cyrillic A: renders exactly as Ada
+        ("Grac\u0435", "one script"),  # a Cyrillic e at the end
+        ("\uff22\uff4f\uff42", "plain letters"),  # fullwidth Bob
+        ("\U0001d400\U0001d41d\U0001d41a", "plain letters"),  # mathematical bold Ada
+    ],
+)
+def test_a_name_that_could_pass_for_another_or_shows_nothing_is_refused(name, why):
+    with pytest.raises(ProtocolError) as refused:
+        decode(json.dumps({"type": "init", "name": name}))
+    assert refused.value.code == "invalid_message" and why in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "name", ["Ada", "Zo\u00eb", "\u00dcn\u00ef", "\u674e\u5c0f\u9f8d", "\u0410\u043d\u044f", "Jean-Luc", "O'Neil", "Bo b", "R2-D2"]
+)
+def test_names_of_one_script_in_plain_letters_are_accepted(name):
+    assert decode(json.dumps({"type": "match", "name": name})).name == name

@@ -45,6 +45,7 @@ from ..protocol.messages import (
     WinEvent,
 )
 from ..rules import COLUMNS, ROWS, Board
+from ..protocol.names import name_problem
 from .arguments import count as _count
 from .safe import Analysis, analysis_error, clean, legal, read, read_analysis
 
@@ -101,9 +102,14 @@ def _name(value: str) -> str:
     """A display name the server accepts, spaces made single; else a plain reason."""
     name = " ".join(value.split())
     try:
-        return msgspec.convert(name, type=Name)
+        accepted = msgspec.convert(name, type=Name)
     except msgspec.ValidationError:
         pass
+    else:
+        problem = name_problem(accepted)
+        if problem is None:
+            return accepted
+        raise argparse.ArgumentTypeError(f"{clean(value, 40)!r}: {problem}")
     if not name:
         reason = "a name cannot be empty"
     elif len(name) > 24:

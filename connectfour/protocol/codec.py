@@ -8,7 +8,8 @@ from __future__ import annotations
 import msgspec
 
 from .errors import ProtocolError
-from .messages import ClientEvent, ServerEvent
+from .messages import ClientEvent, Init, Match, ServerEvent
+from .names import name_problem
 
 # Typed explicitly: a mypy without PEP 747 TypeForm (which msgspec's stubs use) cannot infer it.
 _decoder: msgspec.json.Decoder[ClientEvent] = msgspec.json.Decoder(ClientEvent)
@@ -20,7 +21,7 @@ _KNOWN_TYPES = ("init", "play", "resume", "resign", "claim", "rematch")
 def decode(frame: str | bytes) -> ClientEvent:
     """Parse one client frame, or raise ProtocolError saying exactly what is wrong."""
     try:
-        return _decoder.decode(frame)
+        event = _decoder.decode(frame)
     except msgspec.ValidationError as exc:
         raise _invalid(frame, str(exc)) from None
     except msgspec.DecodeError as exc:
@@ -29,6 +30,11 @@ def decode(frame: str | bytes) -> ClientEvent:
         raise ProtocolError("invalid_message", "Message is nested too deeply.") from None
     except Exception as exc:  # whatever else the decoder may raise, the client hears of it
         raise ProtocolError("invalid_message", f"Message could not be read: {type(exc).__name__}.") from None
+    if isinstance(event, (Init, Match)) and event.name is not None:
+        problem = name_problem(event.name)
+        if problem is not None:
+            raise ProtocolError("invalid_message", f"Invalid name {event.name!r}: {problem}.")
+    return event
 
 
 def _invalid(frame: str | bytes, detail: str) -> ProtocolError:
