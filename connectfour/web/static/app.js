@@ -94,6 +94,7 @@ const ui = {
 
 const analysis = new Analysis($("analysis-toggle"), $("analysis-columns"), $("analysis-text"));
 
+const NO_SUCH_GAME = "There is no such game. Check the link, or start a new game.";
 // Errors, in answer to the first frame, after which this page has no game to show.
 const FATAL = new Set(["game_not_found", "seat_taken", "already_started", "invalid_message", "not_a_player"]);
 // Errors the player does not need to hear about: a double click, say, or a
@@ -570,6 +571,13 @@ function onError(event) {
       gameEnded();
       return;
     }
+    if (code === "game_not_found" && state.token) {
+      // A seat this browser kept in a game the server no longer knows.
+      saved.forgetSeat(state.game);
+      state.token = null;
+      fail(NO_SUCH_GAME, code);
+      return;
+    }
     if (code === "invalid_token") {
       saved.forgetSeat(state.game);
       state.token = null;
@@ -640,13 +648,18 @@ async function gameEnded() {
 
 /** A finished game's record from the server, or null. */
 async function fetchRecord(game) {
+  return (await lookUp(game)).record;
+}
+
+/** {record, code}: a finished game's record, or null and why (game_not_found, not_finished, or null: unknown). */
+async function lookUp(game) {
   try {
     const response = await fetch(`/api/games/${encodeURIComponent(game)}`, { headers: { Accept: "application/json" } });
-    if (!response.ok) return null;
-    const record = await response.json();
-    return record && Array.isArray(record.moves) ? record : null;
+    const body = await response.json().catch(() => null);
+    if (!response.ok) return { record: null, code: typeof body?.code === "string" ? body.code : null };
+    return { record: body && Array.isArray(body.moves) ? body : null, code: null };
   } catch {
-    return null;
+    return { record: null, code: null };
   }
 }
 
@@ -1500,12 +1513,16 @@ async function noSeat(game) {
   state.game = game;
   state.phase = "loading";
   render();
-  const record = await fetchRecord(game);
+  const { record, code } = await lookUp(game);
   if (record) {
     state.phase = "ended";
     applyRecord(record);
     showResult();
     render();
+    return;
+  }
+  if (code === "game_not_found") {
+    fail(NO_SUCH_GAME, code);
     return;
   }
   fail("This link belongs to the players of this game. Ask them for the watch link.", "no_seat");
