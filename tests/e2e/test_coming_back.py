@@ -26,3 +26,10 @@ def test_a_running_game_without_a_seat_here_still_points_to_the_watch_link(open_
     expect(stranger.get_by_test_id("message")).to_have_text(
         "This link belongs to the players of this game. Ask them for the watch link."
     )
+
+
+def test_the_guest_can_copy_the_watch_link_too(open_page: OpenPage) -> None:
+    _red, yellow, watch = start_two_player_game(open_page)
+    expect(yellow.get_by_test_id("copy-watch")).to_be_visible()
+    expect(yellow.get_by_test_id("copy-watch")).to_have_text("Copy watch link")
+    expect(yellow.get_by_test_id("watch-link")).to_have_value(watch)

@@ -345,6 +345,11 @@ function onState(event) {
     const keys = saved.shareKeys(event.game);
     state.keys = keys ? { game: event.game, ...keys } : null;
   }
+  // Each player's state carries the watch link to share (spectators' does not).
+  if (typeof event.watch === "string" && event.watch && state.keys?.watch !== event.watch) {
+    state.keys = { game: event.game, join: state.keys?.join ?? null, watch: event.watch };
+    if (hasSeat()) saved.saveShareKeys(event.game, state.keys);
+  }
   state.quietJoin = rematch && opponentSeat() !== "connected";
   state.opponentNote = state.quietJoin ? "" : seatNote(opponentSeat(), null);
   board.render(state.moves, state.cells);
