@@ -90,3 +90,19 @@ def test_a_spectator_who_switches_it_on_sees_what_each_move_is_worth(open_page: 
     expect(text).to_have_text("Red to play. Best: column 4 (win in 21).")
     play({"red": red, "yellow": yellow}, [3], [red, yellow, spectator])
     expect(text).to_have_text("Yellow to play. Best: column 4 (loss in 20).")
+
+
+def test_the_replay_of_a_computer_game_names_the_computer_and_its_level(
+    computer_server: ServerProcess, open_page: OpenPage
+) -> None:
+    page = open_page("player", base_url=computer_server.url)
+    page.get_by_test_id("name-input").fill("Ada")
+    page.get_by_test_id("computer-level").select_option("3")
+    page.get_by_test_id("computer-color").select_option("yellow")
+    page.get_by_test_id("start-computer").click()
+    expect(page.get_by_test_id("turn")).to_have_text("Your turn")
+    page.get_by_test_id("resign").click()
+    page.get_by_test_id("resign-confirm").click()
+    page.get_by_test_id("replay-link").click()
+    expect(page.get_by_test_id("red-name")).to_have_text("Computer (level 3)")
+    expect(page.get_by_test_id("yellow-name")).to_have_text("Ada")

@@ -13,7 +13,7 @@
 import { Analysis } from "./analysis.js";
 import { BoardView, COLUMNS, ROWS, colourName, height, winningCells } from "./board.js";
 import { Connection } from "./connection.js";
-import { checkName, nameOf, playerChip } from "./names.js";
+import { checkName, computerName, nameOf, playerChip } from "./names.js";
 import * as sound from "./sound.js";
 import * as saved from "./storage.js";
 
@@ -1139,7 +1139,7 @@ function renderMatching() {
 }
 
 function playerLabel(player) {
-  if (state.computer === player) return state.level ? `Computer · level ${state.level}` : "Computer";
+  if (state.computer === player) return computerName(state.level);
   const name = state.names[player];
   if (player === state.you) return name ?? "You";
   return name ?? "Anonymous";
