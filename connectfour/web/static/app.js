@@ -73,6 +73,7 @@ const ui = {
   claimPanel: $("claim-panel"),
   claimCountdown: $("claim-countdown"),
   spectatorAnalysis: $("spectator-analysis"),
+  analysisColumns: $("analysis-columns"),
   claim: $("claim"),
   message: $("message"),
   share: $("share"),
@@ -92,7 +93,7 @@ const ui = {
   live: $("live"),
 };
 
-const analysis = new Analysis($("analysis-toggle"), $("analysis-columns"), $("analysis-text"));
+const analysis = new Analysis($("analysis-toggle"), ui.analysisColumns, $("analysis-text"));
 
 const NO_SUCH_GAME = "There is no such game. Check the link, or start a new game.";
 // Errors, in answer to the first frame, after which this page has no game to show.
@@ -981,6 +982,7 @@ function render() {
   const watching = state.you === "spectator" && seated;
   ui.spectatorAnalysis.hidden = !watching;
   if (watching) analysis.follow(state.moves, over);
+  else ui.analysisColumns.hidden = true;
   ui.landing.hidden = phase !== "landing";
   ui.joinPrompt.hidden = phase !== "invited";
   const withBoard = ["connecting", "seated", "reconnecting", "replaced"].includes(phase) || (phase === "ended" && state.hasBoard);
