@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from e2e_pages import OpenPage, play, start_two_player_game
+from e2e_pages import OpenPage, host_online_game, play, start_two_player_game, take_seat
 from playwright.sync_api import expect
 
 NOT_FOUND = [r"404 \(Not Found\)"]
@@ -33,3 +33,34 @@ def test_the_guest_can_copy_the_watch_link_too(open_page: OpenPage) -> None:
     expect(yellow.get_by_test_id("copy-watch")).to_be_visible()
     expect(yellow.get_by_test_id("copy-watch")).to_have_text("Copy watch link")
     expect(yellow.get_by_test_id("watch-link")).to_have_value(watch)
+
+
+def test_my_games_lists_a_won_game_with_its_opponent_and_a_link_to_its_replay(open_page: OpenPage) -> None:
+    red, invite, _watch = host_online_game(open_page)
+    yellow = take_seat(open_page("yellow", invite), "Bea")
+    play({"red": red, "yellow": yellow}, [0, 0, 1, 1, 2, 2, 3], [red, yellow])
+    expect(red.get_by_test_id("turn")).to_have_text("You win!")
+    game = re.search(r"game=([^&]+)", red.url).group(1)
+    red.get_by_test_id("start-new").click()
+    row = red.get_by_test_id("my-game").first
+    expect(row).to_contain_text("You won vs Bea")
+    expect(row).to_contain_text("you played Red · 7 moves")
+    expect(row).to_have_attribute("href", f"/game/{game}")
+
+
+def test_my_games_links_a_game_still_going_back_to_the_seat(open_page: OpenPage) -> None:
+    red, _yellow, _watch = start_two_player_game(open_page)
+    game = re.search(r"game=([^&]+)", red.url).group(1)
+    home = open_page("red-home", "/", context=red.context)
+    row = home.get_by_test_id("my-game").first
+    expect(row).to_contain_text("In progress")
+    expect(row).to_have_attribute("href", f"/?game={game}")
+    row.click()
+    expect(home.get_by_test_id("role")).to_have_text("You are Red")
+
+
+def test_my_games_is_reachable_from_the_header_and_says_when_there_are_none(open_page: OpenPage) -> None:
+    page = open_page("newcomer")
+    page.get_by_test_id("my-games-link").click()
+    expect(page.get_by_test_id("my-games-empty")).to_be_in_viewport()
+    expect(page.get_by_test_id("my-games-empty")).to_have_text(re.compile("No games yet on this device"))

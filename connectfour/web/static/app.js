@@ -13,6 +13,7 @@
 import { Analysis } from "./analysis.js";
 import { BoardView, COLUMNS, ROWS, colourName, height, winningCells } from "./board.js";
 import { Connection } from "./connection.js";
+import { describe as describeGame } from "./mygames.js";
 import { checkName, computerName, nameOf, playerChip } from "./names.js";
 import * as sound from "./sound.js";
 import * as saved from "./storage.js";
@@ -35,6 +36,9 @@ const ui = {
   lobbySep: $("lobby-sep"),
   lobbyStatus: $("lobby-status"),
   lobby: $("lobby"),
+  myGames: $("my-games"),
+  myGamesList: $("my-games-list"),
+  myGamesEmpty: $("my-games-empty"),
   waitingList: $("waiting-list"),
   waitingEmpty: $("waiting-empty"),
   waitingMore: $("waiting-more"),
@@ -391,6 +395,7 @@ function onPlay(event) {
   board.render(state.moves, state.cells, state.moves.length - 1);
   sound.play("move");
   announce(`${colourName(event.player)} played column ${event.column + 1}`);
+  noteGame();
   render();
 }
 
@@ -445,6 +450,7 @@ function onPresence(event) {
     state.cancelling = false;
     if (state.message?.code === "waiting") clearMessage();
   }
+  noteGame(); // the opponent's name, and the game under way
   const after = opponentSeat();
   if (after !== before) {
     state.opponentNote = state.quietJoin && after === "connected" ? "" : seatNote(after, before);
@@ -530,6 +536,7 @@ function backToLanding() {
   });
   board.render([], []);
   clearMessage();
+  renderMyGames();
   setAddress("/");
   render();
 }
@@ -1286,6 +1293,44 @@ function renderLobby() {
   });
 }
 
+/** "My games": this browser's games, each a link back to it (resume or replay). */
+function renderMyGames() {
+  const rows = saved.myGames().map((entry) => {
+    const row = describeGame(entry);
+    const item = document.createElement("li");
+    const link = document.createElement(row.href ? "a" : "div");
+    link.className = "game-row";
+    if (row.href) link.href = row.href;
+    link.dataset.testid = "my-game";
+    link.dataset.game = row.game;
+    link.dataset.outcome = row.outcome;
+    const who = document.createElement("span");
+    who.className = "game-players";
+    const result = document.createElement("span");
+    result.className = "result";
+    result.textContent = row.result;
+    const opponent = document.createElement("span");
+    opponent.className = "opponent";
+    opponent.textContent = row.opponent === "On this device" ? row.opponent : `vs ${row.opponent}`;
+    who.append(result, " ", opponent);
+    const detail = document.createElement("span");
+    detail.className = "game-detail";
+    detail.textContent = row.detail;
+    link.append(who, detail);
+    if (row.action) {
+      const go = document.createElement("span");
+      go.className = "game-action";
+      go.textContent = row.action;
+      link.append(go);
+    }
+    item.append(link);
+    return item;
+  });
+  ui.myGamesList.replaceChildren(...rows);
+  ui.myGamesList.hidden = rows.length === 0;
+  ui.myGamesEmpty.hidden = rows.length > 0;
+}
+
 /** The moves so far, numbered, beside the board on wide screens. */
 function renderMoves() {
   ui.moves.hidden = !state.hasBoard || state.moves.length === 0;
@@ -1673,6 +1718,8 @@ if (params.get("game")) {
 } else if (params.get("watch")) {
   start({ type: "init", watch: params.get("watch") });
 } else {
+  renderMyGames();
   render();
+  if (window.location.hash === "#my-games") ui.myGames.scrollIntoView();
   connection.start(); // the lobby
 }
