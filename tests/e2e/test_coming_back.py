@@ -64,3 +64,18 @@ def test_my_games_is_reachable_from_the_header_and_says_when_there_are_none(open
     page.get_by_test_id("my-games-link").click()
     expect(page.get_by_test_id("my-games-empty")).to_be_in_viewport()
     expect(page.get_by_test_id("my-games-empty")).to_have_text(re.compile("No games yet on this device"))
+
+
+def test_a_host_who_leaves_before_anyone_joined_cancels_the_invite(open_page: OpenPage) -> None:
+    red, invite, _watch = host_online_game(open_page)
+    red.get_by_test_id("new-game").click()
+    expect(red.get_by_test_id("landing")).to_be_visible()
+    expect(red).to_have_url(re.compile(r"/$"))
+    late = open_page("late-guest", invite)
+    take_seat(late, "Cy")
+    message = late.get_by_test_id("message")
+    expect(message).to_have_text(
+        "This game is over: its host left before anyone joined. Start a new game, or join one in the lobby."
+    )
+    expect(late.get_by_test_id("start-new")).to_be_visible()
+    expect(late.get_by_test_id("board")).to_be_hidden()

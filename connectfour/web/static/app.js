@@ -37,6 +37,7 @@ const ui = {
   lobbyStatus: $("lobby-status"),
   lobby: $("lobby"),
   myGames: $("my-games"),
+  myGamesLink: $("my-games-link"),
   myGamesList: $("my-games-list"),
   myGamesEmpty: $("my-games-empty"),
   waitingList: $("waiting-list"),
@@ -157,6 +158,7 @@ const state = {
   lobby: null, // the last lobby event
   lobbyDown: false, // the landing page's connection is down, retrying
   lobbyError: null, // the server refused the lobby: why
+  leaving: false, // the host left a game nobody joined: its resignation is on its way, then the landing page
 };
 
 const board = new BoardView(ui.board, ui.indicator, (column) => {
@@ -400,6 +402,10 @@ function onPlay(event) {
 }
 
 function onWin(event) {
+  if (state.leaving) {
+    goHome();
+    return;
+  }
   state.status = "won";
   state.winner = event.player;
   state.reason = event.reason ?? "four";
@@ -560,6 +566,10 @@ function cancelMatch() {
 function onError(event) {
   const code = String(event.code ?? "error");
   const text = String(event.message ?? "Something went wrong.");
+  if (state.leaving) {
+    goHome();
+    return;
+  }
   state.pending = null;
   state.offerSent = false;
   state.cancelling = false;
@@ -582,6 +592,11 @@ function onError(event) {
     state.handshake = false;
     if (code === "game_over" && state.token) {
       gameEnded();
+      return;
+    }
+    if (code === "game_over" && state.hello?.join) {
+      // An invite to a game its host left before anyone came.
+      fail("This game is over: its host left before anyone joined. Start a new game, or join one in the lobby.", code);
       return;
     }
     if (code === "game_not_found" && state.token) {
@@ -833,6 +848,42 @@ function offerRematch() {
   }
 }
 
+/** The host's own game, nobody joined yet: leaving it cancels the invite. */
+function hostAlone() {
+  return (
+    state.phase === "seated" &&
+    (state.you === "red" || state.you === "yellow") &&
+    state.status === "waiting" &&
+    !state.match &&
+    state.computer === null
+  );
+}
+
+function goHome() {
+  state.leaving = false;
+  connection.stop();
+  window.location.assign("/");
+}
+
+/** "New game" while nobody joined: resign the game first, so that its invite seats nobody later. */
+function leaveWaitingGame(event) {
+  if (!hostAlone() || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  if (state.leaving) return;
+  if (!connection.send({ type: "resign" })) {
+    goHome();
+    return;
+  }
+  state.leaving = true;
+  saved.noteGame(state.game, { status: "abandoned", winner: null, reason: "left" }); // "My games": not a loss
+  saved.forgetSeat(state.game);
+  setTimeout(() => {
+    if (state.leaving) goHome(); // no answer: leave all the same
+  }, 3000);
+}
+
+ui.newGame.addEventListener("click", leaveWaitingGame);
+ui.startNew.addEventListener("click", leaveWaitingGame);
 ui.resign.addEventListener("click", askResign);
 ui.resignCancel.addEventListener("click", cancelResign);
 ui.resignConfirm.addEventListener("click", resign);
@@ -996,6 +1047,7 @@ function render() {
   ui.game.hidden = !(withBoard || phase === "failed" || phase === "ended");
   ui.stage.hidden = !withBoard;
   ui.newGame.hidden = phase === "landing";
+  ui.myGamesLink.hidden = phase !== "landing"; // the header holds one link: home, or on the landing page, My games
   ui.game.dataset.phase = phase;
   // Only players can focus the board: it is where keyboard play happens.
   if (isPlayer()) ui.board.tabIndex = 0;
