@@ -293,7 +293,8 @@ function noteNames(event) {
 }
 
 function onState(event) {
-  state.restarting = false; // back with a server that is up
+  if (state.restarting) hideRestartNotice(); // back with a server that is up
+  state.restarting = false;
   noteClaimTimes(event);
   // A quick match's wait may end, after a drop, in another game: the one the server paired us in.
   const paired = state.match && state.status === "waiting";
@@ -483,9 +484,15 @@ function onAnnouncement(event) {
   ui.announcementText.textContent = event.message; // text, never markup
   ui.announcement.dataset.level = event.level === "warning" ? "warning" : "info";
   ui.announcement.hidden = false;
+  ui.announcement.dataset.restart = String(event.restart === true);
   if (event.restart === true) state.restarting = true;
   announce(event.message);
   render();
+}
+
+/** The restart is over: its notice goes (any other word from the operators stays until dismissed). */
+function hideRestartNotice() {
+  if (ui.announcement.dataset.restart === "true") ui.announcement.hidden = true;
 }
 
 /** The lobby, whole: counts and the two lists. */
@@ -494,6 +501,7 @@ function onLobby(event) {
   state.lobby = event;
   state.lobbyDown = false;
   state.lobbyError = null;
+  if (state.restarting) hideRestartNotice();
   state.restarting = false;
   renderLobby();
 }
