@@ -26,6 +26,7 @@ run: $(VENV)/.run-deps
 
 test: $(VENV)/.test-deps
 	scripts/ensure-test-packages.sh
+	@if command -v node >/dev/null; then node --test tests/js/; else echo "No node: the page's unit tests (tests/js) are skipped"; fi
 	$(BIN)/python -m pytest
 
 # Everything but the browser tests.

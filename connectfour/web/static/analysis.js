@@ -1,18 +1,75 @@
 // What each move is worth, with perfect play: the server's /api/analysis,
-// shown as one value per column for the side to move, on request. Used by
-// the replay and by spectators of a game in progress.
+// shown on request as one value under each column of the board, for the
+// side to move, and a sentence saying who wins and when. Used by the replay
+// and by spectators of a game in progress.
+//
+// The server's `in` counts the moves the winner makes until it connects
+// four (this one included, when the side to move wins): "Red wins with its
+// 3rd move from here".
 
 import { colourName } from "./board.js";
 
-/** "Win in 5", "Draw", "Loss in 12": a column's value for the side to move. */
-export function valueText(column) {
-  if (column === null) return "Full";
-  if (column.result === "draw") return "Draw";
-  return `${column.result === "win" ? "Win" : "Loss"} in ${column.in}`;
+/** 1 -> "1st", 2 -> "2nd", 11 -> "11th", 23 -> "23rd". */
+export function ordinal(n) {
+  const tens = n % 100;
+  if (tens >= 11 && tens <= 13) return `${n}th`;
+  const suffix = { 1: "st", 2: "nd", 3: "rd" }[n % 10] ?? "th";
+  return `${n}${suffix}`;
+}
+
+function other(player) {
+  return player === "red" ? "yellow" : "red";
+}
+
+/**
+ * One column's value for `mover` (red or yellow), in words:
+ * {result, verdict, when, sentence}, e.g. win, "Win", "move 3",
+ * "Column 4: Red wins with its 3rd move".
+ */
+export function columnWords(value, index, mover) {
+  const label = `Column ${index + 1}`;
+  if (value === null || value === undefined) {
+    return { result: "full", verdict: "Full", when: "", sentence: `${label} is full` };
+  }
+  if (value.result === "draw") {
+    return { result: "draw", verdict: "Draw", when: "", sentence: `${label}: a draw` };
+  }
+  const winner = value.result === "win" ? mover : other(mover);
+  return {
+    result: value.result,
+    verdict: value.result === "win" ? "Win" : "Loss",
+    when: `move ${value.in}`,
+    sentence: `${label}: ${colourName(winner)} wins with its ${ordinal(value.in)} move`,
+  };
+}
+
+/** "column 4", "column 3 or 4", "column 2, 3 or 5". */
+function columnList(columns) {
+  const numbers = columns.map((column) => column + 1);
+  if (numbers.length === 1) return `column ${numbers[0]}`;
+  return `column ${numbers.slice(0, -1).join(", ")} or ${numbers[numbers.length - 1]}`;
+}
+
+/** The position in a sentence: who is to play, who wins with best play and when, and how. */
+export function headline(answer, mover) {
+  const side = colourName(mover);
+  const best = answer.best ?? [];
+  const value = best.length ? answer.columns[best[0]] : null;
+  if (!value) return `${side} to play.`;
+  const how = columnList(best);
+  if (value.result === "win") {
+    return `${side} to play. ${side} wins with its ${ordinal(value.in)} move from here, playing ${how}.`;
+  }
+  if (value.result === "draw") {
+    const losing = answer.columns.some((column) => column && column.result === "loss");
+    return `${side} to play. A draw with best play, playing ${how}${losing ? "; other moves lose" : ""}.`;
+  }
+  const winner = colourName(other(mover));
+  return `${side} to play. ${winner} wins with its ${ordinal(value.in)} move from here, whatever ${side} plays; ${how} holds out longest.`;
 }
 
 export class Analysis {
-  /** `toggle` a checkbox; `columns` an <ol> for the seven values; `text` a line for the best move. */
+  /** `toggle` a checkbox; `columns` an <ol> under the board for the seven values; `text` a line for the sentence. */
   constructor(toggle, columns, text) {
     this.toggle = toggle;
     this.columns = columns;
@@ -55,24 +112,41 @@ export class Analysis {
       }
       if (this.moves.join("") !== key || !this.toggle.checked) return; // moved on meanwhile
     }
-    const side = colourName(moves.length % 2 === 0 ? "red" : "yellow");
-    const best = answer.best.map((column) => column + 1).join(" or ");
-    const value = valueText(answer.columns[answer.best[0]]).toLowerCase();
-    this.show(`${side} to play. Best: column ${best} (${value}).`, answer.columns, answer.best);
+    const mover = moves.length % 2 === 0 ? "red" : "yellow";
+    this.show(headline(answer, mover), answer.columns, answer.best, mover);
   }
 
-  show(text, columns = null, best = []) {
+  show(text, columns = null, best = [], mover = "red") {
     this.text.hidden = false;
     this.text.textContent = text;
     this.columns.hidden = columns === null;
     if (columns === null) return;
     this.columns.replaceChildren(
       ...columns.map((column, index) => {
+        const words = columnWords(column, index, mover);
         const item = document.createElement("li");
         item.dataset.testid = `analysis-${index}`;
-        item.dataset.result = column === null ? "full" : column.result;
+        item.dataset.result = words.result;
         item.classList.toggle("best", best.includes(index));
-        item.textContent = `${index + 1}: ${valueText(column)}`;
+        item.title = words.sentence;
+        const said = document.createElement("span");
+        said.className = "visually-hidden";
+        said.textContent = words.sentence;
+        const verdict = document.createElement("span");
+        verdict.className = "verdict";
+        verdict.textContent = words.verdict;
+        verdict.setAttribute("aria-hidden", "true");
+        const when = document.createElement("span");
+        when.className = "when";
+        if (words.when) {
+          // "move 21"; on a phone's narrow columns, the number alone.
+          const word = document.createElement("span");
+          word.className = "when-word";
+          word.textContent = "move ";
+          when.append(word, words.when.replace(/^move /, ""));
+        }
+        when.setAttribute("aria-hidden", "true");
+        item.append(said, verdict, when);
         return item;
       }),
     );

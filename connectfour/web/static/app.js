@@ -13,7 +13,8 @@
 import { Analysis } from "./analysis.js";
 import { BoardView, COLUMNS, ROWS, colourName, height, winningCells } from "./board.js";
 import { Connection } from "./connection.js";
-import { checkName, nameOf, playerChip } from "./names.js";
+import { describe as describeGame } from "./mygames.js";
+import { checkName, computerName, nameOf, playerChip } from "./names.js";
 import * as sound from "./sound.js";
 import * as saved from "./storage.js";
 
@@ -35,6 +36,10 @@ const ui = {
   lobbySep: $("lobby-sep"),
   lobbyStatus: $("lobby-status"),
   lobby: $("lobby"),
+  myGames: $("my-games"),
+  myGamesLink: $("my-games-link"),
+  myGamesList: $("my-games-list"),
+  myGamesEmpty: $("my-games-empty"),
   waitingList: $("waiting-list"),
   waitingEmpty: $("waiting-empty"),
   waitingMore: $("waiting-more"),
@@ -73,6 +78,7 @@ const ui = {
   claimPanel: $("claim-panel"),
   claimCountdown: $("claim-countdown"),
   spectatorAnalysis: $("spectator-analysis"),
+  analysisColumns: $("analysis-columns"),
   claim: $("claim"),
   message: $("message"),
   share: $("share"),
@@ -92,8 +98,9 @@ const ui = {
   live: $("live"),
 };
 
-const analysis = new Analysis($("analysis-toggle"), $("analysis-columns"), $("analysis-text"));
+const analysis = new Analysis($("analysis-toggle"), ui.analysisColumns, $("analysis-text"));
 
+const NO_SUCH_GAME = "There is no such game. Check the link, or start a new game.";
 // Errors, in answer to the first frame, after which this page has no game to show.
 const FATAL = new Set(["game_not_found", "seat_taken", "already_started", "invalid_message", "not_a_player"]);
 // Errors the player does not need to hear about: a double click, say, or a
@@ -151,6 +158,7 @@ const state = {
   lobby: null, // the last lobby event
   lobbyDown: false, // the landing page's connection is down, retrying
   lobbyError: null, // the server refused the lobby: why
+  leaving: false, // the host left a game nobody joined: its resignation is on its way, then the landing page
 };
 
 const board = new BoardView(ui.board, ui.indicator, (column) => {
@@ -285,7 +293,8 @@ function noteNames(event) {
 }
 
 function onState(event) {
-  state.restarting = false; // back with a server that is up
+  if (state.restarting) hideRestartNotice(); // back with a server that is up
+  state.restarting = false;
   noteClaimTimes(event);
   // A quick match's wait may end, after a drop, in another game: the one the server paired us in.
   const paired = state.match && state.status === "waiting";
@@ -344,6 +353,11 @@ function onState(event) {
     const keys = saved.shareKeys(event.game);
     state.keys = keys ? { game: event.game, ...keys } : null;
   }
+  // Each player's state carries the watch link to share (spectators' does not).
+  if (typeof event.watch === "string" && event.watch && state.keys?.watch !== event.watch) {
+    state.keys = { game: event.game, join: state.keys?.join ?? null, watch: event.watch };
+    if (hasSeat()) saved.saveShareKeys(event.game, state.keys);
+  }
   state.quietJoin = rematch && opponentSeat() !== "connected";
   state.opponentNote = state.quietJoin ? "" : seatNote(opponentSeat(), null);
   board.render(state.moves, state.cells);
@@ -384,10 +398,15 @@ function onPlay(event) {
   board.render(state.moves, state.cells, state.moves.length - 1);
   sound.play("move");
   announce(`${colourName(event.player)} played column ${event.column + 1}`);
+  noteGame();
   render();
 }
 
 function onWin(event) {
+  if (state.leaving) {
+    goHome();
+    return;
+  }
   state.status = "won";
   state.winner = event.player;
   state.reason = event.reason ?? "four";
@@ -438,6 +457,7 @@ function onPresence(event) {
     state.cancelling = false;
     if (state.message?.code === "waiting") clearMessage();
   }
+  noteGame(); // the opponent's name, and the game under way
   const after = opponentSeat();
   if (after !== before) {
     state.opponentNote = state.quietJoin && after === "connected" ? "" : seatNote(after, before);
@@ -464,9 +484,15 @@ function onAnnouncement(event) {
   ui.announcementText.textContent = event.message; // text, never markup
   ui.announcement.dataset.level = event.level === "warning" ? "warning" : "info";
   ui.announcement.hidden = false;
+  ui.announcement.dataset.restart = String(event.restart === true);
   if (event.restart === true) state.restarting = true;
   announce(event.message);
   render();
+}
+
+/** The restart is over: its notice goes (any other word from the operators stays until dismissed). */
+function hideRestartNotice() {
+  if (ui.announcement.dataset.restart === "true") ui.announcement.hidden = true;
 }
 
 /** The lobby, whole: counts and the two lists. */
@@ -475,6 +501,7 @@ function onLobby(event) {
   state.lobby = event;
   state.lobbyDown = false;
   state.lobbyError = null;
+  if (state.restarting) hideRestartNotice();
   state.restarting = false;
   renderLobby();
 }
@@ -523,6 +550,7 @@ function backToLanding() {
   });
   board.render([], []);
   clearMessage();
+  renderMyGames();
   setAddress("/");
   render();
 }
@@ -546,6 +574,10 @@ function cancelMatch() {
 function onError(event) {
   const code = String(event.code ?? "error");
   const text = String(event.message ?? "Something went wrong.");
+  if (state.leaving) {
+    goHome();
+    return;
+  }
   state.pending = null;
   state.offerSent = false;
   state.cancelling = false;
@@ -568,6 +600,18 @@ function onError(event) {
     state.handshake = false;
     if (code === "game_over" && state.token) {
       gameEnded();
+      return;
+    }
+    if (code === "game_over" && state.hello?.join) {
+      // An invite to a game its host left before anyone came.
+      fail("This game is over: its host left before anyone joined. Start a new game, or join one in the lobby.", code);
+      return;
+    }
+    if (code === "game_not_found" && state.token) {
+      // A seat this browser kept in a game the server no longer knows.
+      saved.forgetSeat(state.game);
+      state.token = null;
+      fail(NO_SUCH_GAME, code);
       return;
     }
     if (code === "invalid_token") {
@@ -640,13 +684,18 @@ async function gameEnded() {
 
 /** A finished game's record from the server, or null. */
 async function fetchRecord(game) {
+  return (await lookUp(game)).record;
+}
+
+/** {record, code}: a finished game's record, or null and why (game_not_found, not_finished, or null: unknown). */
+async function lookUp(game) {
   try {
     const response = await fetch(`/api/games/${encodeURIComponent(game)}`, { headers: { Accept: "application/json" } });
-    if (!response.ok) return null;
-    const record = await response.json();
-    return record && Array.isArray(record.moves) ? record : null;
+    const body = await response.json().catch(() => null);
+    if (!response.ok) return { record: null, code: typeof body?.code === "string" ? body.code : null };
+    return { record: body && Array.isArray(body.moves) ? body : null, code: null };
   } catch {
-    return null;
+    return { record: null, code: null };
   }
 }
 
@@ -807,6 +856,42 @@ function offerRematch() {
   }
 }
 
+/** The host's own game, nobody joined yet: leaving it cancels the invite. */
+function hostAlone() {
+  return (
+    state.phase === "seated" &&
+    (state.you === "red" || state.you === "yellow") &&
+    state.status === "waiting" &&
+    !state.match &&
+    state.computer === null
+  );
+}
+
+function goHome() {
+  state.leaving = false;
+  connection.stop();
+  window.location.assign("/");
+}
+
+/** "New game" while nobody joined: resign the game first, so that its invite seats nobody later. */
+function leaveWaitingGame(event) {
+  if (!hostAlone() || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  if (state.leaving) return;
+  if (!connection.send({ type: "resign" })) {
+    goHome();
+    return;
+  }
+  state.leaving = true;
+  saved.noteGame(state.game, { status: "abandoned", winner: null, reason: "left" }); // "My games": not a loss
+  saved.forgetSeat(state.game);
+  setTimeout(() => {
+    if (state.leaving) goHome(); // no answer: leave all the same
+  }, 3000);
+}
+
+ui.newGame.addEventListener("click", leaveWaitingGame);
+ui.startNew.addEventListener("click", leaveWaitingGame);
 ui.resign.addEventListener("click", askResign);
 ui.resignCancel.addEventListener("click", cancelResign);
 ui.resignConfirm.addEventListener("click", resign);
@@ -963,12 +1048,14 @@ function render() {
   const watching = state.you === "spectator" && seated;
   ui.spectatorAnalysis.hidden = !watching;
   if (watching) analysis.follow(state.moves, over);
+  else ui.analysisColumns.hidden = true;
   ui.landing.hidden = phase !== "landing";
   ui.joinPrompt.hidden = phase !== "invited";
   const withBoard = ["connecting", "seated", "reconnecting", "replaced"].includes(phase) || (phase === "ended" && state.hasBoard);
   ui.game.hidden = !(withBoard || phase === "failed" || phase === "ended");
   ui.stage.hidden = !withBoard;
   ui.newGame.hidden = phase === "landing";
+  ui.myGamesLink.hidden = phase !== "landing"; // the header holds one link: home, or on the landing page, My games
   ui.game.dataset.phase = phase;
   // Only players can focus the board: it is where keyboard play happens.
   if (isPlayer()) ui.board.tabIndex = 0;
@@ -1121,7 +1208,7 @@ function renderMatching() {
 }
 
 function playerLabel(player) {
-  if (state.computer === player) return state.level ? `Computer · level ${state.level}` : "Computer";
+  if (state.computer === player) return computerName(state.level);
   const name = state.names[player];
   if (player === state.you) return name ?? "You";
   return name ?? "Anonymous";
@@ -1264,6 +1351,44 @@ function renderLobby() {
     const detail = `${moves} ${moves === 1 ? "move" : "moves"} · ${watching ? `${watching} watching` : "no spectators"}`;
     return lobbyRow(`/?watch=${encodeURIComponent(entry.watch)}`, "playing-game", entry.game, { players, detail }, "Watch");
   });
+}
+
+/** "My games": this browser's games, each a link back to it (resume or replay). */
+function renderMyGames() {
+  const rows = saved.myGames().map((entry) => {
+    const row = describeGame(entry);
+    const item = document.createElement("li");
+    const link = document.createElement(row.href ? "a" : "div");
+    link.className = "game-row";
+    if (row.href) link.href = row.href;
+    link.dataset.testid = "my-game";
+    link.dataset.game = row.game;
+    link.dataset.outcome = row.outcome;
+    const who = document.createElement("span");
+    who.className = "game-players";
+    const result = document.createElement("span");
+    result.className = "result";
+    result.textContent = row.result;
+    const opponent = document.createElement("span");
+    opponent.className = "opponent";
+    opponent.textContent = row.opponent === "On this device" ? row.opponent : `vs ${row.opponent}`;
+    who.append(result, " ", opponent);
+    const detail = document.createElement("span");
+    detail.className = "game-detail";
+    detail.textContent = row.detail;
+    link.append(who, detail);
+    if (row.action) {
+      const go = document.createElement("span");
+      go.className = "game-action";
+      go.textContent = row.action;
+      link.append(go);
+    }
+    item.append(link);
+    return item;
+  });
+  ui.myGamesList.replaceChildren(...rows);
+  ui.myGamesList.hidden = rows.length === 0;
+  ui.myGamesEmpty.hidden = rows.length > 0;
 }
 
 /** The moves so far, numbered, beside the board on wide screens. */
@@ -1500,12 +1625,16 @@ async function noSeat(game) {
   state.game = game;
   state.phase = "loading";
   render();
-  const record = await fetchRecord(game);
+  const { record, code } = await lookUp(game);
   if (record) {
     state.phase = "ended";
     applyRecord(record);
     showResult();
     render();
+    return;
+  }
+  if (code === "game_not_found") {
+    fail(NO_SUCH_GAME, code);
     return;
   }
   fail("This link belongs to the players of this game. Ask them for the watch link.", "no_seat");
@@ -1649,6 +1778,8 @@ if (params.get("game")) {
 } else if (params.get("watch")) {
   start({ type: "init", watch: params.get("watch") });
 } else {
+  renderMyGames();
   render();
+  if (window.location.hash === "#my-games") ui.myGames.scrollIntoView();
   connection.start(); // the lobby
 }

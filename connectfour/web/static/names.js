@@ -43,6 +43,11 @@ export function nameOf(value) {
   return typeof value === "string" && value.trim() ? value : null;
 }
 
+/** The computer's seat, as every page names it: "Computer (level 3)". */
+export function computerName(level) {
+  return Number.isInteger(level) ? `Computer (level ${level})` : "Computer";
+}
+
 /** One player, as the page shows it: a dot of their colour, then the name (as text). */
 export function playerChip(player, label, { you = false, testid = true } = {}) {
   const chip = document.createElement("span");

@@ -6,7 +6,7 @@
 
 import { Analysis } from "./analysis.js";
 import { BoardView, colourName, height, winningCells } from "./board.js";
-import { nameOf, playerChip } from "./names.js";
+import { computerName, nameOf, playerChip } from "./names.js";
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 
@@ -224,6 +224,10 @@ async function load() {
   ui.meta.textContent = parts.join(" · ");
   // Who played, when they gave their names.
   const names = { red: nameOf(body.red_name), yellow: nameOf(body.yellow_name) };
+  // The computer's seat is named by its level.
+  if (body.computer === "red" || body.computer === "yellow") {
+    names[body.computer] = computerName(Number.isInteger(body.level) ? body.level : null);
+  }
   if (names.red || names.yellow) {
     const vs = document.createElement("span");
     vs.className = "vs";
