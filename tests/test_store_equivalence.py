@@ -45,7 +45,7 @@ _games = itertools.count()
 roles = st.sampled_from(["red", "yellow", "both", "spectator"])
 colors = st.sampled_from(PLAYERS)
 commands = st.one_of(
-    st.builds(Join, st.sampled_from([None, "Ada"])),
+    st.builds(Join, st.sampled_from([None, "Ada"]), st.sampled_from([None, "r1", "r2"])),
     st.builds(Move, roles, st.integers(-1, 7), st.one_of(st.none(), st.integers(0, 8))),
     st.builds(Resign, roles),
     st.builds(Claim, roles),

@@ -45,9 +45,12 @@ class Created(_Event, tag="created", frozen=True):
 
 
 class Joined(_Event, tag="joined", frozen=True):
-    """The invite was spent: the guest holds the seat the host does not, under ``name``."""
+    """The invite was spent: the guest holds the seat the host does not, under ``name``.
+    ``request``: the id the guest's request carried, so that the same request sent again
+    (its answer lost) seats the same guest instead of finding the seat taken."""
 
     name: str | None = None
+    request: str | None = None
 
 
 class Moved(_Event, tag="moved", frozen=True):

@@ -33,9 +33,10 @@ from .state import GameState
 
 
 class Join(msgspec.Struct, frozen=True):
-    """Take the guest's seat with the invite."""
+    """Take the guest's seat with the invite; ``request``: the id the request carried."""
 
     name: str | None = None
+    request: str | None = None
 
 
 class Move(msgspec.Struct, frozen=True):
@@ -187,7 +188,7 @@ def decide(state: GameState, command: Command, now: float, seats: Seats | None =
             )
         if state.over:  # resigned or expired while waiting: no seat to take any more
             raise Refused("game_over", "This game has ended.")
-        return Joined(at=now, name=command.name)
+        return Joined(at=now, name=command.name, request=command.request)
     if isinstance(command, Resign):
         return Resigned(at=now, player=mover(state, command.role))
     if isinstance(command, Claim):
@@ -238,6 +239,28 @@ def decide_move(state: GameState, role: Role, column: int, ply: int | None, now:
     except IllegalMove as exc:
         raise Refused(exc.code, str(exc)) from None
     return Moved(at=now, player=player, column=column, end=board.outcome(column, row)), row
+
+
+def already(state: GameState, command: Command) -> bool:
+    """Whether ``command`` is one the game has taken already: a request sent again after its
+    answer was lost, which is then answered as the first was instead of refused. A move is
+    known by its ply (the same column there, by the same player), a join by its request id."""
+    if isinstance(command, Move):
+        ply = command.ply
+        if ply is None or not 0 <= ply < len(state.board.moves) or state.board.moves[ply] != command.column:
+            return False
+        player: Player = RED if ply % 2 == 0 else YELLOW
+        return command.role == player or command.role == "both"
+    if isinstance(command, Join):
+        return command.request is not None and state.joined_by == command.request
+    if isinstance(command, Resign):
+        winner = state.result
+        return state.reason == "resign" and (winner == RED or winner == YELLOW) and command.role in (other(winner), "both")
+    if isinstance(command, Claim):
+        return state.reason == "claim" and command.role in (state.result, "both")
+    if isinstance(command, OfferRematch):
+        return command.color in state.rematch_offers
+    return False
 
 
 def needs_seats(command: Command) -> bool:

@@ -28,7 +28,7 @@ class GameState:
     __slots__ = (
         "id", "version", "local", "watch_key", "join_key", "red_token", "yellow_token", "rematch_of",
         "created_at", "updated_at", "invite_spent", "board", "result", "reason", "finished_at",
-        "rematch_offers", "rematch", "computer", "level", "host", "public", "match", "names",
+        "rematch_offers", "rematch", "computer", "level", "host", "public", "match", "names", "joined_by",
     )  # fmt: skip
 
     def __init__(self, game_id: str) -> None:
@@ -59,6 +59,8 @@ class GameState:
         self.match = False
         #: The players' display names, by colour.
         self.names: dict[Player, str] = {}
+        #: The id of the request that spent the invite, if it gave one.
+        self.joined_by: str | None = None
 
     @property
     def guest(self) -> Player:
@@ -167,6 +169,7 @@ class GameState:
             self.invite_spent = event.join_key is None
         elif isinstance(event, Joined):
             self.invite_spent = True
+            self.joined_by = event.request
             if event.name is not None:
                 self.names[self.guest] = event.name
         elif isinstance(event, Resigned):

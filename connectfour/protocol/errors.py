@@ -39,8 +39,8 @@ ERROR_CODES: dict[ErrorCode, str] = {
     "stale_ply": "The move was for a ply already played (double click, second tab).",
     "future_ply": "The move was for a ply the game has not reached: the client is ahead of it; resume to resync.",
     "not_waiting": "Nothing to cancel: the connection is not waiting for a quick match, or an opponent was found.",
-    "unavailable": "The server could not store the move; nothing changed, try again.",
-    "internal_error": "A fault in the server; nothing changed. It is logged.",
+    "unavailable": "The server could not store the request in time: its outcome is unknown; send it again with the same id.",
+    "internal_error": "A fault in the server, logged: the request's outcome is unknown; send it again with the same id.",
 }
 
 

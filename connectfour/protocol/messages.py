@@ -41,21 +41,41 @@ Name = Annotated[
 #: tag, or ``tag.field``); anything not named here is revision 1. A revision
 #: only adds: a client of revision 1 is served unchanged, and an older server
 #: answers a newer request with ``unknown_type``.
-REVISION = 2
+REVISION = 3
 ADDED_IN: dict[str, int] = {
-    name: 2
-    for name in (
-        "client:init.public", "client:init.name", "client:lobby", "client:match", "client:cancel",
-        "server:state.red_name", "server:state.yellow_name", "server:state.public", "server:state.match",
-        "server:presence.red_name", "server:presence.yellow_name", "server:lobby", "server:cancelled",
-    )
+    **{
+        name: 2
+        for name in (
+            "client:init.public", "client:init.name", "client:lobby", "client:match", "client:cancel",
+            "server:state.red_name", "server:state.yellow_name", "server:state.public", "server:state.match",
+            "server:presence.red_name", "server:presence.yellow_name", "server:lobby", "server:cancelled",
+        )
+    },
+    **{
+        name: 3
+        for name in (
+            "client:init.id", "client:play.id", "client:resume.id", "client:resign.id", "client:claim.id",
+            "client:rematch.id", "client:lobby.id", "client:match.id", "client:cancel.id",
+            "server:ack", "server:error.id", "server:error.ply", "server:state.watch",
+        )
+    },
 }  # fmt: skip
+#: A client's name for one request, echoed by its answer (``ack`` or ``error``).
+RequestId = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+\Z", description="a request id"),
+]
 
 
 # Every event repeats ``frozen=True``: msgspec inherits it from the base anyway,
 # but type checkers (dataclass_transform) treat a subclass without it as mutable.
-class _Client(msgspec.Struct, tag_field="type", frozen=True):
-    """Base of the events a client sends."""
+class _Client(msgspec.Struct, tag_field="type", frozen=True, kw_only=True):
+    """Base of the events a client sends. ``id`` (v1, revision 3): the client's name for
+    this request; its answer, ``ack`` or ``error``, carries it back, and the same request
+    sent again with the same ``id`` (after a lost answer, on another connection) is
+    answered as the first was instead of being refused."""
+
+    id: RequestId | None = None
 
 
 class Init(_Client, tag="init", frozen=True):
@@ -236,12 +256,24 @@ class RematchEvent(_Server, tag="rematch", frozen=True):
 
 
 class ErrorEvent(_Server, tag="error", frozen=True):
-    """A request was refused; nothing changed. ``code`` is stable, ``message`` is for people."""
+    """A request was refused. ``code`` is stable, ``message`` is for people; each code says
+    whether nothing changed or the outcome is unknown (docs/protocol.md, "Errors")."""
 
     message: str
     code: str
     #: With ``seat_taken`` (v1): the game's watch key, so that a spent invite can still watch.
     watch: str | None = None
+    #: The refused request's ``id``, and a refused move's ``ply``, when it gave them (v1, revision 3).
+    id: str | None = None
+    ply: int | None = None
+
+
+class AckEvent(_Server, tag="ack", frozen=True):
+    """A request that carried an ``id`` took effect, or had already (a retry of it): its
+    answer (v1, revision 3). ``ply``: a move's, when it gave one."""
+
+    id: str
+    ply: int | None = None
 
 
 class AnnouncementEvent(_Server, tag="announcement", frozen=True):
@@ -310,6 +342,7 @@ ServerEvent = Union[
     AnnouncementEvent,
     LobbyEvent,
     CancelledEvent,
+    AckEvent,
 ]
 
 # The same lists, for the reference and the tests: one place to add an event.

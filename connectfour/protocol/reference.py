@@ -31,7 +31,8 @@ def describe(t: mi.Type) -> str:
         return "integer"
     if isinstance(t, mi.StrType):
         if t.pattern:
-            return f"string ({t.min_length or 0}-{t.max_length} chars; see Names)"
+            see = "Requests" if "\\w" not in t.pattern else "Names"
+            return f"string ({t.min_length or 0}-{t.max_length} chars; see {see})"
         if t.min_length or t.max_length:
             return f"string ({t.min_length or 0}-{t.max_length} chars)"
         return "string"

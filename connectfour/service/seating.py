@@ -200,11 +200,19 @@ class Seating:
         send_event(creator, InitEvent(game=game.id, watch=state.watch_key, join=None if state.match else state.join_key))
         return await self._attached(creator, game, role)
 
-    async def join(self, member: Member, key: str, name: str | None = None) -> tuple[Game, Role]:
-        """Take the guest's seat of the game whose invite ``key`` is."""
+    async def join(
+        self, member: Member, key: str, name: str | None = None, request: str | None = None
+    ) -> tuple[Game, Role]:
+        """Take the guest's seat of the game whose invite ``key`` is. The same request sent again
+        (``request``, its id: its answer was lost) takes the seat it took."""
         game = await self._by_key(key, "join")
+        command = rulebook.Join(name, request)
         try:
-            await self.moves.commit(game, rulebook.Join(name))
+            await self.moves.commit(game, command)
+        except ProtocolError as exc:
+            if exc.code != "seat_taken" or not rulebook.already(game.state, command):
+                self.following.let_go(game)
+                raise
         except BaseException:
             self.following.let_go(game)
             raise

@@ -223,8 +223,10 @@ class GameService:
     ) -> tuple[Game, Role]:
         return await self.seating.create_computer(member, level=level, color=color, name=name)
 
-    async def join(self, member: Member, key: str, name: str | None = None) -> tuple[Game, Role]:
-        return await self.seating.join(member, key, name)
+    async def join(
+        self, member: Member, key: str, name: str | None = None, request: str | None = None
+    ) -> tuple[Game, Role]:
+        return await self.seating.join(member, key, name, request)
 
     async def watch(self, member: Member, key: str) -> tuple[Game, Role]:
         return await self.seating.watch(member, key)

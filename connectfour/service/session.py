@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..domain import RED, Role
+from ..domain import RED, Role, rulebook
 from ..protocol import ProtocolError
 from ..protocol.messages import (
     Cancel,
@@ -49,16 +49,50 @@ class Session:
         game, role = self.service.where(self.member)
         if game is None or role is None:
             return False
-        self.service.play_nowait(game, role, event.column, event.ply, done)
+        if event.id is None:
+            self.service.play_nowait(game, role, event.column, event.ply, done)
+            return True
+
+        def answered(error: ProtocolError | None) -> None:
+            done(None if error is not None and self.excused(event, error) else error)
+
+        try:
+            self.service.play_nowait(game, role, event.column, event.ply, answered)
+        except ProtocolError as exc:
+            if not self.excused(event, exc):
+                raise
+            done(None)
         return True
 
     async def handle(self, event: ClientEvent) -> None:
         """Act on one decoded client event. Refusals raise ProtocolError."""
         try:
             await self._handle(event)
+        except ProtocolError as exc:
+            if not self.excused(event, exc):
+                raise
         finally:
             if self.closed:  # the connection went while the request waited: leave what it joined
                 self.close()
+
+    def excused(self, event: ClientEvent, error: ProtocolError) -> bool:
+        """Whether a refused request that carried an ``id`` is one its game took already: the
+        same request sent again after its answer was lost, answered as the first was."""
+        if event.id is None or error.code in ("unavailable", "internal_error"):
+            return False
+        game, role = self.service.where(self.member)
+        if game is None or role is None:
+            return False
+        command: rulebook.Command
+        if isinstance(event, Play):
+            command = rulebook.Move(role, event.column, event.ply)
+        elif isinstance(event, Resign):
+            command = rulebook.Resign(role)
+        elif isinstance(event, Claim):
+            command = rulebook.Claim(role)
+        else:
+            return False
+        return rulebook.already(game.state, command)
 
     async def _handle(self, event: ClientEvent) -> None:
         service, member = self.service, self.member
@@ -92,7 +126,7 @@ class Session:
                     )
                 await service.create_computer(member, level=event.computer, color=event.color, name=event.name)
             elif event.join is not None:
-                await service.join(member, event.join, event.name)
+                await service.join(member, event.join, event.name, event.id)
             elif event.watch is not None:
                 await service.watch(member, event.watch)
             else:

@@ -39,7 +39,7 @@ Committed = Callable[["StoreError | None"], None]
 
 
 class StoreError(Exception):
-    """The store could not do what was asked; nothing was changed."""
+    """The store could not do what was asked; after a timeout it may have done it all the same."""
 
 
 class VersionConflict(StoreError):
@@ -128,9 +128,9 @@ class GameRecord:
             yellow_name=self.yellow_name if self.host == "yellow" or self.join_key is None else None,
         )
 
-    def joined_event(self, at: float, name: str | None = None) -> Joined:
-        """The guest's arrival, as this record knows it (or under ``name``)."""
-        return Joined(at=at, name=name or (self.yellow_name if self.host == "red" else self.red_name))
+    def joined_event(self, at: float, name: str | None = None, request: str | None = None) -> Joined:
+        """The guest's arrival, as this record knows it (or under ``name``), by ``request``."""
+        return Joined(at=at, name=name or (self.yellow_name if self.host == "red" else self.red_name), request=request)
 
     def advance_name(self, event: Joined) -> None:
         """Take the guest's name from its arrival."""

@@ -132,7 +132,8 @@ CREATE TABLE IF NOT EXISTS games (
     public       INTEGER NOT NULL DEFAULT 0,
     match        INTEGER NOT NULL DEFAULT 0,
     red_name     TEXT,
-    yellow_name  TEXT
+    yellow_name  TEXT,
+    joined_by    TEXT
 );
 CREATE INDEX IF NOT EXISTS games_open ON games (updated_at) WHERE result IS NULL;
 CREATE INDEX IF NOT EXISTS games_updated ON games (updated_at);
@@ -151,13 +152,13 @@ _UNPLAYED = "SELECT id FROM games WHERE moves = '' AND updated_at < ?"
 _COLUMNS = (
     "id, watch_key, join_key, red_token, yellow_token, local, invite_spent, "
     "created_at, updated_at, result, reason, finished_at, rematch_of, moves, computer, level, log, rematch, "
-    "host, public, match, red_name, yellow_name"
+    "host, public, match, red_name, yellow_name, joined_by"
 )
 
 # Folding writes a game's whole record; each field only ever moves forward,
 # so folding an older record over a newer row changes nothing.
 _UPSERT = f"""
-INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 23)})
+INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 24)})
 ON CONFLICT (id) DO UPDATE SET
     invite_spent = max(invite_spent, excluded.invite_spent),
     updated_at = max(updated_at, excluded.updated_at),
@@ -168,7 +169,8 @@ ON CONFLICT (id) DO UPDATE SET
     log = CASE WHEN length(excluded.log) > length(log) THEN excluded.log ELSE log END,
     rematch = coalesce(rematch, excluded.rematch),
     red_name = coalesce(red_name, excluded.red_name),
-    yellow_name = coalesce(yellow_name, excluded.yellow_name)
+    yellow_name = coalesce(yellow_name, excluded.yellow_name),
+    joined_by = coalesce(joined_by, excluded.joined_by)
 """
 
 # The log of a row written before there was one, from what the row says:
@@ -204,6 +206,8 @@ class _Game(GameRecord):
     log: str = ""
     #: The rematch's game id, once it started (the event ``S`` of ``log``).
     rematch: str | None = None
+    #: The id of the request whose ``Joined`` spent the invite, if it gave one.
+    joined_by: str | None = None
 
 
 #: An event (or a touch: no event) waiting for its journal write: its journal
@@ -306,6 +310,8 @@ class SQLiteStore:
                 "yellow_name TEXT",
             ):
                 self._db.execute(f"ALTER TABLE games ADD COLUMN {column}")
+        if "joined_by" not in columns:  # the request that spent the invite: its retry sits the same guest
+            self._db.execute("ALTER TABLE games ADD COLUMN joined_by TEXT")
         self._db.execute(_UNPLAYED_INDEX)
 
     # -- the journal ------------------------------------------------------------
@@ -360,7 +366,7 @@ class SQLiteStore:
             version, code, at = int(fields[0]), fields[1], float(fields[2])
             if version == record.version + 1:
                 extra = fields[3] if len(fields) > 3 else None
-                event = record.joined_event(at, unquote(extra) if extra else None) if code == "J" else None
+                event = _joined(record, at, extra) if code == "J" else None
                 _advance(record, event or _event(code, at, _turn(record), extra), code)
             elif version > record.version + 1:
                 log.warning("journal: version %d of %s skipped: the game is at %d", version, game_id, record.version)
@@ -580,7 +586,10 @@ class SQLiteStore:
         extra = ""
         if isinstance(event, Joined):
             code = "J"
-            if event.name is not None:  # (the journal's records are split on spaces)
+            # (the journal's records are split on spaces; ~ is in no quoted name)
+            if event.request is not None:
+                extra = f" {quote(event.name or '', safe='')}~{quote(event.request, safe='')}"
+            elif event.name is not None:
                 extra = f" {quote(event.name, safe='')}"
         elif isinstance(event, Resigned):
             code = _RESIGNED[event.player]
@@ -699,7 +708,7 @@ class SQLiteStore:
         if row is None:
             return None
         (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of, moves,
-         computer, level, events, rematch, host, public, match, red_name, yellow_name) = row  # fmt: skip
+         computer, level, events, rematch, host, public, match, red_name, yellow_name, joined_by) = row  # fmt: skip
         return _Game(
             id=gid,
             watch_key=watch,
@@ -725,6 +734,7 @@ class SQLiteStore:
             match=bool(match),
             red_name=red_name,
             yellow_name=yellow_name,
+            joined_by=joined_by,
         )
 
     def _stored(self, game_id: str, keys: list[str]) -> bool:
@@ -835,6 +845,16 @@ def _advance(record: _Game, event: Event, code: str) -> None:
     record.log += code
     if type(event) is RematchStarted:
         record.rematch = event.game
+    elif type(event) is Joined:
+        record.joined_by = event.request
+
+
+def _joined(record: _Game, at: float, extra: str | None) -> Joined:
+    """A journal's ``J`` record: its name, and the request's id after a ``~``."""
+    if extra is None:
+        return record.joined_event(at)
+    name, _, request = extra.partition("~")
+    return record.joined_event(at, unquote(name) or None, unquote(request) or None)
 
 
 def _turn(record: GameRecord) -> Player:
@@ -886,7 +906,7 @@ def _events(record: _Game) -> list[Event]:
             events.append(Moved(at=at, player=player, column=column, end=end))
             continue
         try:
-            event = record.joined_event(at) if code == "J" else _event(code, at, "red", record.rematch)
+            event = record.joined_event(at, request=record.joined_by) if code == "J" else _event(code, at, "red", record.rematch)
         except ValueError as exc:
             raise StoreError(f"game {record.id}: {exc} in its stored log") from None
         if finished is not None and ends(event):
@@ -947,6 +967,7 @@ def _row(record: _Game) -> tuple[object, ...]:
         int(record.match),
         record.red_name,
         record.yellow_name,
+        record.joined_by,
     )
 
 

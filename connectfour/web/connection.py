@@ -22,7 +22,7 @@ from .. import metrics
 from ..eager import start_eagerly
 from ..protocol import ProtocolError, decode
 from ..config import Settings
-from ..protocol.messages import ClientEvent, ErrorEvent, Init, Match, Play, Rematch
+from ..protocol.messages import AckEvent, ClientEvent, ErrorEvent, Init, Match, Play, Rematch
 from ..service import GameService, Session
 from ..service.game import send_event
 from ..store import StoreError
@@ -53,7 +53,7 @@ class Connection:
     __slots__ = (
         "id", "peer", "client", "extended", "session", "wire", "transport", "_closed", "_gone", "close_code", "heard",
         "pinged_at", "_settings", "_clients", "_on_close", "_tokens", "_stamp", "_dropped", "_busy", "_waiting",
-        "_pending", "_local",
+        "_pending", "_local", "_request",
     )  # fmt: skip
 
     def __init__(
@@ -90,6 +90,8 @@ class Connection:
         self._stamp = time.monotonic()
         self._dropped = 0
         self._busy = False
+        #: The request being answered (one at a time): its answer carries its ``id``.
+        self._request: ClientEvent | None = None
         self._waiting: deque[bytes] | None = None
         #: Output held while the transport is paused (the peer is not reading).
         self._pending: bytearray | None = None
@@ -253,6 +255,7 @@ class Connection:
             self._refuse(exc)
             return
         self._busy = True
+        self._request = event
         if isinstance(event, Play):
             try:
                 if self.session.play_nowait(event, self._done):
@@ -290,10 +293,10 @@ class Connection:
             error = exc
         except StoreError as exc:
             log.error("conn %d: the store failed: %s", self.id, exc)
-            error = ProtocolError("unavailable", "The server could not save this; nothing changed, try again.")
+            error = ProtocolError("unavailable", "The server could not save this in time; it may or may not have been saved: send it again.")
         except Exception:
             log.exception("conn %d: failed to handle %r", self.id, event)
-            send_event(self, ErrorEvent(message="Internal error; nothing was changed.", code="internal_error"))
+            send_event(self, ErrorEvent(message="Internal error; the request's outcome is unknown.", code="internal_error", id=event.id))
         if not was_in_game and log.isEnabledFor(logging.INFO):
             game, role = session.service.where(self)
             if game is not None:
@@ -301,19 +304,27 @@ class Connection:
         self._done(error)
 
     def _done(self, error: ProtocolError | None) -> None:
-        """The current request is over: report a refusal, then take the next waiting frame."""
+        """The current request is over: answer it (a refusal, or ``ack`` if it gave an id),
+        then take the next waiting frame."""
+        request, self._request = self._request, None
         if error is not None:
-            self._refuse(error)
+            self._refuse(error, request)
+        elif request is not None and request.id is not None:
+            send_event(self, AckEvent(request.id, request.ply if isinstance(request, Play) else None))
         self._busy = False
         waiting = self._waiting
         while waiting and not self._busy and not self.transport.is_closing():
             self._handle(waiting.popleft())
 
-    def _refuse(self, exc: ProtocolError) -> None:
+    def _refuse(self, exc: ProtocolError, request: ClientEvent | None = None) -> None:
         metrics.count("connectfour_refusals_total", exc.code)
         game = self.session.game
         log.info("conn %d (game %s): refused %s: %s", self.id, game.id if game else "-", exc.code, exc.message)
-        send_event(self, ErrorEvent(message=exc.message, code=exc.code, watch=exc.watch))
+        event = ErrorEvent(message=exc.message, code=exc.code, watch=exc.watch)
+        if request is not None and request.id is not None:
+            ply = request.ply if isinstance(request, Play) else None
+            event = ErrorEvent(message=exc.message, code=exc.code, watch=exc.watch, id=request.id, ply=ply)
+        send_event(self, event)
 
     def __repr__(self) -> str:
         return f"<Connection {self.id} {self.peer}>"
