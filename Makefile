@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 0.0.0.0
 PORT   ?= 8000
 
-.PHONY: run test test-fast docs clean
+.PHONY: run test test-fast lint format docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,14 +24,23 @@ $(VENV)/.test-deps: pyproject.toml connectfour/solver/_core.c | $(BIN)/python
 run: $(VENV)/.run-deps
 	$(BIN)/connectfour serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.test-deps
+test: $(VENV)/.test-deps lint
 	scripts/ensure-test-packages.sh
 	@if command -v node >/dev/null; then node --test tests/js/; else echo "No node: the page's unit tests (tests/js) are skipped"; fi
 	$(BIN)/python -m pytest
 
 # Everything but the browser tests.
-test-fast: $(VENV)/.test-deps
+test-fast: $(VENV)/.test-deps lint
 	$(BIN)/python -m pytest --ignore=tests/e2e
+
+# ruff's checks and formatting (pyproject.toml says which); `make format` rewrites.
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check connectfour tests
+	$(BIN)/ruff format --check connectfour tests
+
+format: $(VENV)/.test-deps
+	$(BIN)/ruff check --fix connectfour tests
+	$(BIN)/ruff format connectfour tests
 
 # Refresh the generated tables of docs/protocol.md.
 docs: $(VENV)/.run-deps

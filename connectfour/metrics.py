@@ -73,7 +73,25 @@ def count(name: str, label: str = "") -> None:
 
 #: Upper bounds of the latency buckets, in seconds: 10 µs (a fan-out to a few
 #: connections) to 2.5 s (a store in trouble); above them, the +Inf bucket.
-BUCKETS = (1e-05, 2.5e-05, 5e-05, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+BUCKETS = (
+    1e-05,
+    2.5e-05,
+    5e-05,
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+)
 #: The ``le`` label of each bucket, written as prometheus-client writes it.
 _LE = [repr(bound) for bound in BUCKETS] + ["+Inf"]
 
@@ -151,7 +169,9 @@ class _Exposition(Collector):
         for latency in _LATENCIES:
             cumulative = itertools.accumulate(numbers.buckets[latency.name])
             buckets = list(zip(_LE, cumulative))
-            yield HistogramMetricFamily(latency.name, latency.help, buckets=buckets, sum_value=numbers.sums[latency.name])
+            yield HistogramMetricFamily(
+                latency.name, latency.help, buckets=buckets, sum_value=numbers.sums[latency.name]
+            )
         for name, (text, value) in numbers.gauges.items():
             yield GaugeMetricFamily(name, text, value=value)
 
@@ -182,7 +202,9 @@ class _Shared:
             latency.name: SharedCounter(f"{latency.name}_bucket", latency.help, ["le"], registry=None)
             for latency in _LATENCIES
         }
-        self.sums = {latency.name: SharedCounter(f"{latency.name}_sum", latency.help, registry=None) for latency in _LATENCIES}
+        self.sums = {
+            latency.name: SharedCounter(f"{latency.name}_sum", latency.help, registry=None) for latency in _LATENCIES
+        }
         self.gauges: dict[str, Gauge] = {}
         # What the files hold of this worker's numbers.
         self.flushed: Counter[tuple[str, str]] = Counter()

@@ -296,11 +296,16 @@ class RedisCluster:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the new node cannot replicate {master}: {out}")
             time.sleep(0.05)  # polling the gossip; nothing else to wait on
-        self._wait(lambda: "master_link_status:up" in self.command(node.port, "INFO", "replication"), "the replica syncs")
+        self._wait(
+            lambda: "master_link_status:up" in self.command(node.port, "INFO", "replication"), "the replica syncs"
+        )
         replica_id = self.node_id(node.port)
         self._wait(
             lambda: all(
-                any(line.startswith(replica_id) and "slave" in line for line in self.command(p, "CLUSTER", "NODES").splitlines())
+                any(
+                    line.startswith(replica_id) and "slave" in line
+                    for line in self.command(p, "CLUSTER", "NODES").splitlines()
+                )
                 for p in self.ports
             ),
             "every node knows the replica",
@@ -315,7 +320,10 @@ class RedisCluster:
         me = self.node_id(replica)
         self._wait(
             lambda: all(
-                any(line.startswith(me) and "master" in line.split()[2] for line in self.command(p, "CLUSTER", "NODES").splitlines())
+                any(
+                    line.startswith(me) and "master" in line.split()[2]
+                    for line in self.command(p, "CLUSTER", "NODES").splitlines()
+                )
                 for p in self.ports
             ),
             "every node holds the replica as the master",
@@ -346,7 +354,9 @@ class RedisCluster:
         for port in self.ports:
             if port not in (source, to) and self._is_master(port):
                 self.command(port, "CLUSTER", "SETSLOT", str(slot), "NODE", target_id)
-        self._wait(lambda: all(self.master_of(slot, p) == to for p in self.ports), f"every node holds slot {slot} on {to}")
+        self._wait(
+            lambda: all(self.master_of(slot, p) == to for p in self.ports), f"every node holds slot {slot} on {to}"
+        )
 
     def _is_master(self, port: int) -> bool:
         return "role:master" in self.command(port, "INFO", "replication")

@@ -67,7 +67,9 @@ class ServerProcess:
             try:
                 line = self._queue.get(timeout=timeout)
             except queue.Empty:
-                raise AssertionError(f"no log line with {text!r} in {timeout}s; log:\n" + "\n".join(self.lines)) from None
+                raise AssertionError(
+                    f"no log line with {text!r} in {timeout}s; log:\n" + "\n".join(self.lines)
+                ) from None
             if line is None:
                 raise AssertionError(f"server exited before logging {text!r}; log:\n" + "\n".join(self.lines))
             self.lines.append(line)

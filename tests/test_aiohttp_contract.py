@@ -49,5 +49,12 @@ def test_the_low_level_server_is_still_a_protocol_factory():
 
     protocol = asyncio.run(make())
     assert isinstance(protocol, RequestHandler) and isinstance(protocol, asyncio.Protocol)
-    for name in ("connection_made", "data_received", "eof_received", "connection_lost", "pause_writing", "resume_writing"):
+    for name in (
+        "connection_made",
+        "data_received",
+        "eof_received",
+        "connection_lost",
+        "pause_writing",
+        "resume_writing",
+    ):
         assert callable(getattr(protocol, name)), name

@@ -147,7 +147,9 @@ async def test_every_follower_applies_every_event_once_in_order():
     await store.append("g", 1, CREATED)
     followers = [await follow(store, bus, "g") for _ in range(3)]
     for version, column in enumerate([3, 4, 3, 4], start=2):
-        await store.append("g", version, Moved(at=float(version), player="red" if version % 2 == 0 else "yellow", column=column))
+        await store.append(
+            "g", version, Moved(at=float(version), player="red" if version % 2 == 0 else "yellow", column=column)
+        )
     await settle()
     for state, applied in followers:
         assert applied == [1, 2, 3, 4, 5] and state.board.moves == [3, 4, 3, 4]
@@ -160,7 +162,9 @@ async def test_an_announcement_the_bus_loses_is_read_back_from_the_store():
     state, applied = await follow(store, bus, "g")
     bus.drop = lambda game_id, version, deliver: version == 3  # lost on its way
     for version, column in enumerate([3, 4, 3], start=2):
-        await store.append("g", version, Moved(at=float(version), player="red" if version % 2 == 0 else "yellow", column=column))
+        await store.append(
+            "g", version, Moved(at=float(version), player="red" if version % 2 == 0 else "yellow", column=column)
+        )
     await settle()
     assert applied == [1, 2, 3, 4] and state.board.moves == [3, 4, 3]
 

@@ -10,11 +10,12 @@ import subprocess
 import sys
 
 import pytest
-
 from servers import ROOT, free_port
 
 
-def connectfour(*args: str, env: dict[str, str] | None = None, stdin: int | None = None) -> subprocess.CompletedProcess[str]:
+def connectfour(
+    *args: str, env: dict[str, str] | None = None, stdin: int | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "connectfour", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=30, env={**os.environ, **(env or {})},
@@ -60,7 +61,11 @@ def test_a_bad_serve_option_is_refused_before_anything_starts(option, value, rea
     [
         ("PORT", "abc", "argument --port: not a whole number"),
         ("LOG_LEVEL", "bogus", "argument --log-level: not a log level"),
-        ("CONNECTFOUR_ALLOWED_ORIGINS", "https://ok.example,not an origin", "$CONNECTFOUR_ALLOWED_ORIGINS: not an origin"),
+        (
+            "CONNECTFOUR_ALLOWED_ORIGINS",
+            "https://ok.example,not an origin",
+            "$CONNECTFOUR_ALLOWED_ORIGINS: not an origin",
+        ),
         ("PROMETHEUS_MULTIPROC_DIR", "/proc/nope", "$PROMETHEUS_MULTIPROC_DIR: /proc/nope is not a directory"),
     ],
 )
@@ -77,7 +82,9 @@ def test_another_command_does_not_read_serve_s_port(command):
 
 
 def test_memory_and_redis_with_workers_are_refused_by_the_supervisor_not_by_each_worker():
-    run = connectfour("serve", "--memory", "--redis", "redis://127.0.0.1:1/0", "--workers", "2", "--port", str(free_port()))
+    run = connectfour(
+        "serve", "--memory", "--redis", "redis://127.0.0.1:1/0", "--workers", "2", "--port", str(free_port())
+    )
     refused(run, 2, "--memory and --redis")
     assert "starting it again" not in run.stderr
 
@@ -139,7 +146,9 @@ def test_a_bad_bench_option_is_refused(args, named):
 
 
 def test_bench_names_a_server_pid_that_is_no_process():
-    refused(connectfour("bench", "--url", "ws://127.0.0.1:1/ws", "--server-pid", "999999999"), 2, "--server-pid: no process")
+    refused(
+        connectfour("bench", "--url", "ws://127.0.0.1:1/ws", "--server-pid", "999999999"), 2, "--server-pid: no process"
+    )
 
 
 @pytest.mark.parametrize("scenario", ["games", "lobby"])

@@ -18,16 +18,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 import redis
+from members import Member
 from redis.crc import key_slot
+from redis_server import RedisCluster, RedisServer
+from test_many_services_redis import RedisWorld
 
 from connectfour.bus.redis import channel
 from connectfour.protocol import ProtocolError
 from connectfour.store.matching import Ticket
 from connectfour.store.redis import RedisStore, game_keys
 from connectfour.store.redis_match import QUEUE
-from members import Member
-from redis_server import RedisCluster, RedisServer
-from test_many_services_redis import RedisWorld
 
 RED_WINS = [3, 3, 4, 4, 5, 5, 6]
 #: Seconds any single wait in these tests may take before it counts as a hang.

@@ -124,7 +124,12 @@ async def test_the_state_names_the_computer_seat_and_level_and_shows_it_connecte
     me = Person()
     await service.create_computer(me, level=2, color="red")
     [state] = me.of("state")
-    assert (state["computer"], state["level"], state["yellow"], state["status"]) == ("yellow", 2, "connected", "playing")
+    assert (state["computer"], state["level"], state["yellow"], state["status"]) == (
+        "yellow",
+        2,
+        "connected",
+        "playing",
+    )
     assert "join" not in me.of("init")[0]
 
 

@@ -9,7 +9,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from client import Client
 from servers import ROOT, ServerProcess
 

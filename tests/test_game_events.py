@@ -24,7 +24,9 @@ from connectfour.rules import Board
 ONLINE = Created(at=1.0, local=False, watch_key="w", join_key="j", red_token="r", yellow_token="y")
 LOCAL = Created(at=1.0, local=True, watch_key="w", join_key=None, red_token="t", yellow_token="t")
 #: Against the computer, which holds yellow: no invite to wait for.
-COMPUTER = Created(at=1.0, local=False, watch_key="w", join_key=None, red_token="r", yellow_token="y", computer="yellow", level=2)
+COMPUTER = Created(
+    at=1.0, local=False, watch_key="w", join_key=None, red_token="r", yellow_token="y", computer="yellow", level=2
+)
 RED_WINS = [3, 4, 3, 4, 3, 4, 3]  # red's vertical four in column 3
 # fmt: off
 DRAW = [0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 4, 5, 4, 5, 4, 5, 6, 0, 6, 0, 6, 0, 1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4, 5, 6, 5, 6, 5, 6]
@@ -132,7 +134,9 @@ def test_a_game_ends_by_resignation_claim_or_expiry(ending, result, reason):
     assert (state.result, state.reason, state.finished_at) == (result, reason, 9.0)
 
 
-@pytest.mark.parametrize("late", [Resigned(at=9.0, player="yellow"), Claimed(at=9.0, player="yellow", grace=60.0), Expired(at=9.0)])
+@pytest.mark.parametrize(
+    "late", [Resigned(at=9.0, player="yellow"), Claimed(at=9.0, player="yellow", grace=60.0), Expired(at=9.0)]
+)
 def test_nothing_that_ends_a_game_is_taken_after_a_winning_move(late):
     """A resignation or claim racing the winning move loses, whichever process made it."""
     state = game(ONLINE, Joined(at=2.0), *moves(RED_WINS, "four"))

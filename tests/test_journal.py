@@ -13,13 +13,13 @@ import sys
 import textwrap
 
 import pytest
+from records import create, created, moves, play
+from servers import ROOT
 
 from connectfour.domain.events import Joined, RematchOffered
 from connectfour.domain.state import GameState
 from connectfour.store import StoreError, journal, sqlite
 from connectfour.store.sqlite import DatabaseInUse, SQLiteStore, prune_database
-from records import create, created, moves, play
-from servers import ROOT
 
 MOVES = [3, 3, 4, 4, 5, 2]
 
@@ -73,7 +73,9 @@ def killed_after(path, body: str) -> None:
         asyncio.run(main())
         """
     ).format(body=textwrap.indent(textwrap.dedent(body), " " * 4))
-    done = subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == -signal.SIGKILL and "stored" in done.stdout, done.stderr
 
 
@@ -472,8 +474,10 @@ async def test_a_journal_written_before_games_against_the_computer_replays(tmp_p
 
 async def test_a_journal_replays_the_computer_seat_of_a_game(tmp_path):
     path = tmp_path / "games.db"
-    created_record = 'C {"id":"g1","watch_key":"w","join_key":null,"red_token":"r","yellow_token":"y",' \
+    created_record = (
+        'C {"id":"g1","watch_key":"w","join_key":null,"red_token":"r","yellow_token":"y",'
         '"created_at":1.0,"invite_spent":true,"computer":"yellow","level":4}'
+    )
     _write_segment(path, [created_record, "M g1 0 3 2.0"])
     store = SQLiteStore(path)
     try:

@@ -39,7 +39,9 @@ def test_waiting_games_come_longest_waiting_first_and_playing_ones_most_watched_
     lobby = merge(
         [
             part("a", waiting=[waiting("late", 3.0), waiting("early", 1.0)], playing=[playing("quiet", ply=9)]),
-            part("b", waiting=[waiting("middle", 2.0)], playing=[playing("watched", spectators=5), playing("on", ply=3)]),
+            part(
+                "b", waiting=[waiting("middle", 2.0)], playing=[playing("watched", spectators=5), playing("on", ply=3)]
+            ),
         ]
     )
     assert [g.game for g in lobby.waiting] == ["early", "middle", "late"]

@@ -11,12 +11,12 @@ import asyncio
 import random
 
 import pytest
+from members import Member, Timers
 
 from connectfour.bus import LocalBus
 from connectfour.protocol import ProtocolError
 from connectfour.service import GameService
 from connectfour.store import MemoryStore
-from members import Member, Timers
 
 GRACE, TTL = 60.0, 15.0
 

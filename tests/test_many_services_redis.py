@@ -23,36 +23,36 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from redis.asyncio import Redis
-
 import test_many_services as many
-from connectfour.bus.base import Delivery
-from connectfour.service import GameService
-from connectfour.store.redis import RedisStore
+from redis.asyncio import Redis
 
 # The scenarios, collected here too, with this module's ``world`` fixture.
 from test_many_services import (  # noqa: F401
     test_a_claim_racing_a_winning_move_ends_the_game_exactly_once,
-    test_a_lobby_watcher_that_lags_gets_only_the_newest_lobby_once_it_reads,
-    test_a_quick_match_cancelled_on_one_service_is_never_taken_on_another,
-    test_a_quick_match_pairs_players_on_two_services,
-    test_every_service_lobby_shows_the_public_games_of_every_service,
-    test_the_lobby_forgets_a_service_that_stopped_saying_its_part,
-    test_a_waiting_players_second_tab_waits_in_the_same_game_and_is_never_paired_with_itself,
-    test_two_players_pressing_play_someone_at_once_on_two_services_are_paired,
     test_a_dropped_last_announcement_is_found_by_the_heartbeat,
+    test_a_lobby_watcher_that_lags_gets_only_the_newest_lobby_once_it_reads,
     test_a_move_on_one_service_reaches_everyone_on_every_service_once,
     test_a_player_leaving_on_one_service_is_seen_away_and_claimable_everywhere,
+    test_a_quick_match_cancelled_on_one_service_is_never_taken_on_another,
+    test_a_quick_match_pairs_players_on_two_services,
     test_a_rematch_offered_on_two_services_moves_everyone_everywhere_to_the_new_game,
     test_a_service_that_stops_renewing_frees_its_seats_and_the_grace_period_starts_then,
+    test_a_waiting_players_second_tab_waits_in_the_same_game_and_is_never_paired_with_itself,
     test_an_announcement_the_bus_drops_is_read_back_from_the_store,
     test_an_invite_raced_from_three_services_seats_exactly_one_guest,
+    test_every_service_lobby_shows_the_public_games_of_every_service,
     test_expiry_waits_while_a_seat_is_held_on_any_service,
     test_resuming_on_another_service_takes_the_seat_and_closes_the_old_connection,
     test_spectators_on_every_service_are_counted_by_everyone,
     test_the_guest_on_another_service_is_seen_connected_by_everyone,
+    test_the_lobby_forgets_a_service_that_stopped_saying_its_part,
+    test_two_players_pressing_play_someone_at_once_on_two_services_are_paired,
     test_two_services_racing_for_one_ply_store_exactly_one_move_1000_times,
 )
+
+from connectfour.bus.base import Delivery
+from connectfour.service import GameService
+from connectfour.store.redis import RedisStore
 
 #: Rounds of settling before giving up (each one waits on the server, not on a clock).
 ROUNDS = 50
@@ -113,7 +113,11 @@ async def _tasks_done(stores: list[RedisStore]) -> bool:
     current = asyncio.current_task()
     waited = False
     while True:
-        tasks = [t for t in asyncio.all_tasks() if t is not current and not t.get_name().startswith(("cf-redis-bus", "cf-redis-appends"))]
+        tasks = [
+            t
+            for t in asyncio.all_tasks()
+            if t is not current and not t.get_name().startswith(("cf-redis-bus", "cf-redis-appends"))
+        ]
         if not tasks:
             if not any(store.writing for store in stores):
                 return waited

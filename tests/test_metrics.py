@@ -14,11 +14,11 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
 from client import Client
-from connectfour import metrics
+from prometheus_client.parser import text_string_to_metric_families
 from servers import ServerProcess
+
+from connectfour import metrics
 
 #: Red wins with its seventh move: a game of seven moves.
 RED_WINS = [0, 1, 0, 1, 0, 1, 0]
@@ -78,9 +78,13 @@ async def test_the_counters_move_with_moves_in_the_prometheus_text_format(server
     assert value(new, "connectfour_moves_total") - value(old, "connectfour_moves_total") == 7
     assert value(new, "connectfour_games_created_total") - value(old, "connectfour_games_created_total") == 1
     ended = {"reason": "four"}
-    assert value(new, "connectfour_games_ended_total", **ended) - value(old, "connectfour_games_ended_total", **ended) == 1
+    assert (
+        value(new, "connectfour_games_ended_total", **ended) - value(old, "connectfour_games_ended_total", **ended) == 1
+    )
     refused = {"code": "game_over"}
-    assert value(new, "connectfour_refusals_total", **refused) - value(old, "connectfour_refusals_total", **refused) == 1
+    assert (
+        value(new, "connectfour_refusals_total", **refused) - value(old, "connectfour_refusals_total", **refused) == 1
+    )
 
 
 @pytest.mark.parametrize("histogram", ["connectfour_store_append_seconds", "connectfour_move_fanout_seconds"])
@@ -212,7 +216,7 @@ async def test_with_workers_any_worker_shows_the_sum_and_one_started_again_is_no
         server.wait_for_log("starting it again")
         server.wait_for_lines("serving on", 3)
         await players[victim].close()
-        (newcomer, player), = (await players_on(server, 1, {victim, survivor})).items()
+        ((newcomer, player),) = (await players_on(server, 1, {victim, survivor})).items()
         await play_a_game(player)
         await until_every_worker_shows(server, {survivor, newcomer}, totals(games=3, connections=2))
         await player.close()

@@ -130,7 +130,18 @@ def test_a_name_that_could_pass_for_another_or_shows_nothing_is_refused(name, wh
 
 
 @pytest.mark.parametrize(
-    "name", ["Ada", "Zo\u00eb", "\u00dcn\u00ef", "\u674e\u5c0f\u9f8d", "\u0410\u043d\u044f", "Jean-Luc", "O'Neil", "Bo b", "R2-D2"]
+    "name",
+    [
+        "Ada",
+        "Zo\u00eb",
+        "\u00dcn\u00ef",
+        "\u674e\u5c0f\u9f8d",
+        "\u0410\u043d\u044f",
+        "Jean-Luc",
+        "O'Neil",
+        "Bo b",
+        "R2-D2",
+    ],
 )
 def test_names_of_one_script_in_plain_letters_are_accepted(name):
     assert decode(json.dumps({"type": "match", "name": name})).name == name

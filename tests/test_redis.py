@@ -18,12 +18,16 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from members import Member
+from records import create, created, moves, play
 from redis.asyncio import Redis
 from redis.crc import key_slot
+from redis_server import RedisServer
+from servers import free_port
 
 from connectfour.bus.redis import RedisBus, channel
-from connectfour.domain.events import Claimed, Expired, Joined, Moved, RematchOffered, decode_event, encode_event
 from connectfour.domain import rulebook
+from connectfour.domain.events import Claimed, Expired, Joined, Moved, RematchOffered, decode_event, encode_event
 from connectfour.domain.rulebook import Claim, Seats
 from connectfour.domain.seats import Holder, decode_presence
 from connectfour.domain.state import GameState
@@ -31,10 +35,6 @@ from connectfour.protocol import ProtocolError
 from connectfour.service import GameService
 from connectfour.store import ConditionFailed, StoreError, VersionConflict
 from connectfour.store.redis import LIBRARY, RedisStore, game_keys
-from members import Member
-from records import create, created, moves, play
-from redis_server import RedisServer
-from servers import free_port
 
 #: Seconds any single wait in these tests may take before it counts as a hang.
 PATIENCE = 10.0
@@ -83,7 +83,9 @@ async def test_two_clients_racing_for_each_version_store_it_exactly_once_1000_ti
         for version in range(2, 1002):
             a = Moved(at=float(version), player="red", column=version % 7)
             b = Moved(at=float(version), player="yellow", column=(version + 3) % 7)
-            results = await asyncio.gather(first.append("g1", version, a), second.append("g1", version, b), return_exceptions=True)
+            results = await asyncio.gather(
+                first.append("g1", version, a), second.append("g1", version, b), return_exceptions=True
+            )
             won = [event for event, result in zip((a, b), results) if result is None]
             lost = [result for result in results if result is not None]
             assert len(won) == 1 and len(lost) == 1, results
@@ -118,7 +120,12 @@ async def test_an_entry_keeps_its_call_id_as_a_field_the_decoder_ignores(store, 
     await create(store)
     keys = game_keys("g1")
     join = Joined(at=150.0)
-    assert await raw.fcall("cf_append", 4, *keys, b"2", b"call-7", encode_event(join), b"150.0", b"", b"", b"", b"1", b"1000", b"") == 2
+    assert (
+        await raw.fcall(
+            "cf_append", 4, *keys, b"2", b"call-7", encode_event(join), b"150.0", b"", b"", b"", b"1", b"1000", b""
+        )
+        == 2
+    )
     assert await raw.lindex(keys[0], 1) == encode_event(join)[:-1] + b',"call":"call-7"}'
     assert await store.read("g1", 1) == [(2, join)]
     assert await raw.hlen(keys[2]) == 1  # the creation's call only: appends keep theirs in the entry
@@ -160,7 +167,18 @@ async def test_a_retried_creation_answers_as_the_first(store, raw):
 async def test_an_ending_event_retried_answers_with_the_keys_again(store, raw):
     await create(store)
     keys = game_keys("g1")
-    resign = [b"2", b"call-r", encode_event(Moved(at=1.0, player="red", column=0)), b"1.0", b"0", b"red", b"four", b"", b"5000", b""]
+    resign = [
+        b"2",
+        b"call-r",
+        encode_event(Moved(at=1.0, player="red", column=0)),
+        b"1.0",
+        b"0",
+        b"red",
+        b"four",
+        b"",
+        b"5000",
+        b"",
+    ]
     first = await raw.fcall("cf_append", 4, *keys, *resign)
     assert first == [2, b"watch-g1", b"join-g1"]
     assert await raw.fcall("cf_append", 4, *keys, *resign) == first
@@ -476,7 +494,9 @@ async def test_the_location_hides_the_password_and_ping_answers(store, redis_url
         st.tuples(
             st.sampled_from(["FCALL", "ZREM", "ZADD", "EXPIRE", "SET"]),  # a command's name: one word
             st.lists(
-                st.one_of(st.binary(max_size=64), st.text(max_size=32), st.integers(min_value=-(2**63), max_value=2**63)),
+                st.one_of(
+                    st.binary(max_size=64), st.text(max_size=32), st.integers(min_value=-(2**63), max_value=2**63)
+                ),
                 max_size=20,
             ),
         ).map(lambda named: [named[0], *named[1]]),

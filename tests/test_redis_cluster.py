@@ -26,10 +26,15 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis
-from redis.crc import key_slot
-
 import test_many_services as many
 import test_store
+from client import Client
+from records import create, play
+from redis.crc import key_slot
+from redis_server import RedisCluster
+from servers import ServerProcess
+from test_many_services_redis import RedisWorld
+
 from connectfour.bus.redis import RedisBus, channel, cluster_seeds, cluster_url
 from connectfour.domain import rulebook
 from connectfour.domain.events import Joined
@@ -39,11 +44,6 @@ from connectfour.domain.seats import Holder
 from connectfour.domain.state import GameState
 from connectfour.store import ConditionFailed, StoreError
 from connectfour.store.redis import REGISTRY, RedisStore, game_keys
-from client import Client
-from records import create, play
-from redis_server import RedisCluster
-from servers import ServerProcess
-from test_many_services_redis import RedisWorld
 
 RED_WINS = [3, 3, 4, 4, 5, 5, 6]
 #: Seconds any single wait in these tests may take before it counts as a hang.

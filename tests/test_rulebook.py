@@ -4,6 +4,7 @@ decided from a game's state, its seats and the time, with no store."""
 from __future__ import annotations
 
 import pytest
+from records import created, moves
 
 from connectfour.domain import rulebook
 from connectfour.domain.events import Claimed, Expired, Joined, Moved, RematchOffered, RematchStarted, Resigned
@@ -11,7 +12,6 @@ from connectfour.domain.refusal import Refused
 from connectfour.domain.rulebook import Claim, Expire, Join, Move, OfferRematch, Resign, Seats, StartRematch
 from connectfour.domain.seats import Holder, Presence, first_look
 from connectfour.domain.state import GameState
-from records import created, moves
 
 A1, A2, B1 = Holder("A", 1), Holder("A", 2), Holder("B", 1)
 GRACE = 60.0
@@ -165,7 +165,14 @@ def test_a_rematch_starts_once_both_players_offered():
 def test_against_the_computer_one_offer_starts_the_rematch_and_the_computer_never_offers():
     over = game(*moves([3, 3, 4, 4, 5, 5, 6]), computer="yellow", level=1, join_key=None)
     assert refusal(over, OfferRematch("yellow"), 2.0) == "not_a_player"
-    offered = GameState.replay("g1", [created(computer="yellow", level=1, join_key=None), *moves([3, 3, 4, 4, 5, 5, 6]), RematchOffered(at=2.0, player="red")])
+    offered = GameState.replay(
+        "g1",
+        [
+            created(computer="yellow", level=1, join_key=None),
+            *moves([3, 3, 4, 4, 5, 5, 6]),
+            RematchOffered(at=2.0, player="red"),
+        ],
+    )
     assert rulebook.decide(offered, StartRematch("g2"), 3.0) == RematchStarted(at=3.0, game="g2")
 
 

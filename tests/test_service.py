@@ -8,12 +8,12 @@ import logging
 import sqlite3
 
 import pytest
+from members import Member as Inbox
+from members import Timers
 
 from connectfour.protocol import ProtocolError
 from connectfour.service import GameService
 from connectfour.store import SQLiteStore, journal
-from members import Member as Inbox
-from members import Timers
 
 
 @pytest.fixture
@@ -27,9 +27,7 @@ async def test_racing_moves_for_one_ply_store_and_announce_exactly_one(store):
     service = GameService(store)
     player = Inbox()
     game, role = await service.create(player, local=True)
-    results = await asyncio.gather(
-        service.play(game, role, 1), service.play(game, role, 2), return_exceptions=True
-    )
+    results = await asyncio.gather(service.play(game, role, 1), service.play(game, role, 2), return_exceptions=True)
     refused = [r for r in results if isinstance(r, ProtocolError)]
     assert len(refused) == 1 and refused[0].code == "stale_ply"
     assert len(player.of("play")) == 1
@@ -207,7 +205,9 @@ async def test_the_sweep_logs_how_many_unplayed_games_it_deleted(store, caplog):
         await service.expire_idle()
         await service.expire_idle()  # nothing left: nothing said
     said = [r for r in caplog.records if "unplayed" in r.getMessage()]
-    assert [(r.levelno, r.getMessage()) for r in said] == [(logging.INFO, "3 unplayed games deleted (no activity for 86400s)")]
+    assert [(r.levelno, r.getMessage()) for r in said] == [
+        (logging.INFO, "3 unplayed games deleted (no activity for 86400s)")
+    ]
 
 
 async def test_a_flood_of_unplayed_games_leaves_the_database_bounded(tmp_path):

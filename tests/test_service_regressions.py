@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from members import Member, Timers
 
 from connectfour.bus import LocalBus
 from connectfour.protocol import ProtocolError
 from connectfour.protocol.messages import Init, Lobby, Play
 from connectfour.service import GameService, Session
 from connectfour.store import MemoryStore
-from members import Member, Timers
 
 DAY = 86400.0
 BEAT = 5.0  # a service's heartbeat: every third of its registration's 15 s

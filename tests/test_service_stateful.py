@@ -15,8 +15,8 @@ import asyncio
 import inspect
 import itertools
 import json
-import os
 import logging
+import os
 import random
 from collections.abc import Coroutine, Iterator
 from typing import Any
@@ -25,6 +25,7 @@ import msgspec
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from members import Member, Timers
 
 from connectfour.bus import LocalBus
 from connectfour.domain import PLAYERS, other
@@ -51,7 +52,6 @@ from connectfour.service.computer import Computer
 from connectfour.service.game import colors_of
 from connectfour.store import MemoryStore
 from connectfour.store.base import ends as ends_game
-from members import Member, Timers
 
 GRACE, EXPIRE, FORGET = 60.0, 300.0, 900.0
 #: The services' heartbeat: every third of the registration's 15 s, as ``run`` does it.
@@ -408,6 +408,7 @@ class ServiceMachine(RuleBasedStateMachine):
             return
         events = self._request(a, one), self._request(b, two)
         self.note(f"race: {a} sends {events[0]!r}, {b} sends {events[1]!r}")
+
         async def both() -> list[str | None]:
             return list(await asyncio.gather(self._handle(a, events[0]), self._handle(b, events[1])))
 

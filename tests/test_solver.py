@@ -6,12 +6,12 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from solver_sets import SETS, read_set
 
 from connectfour.solver import _core
 from connectfour.solver.book import BOOK_PLY, book_score, load_book
 from connectfour.solver.engine import SearchTimeout, analyse, solve
 from connectfour.solver.position import BadPosition, parse_position
-from solver_sets import SETS, read_set
 
 
 def _mismatches(name: str) -> list[tuple[str, int, int]]:

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 
 import pytest
+from records import create, created, moves, play, record
 
 from connectfour.bus import LocalBus
 from connectfour.domain.events import (
@@ -23,7 +24,6 @@ from connectfour.domain.state import GameState
 from connectfour.store import ConditionFailed, MemoryStore, SQLiteStore, StoreError, VersionConflict
 from connectfour.store import sqlite as sqlite_store
 from connectfour.store.sqlite import _UNPLAYED, SCHEMA
-from records import create, created, moves, play, record
 
 RED_WINS = [3, 3, 4, 4, 5, 5, 6]
 A1, A2, B1 = Holder("A", 1), Holder("A", 2), Holder("B", 1)

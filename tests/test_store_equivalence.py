@@ -24,9 +24,9 @@ import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from records import created
 
-from connectfour.domain import PLAYERS
-from connectfour.domain import rulebook
+from connectfour.domain import PLAYERS, rulebook
 from connectfour.domain.events import Claimed, Created, Event
 from connectfour.domain.refusal import Refused
 from connectfour.domain.rulebook import Claim, Expire, Join, Move, OfferRematch, Resign, Seats
@@ -35,7 +35,6 @@ from connectfour.domain.state import GameState
 from connectfour.store import ConditionFailed, GameRecord, MemoryStore, SQLiteStore, VersionConflict
 from connectfour.store.base import ends
 from connectfour.store.redis import RedisStore
-from records import created
 
 GRACE = 60.0
 TTL = 15.0

@@ -9,11 +9,11 @@ import sys
 import unicodedata
 
 import pytest
-
 from client import Client
-from connectfour.cli.play import draw, key_and_server
 from servers import ROOT, ServerProcess
 from terminal import HostileServer, Terminal
+
+from connectfour.cli.play import draw, key_and_server
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +206,10 @@ def test_with_analysis_each_position_shows_what_every_column_is_worth(server, te
     assert terminal.wait_for("Values for red:") == "Values for red: 1:L20 2:L21 3:D 4:W21 5:D 6:L21 7:L20. Best: 4."
     terminal.type("4")
     # After the centre, every answer loses: the best holds out longest.
-    assert terminal.wait_for("Values for yellow:") == "Values for yellow: 1:L17 2:L19 3:L19 4:L20 5:L19 6:L19 7:L17. Best: 4."
+    assert (
+        terminal.wait_for("Values for yellow:")
+        == "Values for yellow: 1:L17 2:L19 3:L19 4:L20 5:L19 6:L19 7:L17. Best: 4."
+    )
     code, _ = terminal.finish()
     assert code == 0
 
@@ -272,23 +275,81 @@ STREAMS: dict[str, tuple[list[str | bytes], str]] = {
     "not JSON": (["this is not JSON {", END], "Announcement: end of script"),
     "JSON that is not an object": (["[1, 2, 3]", "null", '"state"', "42", END], "Announcement: end of script"),
     "an unknown type": (['{"type": "boom"}', '{"kind": "state"}', END], "Announcement: end of script"),
-    "missing fields": (['{"type": "state"}', '{"type": "play", "column": 3}', '{"type": "win"}', END], "Announcement: end of script"),
-    "wrong types": ([_state(moves="3344"), _state(you=7), _state(moves=[None]), '{"type": "error", "message": 1, "code": []}', END], "Announcement: end of script"),
+    "missing fields": (
+        ['{"type": "state"}', '{"type": "play", "column": 3}', '{"type": "win"}', END],
+        "Announcement: end of script",
+    ),
+    "wrong types": (
+        [_state(moves="3344"), _state(you=7), _state(moves=[None]), '{"type": "error", "message": 1, "code": []}', END],
+        "Announcement: end of script",
+    ),
     "moves out of range": ([_state(moves=[9], ply=1), _state(moves=[-1], ply=1), END], "Announcement: end of script"),
     "a column filled past the top": ([_state(moves=[0] * 7, ply=7), END], "Announcement: end of script"),
     "moves after a win": ([_state(moves=[0, 1, 0, 1, 0, 1, 0, 1], ply=8), END], "Announcement: end of script"),
     "100,000 moves": ([_state(moves=[3] * 100_000, ply=100_000), END], "Announcement: end of script"),
-    "deep nesting": (["[" * 100_000 + "]" * 100_000, '{"type": "state", "moves": ' + "[" * 50_000 + "]" * 50_000 + "}", END], "Announcement: end of script"),
+    "deep nesting": (
+        ["[" * 100_000 + "]" * 100_000, '{"type": "state", "moves": ' + "[" * 50_000 + "]" * 50_000 + "}", END],
+        "Announcement: end of script",
+    ),
     "a binary frame": ([b"\x00\xff\x1b[2J", END], "Announcement: end of script"),
-    "winning cells off the board": ([_state(), json.dumps({"type": "win", "player": "red", "reason": "four", "cells": [[99, -1]]}), END], "Announcement: end of script"),
-    "escapes in names": ([_state(red_name="\x1b[31mEvil\x1b[0m", yellow_name="Bob\x07\r"), json.dumps({"type": "presence", "red": "connected", "yellow": "disconnected", "spectators": 0, "red_name": "Bob", "yellow_name": ESCAPES}), END], "Announcement: end of script"),
-    "escapes in an error": ([json.dumps({"type": "error", "code": "rate_limited", "message": ESCAPES + " slow down"}), _state(), json.dumps({"type": "error", "code": "not_your_turn", "message": ESCAPES}), END], "Announcement: end of script"),
-    "escapes in an announcement": ([_state(), json.dumps({"type": "announcement", "message": ESCAPES + "restart"}), END], "Announcement: end of script"),
-    "escapes in the keys of a link": ([json.dumps({"type": "init", "game": "g1", "watch": "w\x1b[2J", "join": "j\x07"}), _state(), END], "Announcement: end of script"),
-    "a move out of range": ([_state(), json.dumps({"type": "play", "player": "red", "column": 99, "row": 0, "ply": 0, "turn": "yellow"}), END], "Announcement: end of script"),
-    "a move that does not follow": ([_state(), json.dumps({"type": "play", "player": "red", "column": 3, "row": 0, "ply": 5, "turn": "yellow"})], "reconnecting for a fresh copy"),
-    "a move that claims the wrong turn": ([_state(), json.dumps({"type": "play", "player": "red", "column": 3, "row": 0, "ply": 0, "turn": "red"})], "reconnecting for a fresh copy"),
-    "a frame of 2 MiB": ([_state(), json.dumps({"type": "announcement", "message": "x" * (2 << 20)})], "Connection lost"),
+    "winning cells off the board": (
+        [_state(), json.dumps({"type": "win", "player": "red", "reason": "four", "cells": [[99, -1]]}), END],
+        "Announcement: end of script",
+    ),
+    "escapes in names": (
+        [
+            _state(red_name="\x1b[31mEvil\x1b[0m", yellow_name="Bob\x07\r"),
+            json.dumps(
+                {
+                    "type": "presence",
+                    "red": "connected",
+                    "yellow": "disconnected",
+                    "spectators": 0,
+                    "red_name": "Bob",
+                    "yellow_name": ESCAPES,
+                }
+            ),
+            END,
+        ],
+        "Announcement: end of script",
+    ),
+    "escapes in an error": (
+        [
+            json.dumps({"type": "error", "code": "rate_limited", "message": ESCAPES + " slow down"}),
+            _state(),
+            json.dumps({"type": "error", "code": "not_your_turn", "message": ESCAPES}),
+            END,
+        ],
+        "Announcement: end of script",
+    ),
+    "escapes in an announcement": (
+        [_state(), json.dumps({"type": "announcement", "message": ESCAPES + "restart"}), END],
+        "Announcement: end of script",
+    ),
+    "escapes in the keys of a link": (
+        [json.dumps({"type": "init", "game": "g1", "watch": "w\x1b[2J", "join": "j\x07"}), _state(), END],
+        "Announcement: end of script",
+    ),
+    "a move out of range": (
+        [
+            _state(),
+            json.dumps({"type": "play", "player": "red", "column": 99, "row": 0, "ply": 0, "turn": "yellow"}),
+            END,
+        ],
+        "Announcement: end of script",
+    ),
+    "a move that does not follow": (
+        [_state(), json.dumps({"type": "play", "player": "red", "column": 3, "row": 0, "ply": 5, "turn": "yellow"})],
+        "reconnecting for a fresh copy",
+    ),
+    "a move that claims the wrong turn": (
+        [_state(), json.dumps({"type": "play", "player": "red", "column": 3, "row": 0, "ply": 0, "turn": "red"})],
+        "reconnecting for a fresh copy",
+    ),
+    "a frame of 2 MiB": (
+        [_state(), json.dumps({"type": "announcement", "message": "x" * (2 << 20)})],
+        "Connection lost",
+    ),
 }
 
 
@@ -315,7 +376,9 @@ def _assert_clean(terminal: Terminal) -> None:
 
 
 @pytest.mark.parametrize("stream", list(STREAMS))
-def test_a_hostile_stream_neither_crashes_the_client_nor_reaches_the_terminal_raw_and_q_quits(stream, hostile, terminals):
+def test_a_hostile_stream_neither_crashes_the_client_nor_reaches_the_terminal_raw_and_q_quits(
+    stream, hostile, terminals
+):
     script, shown = STREAMS[stream]
     server = hostile(script)
     terminal = terminals("--url", server.ws_url)

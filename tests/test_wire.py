@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from wire_frames import Recorder, client_frame, close_payload, feed
 
 from connectfour.web import wire
-from wire_frames import Recorder, client_frame, close_payload, feed
 
 GiB = 1 << 30
 MAX = 1024

@@ -21,9 +21,9 @@ from websockets.exceptions import PayloadTooBig, ProtocolError
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
+from wire_frames import Recorder, client_frame, close_payload, feed
 
 from connectfour.web import wire
-from wire_frames import Recorder, client_frame, close_payload, feed
 
 PROTOCOL_ERROR = ("violation", wire.CLOSE_PROTOCOL_ERROR)
 INVALID_DATA = ("violation", wire.CLOSE_INVALID_DATA)
@@ -294,6 +294,7 @@ def test_the_end_of_the_stream_after_a_violation_is_still_reported():
 # 5. websockets counts control frames against the limit of the message they
 #    interrupt, and against ``max_size`` when it is under 125: where that makes
 #    it fail a frame we accept, only what came before is compared.
+
 
 @dataclasses.dataclass
 class Spec:

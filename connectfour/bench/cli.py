@@ -25,7 +25,12 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from ..cli.arguments import count as _count, positive as _positive, positive_seconds as _positive_seconds, rate as _rate, seconds as _seconds, workers as _workers
+from ..cli.arguments import count as _count
+from ..cli.arguments import positive as _positive
+from ..cli.arguments import positive_seconds as _positive_seconds
+from ..cli.arguments import rate as _rate
+from ..cli.arguments import seconds as _seconds
+from ..cli.arguments import workers as _workers
 from . import procstat
 from .crowd import run_capacity, run_fanout
 from .games import Stats, run_games
@@ -57,7 +62,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    bench.add_argument("scenario", nargs="?", choices=SCENARIOS, default="games", help="what to measure (default games)")
+    bench.add_argument(
+        "scenario", nargs="?", choices=SCENARIOS, default="games", help="what to measure (default games)"
+    )
     target = bench.add_mutually_exclusive_group()
     target.add_argument("--url", type=_url, help="WebSocket URL of a running server, e.g. ws://127.0.0.1:8000/ws")
     target.add_argument(
@@ -71,23 +78,42 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "and --workers servers sharing games through it",
     )
     bench.add_argument(
-        "--workers", type=_workers, default=1, metavar="N",
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
         help="with --spawn redis: server processes, each game's players on different ones (default %(default)s)",
     )
     bench.add_argument("--games", type=_positive, default=100, help="games: games played at once (default %(default)s)")
     bench.add_argument(
-        "--spectators", type=_count, help="games: spectators per game (default 1); fanout: spectators of the game (default 1000)"
+        "--spectators",
+        type=_count,
+        help="games: spectators per game (default 1); fanout: spectators of the game (default 1000)",
     )
-    bench.add_argument("--duration", type=_positive_seconds, default=10.0, help="games: seconds to measure (default %(default)s)")
     bench.add_argument(
-        "--warmup", type=_seconds, default=2.0, help="games: seconds played before measuring, not counted (default %(default)s)"
+        "--duration", type=_positive_seconds, default=10.0, help="games: seconds to measure (default %(default)s)"
     )
-    bench.add_argument("--rate", type=_rate, help="games: offered moves/s over all games (open loop); default: closed loop")
+    bench.add_argument(
+        "--warmup",
+        type=_seconds,
+        default=2.0,
+        help="games: seconds played before measuring, not counted (default %(default)s)",
+    )
+    bench.add_argument(
+        "--rate", type=_rate, help="games: offered moves/s over all games (open loop); default: closed loop"
+    )
     bench.add_argument("--moves", type=_positive, default=20, help="fanout: moves to time (default %(default)s)")
-    bench.add_argument("--connections", type=_positive, default=1000, help="capacity: connections to hold (default %(default)s)")
-    bench.add_argument("--watchers", type=_positive, default=1000, help="lobby: connections following the lobby (default %(default)s)")
     bench.add_argument(
-        "--sample", type=_count, default=100, help="lobby: watchers that decode each update to time it (default %(default)s)"
+        "--connections", type=_positive, default=1000, help="capacity: connections to hold (default %(default)s)"
+    )
+    bench.add_argument(
+        "--watchers", type=_positive, default=1000, help="lobby: connections following the lobby (default %(default)s)"
+    )
+    bench.add_argument(
+        "--sample",
+        type=_count,
+        default=100,
+        help="lobby: watchers that decode each update to time it (default %(default)s)",
     )
     bench.add_argument(
         "--v1",
@@ -95,11 +121,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="offer the connectfour.v1 subprotocol; games then go on by rematch on the same "
         "connections, so connection set-up leaves the measurement",
     )
-    bench.add_argument("--server-pid", type=_positive, help="with --url: read CPU time and memory of this server process")
+    bench.add_argument(
+        "--server-pid", type=_positive, help="with --url: read CPU time and memory of this server process"
+    )
     bench.add_argument("--server-cpu", type=_count, default=0, help="CPU a spawned server is pinned to (default 0)")
     bench.add_argument("--client-cpu", type=_count, default=1, help="CPU the load generator is pinned to (default 1)")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    bench.add_argument("--quiet", action="store_true", help="no progress line (there is none unless stderr is a terminal)")
+    bench.add_argument(
+        "--quiet", action="store_true", help="no progress line (there is none unless stderr is a terminal)"
+    )
     bench.add_argument("--smoke", action="store_true", help="a tiny run of every scenario against a spawned server")
 
 
@@ -223,7 +253,11 @@ def _spawned(target: str, cpu: int, workers: int = 1) -> Iterator[tuple[list[str
             store_pid = None
             if target in ("echo", "bare"):
                 port = _free_port()
-                procs.append(subprocess.Popen([sys.executable, "-m", f"connectfour.bench.{target}", str(port)], preexec_fn=lambda: _pin(cpu)))
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", f"connectfour.bench.{target}", str(port)], preexec_fn=lambda: _pin(cpu)
+                    )
+                )
                 _wait_for_port(port, procs[-1], f"{target} server")
                 yield [f"ws://127.0.0.1:{port}/ws"], [procs[-1].pid], None
                 return
@@ -328,7 +362,7 @@ def _measure(
                     progress=_count_progress(label) if show else None,
                 )
             )
-        except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, ConnectionError) as exc:
             return _unreachable(label, "fanout", exc)
         moves = len(fan.to_all)
         result = {
@@ -358,7 +392,7 @@ def _measure(
                     progress=_lobby_progress(label) if show else None,
                 )
             )
-        except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, ConnectionError) as exc:
             return _unreachable(label, "lobby", exc)
         moves = lobby.changes
         result = {
@@ -377,8 +411,16 @@ def _measure(
         }
     else:
         try:
-            cap = _run(run_capacity(url, connections=args.connections, server_pid=pid, v1=args.v1, progress=_count_progress(label) if show else None))
-        except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
+            cap = _run(
+                run_capacity(
+                    url,
+                    connections=args.connections,
+                    server_pid=pid,
+                    v1=args.v1,
+                    progress=_count_progress(label) if show else None,
+                )
+            )
+        except (TimeoutError, OSError, ConnectionError) as exc:
             return _unreachable(label, "capacity", exc)
         moves = 0
         per = cap.bytes_per_connection
@@ -506,7 +548,10 @@ def _table(results: list[dict[str, Any]]) -> str:
     header = ["", *(r["target"] for r in results)]
     body = [[key, *(f.get(key, "-") for f in flat)] for key in keys]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in [header, *body]]
+    lines = [
+        "  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        for row in [header, *body]
+    ]
     for r in results:
         lines += [f"error ({r['target']}): {sample}" for sample in r.get("error_samples", [])]
     return "\n".join(lines)

@@ -29,7 +29,12 @@ def _address(url: str) -> tuple[str, int, str]:
 
 
 async def open_many(
-    url: str, count: int, *, subprotocol: str | None, concurrency: int = 200, progress: Callable[[int, int], None] | None = None
+    url: str,
+    count: int,
+    *,
+    subprotocol: str | None,
+    concurrency: int = 200,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[LeanClient], float]:
     """Open ``count`` connections, ``concurrency`` handshakes at a time; (clients, seconds)."""
     host, port, path = _address(url)
@@ -91,13 +96,15 @@ async def run_fanout(
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             sent = 0
 
+            # It reads this turn's sent, done and waiting (set after it is made): it is
+            # replaced before the next turn, so the loop's later values never reach it.
             def handler(payload: bytes) -> None:
                 nonlocal waiting
                 if payload.startswith(_PLAY_PREFIXES):
-                    result.to_each.append(time.perf_counter_ns() - sent)
+                    result.to_each.append(time.perf_counter_ns() - sent)  # noqa: B023
                     waiting -= 1
-                    if waiting == 0 and not done.done():
-                        done.set_result(None)
+                    if waiting == 0 and not done.done():  # noqa: B023
+                        done.set_result(None)  # noqa: B023
 
             for client in (*audience, mover):
                 client.inbox.clear()
@@ -136,7 +143,12 @@ class CapacityResult:
 
 
 async def run_capacity(
-    url: str, *, connections: int, server_pid: int | None, v1: bool = False, progress: Callable[[int, int], None] | None = None
+    url: str,
+    *,
+    connections: int,
+    server_pid: int | None,
+    v1: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CapacityResult:
     before = procstat.sample(server_pid).rss if server_pid else None
     clients, seconds = await open_many(url, connections, subprotocol=V1 if v1 else None, progress=progress)

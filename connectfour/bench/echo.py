@@ -11,13 +11,13 @@ Run with ``python -m connectfour.bench.echo PORT``.
 from __future__ import annotations
 
 import asyncio
-from typing import cast
 import base64
 import hashlib
 import json
 import secrets
 import socket
 import sys
+from typing import cast
 
 from ..web.wire import frame as text_frame
 
@@ -63,7 +63,11 @@ class _Echo(asyncio.Protocol):
                 return
             head = bytes(buffer[:end]).decode("latin-1")
             del buffer[: end + 4]
-            key = next(line.split(":", 1)[1].strip() for line in head.split("\r\n") if line.lower().startswith("sec-websocket-key:"))
+            key = next(
+                line.split(":", 1)[1].strip()
+                for line in head.split("\r\n")
+                if line.lower().startswith("sec-websocket-key:")
+            )
             accept = base64.b64encode(hashlib.sha1(key.encode() + _GUID).digest()).decode()
             self.transport.write(
                 (

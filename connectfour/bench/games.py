@@ -236,7 +236,7 @@ async def run_games(
         while running:
             try:
                 await play_one_game(addresses, spectators, v1, stats, pace, lambda: running, first=number)
-            except (OSError, ConnectionError, asyncio.TimeoutError, json.JSONDecodeError) as exc:
+            except (TimeoutError, OSError, ConnectionError, json.JSONDecodeError) as exc:
                 stats.error(f"{type(exc).__name__}: {exc}")
                 await asyncio.sleep(0.1)
 

@@ -10,12 +10,12 @@ no compression, no fragmentation of what it sends.
 from __future__ import annotations
 
 import asyncio
-from typing import cast
 import base64
 import os
 import socket
 from collections import deque
 from collections.abc import Callable
+from typing import cast
 
 TextHandler = Callable[[bytes], None]
 

@@ -186,8 +186,10 @@ class RedisBus:
         if plain is not None:
             if client is not None and not isinstance(client, RedisCluster):
                 raise ValueError("a Cluster's URL needs a RedisCluster client")
-            self._client = client if client is not None else cluster_client(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout
+            self._client = (
+                client
+                if client is not None
+                else cluster_client(url, socket_timeout=timeout, socket_connect_timeout=timeout)
             )
         else:
             if isinstance(client, RedisCluster):
@@ -196,8 +198,10 @@ class RedisBus:
             self._pool = ConnectionPool.from_url(
                 url, socket_timeout=timeout, socket_connect_timeout=timeout, protocol=2, client_name=self.name
             )
-            self._client = client if client is not None else Redis.from_url(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout
+            self._client = (
+                client
+                if client is not None
+                else Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
             )
         self._own_client = client is None
         #: A test's hook, as LocalBus's: return True to lose this announcement for this subscriber.
@@ -241,7 +245,9 @@ class RedisBus:
                     async with asyncio.timeout_at(deadline):
                         await asyncio.shield(moving)
                 except TimeoutError:
-                    raise StoreError(f"the subscription to {name.decode()} was not made again in {self.timeout:g}s") from None
+                    raise StoreError(
+                        f"the subscription to {name.decode()} was not made again in {self.timeout:g}s"
+                    ) from None
                 return
             self._home.setdefault(game_id, link)
             try:
@@ -399,7 +405,9 @@ class RedisBus:
                     pause = min(pause * 2, self.backoff[1])
                     continue
                 names = list(self._moving)
-                results = await asyncio.gather(*(self._resubscribe_moved(name) for name in names), *listen, return_exceptions=True)
+                results = await asyncio.gather(
+                    *(self._resubscribe_moved(name) for name in names), *listen, return_exceptions=True
+                )
                 made = sum(1 for result in results[: len(names)] if result is True)
                 masters = {node.name for node in cluster.get_primaries()}
                 for key, link in list(self._links.items()):
@@ -641,7 +649,9 @@ class _Link:
         try:
             await asyncio.wait_for(waiter, self.bus.timeout)
         except TimeoutError:
-            raise StoreError(f"the subscription to {name.decode()} was not confirmed in {self.bus.timeout:g}s") from None
+            raise StoreError(
+                f"the subscription to {name.decode()} was not confirmed in {self.bus.timeout:g}s"
+            ) from None
 
     async def _run(self) -> None:
         bus = self.bus

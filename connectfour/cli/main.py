@@ -111,93 +111,151 @@ def build_parser() -> argparse.ArgumentParser:
         "redis+cluster://host:port[,host:port...], nodes to start from) (also $CONNECTFOUR_REDIS_URL)",
     )
     serve.add_argument(
-        "--workers", type=workers, default=1, metavar="N",
+        "--workers",
+        type=workers,
+        default=1,
+        metavar="N",
         help="server processes on this port, sharing games through --redis (default %(default)s)",
     )
     serve.add_argument(
-        "--keep-finished", type=positive_seconds, default=30 * 86400.0, metavar="SECONDS",
+        "--keep-finished",
+        type=positive_seconds,
+        default=30 * 86400.0,
+        metavar="SECONDS",
         help="with --redis: how long a finished game stays, for its replay (default %(default)g, 30 days)",
     )
     serve.add_argument(
-        "--registration-ttl", type=positive_seconds, default=15.0, metavar="SECONDS",
+        "--registration-ttl",
+        type=positive_seconds,
+        default=15.0,
+        metavar="SECONDS",
         help="with --redis: a process renews its registration every third of this; when it dies, "
         "its players count as disconnected this long after its last renewal at most (default %(default)g)",
     )
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # a worker of --workers
     serve.add_argument(
-        "--fsync", action="store_true", help="force every commit to disk: survives power loss, costs a disk flush per batch"
+        "--fsync",
+        action="store_true",
+        help="force every commit to disk: survives power loss, costs a disk flush per batch",
     )
     serve.add_argument(
-        "--grace", type=seconds, default=Settings.grace, metavar="SECONDS",
+        "--grace",
+        type=seconds,
+        default=Settings.grace,
+        metavar="SECONDS",
         help="how long a player may be away before the opponent can claim the win (default %(default)g)",
     )
     serve.add_argument(
-        "--expire-after", type=positive_seconds, default=Settings.expire_after, metavar="SECONDS",
+        "--expire-after",
+        type=positive_seconds,
+        default=Settings.expire_after,
+        metavar="SECONDS",
         help="a game nobody is connected to ends as abandoned after this long (default %(default)g)",
     )
     serve.add_argument(
-        "--computer-delay", type=seconds, default=Settings.computer_delay, metavar="SECONDS",
+        "--computer-delay",
+        type=seconds,
+        default=Settings.computer_delay,
+        metavar="SECONDS",
         help="how long the computer waits before it answers a move (default %(default)g)",
     )
     serve.add_argument(
-        "--lobby-interval", type=positive_seconds, default=Settings.lobby_interval, metavar="SECONDS",
+        "--lobby-interval",
+        type=positive_seconds,
+        default=Settings.lobby_interval,
+        metavar="SECONDS",
         help="the most often lobby watchers are told of a change (default %(default)g)",
     )
     serve.add_argument(
-        "--solver-searches", type=count, default=Settings.solver_searches, metavar="N",
+        "--solver-searches",
+        type=count,
+        default=Settings.solver_searches,
+        metavar="N",
         help="exact searches at once, for the computer and the analysis; 0: one per core but one (default %(default)s)",
     )
     serve.add_argument(
-        "--search-budget", type=positive_seconds, default=Settings.search_budget, metavar="SECONDS",
+        "--search-budget",
+        type=positive_seconds,
+        default=Settings.search_budget,
+        metavar="SECONDS",
         help="time one exact search may take: the computer then plays a quick move, the analysis answers 503 (default %(default)g)",
     )
     serve.add_argument(
-        "--max-output", type=count, default=Settings.max_output, metavar="BYTES",
+        "--max-output",
+        type=count,
+        default=Settings.max_output,
+        metavar="BYTES",
         help="bytes a connection may leave unread before it is dropped (default %(default)s)",
     )
     serve.add_argument(
-        "--heartbeat", type=seconds, default=Settings.heartbeat, metavar="SECONDS",
+        "--heartbeat",
+        type=seconds,
+        default=Settings.heartbeat,
+        metavar="SECONDS",
         help="ping a peer silent this long, and cut it if the pong takes as long again; 0: no pings (default %(default)g)",
     )
     serve.add_argument(
-        "--head-timeout", type=positive_seconds, default=Settings.head_timeout, metavar="SECONDS",
+        "--head-timeout",
+        type=positive_seconds,
+        default=Settings.head_timeout,
+        metavar="SECONDS",
         help="time to send a complete request head; also how long an idle keep-alive connection stays (default %(default)g)",
     )
     limits = serve.add_argument_group("limits per client address (0: no limit)")
     limits.add_argument(
-        "--connections-per-address", type=count, default=Settings.connections_per_address, metavar="N",
+        "--connections-per-address",
+        type=count,
+        default=Settings.connections_per_address,
+        metavar="N",
         help="open connections (default %(default)s)",
     )
     limits.add_argument(
-        "--waiting-per-address", type=count, default=Settings.waiting_per_address, metavar="N",
+        "--waiting-per-address",
+        type=count,
+        default=Settings.waiting_per_address,
+        metavar="N",
         help="connections yet to send a complete request head (default %(default)s)",
     )
     limits.add_argument(
-        "--games-per-minute", type=count, default=Settings.games_per_minute, metavar="N",
+        "--games-per-minute",
+        type=count,
+        default=Settings.games_per_minute,
+        metavar="N",
         help="new games a minute, as many at once (default %(default)s)",
     )
     limits.add_argument(
-        "--ipv6-prefix", type=ipv6_prefix, default=Settings.ipv6_prefix, metavar="BITS",
+        "--ipv6-prefix",
+        type=ipv6_prefix,
+        default=Settings.ipv6_prefix,
+        metavar="BITS",
         help="count IPv6 clients per network of this prefix length, as a subscriber is usually given a /64; "
         "128 per address (default %(default)s)",
     )
     limits.add_argument(
-        "--trust-forwarded-for", action="store_true",
+        "--trust-forwarded-for",
+        action="store_true",
         help="take the client's address from X-Forwarded-For and the scheme from X-Forwarded-Proto; "
         "only behind a proxy that sets them, with this port closed to anyone else",
     )
     serve.add_argument(
-        "--forget-unplayed-after", type=seconds, default=Settings.forget_unplayed_after, metavar="SECONDS",
+        "--forget-unplayed-after",
+        type=seconds,
+        default=Settings.forget_unplayed_after,
+        metavar="SECONDS",
         help="a game without a single move is deleted, keys and all, once nobody has been connected to it "
         "for this long; games with moves are kept for their replay (default %(default)g; 0 never)",
     )
     serve.add_argument(
-        "--admin-token", default=os.environ.get("CONNECTFOUR_ADMIN_TOKEN") or None, metavar="TOKEN",
+        "--admin-token",
+        default=os.environ.get("CONNECTFOUR_ADMIN_TOKEN") or None,
+        metavar="TOKEN",
         help="bearer token of POST /api/announce, which tells every connected client something "
         "(also $CONNECTFOUR_ADMIN_TOKEN; default: none, and the endpoint answers 404)",
     )
     serve.add_argument(
-        "--metrics-token", default=os.environ.get("CONNECTFOUR_METRICS_TOKEN") or None, metavar="TOKEN",
+        "--metrics-token",
+        default=os.environ.get("CONNECTFOUR_METRICS_TOKEN") or None,
+        metavar="TOKEN",
         help="bearer token that shows /metrics and the details of /healthz (pid, store, error) to clients "
         "not on this host (also $CONNECTFOUR_METRICS_TOKEN; default: none, and only clients on this host see them)",
     )

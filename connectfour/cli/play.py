@@ -44,8 +44,8 @@ from ..protocol.messages import (
     StateEvent,
     WinEvent,
 )
-from ..rules import COLUMNS, ROWS, Board
 from ..protocol.names import name_problem
+from ..rules import COLUMNS, ROWS, Board
 from .arguments import count as _count
 from .safe import Analysis, analysis_error, clean, legal, read, read_analysis
 
@@ -496,7 +496,7 @@ class _Terminal:
             async with session.get(f"{self.base}/api/analysis", params={"moves": moves}) as response:
                 body = await response.content.read(64 * 1024)
                 status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             self.show(f"(analysis unavailable: {clean(str(exc), 120)})")
             return
         answer = read_analysis(body) if status == 200 else None
@@ -569,7 +569,7 @@ async def _until_quiet(terminal: _Terminal, done: Callable[[], bool], idle: floa
         terminal.heard.clear()
         try:
             await asyncio.wait_for(terminal.heard.wait(), idle)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
 
 
@@ -582,7 +582,11 @@ async def _keyboard(terminal: _Terminal) -> None:
         text = line.strip().lower()
         if not line:
             # The end of input (a script): the moves typed are played, the last answered, the game shown.
-            await _until_quiet(terminal, lambda: terminal.settled.is_set() and not terminal.pending and terminal.answered.is_set(), END_IDLE)
+            await _until_quiet(
+                terminal,
+                lambda: terminal.settled.is_set() and not terminal.pending and terminal.answered.is_set(),
+                END_IDLE,
+            )
             terminal.quit = True
             return
         if text in ("q", "quit", "exit"):
@@ -704,7 +708,7 @@ async def _connect(terminal: _Terminal, url: str, retries: int, analysis: bool) 
                     print(f"connectfour: {exc}", file=sys.stderr)
                     return 1
                 return 0  # resumed a game already shown as over: nothing left to do
-            except (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
                 if terminal.game is None:
                     # Never connected: nothing to resume.
                     print(f"connectfour: cannot reach {url}: {clean(str(exc))}", file=sys.stderr)
@@ -759,11 +763,11 @@ async def _play(args: argparse.Namespace) -> int:
         if ws is not None:
             try:
                 await asyncio.wait_for(ws.close(), CLOSE_TIMEOUT)
-            except (asyncio.TimeoutError, aiohttp.ClientError, ConnectionError):
+            except (TimeoutError, aiohttp.ClientError, ConnectionError):
                 pass
         try:
             return await asyncio.wait_for(asyncio.shield(connecting), CLOSE_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return 0
     finally:
         for task in (typing, sending, connecting):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
 import msgspec
 
 from ..protocol.messages import (
@@ -126,7 +127,9 @@ def read_analysis(body: bytes) -> Analysis | None:
     if (
         len(answer.columns) != COLUMNS
         or answer.turn not in ("red", "yellow")
-        or not all(column is None or (column.result in results and 0 <= column.moves <= MAX_MOVES) for column in answer.columns)
+        or not all(
+            column is None or (column.result in results and 0 <= column.moves <= MAX_MOVES) for column in answer.columns
+        )
         or len(answer.best) > COLUMNS
         or not all(0 <= best < COLUMNS for best in answer.best)
     ):

@@ -27,29 +27,40 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "solve", help="print the exact score of positions read from standard input", description=__doc__
     )
     parser.add_argument(
-        "--columns", action="store_true", help=f"print the score of each of the 7 moves instead ({FULL} for a full column)"
+        "--columns",
+        action="store_true",
+        help=f"print the score of each of the 7 moves instead ({FULL} for a full column)",
     )
     parser.add_argument("--time", action="store_true", help="add the microseconds spent on each position")
     parser.add_argument(
-        "--budget", type=_budget, default=None, metavar="SECONDS",
+        "--budget",
+        type=_budget,
+        default=None,
+        metavar="SECONDS",
         help="give up on a position after this long (an error for that line); default: no limit",
     )
 
 
-def main(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     stdin = stdin or sys.stdin
     if stdin is None:  # (started with standard input closed)
         print("connectfour solve: no standard input to read positions from", file=stderr or sys.stderr)
         return 2
     return run(
-        stdin, stdout or sys.stdout, stderr or sys.stderr,
-        columns=args.columns, timed=args.time, budget=args.budget,
+        stdin,
+        stdout or sys.stdout,
+        stderr or sys.stderr,
+        columns=args.columns,
+        timed=args.time,
+        budget=args.budget,
     )
 
 
-def run(lines: TextIO, out: TextIO, err: TextIO, *, columns: bool = False, timed: bool = False,
-        budget: float | None = None) -> int:
+def run(
+    lines: TextIO, out: TextIO, err: TextIO, *, columns: bool = False, timed: bool = False, budget: float | None = None
+) -> int:
     """Score every line; 0 if all were good, 1 if any was bad."""
     status = 0
     for number, line in enumerate(lines, 1):

@@ -99,7 +99,9 @@ class Supervisor:
                     break
                 quick = now - started < QUICK_DEATH
                 pause = self._pauses[slot] = min(MAX_PAUSE, max(0.5, self._pauses[slot] * 2)) if quick else 0.0
-                log.error("worker %d (pid %d) died with status %d; starting it again in %gs", slot, process.pid, code, pause)
+                log.error(
+                    "worker %d (pid %d) died with status %d; starting it again in %gs", slot, process.pid, code, pause
+                )
                 due[slot] = now + pause
             for slot, when in list(due.items()):
                 if when <= now and not self._stopping:

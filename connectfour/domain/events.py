@@ -7,7 +7,7 @@ travels in it, so that replaying a log needs no clock.
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 import msgspec
 
@@ -91,7 +91,8 @@ class RematchStarted(_Event, tag="rematch_started", frozen=True):
     game: str
 
 
-Event = Union[Created, Joined, Moved, Resigned, Claimed, Expired, RematchOffered, RematchStarted]
+Event = Created | Joined | Moved | Resigned | Claimed | Expired | RematchOffered | RematchStarted
+
 
 def ends(event: Event) -> bool:
     """Whether ``event``, once stored, ends its game."""

@@ -18,14 +18,13 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Union
 
 import msgspec
 
 from ..rules import IllegalMove
 from . import PLAYERS, RED, YELLOW, Player, Role, SeatState, other
-from .refusal import Refused, RefusalCode
 from .events import Claimed, Event, Expired, Joined, Moved, RematchOffered, RematchStarted, Resigned
+from .refusal import RefusalCode, Refused
 from .seats import Expiries, Presence
 from .state import GameState
 
@@ -71,7 +70,7 @@ class StartRematch(msgspec.Struct, frozen=True):
     game: str
 
 
-Command = Union[Join, Move, Resign, Claim, Expire, OfferRematch, StartRematch]
+Command = Join | Move | Resign | Claim | Expire | OfferRematch | StartRematch
 
 
 @dataclass(frozen=True)
@@ -255,7 +254,9 @@ def already(state: GameState, command: Command) -> bool:
         return command.request is not None and state.joined_by == command.request
     if isinstance(command, Resign):
         winner = state.result
-        return state.reason == "resign" and (winner == RED or winner == YELLOW) and command.role in (other(winner), "both")
+        return (
+            state.reason == "resign" and (winner == RED or winner == YELLOW) and command.role in (other(winner), "both")
+        )
     if isinstance(command, Claim):
         return state.reason == "claim" and command.role in (state.result, "both")
     if isinstance(command, OfferRematch):

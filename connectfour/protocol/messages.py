@@ -12,7 +12,7 @@ field added here without documentation fails the build.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union, get_args
+from typing import Annotated, Literal, get_args
 
 import msgspec
 
@@ -154,7 +154,7 @@ class Cancel(_Client, tag="cancel", frozen=True):
     connection may start over. Too late once an opponent was found."""
 
 
-ClientEvent = Union[Init, Play, Resume, Resign, Claim, Rematch, Lobby, Match, Cancel]
+ClientEvent = Init | Play | Resume | Resign | Claim | Rematch | Lobby | Match | Cancel
 
 
 class _Server(msgspec.Struct, tag_field="type", frozen=True, omit_defaults=True):
@@ -330,20 +330,20 @@ class CancelledEvent(_Server, tag="cancelled", frozen=True):
     """No longer waiting for a quick match: the connection is free again (v1, revision 2)."""
 
 
-ServerEvent = Union[
-    InitEvent,
-    StateEvent,
-    PlayEvent,
-    WinEvent,
-    DrawEvent,
-    PresenceEvent,
-    RematchEvent,
-    ErrorEvent,
-    AnnouncementEvent,
-    LobbyEvent,
-    CancelledEvent,
-    AckEvent,
-]
+ServerEvent = (
+    InitEvent
+    | StateEvent
+    | PlayEvent
+    | WinEvent
+    | DrawEvent
+    | PresenceEvent
+    | RematchEvent
+    | ErrorEvent
+    | AnnouncementEvent
+    | LobbyEvent
+    | CancelledEvent
+    | AckEvent
+)
 
 # The same lists, for the reference and the tests: one place to add an event.
 CLIENT_EVENTS: tuple[type[_Client], ...] = get_args(ClientEvent)

@@ -221,7 +221,9 @@ class Following:
         for member in game.replaced():
             role = game.members.get(member)
             self._detach(game, member)
-            send_event(member, ErrorEvent(message="This seat was taken over by another tab or device.", code="replaced"))
+            send_event(
+                member, ErrorEvent(message="This seat was taken over by another tab or device.", code="replaced")
+            )
             member.close(CLOSE_REPLACED, "Seat taken over by another connection.")
             log.info("game %s: %s seat taken over by another connection", game.id, role)
         game.tell_presence()

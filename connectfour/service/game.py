@@ -179,7 +179,7 @@ class Game:
 
     def holder_of(self, color: Player) -> Member | None:
         """The connection of this process holding ``color``, if any."""
-        for member, holder in self.holders.items():
+        for member in self.holders:
             if color in colors_of(self.members[member]):
                 return member
         return None

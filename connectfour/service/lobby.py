@@ -122,7 +122,9 @@ def part_of(process: str, online: int, games: Iterable[Game]) -> Part:
     for minus_spectators, minus_ply, game in heapq.nsmallest(PART_SIZE, playing, key=lambda entry: entry[:2]):
         names = game.state.names
         shown.append(
-            PlayingGame(game.id, game.state.watch_key, -minus_ply, -minus_spectators, names.get("red"), names.get("yellow"))
+            PlayingGame(
+                game.id, game.state.watch_key, -minus_ply, -minus_spectators, names.get("red"), names.get("yellow")
+            )
         )
     return Part(
         process,

@@ -145,9 +145,7 @@ class Seating:
         self, member: Member, *, level: int, color: Player, name: str | None = None
     ) -> tuple[Game, Role]:
         """Start a game against the computer at ``level``; the creator plays ``color``."""
-        game = await self._create(
-            self.created(local=False, computer=other(color), level=level, names={color: name})
-        )
+        game = await self._create(self.created(local=False, computer=other(color), level=level, names={color: name}))
         metrics.count("connectfour_games_created_total")
         log.info("game %s created (computer level %d)", game.id, level)
         return await self._open(game, member, color)
@@ -197,7 +195,9 @@ class Seating:
         """Seat the creator of a game: the init event first, then the snapshot.
         A quick match's invite is the queue's, not the player's to share."""
         state = game.state
-        send_event(creator, InitEvent(game=game.id, watch=state.watch_key, join=None if state.match else state.join_key))
+        send_event(
+            creator, InitEvent(game=game.id, watch=state.watch_key, join=None if state.match else state.join_key)
+        )
         return await self._attached(creator, game, role)
 
     async def join(
@@ -255,9 +255,7 @@ class Seating:
 
     # -- quick match ---------------------------------------------------------------
 
-    async def match(
-        self, member: Member, name: str | None = None, ticket: Ticket | None = None
-    ) -> tuple[Game, Role]:
+    async def match(self, member: Member, name: str | None = None, ticket: Ticket | None = None) -> tuple[Game, Role]:
         """Play someone: join the game of whoever has waited longest, or host one and wait
         in the queue; the colours are drawn at random. ``ticket``: one already taken."""
         queue = self.store.match
@@ -273,9 +271,7 @@ class Seating:
                 ticket = await queue.take(self._clock())
                 continue
             host = self._draw(PLAYERS)
-            game = await self._create(
-                self.created(local=False, public=True, match=True, host=host, names={host: name})
-            )
+            game = await self._create(self.created(local=False, public=True, match=True, host=host, names={host: name}))
             assert game.state.join_key is not None
             try:
                 ticket = await queue.offer(Ticket(game.id, game.state.join_key), self._clock())

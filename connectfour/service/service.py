@@ -161,7 +161,9 @@ class GameService:
         # An event the bus lost shows as a gap when the next one comes; the last
         # one of a game (its winning move, say) shows only here.
         waiting = [
-            game.id for game in self.listed.values() if game.state.match and not game.state.invite_spent and game.holders
+            game.id
+            for game in self.listed.values()
+            if game.state.match and not game.state.invite_spent and game.holders
         ]
         if waiting:  # their players wait for a quick match here: their tickets stay
             await self.store.match.renew(waiting, now)
@@ -205,7 +207,9 @@ class GameService:
     def _ended(self, game: Game) -> None:
         game.cancel_timer(COMPUTER_TIMER)
         game.tell_presence()
-        log.info("game %s ended: %s (%s) at ply %d", game.id, game.state.result, game.state.reason, game.state.board.ply)
+        log.info(
+            "game %s ended: %s (%s) at ply %d", game.id, game.state.result, game.state.reason, game.state.board.ply
+        )
 
     # -- entering and leaving (seating.py) ------------------------------------------
 

@@ -55,7 +55,9 @@ def read(path: Path) -> list[str]:
     data = path.read_bytes()
     records, end = decode(data)
     if end < len(data):
-        log.warning("journal %s: %d bytes after the last whole batch were dropped (a write cut short)", path, len(data) - end)
+        log.warning(
+            "journal %s: %d bytes after the last whole batch were dropped (a write cut short)", path, len(data) - end
+        )
     return records
 
 

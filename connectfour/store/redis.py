@@ -71,9 +71,9 @@ from urllib.parse import urlsplit, urlunsplit
 import msgspec
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.cluster import PRIMARY
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.cluster import PRIMARY
 from redis.exceptions import AskError, ClusterDownError, MovedError, ResponseError, SlotNotCoveredError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
@@ -175,7 +175,9 @@ def _refusal(game_id: str, version: int, exc: ResponseError) -> StoreError:
     return StoreError(f"game {game_id}: {text}")
 
 
-def _fcall(target: Any, function: str, keys: Sequence[bytes], args: Iterable[bytes | str], route: dict[str, Any]) -> Any:
+def _fcall(
+    target: Any, function: str, keys: Sequence[bytes], args: Iterable[bytes | str], route: dict[str, Any]
+) -> Any:
     """FCALL on a client (an awaitable) or a pipeline (queued); ``route``: ``RedisStore._route``."""
     return target.execute_command("FCALL", function, len(keys), *keys, *args, **route)
 
@@ -519,7 +521,9 @@ class RedisStore:
                     # The server lost the library (a restart without persistence): load it, then
                     # call again the ones refused for it, with the same call ids.
                     await self._load()
-                    again, _ = await self._spread([commands[n] for n in redo], asyncio.get_running_loop().time() + self.timeout)
+                    again, _ = await self._spread(
+                        [commands[n] for n in redo], asyncio.get_running_loop().time() + self.timeout
+                    )
                     for n, result in zip(redo, again):
                         results[n] = result
         except (*FAILURES, StoreError) as exc:
@@ -599,8 +603,14 @@ class RedisStore:
                 except (*FAILURES, StoreError) as exc:
                     log.warning("cannot read the map of the Cluster's slots: %s", exc)
                     break
-            log.info("appends: %d calls again, after %s", len(pending), ", ".join(sorted({type(results[n]).__name__ for n in pending})))
-            again, where = await self._spread([commands[n] for n in pending], deadline, [targets.get(n) for n in pending], load)
+            log.info(
+                "appends: %d calls again, after %s",
+                len(pending),
+                ", ".join(sorted({type(results[n]).__name__ for n in pending})),
+            )
+            again, where = await self._spread(
+                [commands[n] for n in pending], deadline, [targets.get(n) for n in pending], load
+            )
             for n, result, node in zip(pending, again, where):
                 results[n], nodes[n] = result, node
         for n in pending:
@@ -670,7 +680,13 @@ class RedisStore:
         return connection
 
     async def _roundtrip(
-        self, node: ClusterNode | None, commands: list[_Command], deadline: float, *, asking: bool = False, load: bool = False
+        self,
+        node: ClusterNode | None,
+        commands: list[_Command],
+        deadline: float,
+        *,
+        asking: bool = False,
+        load: bool = False,
     ) -> list[object]:
         """Send ``commands`` in one write and read their answers (an error answer in its
         place), on the writer's own connection to ``node`` (None: the standalone server).
@@ -757,7 +773,11 @@ class RedisStore:
     async def _create(self, game_id: str, version: int, event: Created) -> None:
         if version != 1:
             last = (await self.versions([game_id]))[game_id]
-            raise VersionConflict(game_id, version, last) if version != last + 1 else StoreError("a game begins with its Created at version 1")
+            raise (
+                VersionConflict(game_id, version, last)
+                if version != last + 1
+                else StoreError("a game begins with its Created at version 1")
+            )
         # The key index first (other slots): a key already taken refuses the game.
         keys: list[tuple[bytes, bytes]] = [(_index(event.watch_key), b"%s watch" % game_id.encode())]
         if event.join_key is not None:
@@ -784,7 +804,9 @@ class RedisStore:
         opened, unplayed, created = await pipe.execute(raise_on_error=False)
         if _missing_function(created):
             await self._load()
-            created = await self._fcall("cf_create", game_keys(game_id), [call, encode_event(event), *_created_fields(game_id, event)])
+            created = await self._fcall(
+                "cf_create", game_keys(game_id), [call, encode_event(event), *_created_fields(game_id, event)]
+            )
         if isinstance(created, Exception):
             tidy = self._redis.pipeline(transaction=False)
             for key in new:

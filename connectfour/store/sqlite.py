@@ -69,8 +69,8 @@ import time
 from collections.abc import Collection, Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote
 from typing import Literal, cast
+from urllib.parse import quote, unquote
 
 import msgspec
 
@@ -906,7 +906,11 @@ def _events(record: _Game) -> list[Event]:
             events.append(Moved(at=at, player=player, column=column, end=end))
             continue
         try:
-            event = record.joined_event(at, request=record.joined_by) if code == "J" else _event(code, at, "red", record.rematch)
+            event = (
+                record.joined_event(at, request=record.joined_by)
+                if code == "J"
+                else _event(code, at, "red", record.rematch)
+            )
         except ValueError as exc:
             raise StoreError(f"game {record.id}: {exc} in its stored log") from None
         if finished is not None and ends(event):

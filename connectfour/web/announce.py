@@ -71,9 +71,7 @@ async def announce(request: web.Request) -> web.Response:
     try:
         said = _decoder.decode(body)
     except msgspec.DecodeError as exc:
-        return web.json_response(
-            {"error": f'Send JSON like {{"message": "...", "level": "info"}}: {exc}.'}, status=400
-        )
+        return web.json_response({"error": f'Send JSON like {{"message": "...", "level": "info"}}: {exc}.'}, status=400)
     app[BUS].tell_all(encode(AnnouncementEvent(message=said.message, level=said.level)))
     log.info("announcement (%s) sent to every process: %r", said.level, said.message)
     return web.json_response({"status": "sent"}, status=202)

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import hmac
 import ipaddress
-import os
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -15,14 +15,14 @@ from pathlib import Path
 from aiohttp import web
 
 from .. import __version__, metrics
+from ..bus import Bus
 from ..config import Settings
+from ..protocol import encode
 from ..service import GameService
 from ..service.computer import Computer
 from ..solver.service import Solver
 from ..store import MemoryStore, Store, StoreError
 from . import wire
-from ..bus import Bus
-from ..protocol import encode
 from .analysis import SCORES, SOLVER, Scores, analysis
 from .announce import BUS, RESTARTING, announce, hear_announcements, tell
 from .connection import Connection
@@ -124,7 +124,7 @@ async def healthz(request: web.Request) -> web.Response:
         }
     try:
         await asyncio.wait_for(store.ping(), HEALTH_TIMEOUT)
-    except (StoreError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, StoreError) as exc:
         body.update(status="unavailable", store_reachable=False, **details)
         if details:
             body["error"] = str(exc) or "the store did not answer in time"

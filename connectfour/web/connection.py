@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import metrics
+from ..config import Settings
 from ..eager import start_eagerly
 from ..protocol import ProtocolError, decode
-from ..config import Settings
 from ..protocol.messages import AckEvent, ClientEvent, ErrorEvent, Init, Match, Play, Rematch
 from ..service import GameService, Session
 from ..service.game import send_event
@@ -293,10 +293,18 @@ class Connection:
             error = exc
         except StoreError as exc:
             log.error("conn %d: the store failed: %s", self.id, exc)
-            error = ProtocolError("unavailable", "The server could not save this in time; it may or may not have been saved: send it again.")
+            error = ProtocolError(
+                "unavailable",
+                "The server could not save this in time; it may or may not have been saved: send it again.",
+            )
         except Exception:
             log.exception("conn %d: failed to handle %r", self.id, event)
-            send_event(self, ErrorEvent(message="Internal error; the request's outcome is unknown.", code="internal_error", id=event.id))
+            send_event(
+                self,
+                ErrorEvent(
+                    message="Internal error; the request's outcome is unknown.", code="internal_error", id=event.id
+                ),
+            )
         if not was_in_game and log.isEnabledFor(logging.INFO):
             game, role = session.service.where(self)
             if game is not None:
@@ -328,4 +336,3 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"<Connection {self.id} {self.peer}>"
-

@@ -139,7 +139,9 @@ class Front:
             return None
         chosen = accepted.subprotocol
         transport.write(_SWITCHING + accepted.accept.encode() + (_CHOSEN[chosen] if chosen else b"") + _END)
-        return open_connection(self._settings, self._service, self._connections, self.clients, transport, address, chosen)
+        return open_connection(
+            self._settings, self._service, self._connections, self.clients, transport, address, chosen
+        )
 
 
 class Door(asyncio.Protocol):

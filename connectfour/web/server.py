@@ -43,7 +43,12 @@ async def serve(settings: Settings, store: Store) -> int:
     await runner.setup()
     _tune_gc()
     site = Site(
-        runner, settings.host, settings.port, reuse_address=True, reuse_port=settings.reuse_port or None, backlog=BACKLOG
+        runner,
+        settings.host,
+        settings.port,
+        reuse_address=True,
+        reuse_port=settings.reuse_port or None,
+        backlog=BACKLOG,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -10,7 +10,6 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-
 from servers import ServerProcess
 
 ATTACKER = "127.0.0.1"
@@ -27,7 +26,9 @@ def rss(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-async def open_from(address: str, port: int, *, rcvbuf: int | None = None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def open_from(
+    address: str, port: int, *, rcvbuf: int | None = None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A connection from ``address``; a small ``rcvbuf`` makes a peer that does not read fill up at once."""
     sock = socket.socket()
     if rcvbuf is not None:

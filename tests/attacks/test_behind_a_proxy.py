@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import ATTACKER, TIMEOUT, USER, open_from, read_frame
 from rawws import OP_TEXT, client_frame, upgrade_request
 from servers import ServerProcess, free_port
@@ -51,7 +50,9 @@ http {{
 class Nginx:
     def __init__(self, upstream: int) -> None:
         if not Path(NGINX).exists():
-            raise AssertionError("these tests need nginx: `make test` installs Debian's package, or apt-get install nginx")
+            raise AssertionError(
+                "these tests need nginx: `make test` installs Debian's package, or apt-get install nginx"
+            )
         self._tmp = tempfile.TemporaryDirectory(prefix="connectfour-nginx-")
         self.port = free_port()
         conf = Path(self._tmp.name) / "nginx.conf"
@@ -92,7 +93,9 @@ def proxied() -> Iterator:
         thing.stop() if isinstance(thing, Nginx) else thing.kill()
 
 
-async def upgrade_via(nginx: Nginx, address: str, extra: str = "") -> tuple[int, asyncio.StreamReader, asyncio.StreamWriter]:
+async def upgrade_via(
+    nginx: Nginx, address: str, extra: str = ""
+) -> tuple[int, asyncio.StreamReader, asyncio.StreamWriter]:
     reader, writer = await open_from(address, nginx.port)
     writer.write(upgrade_request(host=f"127.0.0.1:{nginx.port}", extra=extra))
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)

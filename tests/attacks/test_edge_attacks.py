@@ -6,7 +6,6 @@ import asyncio
 import json
 
 import pytest
-
 from conftest import ATTACKER, TIMEOUT, USER, get, healthy, open_from, read_frame, rss
 from rawws import OP_CLOSE, OP_PING, OP_TEXT, client_frame, upgrade_request
 
@@ -45,7 +44,7 @@ async def pump(writer: asyncio.StreamWriter, data: bytes, times: int) -> None:
         for _ in range(times):
             writer.write(data)
             await asyncio.wait_for(writer.drain(), TIMEOUT)
-    except (ConnectionError, asyncio.TimeoutError):
+    except (TimeoutError, ConnectionError):
         pass
 
 
@@ -118,7 +117,9 @@ async def test_many_stuck_readers_cost_at_most_their_output_bound(spawn):
 # -- 3. every request head has a deadline; one address holds few connections -----------------
 
 
-@pytest.mark.parametrize("sent", [b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le", b"", b"PUT", b"GET / HTTP/1.1\n"])
+@pytest.mark.parametrize(
+    "sent", [b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le", b"", b"PUT", b"GET / HTTP/1.1\n"]
+)
 async def test_an_unfinished_request_head_of_any_kind_is_closed_at_the_head_timeout(spawn, sent):
     server = spawn("--head-timeout", "0.5")
     reader, writer = await open_from(ATTACKER, server.port)
@@ -205,7 +206,12 @@ async def test_every_count_of_an_address_goes_back_to_zero_whatever_ended_its_co
     back what they counted: afterwards the address has its whole allowance again."""
     server = spawn("--head-timeout", "0.5", "--heartbeat", "0.5", "--waiting-per-address", "8")
     peers = []
-    for sent in (b"", b"GET / HTTP/1.1\r\nHost: 12", b"G" * 9000, b"NOT HTTP\r\n\r\n"):  # the head sweep, aiohttp, a 400
+    for sent in (
+        b"",
+        b"GET / HTTP/1.1\r\nHost: 12",
+        b"G" * 9000,
+        b"NOT HTTP\r\n\r\n",
+    ):  # the head sweep, aiohttp, a 400
         reader, writer = await open_from(ATTACKER, server.port)
         writer.write(sent)
         peers.append((reader, writer))
@@ -223,7 +229,10 @@ async def test_every_count_of_an_address_goes_back_to_zero_whatever_ended_its_co
         await cut_off(r)
         w.close()
     async with asyncio.timeout(TIMEOUT):  # the metrics' own connection is the only one left
-        while (await gauge(server.port, "connectfour_address_connections"), await gauge(server.port, "connectfour_waiting_connections")) != (1, 0):
+        while (
+            await gauge(server.port, "connectfour_address_connections"),
+            await gauge(server.port, "connectfour_waiting_connections"),
+        ) != (1, 0):
             await asyncio.sleep(0.05)
     # The whole allowance is back: 8 connections may wait for their head again, and a 9th is refused.
     held = [await open_from(ATTACKER, server.port) for _ in range(8)]

@@ -26,8 +26,7 @@ def board_of(page: Page) -> list[tuple[str, str, bool]]:
     """Every cell of the board: (testid, player or "", winning)."""
     return page.eval_on_selector_all(
         "[data-testid^='cell-']",
-        "cells => cells.map(c => [c.dataset.testid, c.dataset.player || '', c.classList.contains('winning')])"
-        ".sort()",
+        "cells => cells.map(c => [c.dataset.testid, c.dataset.player || '', c.classList.contains('winning')]).sort()",
     )
 
 

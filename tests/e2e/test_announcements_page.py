@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 from e2e_pages import OpenPage, play, post_announcement, start_local_game
 from playwright.sync_api import expect
-
 from servers import ServerProcess, free_port
 
 TOKEN = "page-test-token"
@@ -67,7 +66,9 @@ def test_the_restart_notice_leaves_the_bottom_row_in_sight_and_goes_once_play_re
 ) -> None:
     first = restarting_server[0]
     page = start_local_game(
-        open_page, base_url=first.url, viewport={"width": 1366, "height": 768},
+        open_page,
+        base_url=first.url,
+        viewport={"width": 1366, "height": 768},
         expected_console=[r"ERR_CONNECTION_REFUSED"],
     )
     play({"red": page, "yellow": page}, [0, 1], [page])

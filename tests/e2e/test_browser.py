@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from e2e_pages import (
-    take_seat,
     COLUMNS,
     PHONE,
     ROWS,
@@ -21,6 +20,7 @@ from e2e_pages import (
     play,
     start_local_game,
     start_two_player_game,
+    take_seat,
 )
 from playwright.sync_api import WebSocketRoute, expect
 

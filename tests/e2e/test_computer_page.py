@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 from e2e_pages import OpenPage, board_of
 from playwright.sync_api import Page, expect
-
 from servers import ServerProcess
 
 ENDED = re.compile(r"^(You win!|You lose: .*|Draw: the board is full)$")
@@ -47,9 +46,7 @@ def test_a_game_against_the_computer_is_played_to_the_end(
         moves = sum(1 for _, player, _ in board_of(page) if player)
         page.get_by_test_id(f"column-{free_columns(page)[0]}").click()
         # Our checker, then the computer's answer (unless ours ended the game).
-        page.wait_for_function(
-            "n => document.querySelectorAll('[data-player]').length >= n + 1", arg=moves
-        )
+        page.wait_for_function("n => document.querySelectorAll('[data-player]').length >= n + 1", arg=moves)
     expect(turn).to_have_text(ENDED)
     expect(page.get_by_test_id("replay-link")).to_be_visible()
 

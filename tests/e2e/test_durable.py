@@ -14,9 +14,17 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from e2e_pages import OpenPage, board_of, cell, host_online_game, play, start_local_game, start_two_player_game, take_seat
+from e2e_pages import (
+    OpenPage,
+    board_of,
+    cell,
+    host_online_game,
+    play,
+    start_local_game,
+    start_two_player_game,
+    take_seat,
+)
 from playwright.sync_api import Page, expect
-
 from servers import ServerProcess, free_port
 
 #: How long a page may take to come back after a server restart: the backoff

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import pytest
 from e2e_pages import OpenPage, cell, host_online_game, play, start_local_game, start_two_player_game, take_seat
 from playwright.sync_api import expect
-
 from servers import ServerProcess
 
 
@@ -42,7 +41,9 @@ def test_while_the_computer_thinks_the_page_says_so(slow_computer: ServerProcess
     expect(page.get_by_test_id("turn")).to_have_text("The computer is thinking…")
 
 
-def test_a_click_while_the_computer_thinks_is_ignored_quietly(slow_computer: ServerProcess, open_page: OpenPage) -> None:
+def test_a_click_while_the_computer_thinks_is_ignored_quietly(
+    slow_computer: ServerProcess, open_page: OpenPage
+) -> None:
     page = open_page("player", base_url=slow_computer.url)
     page.get_by_test_id("computer-level").select_option("1")
     page.get_by_test_id("start-computer").click()

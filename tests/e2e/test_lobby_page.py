@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from e2e_pages import OpenPage, cell, play, post_announcement, start_local_game
 from playwright.sync_api import Page, expect
-
 from servers import ServerProcess, free_port
 
 TOKEN = "lobby-page-token"
@@ -263,7 +262,9 @@ def test_on_a_phone_names_short_of_room_both_give_way_and_keep_their_first_lette
 ) -> None:
     for page in paired_with_names(open_page, server, {"width": 360, "height": 740}).values():
         widths = [
-            page.get_by_test_id(f"{colour}-name").evaluate("e => e.clientWidth / parseFloat(getComputedStyle(e).fontSize)")
+            page.get_by_test_id(f"{colour}-name").evaluate(
+                "e => e.clientWidth / parseFloat(getComputedStyle(e).fontSize)"
+            )
             for colour in ("red", "yellow")
         ]
         assert min(widths) >= 2.5, widths  # a few letters of each, never one whole and one gone
@@ -313,7 +314,9 @@ def test_a_name_with_markup_or_too_long_is_refused_in_the_page_and_never_rendere
 # ---- announcements ---------------------------------------------------------------
 
 
-def test_an_announcement_appears_on_the_lobby_page_and_on_game_pages(server: ServerProcess, open_page: OpenPage) -> None:
+def test_an_announcement_appears_on_the_lobby_page_and_on_game_pages(
+    server: ServerProcess, open_page: OpenPage
+) -> None:
     lobby = visit(open_page, server, "lobby")
     game = start_local_game(open_page, base_url=server.url)
     waiting = visit(open_page, server, "waiting")
@@ -327,9 +330,7 @@ def test_an_announcement_appears_on_the_lobby_page_and_on_game_pages(server: Ser
     expect(waiting.get_by_test_id("landing")).to_be_visible()
 
 
-def test_the_lobby_says_the_server_is_restarting_and_comes_back_by_itself(
-    tmp_path: Path, open_page: OpenPage
-) -> None:
+def test_the_lobby_says_the_server_is_restarting_and_comes_back_by_itself(tmp_path: Path, open_page: OpenPage) -> None:
     port, db = free_port(), tmp_path / "games.db"
     first = ServerProcess(port=port, db=db)
     try:

@@ -264,10 +264,7 @@ def axe_violations(page: Page) -> list[dict]:
     DevTools protocol, which the page's CSP does not govern)."""
     page.evaluate(AXE.read_text())
     result = page.evaluate("async () => JSON.stringify((await axe.run(document)).violations)")
-    return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in json.loads(result)
-    ]
+    return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]} for v in json.loads(result)]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 import pytest
 from e2e_pages import OpenPage, board_of, play, post_announcement, take_seat
 from playwright.sync_api import Page, WebSocketRoute, expect
-
 from scaleout.nginx_config import Nginx, behind_nginx, logged
 from servers import ROOT, ServerProcess
 

@@ -5,8 +5,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-
 from client import Client
+
 from connectfour.config import Settings
 from connectfour.store import MemoryStore
 from connectfour.web import create_app
@@ -33,7 +33,9 @@ class Server:
         return client
 
 
-async def start(settings: Settings, store=None, *, entry: str = "front", clock=None, bus=None, **site_options) -> Server:  # type: ignore[no-untyped-def]
+async def start(
+    settings: Settings, store=None, *, entry: str = "front", clock=None, bus=None, **site_options
+) -> Server:  # type: ignore[no-untyped-def]
     """``entry="front"``: as `connectfour serve` runs it, upgrades answered by the front door;
     ``"aiohttp"``: aiohttp's own test server, so every upgrade goes through aiohttp.
     ``clock`` replaces the monotonic clock of keepalive and the limits per address."""

@@ -8,9 +8,9 @@ import logging
 
 import aiohttp
 import pytest
+from test_games import start_game
 
 from connectfour.bus import LocalBus
-from test_games import start_game
 
 TOKEN = "s3cret-admin-token"
 
@@ -73,7 +73,15 @@ async def test_a_wrong_or_missing_token_is_refused_and_logged(make_server, caplo
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"message": ""}, {"message": "x" * 501}, {"message": "hi", "level": "shout"}, {"message": 5}, [1], {"message": "hi", "extra": 1}],
+    [
+        {},
+        {"message": ""},
+        {"message": "x" * 501},
+        {"message": "hi", "level": "shout"},
+        {"message": 5},
+        [1],
+        {"message": "hi", "extra": 1},
+    ],
 )
 async def test_a_malformed_announcement_is_refused_with_a_reason(make_server, body):
     server = await make_server(admin_token=TOKEN)

@@ -7,11 +7,11 @@ import signal
 
 import aiohttp
 import pytest
+from client import Client
+from test_games import start_game
 from websockets.exceptions import InvalidStatus
 
-from client import Client
 from connectfour.store import SQLiteStore
-from test_games import start_game
 
 
 async def snapshot(server, watch_key):

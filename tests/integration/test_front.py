@@ -12,11 +12,10 @@ import base64
 import logging
 
 import pytest
-
 from client import Client
+
 from connectfour.web.endpoint import CLIENTS, CONNECTIONS
 from connectfour.web.handshake import accept_key, choose_subprotocol, key_valid
-
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455's own example
@@ -24,7 +23,9 @@ TIMEOUT = 5.0
 INIT = b'{"type":"init"}'
 
 
-def upgrade_request(path: str = "/ws", *, extra: str = "", key: str = KEY, version: str = "13", first: str = "GET") -> bytes:
+def upgrade_request(
+    path: str = "/ws", *, extra: str = "", key: str = KEY, version: str = "13", first: str = "GET"
+) -> bytes:
     return (
         f"{first} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n{extra}\r\n"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from test_front import ACCEPT, KEY, TIMEOUT, Raw
 
 OTHER_KEY = "x3JJHMbDL1EzLkh9GBhXDw=="

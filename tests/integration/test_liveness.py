@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from rawws import OP_PING, OP_PONG, RawSocket, client_frame
 
 from connectfour.web.app import KEEPALIVE
 from connectfour.web.endpoint import CONNECTIONS
-from rawws import OP_PING, OP_PONG, RawSocket, client_frame
 
 PERIOD = 30.0  # the default heartbeat: both the quiet time before a ping and the pong's deadline
 

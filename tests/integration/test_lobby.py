@@ -91,7 +91,14 @@ async def test_a_joined_public_game_moves_to_the_games_being_played(make_server)
     event = await lobby_until(watcher, lambda e: bool(e["playing"]))
     assert event["waiting"] == []
     (entry,) = event["playing"]
-    assert entry == {"game": init["game"], "watch": init["watch"], "ply": 0, "spectators": 0, "red": "Ada", "yellow": "Grace"}
+    assert entry == {
+        "game": init["game"],
+        "watch": init["watch"],
+        "ply": 0,
+        "spectators": 0,
+        "red": "Ada",
+        "yellow": "Grace",
+    }
 
 
 async def test_the_lobby_shows_moves_and_spectators_then_drops_a_finished_game(make_server):
@@ -365,9 +372,10 @@ async def test_the_computer_game_keeps_the_players_name(make_server):
 async def test_a_lobby_watcher_that_stops_reading_is_coalesced_never_queued_nor_dropped(door):
     import socket
 
+    from rawws import OP_TEXT, RawSocket, client_frame, upgrade_request
+
     from connectfour.web.connection import HIGH_WATER
     from connectfour.web.endpoint import CONNECTIONS, SERVICE
-    from rawws import OP_TEXT, RawSocket, client_frame, upgrade_request
 
     server = await door(lobby_interval=0.005, games_per_minute=1000, connections_per_address=1000)
     sock = socket.socket()

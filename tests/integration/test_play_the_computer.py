@@ -6,8 +6,8 @@ import random
 from typing import Any
 
 import aiohttp
-
 from client import Client
+
 from connectfour.rules import Board
 from connectfour.store import SQLiteStore
 

@@ -84,4 +84,7 @@ async def test_a_tutorial_client_is_sent_no_acknowledgement(server):
     await client.send({"type": "play", "column": 3, "id": "m"})
     assert (await client.recv())["type"] == "play"
     await client.send({"type": "play", "column": 9, "id": "m2"})
-    assert await client.recv() == {"type": "error", "message": "Column must be an integer from 0 to 6 (Expected `int` <= 6 - at `$.column`)."}
+    assert await client.recv() == {
+        "type": "error",
+        "message": "Column must be an integer from 0 to 6 (Expected `int` <= 6 - at `$.column`).",
+    }

@@ -5,7 +5,6 @@ close code the RFC names, and nothing it sent is acted on."""
 from __future__ import annotations
 
 import pytest
-
 from rawws import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawSocket, client_frame
 
 

@@ -39,7 +39,7 @@ async def test_part_one_client_plays_both_colours_in_one_browser(server, path):
 
 async def test_part_one_errors_use_the_tutorial_messages(server):
     client = await server.connect(v1=False, path="/")
-    for ply in range(6):
+    for _ply in range(6):
         await client.send(play(4))
         await client.recv_raw()
     await client.send(play(4))

@@ -184,7 +184,9 @@ class Nginx:
         from servers import free_port
 
         if not Path(NGINX).exists():
-            raise AssertionError("these tests need nginx: `make test` installs Debian's package, or apt-get install nginx")
+            raise AssertionError(
+                "these tests need nginx: `make test` installs Debian's package, or apt-get install nginx"
+            )
         self._tmp = tempfile.TemporaryDirectory(prefix="connectfour-nginx-")
         tmp = Path(self._tmp.name)
         cert, key = self_signed(tmp)

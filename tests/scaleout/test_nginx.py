@@ -13,11 +13,10 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from websockets.exceptions import InvalidStatus
-
 from client import Client
 from scaleout.nginx_config import DOC, Nginx, behind_nginx, doc_block, logged, site
 from servers import ServerProcess
+from websockets.exceptions import InvalidStatus
 
 RED_WINS = [3, 3, 4, 4, 5, 5, 6]
 HOST_ADDRESS, GUEST_ADDRESS = "127.0.0.3", "127.0.0.2"

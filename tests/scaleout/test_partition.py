@@ -24,7 +24,6 @@ import socket
 import time
 
 import pytest
-
 from client import Client
 from servers import ServerProcess
 from tcp_proxy import TcpProxy
@@ -68,7 +67,9 @@ def servers():
 
 
 @pytest.mark.parametrize("how", ["refuse", "blackhole", "freeze"])
-async def test_a_node_cut_off_from_redis_fails_fast_frees_its_seats_and_recovers_by_itself(how, redis_server, redis_url, servers):
+async def test_a_node_cut_off_from_redis_fails_fast_frees_its_seats_and_recovers_by_itself(
+    how, redis_server, redis_url, servers
+):
     with TcpProxy(redis_server.port) as proxy:
         a = ServerProcess("--redis", proxy.url(), *OPTIONS)
         servers(a)
@@ -131,7 +132,11 @@ async def test_a_node_cut_off_from_redis_fails_fast_frees_its_seats_and_recovers
         await until_healthy(a, PATIENCE)
         await asyncio.to_thread(a.wait_for_log, "bus: subscribed again", PATIENCE)
         # ...it reads back what it missed: game 1 was claimed; game 2's red seat was taken on B.
-        assert await within("the claim on A", red1.until("win")) == {"type": "win", "player": "yellow", "reason": "claim"}
+        assert await within("the claim on A", red1.until("win")) == {
+            "type": "win",
+            "player": "yellow",
+            "reason": "claim",
+        }
         replaced = await within("game 2's old seat on A", red2.until("error"))
         assert replaced["code"] == "replaced"
         await within("the old connection closed", red2.closed())

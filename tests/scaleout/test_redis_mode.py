@@ -13,7 +13,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from client import Client
 from redis_server import RedisServer
 from servers import ROOT, ServerProcess, free_port
@@ -278,7 +277,9 @@ async def lobby_until(client: Client, holds, timeout: float = 10.0) -> dict:  # 
     return await asyncio.wait_for(wait(), timeout)
 
 
-async def test_a_public_game_on_one_process_is_in_the_lobby_of_the_other_and_joined_from_there(redis_url, stop_afterwards):
+async def test_a_public_game_on_one_process_is_in_the_lobby_of_the_other_and_joined_from_there(
+    redis_url, stop_afterwards
+):
     a, b = processes(redis_url, 2, "--lobby-interval", "0.05")
     stop_afterwards([a, b])
     watcher = await Client.open(b.ws_url)

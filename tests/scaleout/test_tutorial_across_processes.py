@@ -24,7 +24,9 @@ def expected_frames() -> list[dict]:
     heights = [0] * 7
     frames: list[dict] = []
     for ply, column in enumerate(RED_WINS):
-        frames.append({"type": "play", "player": "red" if ply % 2 == 0 else "yellow", "column": column, "row": heights[column]})
+        frames.append(
+            {"type": "play", "player": "red" if ply % 2 == 0 else "yellow", "column": column, "row": heights[column]}
+        )
         heights[column] += 1
     return [*frames, {"type": "win", "player": "red"}]
 
@@ -38,7 +40,9 @@ async def seen_by(client: Client, name: str, game: int, mover: int | None, moves
         try:
             frame = json.loads(await asyncio.wait_for(client.ws.recv(), PATIENCE))
         except TimeoutError:
-            raise AssertionError(f"game {game}: the {name} never received {want} (event {index + 1} of {len(EXPECTED)})") from None
+            raise AssertionError(
+                f"game {game}: the {name} never received {want} (event {index + 1} of {len(EXPECTED)})"
+            ) from None
         assert frame == want, f"game {game}: the {name} received {frame} where {want} was due"
         if mover is not None and want["type"] == "play" and index + 1 < len(RED_WINS) and (index + 1) % 2 == mover:
             await moves[mover].send({"type": "play", "column": RED_WINS[index + 1]})
@@ -66,7 +70,19 @@ async def one_game(number: int, a: ServerProcess, b: ServerProcess) -> None:
 
 
 async def test_every_event_of_many_tutorial_games_across_two_processes_reaches_every_connection(redis_url):
-    a, b = (ServerProcess("--redis", redis_url, "--games-per-minute", "0", "--waiting-per-address", "0", "--connections-per-address", "0") for _ in range(2))
+    a, b = (
+        ServerProcess(
+            "--redis",
+            redis_url,
+            "--games-per-minute",
+            "0",
+            "--waiting-per-address",
+            "0",
+            "--connections-per-address",
+            "0",
+        )
+        for _ in range(2)
+    )
     try:
         for start in range(0, GAMES, AT_ONCE):
             await asyncio.gather(*(one_game(number, a, b) for number in range(start, start + AT_ONCE)))
