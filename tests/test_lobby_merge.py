@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from connectfour.protocol.messages import PlayingGame, WaitingGame
-from connectfour.service.lobby import BUDGET, PART_PREFIX, SHOWN, Lobby, Part, merge
+from connectfour.service.lobby import BUDGET, SHOWN, Lobby, Part, merge
 
 
 def part(process: str, *, online: int = 0, seeking: int = 0, waiting=(), playing=(), totals=(0, 0)) -> Part:  # type: ignore[no-untyped-def]
@@ -90,7 +90,7 @@ def test_a_part_that_costs_too_much_is_made_every_few_ticks_and_the_watchers_sti
     for _ in range(8):
         lobby.tick()
     assert lobby.part_every == 3 and len(made) == 3  # ticks 1, 4 and 7
-    lobby.hear(PART_PREFIX + msgspec.msgpack.encode(part("b", online=5)))
+    lobby.hear(msgspec.msgpack.encode(part("b", online=5)))
     watcher = Watcher()
     lobby.watch(watcher)
     lobby.tick()  # a tick that makes no part still merges the others'

@@ -295,7 +295,7 @@ async def test_expiry_waits_while_a_seat_is_held_on_any_service(world):
 async def listening(world: World) -> None:
     """Each service hears the others' parts of the lobby, as the web application has it do."""
     for service in world.services:
-        await service.store.bus.listen(service.lobby.hear)
+        await service.store.bus.listen("lobby", service.lobby.hear)
 
 
 async def tick(world: World) -> None:

@@ -260,15 +260,19 @@ async def test_an_unsubscribed_game_is_no_longer_delivered(store):
     assert got == [1, 3]
 
 
-async def test_what_is_told_to_all_is_heard_by_every_process(store, redis_url):
+async def test_what_is_told_to_all_is_heard_by_every_process_listening_to_its_topic(store, redis_url):
     other = RedisBus(redis_url)
     try:
         heard: list[bytes] = []
-        await other.listen(heard.append)
-        await store.bus.listen(heard.append)
-        store.bus.tell_all(b"hello")
+        lobby: list[bytes] = []
+        await other.listen("announcement", heard.append)
+        await store.bus.listen("announcement", heard.append)
+        await store.bus.listen("lobby", lobby.append)
+        store.bus.tell_all("announcement", b"hello")
         await until(lambda: len(heard) == 2, "both listeners")
-        assert heard == [b"hello", b"hello"]
+        store.bus.tell_all("lobby", b"part")
+        await until(lambda: len(lobby) == 1, "the lobby's listener")
+        assert heard == [b"hello", b"hello"] and lobby == [b"part"]  # each hears its own topic only
     finally:
         await other.close()
 

@@ -372,10 +372,10 @@ async def test_what_is_told_to_all_and_published_on_a_game_is_heard_by_every_pro
         told: list[bytes] = []
         heard: list[tuple[str, int]] = []
         for bus in buses:
-            await bus.listen(told.append)
+            await bus.listen("announcement", told.append)
             for game_id in ids:
                 await bus.subscribe(game_id, lambda game, version, message: heard.append((game, version)))
-        buses[0].tell_all(b"hello")
+        buses[0].tell_all("announcement", b"hello")
         for game_id in ids:
             buses[1].publish(game_id, 5, Joined(at=1.0))
         deadline = asyncio.get_running_loop().time() + PATIENCE

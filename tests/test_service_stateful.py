@@ -354,7 +354,7 @@ class ServiceMachine(RuleBasedStateMachine):
 
         async def listen() -> None:
             for service in self.services:
-                await self.bus.listen(service.lobby.hear)
+                await self.bus.listen("lobby", service.lobby.hear)
 
         self.run(listen())
 

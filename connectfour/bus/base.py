@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, Union
 
+from .said import Topic
+
 if TYPE_CHECKING:
     from ..domain.events import Event
     from ..domain.seats import Presence
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 Message = Union["Event", "Presence"]
 #: Called with the game's id, the version (0 for a presence) and the message.
 Delivery = Callable[[str, int, Message], None]
-#: Called with what was said to every process.
+#: Called with the body of what was said to every process under a topic (``said.py``).
 Hearing = Callable[[bytes], None]
 
 
@@ -38,11 +40,11 @@ class Bus(Protocol):
     def publish(self, game_id: str, version: int, message: Message) -> None:
         """Announce a stored event (or a presence) to every subscriber, in any process."""
 
-    async def listen(self, hear: Hearing) -> None:
-        """Hear, from now on, whatever is said to every process (announcements, the lobby)."""
+    async def listen(self, topic: Topic, hear: Hearing) -> None:
+        """Hear, from now on, what is said to every process under ``topic``."""
 
-    def tell_all(self, message: bytes) -> None:
-        """Say ``message`` to every process listening, this one included."""
+    def tell_all(self, topic: Topic, body: bytes) -> None:
+        """Say ``body`` under ``topic`` to every process listening to it, this one included."""
 
     def on_resubscribed(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after the bus lost its connection and subscribed again:

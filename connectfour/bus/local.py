@@ -12,12 +12,13 @@ import asyncio
 from collections.abc import Callable
 
 from .base import Delivery, Hearing, Message
+from .said import Topic
 
 
 class LocalBus:
     def __init__(self) -> None:
         self._subscribers: dict[str, list[Delivery]] = {}
-        self._listeners: list[Hearing] = []
+        self._listeners: list[tuple[Topic, Hearing]] = []
         #: Published in this loop turn, delivered in the next.
         self._queue: list[tuple[str, int, Message]] = []
         #: A test's hook: return True to lose this announcement for this subscriber.
@@ -72,13 +73,14 @@ class LocalBus:
     def on_resubscribed(self, callback: Callable[[], None]) -> None:
         """Never called: a bus within one process has no connection to lose."""
 
-    async def listen(self, hear: Hearing) -> None:
-        self._listeners.append(hear)
+    async def listen(self, topic: Topic, hear: Hearing) -> None:
+        self._listeners.append((topic, hear))
 
-    def tell_all(self, message: bytes) -> None:
+    def tell_all(self, topic: Topic, body: bytes) -> None:
         loop = asyncio.get_running_loop()
-        for hear in self._listeners:
-            loop.call_soon(hear, message)
+        for heard, hear in self._listeners:
+            if heard == topic:
+                loop.call_soon(hear, body)
 
 
 def _deliver(bus: LocalBus, game_id: str, deliver: Delivery, version: int, message: Message) -> None:

@@ -69,6 +69,7 @@ from ..domain.events import decode_event, encode_event
 from ..domain.seats import Presence, decode_presence, encode_presence
 from ..store.base import StoreError
 from .base import Bus, Delivery, Hearing, Message
+from .said import Topic, decode_said, encode_said
 
 log = logging.getLogger("connectfour.bus.redis")
 
@@ -209,7 +210,7 @@ class RedisBus:
         #: Announcements handed to subscribers so far (tests wait on it).
         self.delivered = 0
         self._wanted: dict[str, list[Delivery]] = {}
-        self._listeners: list[Hearing] = []
+        self._listeners: list[tuple[Topic, Hearing]] = []
         self._resubscribed: list[Callable[[], None]] = []
         #: The subscriptions' connections, by server ("" standalone, a node's name in a Cluster).
         self._links: dict[str, _Link] = {}
@@ -275,15 +276,15 @@ class RedisBus:
         """Announce on the game's channel (the store's functions do so themselves for what they store)."""
         self._background(self._client.execute_command("SPUBLISH", channel(game_id), announcement(version, message)))
 
-    async def listen(self, hear: Hearing) -> None:
-        self._listeners.append(hear)
+    async def listen(self, topic: Topic, hear: Hearing) -> None:
+        self._listeners.append((topic, hear))
         if len(self._listeners) > 1:
             return
         link = await self._link_for(ALL)
         await link.listen()
 
-    def tell_all(self, message: bytes) -> None:
-        self._background(self._client.publish(ALL, message))
+    def tell_all(self, topic: Topic, body: bytes) -> None:
+        self._background(self._client.publish(ALL, encode_said(topic, body)))
 
     # -- beyond the interface ---------------------------------------------------------
 
@@ -499,9 +500,16 @@ class RedisBus:
                 log.exception("bus: a resubscription callback failed")
 
     def _hear(self, data: bytes) -> None:
-        for hear in list(self._listeners):
+        try:
+            said = decode_said(data)
+        except ValueError as exc:  # (msgspec's DecodeError): not ours, or another version's
+            log.error("bus: something said to every process does not decode: %s", exc)
+            return
+        for topic, hear in list(self._listeners):
+            if topic != said.topic:
+                continue
             try:
-                hear(data)
+                hear(said.body)
             except Exception:
                 log.exception("bus: a listener failed")
 

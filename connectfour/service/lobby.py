@@ -44,8 +44,6 @@ PART_SIZE = 50
 #: Waiting games one client (address) may have in a process's part: twenty public
 #: games kept open from one address would otherwise fill the list for everyone.
 PER_CLIENT = 2
-#: What starts a part on the bus, among the things said to every process.
-PART_PREFIX = b"L"
 #: Seconds between ticks: the most often a watcher is told, and a new game shows.
 INTERVAL = 0.5
 #: A process says its part at least this often; one not heard for STALE is gone.
@@ -254,11 +252,9 @@ class Lobby:
     # -- the bus -------------------------------------------------------------------
 
     def hear(self, message: bytes) -> None:
-        """Something said to every process: a part, if it starts with PART_PREFIX."""
-        if not message.startswith(PART_PREFIX):
-            return
+        """A process's part, said to every process (under the topic "lobby")."""
         try:
-            part = _decode_part(memoryview(message)[len(PART_PREFIX) :])
+            part = _decode_part(message)
         except msgspec.DecodeError as exc:
             log.error("lobby: a part that does not decode: %s", exc)
             return
@@ -282,7 +278,7 @@ class Lobby:
         self.part_every = self._part_in = max(1, every)
         if said != self._said or now - self._said_at >= self.keepalive:
             self._said, self._said_at = said, now
-            self._say(PART_PREFIX + said)
+            self._say(said)
         self._refresh()
         self._tell()
 

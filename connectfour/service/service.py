@@ -132,7 +132,11 @@ class GameService:
         )
         #: This process's side of the lobby: the public games followed here, told to everyone.
         self.lobby = lobby.Lobby(
-            self.process, self.listed.values, store.bus.tell_all, clock=clock, interval=lobby_interval
+            self.process,
+            self.listed.values,
+            lambda part: store.bus.tell_all("lobby", part),
+            clock=clock,
+            interval=lobby_interval,
         )
 
     # -- being alive -------------------------------------------------------------

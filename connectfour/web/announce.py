@@ -72,7 +72,7 @@ async def announce(request: web.Request) -> web.Response:
         said = _decoder.decode(body)
     except msgspec.DecodeError as exc:
         return web.json_response({"error": f'Send JSON like {{"message": "...", "level": "info"}}: {exc}.'}, status=400)
-    app[BUS].tell_all(encode(AnnouncementEvent(message=said.message, level=said.level)))
+    app[BUS].tell_all("announcement", encode(AnnouncementEvent(message=said.message, level=said.level)))
     log.info("announcement (%s) sent to every process: %r", said.level, said.message)
     return web.json_response({"status": "sent"}, status=202)
 
@@ -82,10 +82,8 @@ async def hear_announcements(app: web.Application) -> AsyncIterator[None]:
     connections = app[CONNECTIONS]
 
     def heard(payload: bytes) -> None:
-        if not payload.startswith(b"{"):
-            return  # not an announcement (a lobby's part, say)
         told = tell(connections, payload)
         log.info("announcement delivered to %d connections here", told)
 
-    await app[BUS].listen(heard)
+    await app[BUS].listen("announcement", heard)
     yield

@@ -258,7 +258,7 @@ async def _lobby(app: web.Application) -> AsyncIterator[None]:
     lobby = app[SERVICE].lobby
     connections = app[CONNECTIONS]
     lobby.online = lambda: len(connections)
-    await app[BUS].listen(lobby.hear)
+    await app[BUS].listen("lobby", lobby.hear)
     task = asyncio.create_task(lobby.run())
     yield
     task.cancel()
