@@ -119,7 +119,7 @@ class GameService:
             expire_after=expire_after,
             forget_unplayed_after=forget_unplayed_after,
             followed=self.games,
-            in_use=_InAny(self.games, self.seating.touching, self.following.loading),
+            in_use=_InAnyOf(self.games, self.seating.touching, self.following.loading),
         )
         #: The computer's seats in the games followed here.
         self.computer_seat = ComputerSeat(
@@ -353,13 +353,13 @@ class GameService:
         return await self.sweeps.forget_unplayed()
 
     def _soon(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task[Any] | None:
-        return tasks.soon(coro, local=self.store.local)
+        return tasks.soon(coro, local=self.store.in_process)
 
     def _spawn(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
         return tasks.spawn(coro)
 
 
-class _InAny:
+class _InAnyOf:
     """Whether a key is in any of some mappings, asked anew each time (they change as a sweep goes)."""
 
     def __init__(self, *maps: Mapping[str, object]) -> None:

@@ -233,7 +233,7 @@ class Store(Protocol):
         """Raise StoreError unless the store answers now (for /healthz and the start)."""
 
     @property
-    def local(self) -> bool:
+    def in_process(self) -> bool:
         """Whether the store lives in this process (memory, a file): its calls then
         wait for no network, and a request may start outside a task
         (connectfour/eager.py). A network client (Redis) waits on timeouts that

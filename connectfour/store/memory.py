@@ -124,7 +124,7 @@ class MemoryStore:
         return "memory"
 
     @property
-    def local(self) -> bool:
+    def in_process(self) -> bool:
         return True
 
     async def ping(self) -> None:

@@ -359,7 +359,7 @@ class RedisStore:
         self._calls = itertools.count()
         self._queue: list[_Pending] = []
         #: Commands that tidy the indexes after a game ended, sent with the next batch.
-        self._chores: list[tuple[bytes | str, ...]] = []
+        self._index_updates: list[tuple[bytes | str, ...]] = []
         #: The task that sends the appends' batches: it lives on between them, waiting on ``_idle``.
         self._writer: asyncio.Task[None] | None = None
         self._idle: asyncio.Future[None] | None = None
@@ -460,12 +460,12 @@ class RedisStore:
             task.add_done_callback(self._tasks.discard)
             return
         self._queue.append((game_id, version, event, committed))
-        self._kick()
+        self._wake_writer()
 
     async def append(self, game_id: str, version: int, event: Event, presence_seq: int | None = None) -> None:
         await append(self, game_id, version, event, presence_seq)
 
-    def _kick(self) -> None:
+    def _wake_writer(self) -> None:
         idle = self._idle
         if idle is not None:
             self._idle = None
@@ -476,7 +476,7 @@ class RedisStore:
 
     @property
     def writing(self) -> bool:
-        """Whether appends (or the indexes' chores) are waiting or on their way."""
+        """Whether appends (or updates of the indexes) are waiting or on their way."""
         return self._writer is not None and self._idle is None
 
     def _args(self, version: int, event: Event, call: bytes, condition: bytes = b"") -> list[bytes]:
@@ -492,10 +492,10 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                while self._queue or self._chores:
+                while self._queue or self._index_updates:
                     batch, self._queue = self._queue, []
-                    chores, self._chores = self._chores, []
-                    await self._send(batch, chores)
+                    index_updates, self._index_updates = self._index_updates, []
+                    await self._send(batch, index_updates)
                 if self._closing:
                     return
                 idle = self._idle = loop.create_future()
@@ -503,12 +503,12 @@ class RedisStore:
         finally:
             self._writer = self._idle = None
 
-    async def _send(self, batch: list[_Pending], chores: list[tuple[bytes | str, ...]]) -> None:
+    async def _send(self, batch: list[_Pending], index_updates: list[tuple[bytes | str, ...]]) -> None:
         try:
             if not self._loaded:
                 await self._load()
             deadline = asyncio.get_running_loop().time() + self.timeout
-            commands: list[_Command] = list(chores)
+            commands: list[_Command] = list(index_updates)
             for game_id, version, event, _ in batch:
                 args = self._args(version, event, self._call())
                 commands.append(("FCALL", "cf_append", 4, *game_keys(game_id), *args))
@@ -536,7 +536,7 @@ class RedisStore:
             for _, _, _, committed in batch:
                 _tell(committed, StoreError(f"redis: {exc!r}"))
             return
-        for (game_id, version, event, committed), result in zip(batch, results[len(chores) :]):
+        for (game_id, version, event, committed), result in zip(batch, results[len(index_updates) :]):
             _tell(committed, self._answer(game_id, version, event, result))
 
     async def _follow(self, commands: list[_Command], deadline: float) -> list[object]:
@@ -751,11 +751,11 @@ class RedisStore:
         """The game ended: out of the open games, into the finished ones; its keys expire with it."""
         seconds = b"%d" % math.ceil(self.retention)
         member = game_id.encode()
-        self._chores += [("ZREM", OPEN, member), ("ZADD", DONE, _time(event.at), member)]
+        self._index_updates += [("ZREM", OPEN, member), ("ZADD", DONE, _time(event.at), member)]
         for key in (watch_key, join_key):
             if key:
-                self._chores.append(("EXPIRE", b"cf:key:" + key, seconds))
-        self._kick()
+                self._index_updates.append(("EXPIRE", b"cf:key:" + key, seconds))
+        self._wake_writer()
 
     async def _append_alone(
         self, game_id: str, version: int, event: Event, committed: Committed, presence_seq: int | None
@@ -974,7 +974,7 @@ class RedisStore:
         return self._location
 
     @property
-    def local(self) -> bool:
+    def in_process(self) -> bool:
         return False
 
     async def ping(self) -> None:
@@ -995,7 +995,7 @@ class RedisStore:
         """Wait for the appends on their way, then let the connections go."""
         self._closing = True
         while self._writer is not None or self._tasks:
-            self._kick()  # the writer sends what is left, then ends
+            self._wake_writer()  # the writer sends what is left, then ends
             await asyncio.gather(*[t for t in (self._writer, *self._tasks) if t is not None], return_exceptions=True)
         for connection in self._connections.values():
             await connection.disconnect()

@@ -815,7 +815,7 @@ class SQLiteStore:
         return self.path
 
     @property
-    def local(self) -> bool:
+    def in_process(self) -> bool:
         return True
 
     async def ping(self) -> None:

@@ -76,7 +76,7 @@ class Connection:
         self.transport = transport
         self.session = Session(service, self)
         #: Requests may start outside a task (connectfour/eager.py): the store is in this process.
-        self._local = service.store.local
+        self._local = service.store.in_process
         self.wire = wire.Wire(self, settings.max_frame)
         self._closed: asyncio.Future[None] | None = None
         self._gone = False
