@@ -13,11 +13,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.run-deps: pyproject.toml connectfour/solver/_core.c | $(BIN)/python
+$(VENV)/.run-deps: pyproject.toml setup.py connectfour/solver/_core.c | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.test-deps: pyproject.toml connectfour/solver/_core.c | $(BIN)/python
+$(VENV)/.test-deps: pyproject.toml setup.py connectfour/solver/_core.c | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.run-deps
 
