@@ -386,6 +386,33 @@ async def test_a_stalled_server_is_a_store_error_not_a_hang(own_server):
         await store.close()
 
 
+async def test_a_move_asked_while_a_batch_waits_on_a_stalled_server_is_answered_within_its_own_timeout(own_server):
+    """The bound holds for each append, not each batch: one queued behind a batch in flight
+    is not made to wait that batch's timeout and then one of its own."""
+    timeout = 1.0
+    store = RedisStore(own_server.url, timeout=timeout)
+    try:
+        await create(store)
+        await create(store, "g2")
+        pid = own_server.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            first = asyncio.ensure_future(store.append("g1", 2, Joined(at=1.0)))
+            await until(lambda: store.writing, "the first batch on its way")
+            asked = time.monotonic()
+            with pytest.raises(StoreError):
+                await store.append("g2", 2, Joined(at=1.0))
+            waited = time.monotonic() - asked
+            with pytest.raises(StoreError):
+                await first
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert waited < 1.5 * timeout, f"answered {waited:.2f}s after it was asked"
+    finally:
+        await store.close()
+
+
 async def test_a_server_that_lost_the_functions_gets_them_again(store, raw):
     await create(store)
     await raw.function_flush()

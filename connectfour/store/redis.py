@@ -104,7 +104,9 @@ BACKOFF = 0.0125
 LIBRARY = resources.files(__package__).joinpath("redis.lua").read_text()
 
 _Keys = tuple[bytes, bytes, bytes, bytes]
-_Pending = tuple[str, int, Event, Committed]
+#: An append waiting for its batch: the game, the version, the event, who hears the outcome,
+#: and when it was asked for (the loop's time): its answer is due ``timeout`` after that.
+_Pending = tuple[str, int, Event, Committed, float]
 _Command = tuple[bytes | str | int, ...]
 
 
@@ -459,7 +461,7 @@ class RedisStore:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return
-        self._queue.append((game_id, version, event, committed))
+        self._queue.append((game_id, version, event, committed, asyncio.get_running_loop().time()))
         self._wake_writer()
 
     async def append(self, game_id: str, version: int, event: Event, presence_seq: int | None = None) -> None:
@@ -507,9 +509,12 @@ class RedisStore:
         try:
             if not self._loaded:
                 await self._load()
-            deadline = asyncio.get_running_loop().time() + self.timeout
+            # Each append is answered within ``timeout`` of its asking, whatever batch was on
+            # its way meanwhile: the oldest one waiting sets the batch's deadline.
+            now = asyncio.get_running_loop().time()
+            deadline = min((asked for *_, asked in batch), default=now) + self.timeout
             commands: list[_Command] = list(index_updates)
-            for game_id, version, event, _ in batch:
+            for game_id, version, event, _, _ in batch:
                 args = self._args(version, event, self._call())
                 commands.append(("FCALL", "cf_append", 4, *game_keys(game_id), *args))
             if self.cluster:
@@ -528,15 +533,15 @@ class RedisStore:
                         results[n] = result
         except (*FAILURES, StoreError) as exc:
             error = self._failed(exc)
-            for _, _, _, committed in batch:
+            for _, _, _, committed, _ in batch:
                 _tell(committed, error)
             return
         except Exception as exc:  # never leave a caller waiting
             log.exception("the appends' batch failed")
-            for _, _, _, committed in batch:
+            for _, _, _, committed, _ in batch:
                 _tell(committed, StoreError(f"redis: {exc!r}"))
             return
-        for (game_id, version, event, committed), result in zip(batch, results[len(index_updates) :]):
+        for (game_id, version, event, committed, _), result in zip(batch, results[len(index_updates) :]):
             _tell(committed, self._answer(game_id, version, event, result))
 
     async def _follow(self, commands: list[_Command], deadline: float) -> list[object]:
