@@ -602,3 +602,40 @@ async def test_a_presence_of_the_layout_before_json_is_read_and_rewritten_at_its
     assert (presence.seq, presence.red, presence.yellow_left, presence.watching) == (7, Holder("A", 2), 5.5, {"B": 4})
     await store.seats.leave("g1", Holder("A", 2), 11.0)
     assert decode_presence(await raw.hget(key, "json")).red_left == 11.0
+
+
+async def rewind(raw, game_id: str, version: int, moves: str) -> None:  # type: ignore[no-untyped-def]
+    """What a failover onto a replica that lagged leaves: the game as it was at ``version``."""
+    log_key, rec_key = game_keys(game_id)[:2]
+    await raw.ltrim(log_key, 0, version - 1)
+    await raw.hset(rec_key, mapping={"version": version, "moves": moves})
+
+
+async def test_a_move_on_a_game_whose_store_lost_its_latest_moves_is_refused_and_said(store, raw):
+    service = GameService(store)
+    host = Member()
+    game, role = await service.create(host, local=True)
+    for column in (0, 1, 2):
+        await service.play(game, role, column)
+    await rewind(raw, game.id, 2, "0")  # the store kept the first move only
+    with pytest.raises(ProtocolError) as refused:
+        await service.play(game, role, 3)
+    assert refused.value.code == "rewound"
+    assert host.of("error")[-1]["code"] == "rewound" and host.closed is not None and host.closed[0] == 4002
+    assert game.id not in service.games  # let go: whoever comes back reads what was kept
+    back = Member()
+    await service.resume(back, game.id, game.state.red_token)
+    assert back.of("state")[-1]["moves"] == [0]
+
+
+async def test_the_heartbeat_finds_a_game_whose_store_lost_its_latest_events(store, raw):
+    service = GameService(store)
+    host, spectator = Member(), Member()
+    game, role = await service.create(host, local=True)
+    await service.watch(spectator, game.state.watch_key)
+    for column in (0, 1):
+        await service.play(game, role, column)
+    await rewind(raw, game.id, 2, "0")
+    await service.heartbeat()
+    for member in (host, spectator):
+        assert member.of("error")[-1]["code"] == "rewound" and member.closed is not None and member.closed[0] == 4002

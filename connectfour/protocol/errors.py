@@ -11,7 +11,7 @@ ErrorCode = Literal[
     "invalid_json", "invalid_message", "unknown_type", "binary_frame", "rate_limited", "too_many_games",
     "already_started", "game_not_found", "invalid_token", "replaced", "not_a_player", "not_claimable",
     "game_not_over", "seat_taken", "spectator", "invalid_column", "not_your_turn", "column_full", "game_over",
-    "stale_ply", "future_ply", "not_waiting", "unavailable", "internal_error",
+    "stale_ply", "future_ply", "not_waiting", "unavailable", "internal_error", "rewound",
 ]  # fmt: skip
 
 #: Every code a client can receive, with what it means. docs/protocol.md lists
@@ -41,6 +41,7 @@ ERROR_CODES: dict[ErrorCode, str] = {
     "not_waiting": "Nothing to cancel: the connection is not waiting for a quick match, or an opponent was found.",
     "unavailable": "The server could not store the request in time: its outcome is unknown; send it again with the same id.",
     "internal_error": "A fault in the server, logged: the request's outcome is unknown; send it again with the same id.",
+    "rewound": "The store lost the game's latest events (a failover onto a replica that lagged): never played on in silence; the connection closes (4002), and a resume carries on from what was kept.",
 }
 
 

@@ -30,6 +30,12 @@ log = logging.getLogger("connectfour.service")
 
 #: Close code for a connection whose seat another connection took over.
 CLOSE_REPLACED = 4001
+#: Close code for a connection whose game the store has lost the latest events of.
+CLOSE_REWOUND = 4002
+REWOUND = (
+    "The server lost this game's latest moves (its database failed over to a copy that lagged). "
+    "Reconnect to carry on from what was kept."
+)
 
 
 class Following:
@@ -68,11 +74,32 @@ class Following:
 
     def fill_behind(self, stored: dict[str, int]) -> None:
         """Read back what the games whose stored version is past ours missed (the last
-        event of a game shows as a gap only here: no later one comes)."""
+        event of a game shows as a gap only here: no later one comes); and say so of
+        those the store holds fewer events of than we applied (``rewound``)."""
         for game_id, version in stored.items():
-            behind = self.games.get(game_id)
-            if behind is not None and version > behind.inbox.version:
-                self._start_filling(behind)
+            game = self.games.get(game_id)
+            if game is None:
+                continue
+            if version > game.inbox.version:
+                self._start_filling(game)
+            elif version < game.inbox.version:
+                self.rewound(game, version)
+
+    def rewound(self, game: Game, stored: int) -> None:
+        """The store holds fewer of the game's events than this process applied: it lost
+        some (a failover onto a replica that lagged). Never played on in silence: everyone
+        here is told, and closed, and comes back (resume, watch) to what the store kept."""
+        if self.games.get(game.id) is not game:
+            return
+        log.error(
+            "game %s: the store is at version %d, behind the %d applied here: its latest events were lost",
+            game.id, stored, game.inbox.version,
+        )  # fmt: skip
+        for member in list(game.members):
+            self._detach(game, member)
+            send_event(member, ErrorEvent(message=REWOUND, code="rewound"))
+            member.close(CLOSE_REWOUND, "The game's latest moves were lost: reconnect.")
+        self.unfollow_if_idle(game)
 
     def _start_filling(self, game: Game) -> None:
         if game.start_filling():

@@ -26,7 +26,7 @@ from ..domain.refusal import Refused
 from ..domain.rulebook import Command
 from ..protocol import ProtocolError
 from ..store import ConditionFailed, Store, StoreError, VersionConflict
-from .following import Following
+from .following import REWOUND, Following
 from .game import Game
 
 log = logging.getLogger("connectfour.service")
@@ -68,7 +68,10 @@ class Moves:
                 await self.store.append(
                     game.id, version, event, presence_seq=seats.presence.seq if seats is not None else None
                 )
-            except VersionConflict:
+            except VersionConflict as exc:
+                if exc.last < game.state.version:  # the store lost events we applied
+                    self.following.rewound(game, exc.last)
+                    raise ProtocolError("rewound", REWOUND) from None
                 await self.following.catch_up(game)
                 continue
             except ConditionFailed:  # the presence changed meanwhile: look at it again
@@ -124,6 +127,9 @@ class Moves:
                 else:
                     self.following.offer(game, version, event)
                 done(None)
+            elif isinstance(error, VersionConflict) and error.last < version - 1:
+                self.following.rewound(game, error.last)  # the store lost events we applied
+                done(ProtocolError("rewound", REWOUND))
             elif isinstance(error, VersionConflict) and attempts > 1:
                 # Another event took this version: catch up, then check the move again,
                 # for the same ply (after another move it is stale, as it would be here).

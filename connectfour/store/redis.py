@@ -170,8 +170,8 @@ def _refusal(game_id: str, version: int, exc: ResponseError) -> StoreError:
     text = str(exc)
     if text.startswith("CONFLICT "):
         return VersionConflict(game_id, version, int(text[9:]))
-    if text == "NOGAME":
-        return StoreError(f"no game {game_id}")
+    if text == "NOGAME":  # none at all: for an append, a log at version 0
+        return VersionConflict(game_id, version, 0)
     if text.startswith("REFUSED"):
         return ConditionFailed(f"game {game_id}: {text[8:]}")
     return StoreError(f"game {game_id}: {text}")
