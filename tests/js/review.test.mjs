@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { evaluations, moveWords, pointHeight, pointWords, throwaways } from "../../connectfour/web/static/review.js";
+import { evaluations, moveWords, pointHeight, pointWords, shortWords, throwaways } from "../../connectfour/web/static/review.js";
 
 // Answers shaped as /api/analysis gives them: `score` for the side to move,
 // `columns[c]` the value of playing c for that side.
@@ -58,4 +58,10 @@ test("points and moves read as words", () => {
 test("a move that wins at once connects four", () => {
   const won = [{ score: 2, best: [0], columns: [{ score: 20, result: "win", in: 1 }] }];
   assert.equal(pointWords(evaluations([0], won)[1]), "Red connects four");
+});
+
+test("the move list's notes are short", () => {
+  assert.equal(shortWords({ score: -3, winner: "yellow" }), "Yellow wins");
+  assert.equal(shortWords({ score: 0, winner: null }), "Draw");
+  assert.equal(shortWords({ score: 20, winner: "red", four: true }), "Red connects four");
 });

@@ -77,6 +77,12 @@ export function pointWords(point) {
   return `${colourName(point.winner)} wins with best play`;
 }
 
+/** A point in a word or two, for the move list: "Yellow wins", "Draw". */
+export function shortWords(point) {
+  if (!point.winner) return "Draw";
+  return `${colourName(point.winner)} ${point.four ? "connects four" : "wins"}`;
+}
+
 /** The chart's height for a point: +1 (Red wins at once) to -1 (Yellow does). */
 export function pointHeight(point) {
   if (!point || point.score === 0) return 0;
@@ -198,8 +204,17 @@ export class GameReview {
   select(ply) {
     this.ply = ply;
     for (const button of this.list.querySelectorAll("button[data-ply]")) {
-      if (Number(button.dataset.ply) === ply) button.setAttribute("aria-current", "step");
-      else button.removeAttribute("aria-current");
+      if (Number(button.dataset.ply) !== ply) {
+        button.removeAttribute("aria-current");
+        continue;
+      }
+      button.setAttribute("aria-current", "step");
+      // The shown move in sight, scrolling the list only, never the page.
+      const item = button.parentElement;
+      if (item.offsetTop < this.list.scrollTop) this.list.scrollTop = item.offsetTop;
+      else if (item.offsetTop + item.offsetHeight > this.list.scrollTop + this.list.clientHeight) {
+        this.list.scrollTop = item.offsetTop + item.offsetHeight - this.list.clientHeight;
+      }
     }
     this.slider.setAttribute("aria-valuenow", String(ply));
     this.slider.setAttribute("aria-valuetext", this.positionWords(ply));
@@ -311,7 +326,7 @@ export class GameReview {
       item.dataset.result = point ? (point.winner ?? "draw") : "";
       item.dataset.threw = move ? move.lost : "";
       const note = item.querySelector(".move-note");
-      const words = point ? `${pointWords(point)}${move ? `; threw away ${move.lost === "win" ? "a win" : "the draw"}` : ""}` : "";
+      const words = point ? `${shortWords(point)}${move ? ` · threw away ${move.lost === "win" ? "a win" : "the draw"}` : ""}` : "";
       if (note.textContent !== words) note.textContent = words;
     }
     this.select(this.ply);
