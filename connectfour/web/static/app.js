@@ -15,6 +15,7 @@ import { BoardView, COLUMNS, ROWS, colourName, height, winningCells } from "./bo
 import { Connection } from "./connection.js";
 import { describe as describeGame } from "./mygames.js";
 import { checkName, computerName, nameOf, playerChip } from "./names.js";
+import { GameReview } from "./review.js";
 import * as sound from "./sound.js";
 import * as saved from "./storage.js";
 
@@ -63,6 +64,7 @@ const ui = {
   stage: $("stage"),
   moves: $("moves"),
   moveList: $("move-list"),
+  review: $("review"),
   sound: $("sound"),
   watchInstead: $("watch-instead"),
   status: $("status"),
@@ -99,6 +101,20 @@ const ui = {
 };
 
 const analysis = new Analysis($("analysis-toggle"), ui.analysisColumns, $("analysis-text"));
+
+// Once a game is over, it can be analysed here: the chart and the move list
+// show the board after any move (`reviewPly`; null: the final position).
+const review = new GameReview($("review"), (ply) => showPly(ply));
+let reviewPly = null;
+
+/** The board after `ply` moves of the finished game. */
+function showPly(ply) {
+  const total = state.moves.length;
+  reviewPly = ply >= total ? null : ply;
+  board.render(state.moves.slice(0, ply), ply >= total ? state.cells : []);
+  review.select(Math.min(ply, total));
+  render();
+}
 
 const NO_SUCH_GAME = "There is no such game. Check the link, or start a new game.";
 // Errors, in answer to the first frame, after which this page has no game to show.
@@ -360,6 +376,7 @@ function onState(event) {
   }
   state.quietJoin = rematch && opponentSeat() !== "connected";
   state.opponentNote = state.quietJoin ? "" : seatNote(opponentSeat(), null);
+  reviewPly = null;
   board.render(state.moves, state.cells);
   clearMessage();
   if (rematch) {
@@ -1072,7 +1089,8 @@ function render() {
   ui.presence.textContent = phase === "seated" ? presenceText() : "";
   ui.board.dataset.status = state.status ?? "";
   const played = state.moves.length === 1 ? "1 move played" : `${state.moves.length} moves played`;
-  ui.board.setAttribute("aria-label", `Board, ${played}. ${turn}`);
+  if (reviewPly === null) ui.board.setAttribute("aria-label", `Board, ${played}. ${turn}`);
+  else ui.board.setAttribute("aria-label", `Board after move ${reviewPly} of ${state.moves.length}. ${turn}`);
   ui.game.dataset.role = state.you ?? "";
   ui.help.hidden = !isPlayer() || over;
 
@@ -1085,6 +1103,7 @@ function render() {
   renderShare();
   renderCursor();
   renderMoves();
+  renderReview();
 
   const title = (phase === "seated" || phase === "reconnecting") && turn ? `${turn} · Connect Four` : "Connect Four";
   if (document.title !== title) document.title = title;
@@ -1391,9 +1410,26 @@ function renderMyGames() {
   ui.myGamesEmpty.hidden = rows.length > 0;
 }
 
+/** Whether the game is over with moves to look back on: then the review replaces the move list. */
+function reviewable() {
+  return isOver() && state.hasBoard && state.moves.length > 0;
+}
+
+/** After the end, the game analysed: the chart (on request) and the moves, each a step back to it. */
+function renderReview() {
+  const shown = reviewable();
+  ui.review.hidden = !shown;
+  if (!shown) {
+    reviewPly = null;
+    return;
+  }
+  review.load(state.moves);
+  review.select(reviewPly ?? state.moves.length);
+}
+
 /** The moves so far, numbered, beside the board on wide screens. */
 function renderMoves() {
-  ui.moves.hidden = !state.hasBoard || state.moves.length === 0;
+  ui.moves.hidden = !state.hasBoard || state.moves.length === 0 || reviewable();
   const items = ui.moveList.children;
   // Append only what is new; rebuild when the list shrank (a rematch).
   if (items.length > state.moves.length) ui.moveList.replaceChildren();

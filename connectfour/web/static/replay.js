@@ -6,6 +6,7 @@
 
 import { Analysis } from "./analysis.js";
 import { BoardView, colourName, height, winningCells } from "./board.js";
+import { GameReview } from "./review.js";
 import { computerName, nameOf, playerChip } from "./names.js";
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
@@ -29,6 +30,7 @@ const ui = {
   analysisToggle: $("analysis-toggle"),
   analysisColumns: $("analysis-columns"),
   analysisText: $("analysis-text"),
+  review: $("review"),
   previous: $("previous-game"),
 };
 
@@ -97,6 +99,7 @@ function show(ply, { animate = false } = {}) {
     ui.moveText.textContent = text;
   }
   analyse();
+  review.select(view.ply);
   ui.first.disabled = ui.back.disabled = view.ply === 0;
   ui.forward.disabled = ui.last.disabled = final;
   // A disabled button loses focus to the body; keep the keyboard in the controls.
@@ -105,6 +108,8 @@ function show(ply, { animate = false } = {}) {
     (final ? ui.back : ui.forward).focus();
   }
 }
+
+const review = new GameReview(ui.review, (ply) => step(ply));
 
 const analysis = new Analysis(ui.analysisToggle, ui.analysisColumns, ui.analysisText);
 
@@ -247,6 +252,7 @@ async function load() {
   ui.loading.hidden = true;
   ui.replay.hidden = false;
   ui.nextSteps.hidden = false;
+  review.load(view.moves);
   show(view.moves.length);
 }
 
