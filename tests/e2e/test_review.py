@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from e2e_pages import OpenPage, play, start_local_game
 from playwright.sync_api import Page, expect
 
