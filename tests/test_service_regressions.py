@@ -159,3 +159,24 @@ async def test_a_presence_heard_while_a_game_loads_does_not_make_the_service_let
     await a.play(game, role, 3)
     await settle()
     assert [e["column"] for e in guest.of("play")] == [3]
+
+
+async def test_a_version_read_that_crosses_a_move_is_not_taken_for_a_rewind():
+    """The heartbeat's read of the stored versions can be answered after a move it did not
+    see was stored and applied here: that is not the store losing the move."""
+    world = World()
+    a = world.services[0]
+    host = Member()
+    game, role = await a.create(host, local=True)
+    await a.play(game, role, 0)
+    versions = world.store.versions
+
+    async def read_then_a_move(game_ids: list[str]) -> dict[str, int]:
+        answer = await versions(game_ids)  # read now...
+        await a.play(game, role, 1)  # ...and a move is stored, and applied here, before the answer comes
+        return answer
+
+    world.store.versions = read_then_a_move  # type: ignore[method-assign]
+    await a.heartbeat()
+    assert host.closed is None and not [event for event in host.of("error") if event["code"] == "rewound"]
+    assert a.games.get(game.id) is game

@@ -72,17 +72,19 @@ class Following:
         self.loading: dict[str, _Loading] = {}
         store.bus.on_resubscribed(self.resubscribed)
 
-    def fill_behind(self, stored: dict[str, int]) -> None:
+    def fill_behind(self, stored: dict[str, int], applied: dict[str, tuple[Game, int]]) -> None:
         """Read back what the games whose stored version is past ours missed (the last
         event of a game shows as a gap only here: no later one comes); and say so of
-        those the store holds fewer events of than we applied (``rewound``)."""
+        those the store holds fewer events of than we had ``applied`` when we asked
+        (``rewound``): what was applied after may have been stored after the read."""
         for game_id, version in stored.items():
             game = self.games.get(game_id)
             if game is None:
                 continue
             if version > game.inbox.version:
                 self._start_filling(game)
-            elif version < game.inbox.version:
+            asked = applied.get(game_id)
+            if asked is not None and asked[0] is game and version < asked[1]:
                 self.rewound(game, version)
 
     def rewound(self, game: Game, stored: int) -> None:

@@ -69,7 +69,7 @@ class Moves:
                     game.id, version, event, presence_seq=seats.presence.seq if seats is not None else None
                 )
             except VersionConflict as exc:
-                if exc.last < game.state.version:  # the store lost events we applied
+                if exc.last < version - 1:  # the store lost events we had applied when we asked
                     self.following.rewound(game, exc.last)
                     raise ProtocolError("rewound", REWOUND) from None
                 await self.following.catch_up(game)

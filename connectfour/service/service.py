@@ -172,7 +172,10 @@ class GameService:
         if waiting:  # their players wait for a quick match here: their tickets stay
             await self.store.match.renew(waiting, now)
         followed = list(self.games)
-        self.following.fill_behind(await self.store.versions(followed) if followed else {})
+        # What each game had applied when the read was sent: the store had all of it then,
+        # unless it lost some; an event stored (and applied) while the read is on its way is not.
+        applied = {game_id: (game, game.inbox.version) for game_id, game in self.games.items()}
+        self.following.fill_behind(await self.store.versions(followed) if followed else {}, applied)
         await self.sweeps.keep_unplayed(list(self.games.values()), now)
 
     async def run(self) -> None:
