@@ -73,7 +73,7 @@ class StartRematch(msgspec.Struct, frozen=True):
 Command = Join | Move | Resign | Claim | Expire | OfferRematch | StartRematch
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Seats:
     """Who holds the game's seats, as the deciding process knows it.
 

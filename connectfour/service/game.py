@@ -123,6 +123,8 @@ class Game:
         self._schedule = schedule
         self._clock = clock
         self._timers: dict[str, Timer] = {}
+        #: The seats connections here hold (``_held_here``), kept as they change.
+        self._here: frozenset[Player] = frozenset()
         self._last_presence: PresenceEvent | None = None
 
     # -- derived state --------------------------------------------------------
@@ -186,8 +188,7 @@ class Game:
 
     def seats(self) -> rulebook.Seats:
         """The seats as this process sees them: the shared presence, and its own holders."""
-        here = {color for member in self.holders for color in colors_of(self.members[member])}
-        return rulebook.Seats(self.presence, self.expiries, self._grace, frozenset(here))
+        return rulebook.Seats(self.presence, self.expiries, self._grace, self._here)
 
     def seat_state(self, color: Player, now: float | None = None) -> SeatState:
         """How the seat looks at ``now`` (default: the clock); one event reads every seat at one instant."""
@@ -255,12 +256,13 @@ class Game:
         )
 
     def presence_event(self, now: float) -> PresenceEvent:
+        state, seats = self.state, self.seats()
         return PresenceEvent(
-            red=self.seat_state(RED, now),
-            yellow=self.seat_state(YELLOW, now),
+            red=rulebook.seat_state(state, seats, RED, now),
+            yellow=rulebook.seat_state(state, seats, YELLOW, now),
             spectators=self.spectators(),
-            red_claimable_in=self.claimable_in(RED, now),
-            yellow_claimable_in=self.claimable_in(YELLOW, now),
+            red_claimable_in=rulebook.claimable_in(state, seats, RED, now),
+            yellow_claimable_in=rulebook.claimable_in(state, seats, YELLOW, now),
             red_name=self.state.names.get(RED),
             yellow_name=self.state.names.get(YELLOW),
         )
@@ -274,6 +276,7 @@ class Game:
             self.spectators_here += 1
         else:
             self.holders[member] = holder
+            self._here = self._held_here()
         send_event(member, self.snapshot(role))
 
     def remove(self, member: Member) -> tuple[Role | None, Holder | None]:
@@ -281,7 +284,13 @@ class Game:
         holder = self.holders.pop(member, None)
         if role == "spectator":
             self.spectators_here -= 1
+        if holder is not None:
+            self._here = self._held_here()
         return role, holder
+
+    def _held_here(self) -> frozenset[Player]:
+        """The seats connections of this process hold (kept: every seat's look reads it)."""
+        return frozenset(color for member in self.holders for color in colors_of(self.members[member]))
 
     # -- presence ---------------------------------------------------------------
 

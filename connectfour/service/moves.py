@@ -85,24 +85,20 @@ class Moves:
         raise ProtocolError("unavailable", "The game is too busy right now; try again.")
 
     def play_nowait(
-        self, game: Game, role: Role, column: int, ply: int | None, done: Callable[[ProtocolError | None], None]
-    ) -> None:
-        """Check a move, store it, then announce it; ``done`` hears the outcome.
-
-        A refusal found before storing raises ProtocolError at once and
-        changes nothing; one found after a lost race reaches ``done``.
-        """
-        self._play(game, role, column, ply, done, ATTEMPTS)
-
-    def _play(
         self,
         game: Game,
         role: Role,
         column: int,
         ply: int | None,
         done: Callable[[ProtocolError | None], None],
-        attempts: int,
+        attempts: int = ATTEMPTS,
     ) -> None:
+        """Check a move, store it, then announce it; ``done`` hears the outcome.
+
+        A refusal found before storing raises ProtocolError at once and
+        changes nothing; one found after a lost race reaches ``done``
+        (``attempts``: how many more lost races it may take).
+        """
         state = game.state
         try:
             event, row = rulebook.decide_move(state, role, column, ply, self._clock())
@@ -152,7 +148,7 @@ class Moves:
     ) -> None:
         try:
             await self.following.catch_up(game)
-            self._play(game, role, column, ply, done, attempts)
+            self.play_nowait(game, role, column, ply, done, attempts)
         except ProtocolError as exc:
             done(exc)
         except StoreError as exc:

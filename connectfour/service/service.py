@@ -202,12 +202,16 @@ class GameService:
     def _after(self, game: Game, event: Event, row: int) -> None:
         """An event the game's state has taken: tell everyone here, then what follows from it
         (the end, the computer's turn, everyone moving on to the rematch)."""
+        if type(event) is Moved:  # every move of every game passes here: the shortest way
+            fanout.tell_move(game, event, row)
+            if event.end is not None:
+                self._ended(game)
+            elif game.state.computer is not None:
+                self.computer_seat.turn(game)
+            return
         fanout.tell(game, event, row)
         if game.state.result is not None and ends(event):
             self._ended(game)
-        elif type(event) is Moved:
-            if game.state.computer is not None:  # checked here: every move of every game passes by
-                self.computer_seat.turn(game)
         elif isinstance(event, RematchStarted):
             game.moving = self._spawn(self._move_to_rematch(game, event.game))
 

@@ -50,14 +50,14 @@ class Session:
         if game is None or role is None:
             return False
         if event.id is None:
-            self.service.play_nowait(game, role, event.column, event.ply, done)
+            self.service.moves.play_nowait(game, role, event.column, event.ply, done)
             return True
 
         def answered(error: ProtocolError | None) -> None:
             done(None if error is not None and self.excused(event, error) else error)
 
         try:
-            self.service.play_nowait(game, role, event.column, event.ply, answered)
+            self.service.moves.play_nowait(game, role, event.column, event.ply, answered)
         except ProtocolError as exc:
             if not self.excused(event, exc):
                 raise
