@@ -1,4 +1,4 @@
-"""How stored events reach every process with members in the game (DESIGN.md, "bus")."""
+"""How stored events reach every process with members in the game (docs/architecture.md, "The layers")."""
 
 from .base import Bus, Delivery, Hearing, Message
 from .inbox import Inbox
