@@ -1,4 +1,4 @@
-"""The store interface: each game is a log of versioned events (docs/architecture.md, "The layers")."""
+"""The store interface: each game is a log of versioned events (docs/architecture.md, "The layers").
 
 Appending event N succeeds exactly once, from any caller or process; any
 other version raises ``VersionConflict``, and the caller reads what it
