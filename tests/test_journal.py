@@ -18,8 +18,8 @@ from servers import ROOT
 
 from connectfour.domain.events import Joined, RematchOffered
 from connectfour.domain.state import GameState
-from connectfour.store import StoreError, journal, sqlite
-from connectfour.store.sqlite import DatabaseInUse, SQLiteStore, prune_database
+from connectfour.store import StoreError
+from connectfour.store.sqlite import DatabaseInUse, SQLiteStore, folding, journal, prune_database
 
 MOVES = [3, 3, 4, 4, 5, 2]
 
@@ -221,7 +221,7 @@ async def test_an_event_is_in_the_journal_on_disk_before_it_is_announced(tmp_pat
 
 
 async def test_the_journal_is_folded_into_sqlite_while_the_server_runs(tmp_path, monkeypatch):
-    monkeypatch.setattr(sqlite, "FOLD_INTERVAL", 0.0)  # a new segment at every write
+    monkeypatch.setattr(folding, "FOLD_INTERVAL", 0.0)  # a new segment at every write
     path = tmp_path / "games.db"
     store = SQLiteStore(path)
     try:
@@ -387,7 +387,7 @@ async def test_a_change_the_journal_refused_never_reaches_sqlite_by_a_fold(tmp_p
     store = SQLiteStore(path)
     await create(store, local=True, join_key=None)
     await play(store, "g1", [3], at=1.0)
-    store._rotate()  # the segment holding g1 is folded from the next event-loop turn on
+    store._folder.rotate()  # the segment holding g1 is folded from the next event-loop turn on
     fd = store._journal._fd
     saved, read_only = os.dup(fd), os.open(os.devnull, os.O_RDONLY)
     os.dup2(read_only, fd)  # every write to the new segment fails from now on
@@ -395,7 +395,7 @@ async def test_a_change_the_journal_refused_never_reaches_sqlite_by_a_fold(tmp_p
         with pytest.raises(StoreError, match="cannot write the journal"):
             await store.append("g1", 3, moves([3, 4])[1])
         async with asyncio.timeout(10):
-            while store._folding_seq:
+            while store._folder.folding_seq:
                 await asyncio.sleep(0.01)
     finally:
         os.dup2(saved, fd)
@@ -433,13 +433,13 @@ async def test_a_game_deleted_while_its_segment_is_folded_is_not_written_back(tm
     path = tmp_path / "games.db"
     store = SQLiteStore(path)
     try:
-        for n in range(3 * sqlite.FOLD_CHUNK):  # several chunks, folded one per event-loop turn
+        for n in range(3 * folding.FOLD_CHUNK):  # several chunks, folded one per event-loop turn
             await create(store, f"g{n}")
-        store._rotate()
-        assert store._fold_chunks, "the fold has not started yet"
-        assert await store.delete_unplayed(before=500.0) == 3 * sqlite.FOLD_CHUNK
+        store._folder.rotate()
+        assert store._folder.chunks, "the fold has not started yet"
+        assert await store.delete_unplayed(before=500.0) == 3 * folding.FOLD_CHUNK
         async with asyncio.timeout(10):
-            while store._folding_seq:
+            while store._folder.folding_seq:
                 await asyncio.sleep(0)
         assert stored_moves(path) == {}
         assert await store.get("g0") is None and await store.find_key("watch-g0") is None

@@ -22,8 +22,10 @@ from connectfour.domain.events import (
 from connectfour.domain.seats import Holder
 from connectfour.domain.state import GameState
 from connectfour.store import ConditionFailed, MemoryStore, SQLiteStore, StoreError, VersionConflict
-from connectfour.store import sqlite as sqlite_store
-from connectfour.store.sqlite import _UNPLAYED, SCHEMA
+from connectfour.store.sqlite import SCHEMA, rows
+from connectfour.store.sqlite import store as sqlite_store
+from connectfour.store.sqlite.gamelog import StoredGame
+from connectfour.store.sqlite.schema import UNPLAYED
 
 RED_WINS = [3, 3, 4, 4, 5, 5, 6]
 A1, A2, B1 = Holder("A", 1), Holder("A", 2), Holder("B", 1)
@@ -526,7 +528,7 @@ async def test_sqlite_reads_only_what_the_journal_holds(tmp_path):
 
 
 async def test_sqlite_finds_versions_in_memory_and_in_the_database(tmp_path, monkeypatch):
-    monkeypatch.setattr(sqlite_store, "QUERY_CHUNK", 2)
+    monkeypatch.setattr(rows, "QUERY_CHUNK", 2)
     path = tmp_path / "games.db"
     first = SQLiteStore(path)
     for n in range(5):
@@ -563,10 +565,10 @@ async def test_sqlite_folds_an_older_record_over_a_newer_row_without_change(tmp_
         await create(store)
         await store.append("g1", 2, Joined(at=150.0))
         older = store._dirty["g1"]
-        snapshot = sqlite_store._Game(**{**vars(older), "moves": [], "log": "J"})
+        snapshot = StoredGame(**{**vars(older), "moves": [], "log": "J"})
         await play(store, "g1", [3, 3])
-        store._fold_everything(restart=True)
-        sqlite_store._upsert(store._db, [snapshot])
+        store._folder.fold_everything(restart=True)
+        rows.upsert(store._db, [snapshot])
         assert stored_row(path) == ("33", "J33", None, None, None)
         assert (await store.get("g1")).version == 4
     finally:
@@ -728,7 +730,7 @@ async def test_an_existing_database_gains_the_index_that_finds_unplayed_games(tm
         )
     store = SQLiteStore(path)
     try:
-        [(_, _, _, plan)] = store._db.execute("EXPLAIN QUERY PLAN " + _UNPLAYED, (500.0,)).fetchall()
+        [(_, _, _, plan)] = store._db.execute("EXPLAIN QUERY PLAN " + UNPLAYED, (500.0,)).fetchall()
         assert "USING INDEX games_unplayed" in plan
         assert await store.delete_unplayed(before=500.0) == 1
     finally:

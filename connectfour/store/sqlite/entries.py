@@ -1,0 +1,147 @@
+"""The journal's records, one per change: how each is written, and how a replay applies it.
+
+``E <game> <version> <character> <time>`` is an event, by its log character
+(``gamelog.py``), then a move's end ("four", "full"), the rematch's game or
+the guest's name and request; ``C`` and the record as JSON is a game
+created; ``T <game> <time>`` a touch; ``D <game>`` a deletion. A journal
+written before versions holds ``M`` (a move by its ply), ``S`` (an invite
+spent) and ``F`` (a game finished) instead of ``E``.
+
+Replaying is idempotent: an event applies only at the version after the
+game's, so one already folded into SQLite (or replayed) changes nothing.
+(A move's record is written where it is made, on the hot path of
+``store.py``, in the same form as ``event_record`` would write it.)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import cast
+from urllib.parse import quote, unquote
+
+import msgspec
+
+from ...domain import Player, Reason, Result, other
+from ...domain.events import Claimed, Created, Event, Expired, Joined, RematchOffered, RematchStarted, Resigned
+from ..base import StoreError
+from .gamelog import CLAIMED, OFFERED, RESIGNED, StoredGame, advance, event, turn
+
+log = logging.getLogger("connectfour.store")
+
+
+def event_record(game_id: str, version: int, stored: Event) -> tuple[str, str]:
+    """Check an event other than a move against what its record needs; its log character and record."""
+    extra = ""
+    if isinstance(stored, Joined):
+        code = "J"
+        # (the journal's records are split on spaces; ~ is in no quoted name)
+        if stored.request is not None:
+            extra = f" {quote(stored.name or '', safe='')}~{quote(stored.request, safe='')}"
+        elif stored.name is not None:
+            extra = f" {quote(stored.name, safe='')}"
+    elif isinstance(stored, Resigned):
+        code = RESIGNED[stored.player]
+    elif isinstance(stored, Claimed):
+        code = CLAIMED[stored.player]
+    elif isinstance(stored, Expired):
+        code = "E"
+    elif isinstance(stored, RematchOffered):
+        code = OFFERED[stored.player]
+    elif isinstance(stored, RematchStarted):
+        if stored.game.split() != [stored.game]:  # (the journal's records are split on spaces)
+            raise StoreError(f"game {game_id}: no rematch game {stored.game!r}")
+        code, extra = "S", f" {stored.game}"
+    elif isinstance(stored, Created):
+        raise StoreError(f"game {game_id} already exists")
+    else:
+        raise StoreError(f"game {game_id}: an event {stored!r} of no kind this store keeps")
+    return code, f"E {game_id} {version} {code} {stored.at!r}{extra}"
+
+
+def created_record(record: StoredGame) -> str:
+    return "C " + msgspec.json.encode(record).decode()
+
+
+def touched_record(game_id: str, at: float) -> str:
+    return f"T {game_id} {at!r}"
+
+
+def deleted_record(game_id: str) -> str:
+    return f"D {game_id}"
+
+
+def replay(
+    games: dict[str, StoredGame], deleted: set[str], entry: str, load: Callable[[str], StoredGame | None]
+) -> None:
+    """Apply one journal record to ``games`` (or ``deleted``), taking each game from ``load`` first.
+
+    Raises ValueError, IndexError or msgspec.DecodeError for a record it cannot read.
+    """
+    kind, _, rest = entry.partition(" ")
+    if kind == "C":
+        created: StoredGame = msgspec.json.decode(rest, type=StoredGame)
+        created.version = created.version or 1  # a journal written before versions
+        deleted.discard(created.id)
+        if created.id not in games:
+            games[created.id] = load(created.id) or created
+        return
+    if kind == "D":
+        games.pop(rest, None)
+        deleted.add(rest)
+        return
+    game_id, *fields = rest.split(" ")
+    record = games.get(game_id) or load(game_id)
+    if record is None:
+        log.warning("journal: a change to the unknown game %s skipped", game_id)
+        return
+    games[game_id] = record
+    if kind == "E":
+        version, code, at = int(fields[0]), fields[1], float(fields[2])
+        if version == record.version + 1:
+            extra = fields[3] if len(fields) > 3 else None
+            joined = _joined(record, at, extra) if code == "J" else None
+            advance(record, joined or event(code, at, turn(record), extra), code)
+        elif version > record.version + 1:
+            log.warning("journal: version %d of %s skipped: the game is at %d", version, game_id, record.version)
+    elif kind == "T":
+        record.updated_at = max(record.updated_at, float(fields[0]))
+    elif kind in ("M", "S", "F"):
+        _replay_before_versions(record, kind, fields)
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+
+
+def _joined(record: StoredGame, at: float, extra: str | None) -> Joined:
+    """A ``J`` record's event: its name, and the request's id after a ``~``."""
+    if extra is None:
+        return record.joined_event(at)
+    name, _, request = extra.partition("~")
+    return record.joined_event(at, unquote(name) or None, unquote(request) or None)
+
+
+def _replay_before_versions(record: StoredGame, kind: str, fields: list[str]) -> None:
+    """Apply a record of a journal written before versions: a move by its ply,
+    an invite spent (``S``), a game finished (``F``), each as the event it was."""
+    if kind == "M":
+        ply, column, at = int(fields[0]), fields[1], float(fields[2])
+        if ply == len(record.moves):
+            advance(record, event(column, at, turn(record), None), column)
+        record.updated_at = max(record.updated_at, at)
+    elif kind == "S":
+        if not record.invite_spent and not record.local and record.join_key is not None:
+            advance(record, Joined(at=record.updated_at), "J")
+        record.invite_spent = True
+    elif kind == "F":
+        result, reason, at = fields[0], fields[1], float(fields[2])
+        if record.result is None:
+            winner: Player = "yellow" if result == "yellow" else "red"
+            if reason == "resign":
+                advance(record, Resigned(at=at, player=other(winner)), RESIGNED[other(winner)])
+            elif reason == "claim":
+                advance(record, Claimed(at=at, player=winner, grace=0.0), CLAIMED[winner])
+            elif reason == "expired":
+                advance(record, Expired(at=at), "E")
+            else:  # four in a row or a full board: the last move's end, which the old record did not carry
+                record.result, record.reason, record.finished_at = cast(Result, result), cast(Reason, reason), at
+        record.updated_at = max(record.updated_at, at)

@@ -1,0 +1,148 @@
+"""A game's log as this store keeps it: one character per event, in the game's record.
+
+A game's log is kept compactly in its record (and its row) rather than as
+encoded events: its ``moves``, and ``log``, one character per event after
+``Created``:
+
+    '0'-'6'  a move in that column (whose, by the parity of the moves before it)
+    'J'      joined
+    'r' 'y'  red or yellow resigned
+    'R' 'Y'  red or yellow claimed the win
+    'E'      expired
+    'o' 'p'  red or yellow offered a rematch
+    'S'      the rematch started (the new game's id is the ``rematch`` field)
+
+so that a game's version is ``1 + len(log)``. ``events`` rebuilds the events
+from the record, each move's end from a board. Two things are not kept,
+and read back otherwise: the time of each event (``Created`` has
+``created_at``, the event that ended the game ``finished_at``, every other
+``updated_at``) and a claim's ``grace`` (0.0). Replayed, the events give the
+same game: board, result, end and version. For the same reason an append
+that repeats a stored event is a ``VersionConflict`` here, not the silent
+success of a store that keeps events whole: nothing in one process ever
+needs to retry one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+import msgspec
+
+from ...domain import PLAYERS, Player
+from ...domain.events import (
+    Claimed,
+    Event,
+    Expired,
+    Joined,
+    Moved,
+    RematchOffered,
+    RematchStarted,
+    Resigned,
+)
+from ...rules import Board, IllegalMove
+from ..base import GameRecord, StoreError, ends
+
+#: The log character of a move in each column.
+COLUMN_CODES = {column: str(column) for column in range(7)}
+RESIGNED: dict[Player, str] = {"red": "r", "yellow": "y"}
+CLAIMED: dict[Player, str] = {"red": "R", "yellow": "Y"}
+OFFERED: dict[Player, str] = {"red": "o", "yellow": "p"}
+_COLUMN_OF = {code: column for column, code in COLUMN_CODES.items()}
+_RESIGNER: dict[str, Player] = {code: player for player, code in RESIGNED.items()}
+_CLAIMER: dict[str, Player] = {code: player for player, code in CLAIMED.items()}
+_OFFERER: dict[str, Player] = {code: player for player, code in OFFERED.items()}
+
+_RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(GameRecord))
+
+
+@dataclass
+class StoredGame(GameRecord):
+    """A game's record as this store keeps it: with its log, whose events it can rebuild."""
+
+    log: str = ""
+    #: The rematch's game id, once it started (the event ``S`` of ``log``).
+    rematch: str | None = None
+    #: The id of the request whose ``Joined`` spent the invite, if it gave one.
+    joined_by: str | None = None
+
+
+def without_log(record: StoredGame) -> GameRecord:
+    """A copy of the record as the ``Store`` interface gives it: without the log."""
+    copy = GameRecord(**{name: getattr(record, name) for name in _RECORD_FIELDS})
+    copy.moves = list(record.moves)
+    return copy
+
+
+def advance(record: StoredGame, event: Event, code: str) -> None:
+    """Follow one more event (never ``Created``), written ``code`` in the log."""
+    record.advance(event)
+    record.log += code
+    if type(event) is RematchStarted:
+        record.rematch = event.game
+    elif type(event) is Joined:
+        record.joined_by = event.request
+
+
+def turn(record: GameRecord) -> Player:
+    """Whose move comes next, by the parity of the moves so far."""
+    return PLAYERS[len(record.moves) & 1]
+
+
+def event(code: str, at: float, mover: Player, extra: str | None) -> Event:
+    """The event a log character stands for (a move ``mover``'s); ``extra`` is a move's end or the rematch's game."""
+    if code in _COLUMN_OF:
+        end: Literal["four", "full"] | None = "four" if extra == "four" else "full" if extra == "full" else None
+        return Moved(at=at, player=mover, column=_COLUMN_OF[code], end=end)
+    if code == "J":
+        return Joined(at=at)
+    if code in _RESIGNER:
+        return Resigned(at=at, player=_RESIGNER[code])
+    if code in _CLAIMER:
+        return Claimed(at=at, player=_CLAIMER[code], grace=0.0)
+    if code == "E":
+        return Expired(at=at)
+    if code in _OFFERER:
+        return RematchOffered(at=at, player=_OFFERER[code])
+    if code == "S" and extra:
+        return RematchStarted(at=at, game=extra)
+    raise ValueError(f"no event {code!r}")
+
+
+def events(record: StoredGame) -> list[Event]:
+    """The game's events rebuilt from its record, each move's end from a board.
+
+    Each event's time is what the record kept: ``finished_at`` for the one
+    that ended the game, ``updated_at`` for every other after ``Created``.
+    """
+    rebuilt: list[Event] = [record.created_event()]
+    board = Board()
+    finished = record.finished_at
+    for code in record.log:
+        at = record.updated_at
+        if code in _COLUMN_OF:
+            column, player = _COLUMN_OF[code], PLAYERS[len(board.moves) & 1]
+            try:
+                row = board.check(player, column)
+            except IllegalMove as exc:
+                raise StoreError(f"game {record.id}: its stored moves are not a game ({exc})") from None
+            end = board.outcome(column, row)
+            board.play(player, column)
+            if end is not None and finished is not None:
+                at, finished = finished, None
+            rebuilt.append(Moved(at=at, player=player, column=column, end=end))
+            continue
+        try:
+            next_event = (
+                record.joined_event(at, request=record.joined_by)
+                if code == "J"
+                else event(code, at, "red", record.rematch)
+            )
+        except ValueError as exc:
+            raise StoreError(f"game {record.id}: {exc} in its stored log") from None
+        if finished is not None and ends(next_event):
+            next_event, finished = msgspec.structs.replace(next_event, at=finished), None
+        rebuilt.append(next_event)
+    return rebuilt
