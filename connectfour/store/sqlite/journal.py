@@ -21,10 +21,18 @@ import os
 import struct
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger("connectfour.store")
 
 _HEADER = struct.Struct("<II")
+
+
+class Segment(NamedTuple):
+    """One segment file on disk and its sequence number."""
+
+    seq: int
+    path: Path
 
 
 def encode(records: list[str]) -> bytes:
@@ -73,14 +81,14 @@ class Journal:
         self._size = 0
         self.seq = 0
 
-    def segments(self) -> list[tuple[int, Path]]:
+    def segments(self) -> list[Segment]:
         """Every segment on disk, oldest first."""
         name = Path(self.prefix).name
         found = []
         for path in self.directory.glob(f"{name}*"):
             suffix = path.name[len(name) :]
             if suffix.isdigit():
-                found.append((int(suffix), path))
+                found.append(Segment(int(suffix), path))
         return sorted(found)
 
     def path(self, seq: int) -> Path:

@@ -31,16 +31,16 @@ def recover(db: sqlite3.Connection, segments: journal.Journal) -> int:
     def load(game_id: str) -> StoredGame | None:
         return rows.select(db, game_id)
 
-    for _, path in found:
-        for entry in journal.read(path):
+    for segment in found:
+        for entry in journal.read(segment.path):
             try:
                 replay(games, deleted, entry, load)
             except (ValueError, IndexError, msgspec.DecodeError) as exc:
-                log.error("journal %s: unreadable record %r skipped: %s", path, entry[:80], exc)
+                log.error("journal %s: unreadable record %r skipped: %s", segment.path, entry[:80], exc)
             count += 1
     rows.delete(db, deleted)
     rows.upsert(db, games.values())
-    for _, path in found:
-        path.unlink()
+    for segment in found:
+        segment.path.unlink()
     log.info("journal: %d changes to %d games replayed", count, len(games))
-    return found[-1][0]
+    return found[-1].seq

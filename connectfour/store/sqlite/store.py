@@ -18,6 +18,8 @@ import time
 from collections.abc import Container
 from pathlib import Path
 
+import msgspec
+
 from ...bus import Bus, LocalBus
 from ...completion import completion
 from ...domain.events import Created, Event, Joined, Moved, RematchStarted, ends
@@ -39,12 +41,24 @@ log = logging.getLogger("connectfour.store")
 DELETE_CHUNK = 500
 
 
-#: An event (or a touch: no event) waiting for its journal write: its journal
-#: record, whose first letter is its kind; the game; the event's version; the
-#: event; the game's updated_at before it; whether the game was still open
-#: before it; committed. A plain tuple, made on every move and always unpacked
-#: by these names (a NamedTuple took 0.27 µs to make against 0.06 µs here, timeit).
-Pending = tuple[str, StoredGame, int, Event | None, float, bool, Committed]
+class Pending(msgspec.Struct, frozen=True):
+    """An event (or a touch: no event) waiting for its journal write, made on every move.
+
+    A Struct is made in 0.10 µs (timeit) where a NamedTuple takes 0.34, a
+    slotted dataclass 0.25 and a plain tuple 0.05; reading its fields by
+    name costs no more than unpacking the tuple did.
+    """
+
+    #: The journal record, whose first letter is its kind.
+    entry: str
+    record: StoredGame
+    #: The event's version (0 for a touch).
+    version: int
+    event: Event | None
+    #: The game's ``updated_at`` before it, and whether the game was open: what an undo restores.
+    previous: float
+    was_open: bool
+    committed: Committed
 
 
 class SQLiteStore:
@@ -119,7 +133,7 @@ class SQLiteStore:
                 record.updated_at = event.at
         else:
             advance(record, event, code)
-        self._enqueue((entry, record, version, event, previous, was_open, committed))
+        self._enqueue(Pending(entry, record, version, event, previous, was_open, committed))
 
     def _create(self, game_id: str, version: int, event: Created, committed: Committed) -> None:
         """Start a game not in memory: it must be unknown, at version 1, with keys of its own."""
@@ -140,7 +154,7 @@ class SQLiteStore:
         known[event.watch_key] = (game_id, "watch")
         if event.join_key:
             known[event.join_key] = (game_id, "join")
-        self._enqueue((created_record(record), record, 1, event, record.updated_at, True, committed))
+        self._enqueue(Pending(created_record(record), record, 1, event, record.updated_at, True, committed))
 
     async def append(self, game_id: str, version: int, event: Event, presence_seq: int | None = None) -> None:
         await append(self, game_id, version, event, presence_seq)
@@ -152,7 +166,7 @@ class SQLiteStore:
         previous = record.updated_at
         record.updated_at = max(previous, at)
         entry = touched_record(game_id, at)
-        await completion(lambda done: self._enqueue((entry, record, 0, None, previous, False, done)))
+        await completion(lambda done: self._enqueue(Pending(entry, record, 0, None, previous, False, done)))
 
     def _enqueue(self, pending: Pending) -> None:
         self._pending.append(pending)
@@ -167,27 +181,30 @@ class SQLiteStore:
         if not batch:
             return
         try:
-            self._journal.write(journal.encode([entry for entry, *_ in batch]))
+            self._journal.write(journal.encode([pending.entry for pending in batch]))
         except OSError as exc:
-            for _, record, _, event, previous, was_open, _ in reversed(batch):
-                self._undo(record, event, previous, was_open)
+            for pending in reversed(batch):
+                self._undo(pending)
             error = StoreError(f"cannot write the journal: {exc.strerror or exc}")
-            for *_, committed in batch:
-                _notify(committed, error)
+            for pending in batch:
+                _notify(pending.committed, error)
             return
         if time.monotonic() >= self._folder.due:
             self._folder.rotate()
         publish = self.bus.publish
-        for _, record, version, event, _, _, committed in batch:
+        for pending in batch:
+            event = pending.event
             if event is not None:
+                record = pending.record
                 if record.result is not None and ends(event):
                     self.seats.ended(record.id)
-                publish(record.id, version, event)
-            _notify(committed, None)
+                publish(record.id, pending.version, event)
+            _notify(pending.committed, None)
 
-    def _undo(self, record: StoredGame, event: Event | None, previous: float, was_open: bool) -> None:
+    def _undo(self, pending: Pending) -> None:
         """Take back an event (or a touch) whose journal write failed."""
-        record.updated_at = previous
+        record, event = pending.record, pending.event
+        record.updated_at = pending.previous
         if event is None:
             return
         if isinstance(event, Created):
@@ -202,7 +219,7 @@ class SQLiteStore:
             record.invite_spent = False
         elif isinstance(event, RematchStarted):
             record.rematch = None
-        if was_open:
+        if pending.was_open:
             record.result = record.reason = record.finished_at = None
 
     def _load(self, game_id: str) -> StoredGame | None:
