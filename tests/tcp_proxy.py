@@ -5,7 +5,8 @@ connection to 127.0.0.1:``target_port``, in a thread of its own with its own
 event loop (so that it keeps forwarding while the test blocks, e.g. while a
 ``ServerProcess`` starts and reaches the server through it).
 
-``cut(how)`` starts a partition, ``heal()`` ends it:
+``cut(how)`` starts a partition, ``heal()`` ends it (and ``retarget(port)``
+sends new connections elsewhere, as a failover moving an address would):
 
 - ``"refuse"``: every connection is dropped (reset), and each new one is
   reset as soon as it is accepted: the client learns at once.
@@ -121,6 +122,11 @@ class TcpProxy:
             raise ValueError(how)
         self._run(self._do_cut(how))
 
+    def retarget(self, target_port: int) -> None:
+        """Forward new connections to ``target_port`` from now on; the open ones are reset
+        (as a virtual address moving to another machine would)."""
+        self._run(self._do_retarget(target_port))
+
     def heal(self) -> None:
         """New connections are forwarded again (old silent ones stay silent)."""
         self._run(self._do_heal())
@@ -157,6 +163,11 @@ class TcpProxy:
                 pipe.frozen = True
             else:
                 pipe.drop()
+
+    async def _do_retarget(self, target_port: int) -> None:
+        self.target = (self.target[0], target_port)
+        for pipe in list(self._pipes):
+            pipe.drop()
 
     async def _do_heal(self) -> None:
         self._cut = None  # the frozen pipes stay frozen

@@ -60,6 +60,8 @@ def _serve_problem(args: argparse.Namespace) -> str | None:
         return f"$CONNECTFOUR_ALLOWED_ORIGINS: {exc}"
     if args.redis and args.memory:
         return "--memory and --redis are two different stores: choose one"
+    if (args.redis_replicas or args.redis_aof) and not args.redis:
+        return "--redis-replicas and --redis-aof say what a change in Redis waits for: they need --redis"
     if args.workers != 1 and not args.redis:
         return "--workers above 1 needs --redis: worker processes share games only through Redis"
     if args.workers != 1 and args.port == 0:
@@ -109,6 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep games in Redis or Valkey, shared by every server process that uses it, e.g. "
         "redis://host:6379/0 (rediss:// for TLS; redis://:password@host/0; a Cluster: "
         "redis+cluster://host:port[,host:port...], nodes to start from) (also $CONNECTFOUR_REDIS_URL)",
+    )
+    serve.add_argument(
+        "--redis-replicas",
+        type=count,
+        default=0,
+        metavar="N",
+        help="with --redis: acknowledge a change only once N replicas have it (WAIT), so that a failover "
+        "onto one of them loses nothing acknowledged; a change not replicated within the store's timeout "
+        "is answered 'unavailable', to be sent again (default %(default)s: acknowledged once the primary has it)",
+    )
+    serve.add_argument(
+        "--redis-aof",
+        action="store_true",
+        help="with --redis: acknowledge a change only once it is in the primary's append-only file on disk, "
+        "and in those of the --redis-replicas replicas (WAITAOF; the primary needs appendonly yes)",
     )
     serve.add_argument(
         "--workers",
@@ -328,13 +345,23 @@ def _serve(args: argparse.Namespace) -> int:
     store: Store
     if args.redis:
         from ..store.redis import RedisStore
+        from ..store.replication import Replication
 
         try:
-            store = RedisStore(args.redis, retention=args.keep_finished, ttl=args.registration_ttl)
+            replication = Replication(replicas=args.redis_replicas, aof=args.redis_aof)
+            store = RedisStore(
+                args.redis, retention=args.keep_finished, ttl=args.registration_ttl, replication=replication
+            )
         except ValueError as exc:  # redis-py's word on a URL it cannot read, or ours on a Cluster's
             print(f"connectfour: --redis: {exc}", file=sys.stderr)
             return CANNOT_START  # as a worker: the supervisor does not start it again and again
         log.info("games are kept in Redis at %s, finished ones for %gs", store.location, args.keep_finished)
+        if replication.waits:
+            log.info(
+                "a change is acknowledged once %d replicas have it%s",
+                replication.replicas,
+                ", and it is on disk" if replication.aof else "",
+            )
     elif args.memory:
         store = MemoryStore()
         log.info("games are kept in memory only")

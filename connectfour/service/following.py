@@ -87,16 +87,19 @@ class Following:
             if asked is not None and asked[0] is game and version < asked[1]:
                 self.rewound(game, version)
 
-    def rewound(self, game: Game, stored: int) -> None:
-        """The store holds fewer of the game's events than this process applied: it lost
-        some (a failover onto a replica that lagged). Never played on in silence: everyone
-        here is told, and closed, and comes back (resume, watch) to what the store kept."""
+    def rewound(self, game: Game, stored: int | None = None) -> None:
+        """The store lost some of the events this process applied (a failover onto a
+        replica that lagged): it holds fewer (``stored``, when known), or others from
+        some point on. Never played on in silence: everyone here is told, and closed,
+        and comes back (resume, watch) to what the store kept."""
         if self.games.get(game.id) is not game:
             return
         log.error(
-            "game %s: the store is at version %d, behind the %d applied here: its latest events were lost",
-            game.id, stored, game.inbox.version,
-        )  # fmt: skip
+            "game %s: the store %s of the %d events applied here: its latest events were lost",
+            game.id,
+            "does not hold the last" if stored is None else f"is at version {stored},",
+            game.inbox.version,
+        )
         for member in list(game.members):
             self._detach(game, member)
             send_event(member, ErrorEvent(message=REWOUND, code="rewound"))
@@ -138,7 +141,13 @@ class Following:
             if presence is not None and game_id not in self.games:
                 state = GameState.replay(game_id, (event for _, event in events))
                 game = Game(
-                    state, presence, process=self.process, grace=self.grace, schedule=self._schedule, clock=self._clock
+                    state,
+                    presence,
+                    process=self.process,
+                    grace=self.grace,
+                    schedule=self._schedule,
+                    clock=self._clock,
+                    last=events[-1][1],
                 )
                 others = presence.processes() - {self.process}
                 if others:
@@ -221,8 +230,19 @@ class Following:
             game.done_filling()
 
     async def catch_up(self, game: Game) -> None:
-        """Read and apply whatever the store holds past what this process applied."""
-        stored = await self.store.read(game.id, game.inbox.version)
+        """Read and apply whatever the store holds past what this process applied.
+
+        The read starts one event early, at the last one applied here: if the store
+        holds another event there, or none, it lost what this process saw (a failover
+        onto a replica that lagged, maybe played on since): ``rewound``, never a
+        history continued in silence from a point it does not share."""
+        version, last = game.inbox.version, game.last
+        stored = await self.store.read(game.id, version - 1 if last is not None else version)
+        if last is not None:
+            if not stored or stored[0][0] != version or not _same(stored[0][1], last):
+                self.rewound(game)
+                return
+            stored = stored[1:]
         for number, event in game.inbox.fill(stored):
             self.apply(game, number, event)
 
@@ -269,6 +289,16 @@ class Following:
         presence = await self.store.seats.presence(game.id, self._clock())
         if self.games.get(game.id) is game:
             self.take_presence(game, presence)
+
+
+def _same(stored: Event, applied: Event) -> bool:
+    """Whether the store's event is the one applied here: its kind, its time (decided
+    once, by the process that made it, and stored as it is) and a move's column."""
+    return (
+        type(stored) is type(applied)
+        and stored.at == applied.at
+        and getattr(stored, "column", None) == getattr(applied, "column", None)
+    )
 
 
 class _Loading:

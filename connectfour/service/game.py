@@ -94,10 +94,14 @@ class Game:
         grace: float,
         schedule: Scheduler,
         clock: Callable[[], float] = time.time,
+        last: Event | None = None,
     ) -> None:
         self.state = state
         self.id = state.id
         self.inbox: Inbox[Event] = Inbox(state.version)
+        #: The event at ``inbox.version``, as applied here: what the store must still hold
+        #: there (``Following.catch_up``); another one means it lost what we saw.
+        self.last = last
         #: The latest presence seen, and when the processes it names stop being alive.
         self.presence = presence
         self.expiries: dict[str, float] = {process: float("inf")}

@@ -213,6 +213,11 @@ class Seating:
             if exc.code != "seat_taken" or not rulebook.already(game.state, command):
                 self.following.let_go(game)
                 raise
+            try:  # the same join sent again: seated as the first was, once that is safe
+                await self.store.confirm(game.id)
+            except StoreError as exc:
+                self.following.let_go(game)
+                raise ProtocolError("unavailable", "The request could not be confirmed; try again.") from exc
         except BaseException:
             self.following.let_go(game)
             raise

@@ -202,6 +202,7 @@ class GameService:
     def _after(self, game: Game, event: Event, row: int) -> None:
         """An event the game's state has taken: tell everyone here, then what follows from it
         (the end, the computer's turn, everyone moving on to the rematch)."""
+        game.last = event
         if type(event) is Moved:  # every move of every game passes here: the shortest way
             fanout.tell_move(game, event, row)
             if event.end is not None:

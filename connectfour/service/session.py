@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from ..domain import RED, Role, rulebook
@@ -19,8 +20,12 @@ from ..protocol.messages import (
     Resume,
 )
 from ..rules import Board, IllegalMove
+from ..store import StoreError
+from . import tasks
 from .game import Game, Member
 from .service import GameService
+
+log = logging.getLogger("connectfour.service")
 
 
 class Session:
@@ -54,15 +59,41 @@ class Session:
             return True
 
         def answered(error: ProtocolError | None) -> None:
-            done(None if error is not None and self.excused(event, error) else error)
+            if error is not None and self.excused(event, error):
+                self._confirm(game, done)
+            else:
+                done(error)
 
         try:
             self.service.moves.play_nowait(game, role, event.column, event.ply, answered)
         except ProtocolError as exc:
             if not self.excused(event, exc):
                 raise
-            done(None)
+            self._confirm(game, done)
         return True
+
+    def _confirm(self, game: Game, done: Callable[[ProtocolError | None], None]) -> None:
+        """``_confirmed``, then ``done``."""
+
+        async def confirm() -> None:
+            try:
+                await self._confirmed(game)
+            except ProtocolError as exc:
+                done(exc)
+            else:
+                done(None)
+
+        tasks.spawn(confirm())
+
+    async def _confirmed(self, game: Game) -> None:
+        """A request its game took already is answered once that is as safe as a new
+        request's acknowledgement (``Store.confirm``: replicated, where replicas are
+        awaited); ProtocolError ``unavailable`` (outcome unknown) if not in time."""
+        try:
+            await self.service.store.confirm(game.id)
+        except StoreError as exc:
+            log.error("game %s: could not confirm what a request sent again found: %s", game.id, exc)
+            raise ProtocolError("unavailable", "The request could not be confirmed; try again.") from None
 
     async def handle(self, event: ClientEvent) -> None:
         """Act on one decoded client event. Refusals raise ProtocolError."""
@@ -71,6 +102,9 @@ class Session:
         except ProtocolError as exc:
             if not self.excused(event, exc):
                 raise
+            game = self.game
+            if game is not None:
+                await self._confirmed(game)
         finally:
             if self.closed:  # the connection went while the request waited: leave what it joined
                 self.close()

@@ -191,6 +191,11 @@ class Store(Protocol):
     async def append(self, game_id: str, version: int, event: Event, presence_seq: int | None = None) -> None:
         """``append_nowait``, awaited."""
 
+    async def confirm(self, game_id: str) -> None:
+        """Return once what is stored of the game is as safe as an acknowledged change is
+        (in Redis, with replicas to wait for: on them): how a request sent again is
+        answered from what is stored already. StoreError if not in time."""
+
     async def read(self, game_id: str, after: int = 0) -> list[tuple[int, Event]]:
         """The game's durable events after version ``after``, in order; empty for an unknown game."""
 

@@ -88,6 +88,9 @@ class MemoryStore:
     async def find_key(self, key: str) -> tuple[str, KeyKind] | None:
         return self._keys.get(key)
 
+    async def confirm(self, game_id: str) -> None:
+        """Nothing to wait for: what is stored was durable before it was acknowledged."""
+
     async def touch(self, game_id: str, at: float) -> None:
         record = self._games.get(game_id)
         if record is None:

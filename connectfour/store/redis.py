@@ -83,6 +83,7 @@ from ..domain import Player, Reason, Result, other
 from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned, decode_event, encode_event
 from ..domain.seats import TTL, Holder, Presence, decode_presence, encode_presence, first_look
 from .base import Committed, ConditionFailed, GameRecord, KeyKind, Store, StoreError, VersionConflict, append
+from .replication import AT_ONCE, Replication
 from .seats import Seats
 
 log = logging.getLogger("connectfour.store.redis")
@@ -341,7 +342,10 @@ class RedisStore:
         bus: RedisBus | None = None,
         ttl: float = TTL,
         timeout: float = 2.0,
+        replication: Replication = AT_ONCE,
     ) -> None:
+        #: What a change waits for before it is acknowledged (nothing, by default).
+        self.replication = replication
         #: Whether the server is a Cluster (a ``redis+cluster://`` URL).
         self.cluster = cluster_url(url) is not None
         if client is not None and isinstance(client, RedisCluster) != self.cluster:
@@ -708,6 +712,10 @@ class RedisStore:
             if asking:
                 wire.append(("ASKING",))
             wire.append(command)
+        replication = self.replication
+        if replication.waits:
+            # In the same write, on the same connection: it waits for what this connection wrote.
+            wire.append(replication.command(deadline - loop.time()))
         for attempt in range(ATTEMPTS):
             if attempt:
                 pause = BACKOFF * 2**attempt
@@ -728,6 +736,13 @@ class RedisStore:
                         if command[0] in ("ASKING", "FUNCTION"):
                             if isinstance(answer, ResponseError):
                                 log.info("redis%s: %s answered %s", f" {node.name}" if node else "", command[0], answer)
+                            continue
+                        if command[0] in ("WAIT", "WAITAOF"):
+                            short = replication.short(answer, node.name if node is not None else "")
+                            if short is not None:
+                                # Stored (what was not refused), but not where it must be before it is
+                                # acknowledged: its outcome is unknown to the caller, who asks again.
+                                results = [r if isinstance(r, Exception) else short for r in results]
                             continue
                         results.append(answer)
                     return results
@@ -770,10 +785,24 @@ class RedisStore:
                 await self._create(game_id, version, event)
             elif presence_seq is not None:
                 await self._conditional(game_id, version, event, presence_seq)
+            await self.confirm(game_id)
         except (*FAILURES, StoreError) as exc:
             _tell(committed, self._failed(exc))
         else:
             _tell(committed, None)
+
+    async def confirm(self, game_id: str) -> None:
+        """Return once what is stored of the game is where ``replication`` asks (at once
+        when it asks for nothing): a write to the game's slot, on the appends' own
+        connection, then the wait, which covers everything the master took before it.
+        For a change stored without the appends' batch, and for a request sent again,
+        answered from what is stored already. StoreError if it is not there in time."""
+        if not self.replication.waits:
+            return
+        command: _Command = ("SET", game_keys(game_id)[0][: -len(b"log")] + b"sync", b"1", "PX", b"60000")
+        results, _ = await self._spread([command], asyncio.get_running_loop().time() + self.timeout)
+        if isinstance(results[0], Exception):
+            raise results[0] if isinstance(results[0], StoreError) else StoreError(f"redis: {results[0]}")
 
     async def _create(self, game_id: str, version: int, event: Created) -> None:
         if version != 1:

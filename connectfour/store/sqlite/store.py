@@ -159,6 +159,9 @@ class SQLiteStore:
     async def append(self, game_id: str, version: int, event: Event, presence_seq: int | None = None) -> None:
         await append(self, game_id, version, event, presence_seq)
 
+    async def confirm(self, game_id: str) -> None:
+        """Nothing to wait for: what is stored was durable before it was acknowledged."""
+
     async def touch(self, game_id: str, at: float) -> None:
         record = self._load(game_id)
         if record is None:
