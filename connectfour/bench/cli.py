@@ -36,7 +36,7 @@ from .crowd import run_capacity, run_fanout
 from .games import Stats, run_games
 from .lobby import run_lobby
 
-STORES = ("memory", "sqlite", "sqlite-fsync", "redis", "redis-fsync")
+STORES = ("memory", "sqlite", "sqlite-fsync", "redis", "redis-fsync", "redis-replica")
 TARGETS = (*STORES, "bare", "echo")
 SCENARIOS = ("games", "fanout", "capacity", "lobby")
 
@@ -74,7 +74,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="start this server on a free port (repeat to compare in one run); "
         "'bare' is a plain aiohttp + msgspec server of the tutorial's protocol with games in memory; "
         "'echo' is a trivial relay that shows how fast the load generator itself can go; "
-        "'redis' starts a Redis (redis-server or valkey-server, appendfsync everysec; 'redis-fsync': always) "
+        "'redis' starts a Redis (redis-server or valkey-server, appendfsync everysec; 'redis-fsync': always; "
+        "'redis-replica': with a replica that every change waits for, --redis-replicas 1) "
         "and --workers servers sharing games through it",
     )
     bench.add_argument(
@@ -217,6 +218,18 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
             time.sleep(0.05)
 
 
+def _wait_for_replica(port: int) -> None:
+    """Until the replica on ``port`` has synchronised with its primary."""
+    import redis
+
+    deadline = time.monotonic() + 15
+    with redis.Redis(port=port) as client:
+        while client.info("replication").get("master_link_status") != "up":
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Redis replica did not catch up with its primary")
+            time.sleep(0.05)
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
@@ -262,7 +275,7 @@ def _spawned(target: str, cpu: int, workers: int = 1) -> Iterator[tuple[list[str
                 yield [f"ws://127.0.0.1:{port}/ws"], [procs[-1].pid], None
                 return
             store_args = {"memory": ["--memory"], "sqlite": [], "sqlite-fsync": ["--fsync"]}.get(target, [])
-            if target in ("redis", "redis-fsync"):
+            if target in ("redis", "redis-fsync", "redis-replica"):
                 binary = redis_binary()
                 if binary is None:
                     raise RuntimeError("no redis-server or valkey-server found (apt-get install redis-server)")
@@ -278,6 +291,21 @@ def _spawned(target: str, cpu: int, workers: int = 1) -> Iterator[tuple[list[str
                 _wait_for_port(redis_port, redis, "Redis server")
                 store_pid = redis.pid
                 store_args = ["--redis", f"redis://127.0.0.1:{redis_port}/0"]
+                if target == "redis-replica":  # and a replica every change waits for
+                    replica_port = _free_port()
+                    replica_dir = os.path.join(tmp, "replica")
+                    os.mkdir(replica_dir)
+                    replica = subprocess.Popen(
+                        [binary, "--port", str(replica_port), "--bind", "127.0.0.1", "--dir", replica_dir,
+                         "--save", "", "--appendonly", "yes", "--protected-mode", "no", "--loglevel", "warning",
+                         "--replicaof", "127.0.0.1", str(redis_port)],
+                        preexec_fn=lambda: _pin(cpu),
+                        stdout=subprocess.DEVNULL,
+                    )  # fmt: skip
+                    procs.append(replica)
+                    _wait_for_port(replica_port, replica, "Redis replica")
+                    _wait_for_replica(replica_port)
+                    store_args += ["--redis-replicas", "1"]
             urls, pids = [], []
             for _ in range(workers):
                 port = _free_port()

@@ -13,6 +13,8 @@ did instead of appending twice.
 Keys (every key of a game shares its hash tag, so one Cluster slot holds it):
 
 - ``cf:{<id>}:log``, ``:rec``, ``:calls``, ``:presence``: see ``redis.lua``;
+  ``:sync``, written (for a minute) only to be waited for, when changes must
+  be on replicas before they are acknowledged (``confirm``, ``replication.py``);
 - ``cf:key:<key>``: ``"<id> watch"`` or ``"<id> join"``, the key index;
 - ``cf:registry``: ZSET process -> when its registration runs out. Expiries
   stay as values (a process named in a presence but absent here registered
@@ -79,6 +81,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 
 from ..bus.redis import ERRORS, RedisBus, cluster_client, cluster_url
+from ..completion import completion
 from ..domain import Player, Reason, Result, other
 from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned, decode_event, encode_event
 from ..domain.seats import TTL, Holder, Presence, decode_presence, encode_presence, first_look
@@ -109,6 +112,11 @@ _Keys = tuple[bytes, bytes, bytes, bytes]
 #: and when it was asked for (the loop's time): its answer is due ``timeout`` after that.
 _Pending = tuple[str, int, Event, Committed, float]
 _Command = tuple[bytes | str | int, ...]
+
+
+def sync_key(game_id: str) -> bytes:
+    """A key of the game's slot written only to be waited for: ``RedisStore.confirm``."""
+    return b"cf:{" + game_id.encode() + b"}:sync"
 
 
 def game_keys(game_id: str) -> _Keys:
@@ -364,6 +372,8 @@ class RedisStore:
         self._call_prefix = secrets.token_hex(8).encode()
         self._calls = itertools.count()
         self._queue: list[_Pending] = []
+        #: Games whose stored events must be confirmed where ``replication`` asks (``confirm``).
+        self._confirms: list[tuple[str, Committed, float]] = []
         #: Commands that tidy the indexes after a game ended, sent with the next batch.
         self._index_updates: list[tuple[bytes | str, ...]] = []
         #: The task that sends the appends' batches: it lives on between them, waiting on ``_idle``.
@@ -498,10 +508,11 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                while self._queue or self._index_updates:
+                while self._queue or self._index_updates or self._confirms:
                     batch, self._queue = self._queue, []
                     index_updates, self._index_updates = self._index_updates, []
-                    await self._send(batch, index_updates)
+                    confirms, self._confirms = self._confirms, []
+                    await self._send(batch, index_updates, confirms)
                 if self._closing:
                     return
                 idle = self._idle = loop.create_future()
@@ -509,18 +520,28 @@ class RedisStore:
         finally:
             self._writer = self._idle = None
 
-    async def _send(self, batch: list[_Pending], index_updates: list[tuple[bytes | str, ...]]) -> None:
+    async def _send(
+        self,
+        batch: list[_Pending],
+        index_updates: list[tuple[bytes | str, ...]],
+        confirms: list[tuple[str, Committed, float]],
+    ) -> None:
+        waiting = [committed for *_, committed, _ in batch] + [done for _, done, _ in confirms]
         try:
             if not self._loaded:
                 await self._load()
             # Each append is answered within ``timeout`` of its asking, whatever batch was on
             # its way meanwhile: the oldest one waiting sets the batch's deadline.
             now = asyncio.get_running_loop().time()
-            deadline = min((asked for *_, asked in batch), default=now) + self.timeout
+            oldest = min([asked for *_, asked in batch] + [asked for *_, asked in confirms], default=now)
+            deadline = oldest + self.timeout
             commands: list[_Command] = list(index_updates)
             for game_id, version, event, _, _ in batch:
                 args = self._args(version, event, self._call())
                 commands.append(("FCALL", "cf_append", 4, *game_keys(game_id), *args))
+            for game_id, _, _ in confirms:
+                # A write to the game's slot that the batch's wait then covers.
+                commands.append(("SET", sync_key(game_id), b"1", "PX", b"60000"))
             if self.cluster:
                 results = await self._follow(commands, deadline)
             else:
@@ -537,16 +558,21 @@ class RedisStore:
                         results[n] = result
         except (*FAILURES, StoreError) as exc:
             error = self._failed(exc)
-            for _, _, _, committed, _ in batch:
+            for committed in waiting:
                 _tell(committed, error)
             return
         except Exception as exc:  # never leave a caller waiting
             log.exception("the appends' batch failed")
-            for _, _, _, committed, _ in batch:
+            for committed in waiting:
                 _tell(committed, StoreError(f"redis: {exc!r}"))
             return
-        for (game_id, version, event, committed, _), result in zip(batch, results[len(index_updates) :]):
+        answers = results[len(index_updates) :]
+        for (game_id, version, event, committed, _), result in zip(batch, answers):
             _tell(committed, self._answer(game_id, version, event, result))
+        for (game_id, done, _), result in zip(confirms, answers[len(batch) :]):
+            if isinstance(result, Exception) and not isinstance(result, StoreError):
+                result = StoreError(f"game {game_id}: {result}")
+            _tell(done, result if isinstance(result, StoreError) else None)
 
     async def _follow(self, commands: list[_Command], deadline: float) -> list[object]:
         """Send ``commands`` to their masters (``_spread``), and follow a Cluster that changes:
@@ -793,16 +819,18 @@ class RedisStore:
 
     async def confirm(self, game_id: str) -> None:
         """Return once what is stored of the game is where ``replication`` asks (at once
-        when it asks for nothing): a write to the game's slot, on the appends' own
-        connection, then the wait, which covers everything the master took before it.
-        For a change stored without the appends' batch, and for a request sent again,
-        answered from what is stored already. StoreError if it is not there in time."""
+        when it asks for nothing). The appends' writer sends a write to the game's slot
+        in its next batch, which waits as every batch does: the wait covers everything
+        the master took before that write. For a change stored outside the batches, and
+        for a request sent again, answered from what is stored already."""
         if not self.replication.waits:
             return
-        command: _Command = ("SET", game_keys(game_id)[0][: -len(b"log")] + b"sync", b"1", "PX", b"60000")
-        results, _ = await self._spread([command], asyncio.get_running_loop().time() + self.timeout)
-        if isinstance(results[0], Exception):
-            raise results[0] if isinstance(results[0], StoreError) else StoreError(f"redis: {results[0]}")
+        asked = asyncio.get_running_loop().time()
+        await completion(lambda done: self._confirm_nowait(game_id, done, asked))
+
+    def _confirm_nowait(self, game_id: str, done: Committed, asked: float) -> None:
+        self._confirms.append((game_id, done, asked))
+        self._wake_writer()
 
     async def _create(self, game_id: str, version: int, event: Created) -> None:
         if version != 1:

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 
 from .base import StoreError
 
-#: Milliseconds a wait leaves of the batch's time for the answer to travel back.
-MARGIN_MS = 50
+#: What a wait leaves of the batch's time for its answer: Valkey ends a wait on its
+#: timer (``hz``, 10 a second by default), up to 100 ms late; a quarter at least.
+MARGIN_MS = 150
+MARGIN_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Replication:
 
     def command(self, seconds: float) -> tuple[str | int, ...]:
         """The wait, bounded by ``seconds`` (at least 1 ms: 0 would wait for ever)."""
-        ms = max(1, int(seconds * 1000) - MARGIN_MS)
+        ms = max(1, int(seconds * 1000 - max(MARGIN_MS, seconds * 1000 * MARGIN_SHARE)))
         if self.aof:
             return ("WAITAOF", 1, self.replicas, ms)
         return ("WAIT", self.replicas, ms)

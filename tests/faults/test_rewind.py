@@ -14,7 +14,6 @@ and a new look shows the history the store kept.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 
 import pytest
