@@ -39,9 +39,9 @@ ERROR_CODES: dict[ErrorCode, str] = {
     "stale_ply": "The move was for a ply already played (double click, second tab).",
     "future_ply": "The move was for a ply the game has not reached: the client is ahead of it; resume to resync.",
     "not_waiting": "Nothing to cancel: the connection is not waiting for a quick match, or an opponent was found.",
-    "unavailable": "The server could not store the request in time: its outcome is unknown; send it again with the same id.",
+    "unavailable": "The server could not store the request in time (or, waiting for replicas, not replicate it): its outcome is unknown; send it again with the same id.",
     "internal_error": "A fault in the server, logged: the request's outcome is unknown; send it again with the same id.",
-    "rewound": "The store lost the game's latest events (a failover onto a replica that lagged): never played on in silence; the connection closes (4002), and a resume carries on from what was kept.",
+    "rewound": "The store lost the game's latest events (a failover onto a replica that lagged), maybe played on since from an earlier point: never played on in silence; the connection closes (4002), and a resume carries on from what was kept.",
 }
 
 
