@@ -9,7 +9,7 @@ import json
 class Member:
     """A connection as a service sees it, keeping what it is sent."""
 
-    extended = True
+    speaks_v1 = True
     #: As a connection whose peer reads everything: nothing it is sent waits.
     lagging = False
 

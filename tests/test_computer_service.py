@@ -53,7 +53,7 @@ class Clockwork:
 class Person:
     """A member that keeps what it is sent, and lets the test wait for moves."""
 
-    extended = True
+    speaks_v1 = True
 
     def __init__(self) -> None:
         self.events: list[dict] = []

@@ -5,11 +5,11 @@ from __future__ import annotations
 import msgspec
 
 from connectfour.protocol.messages import PlayingGame, WaitingGame
-from connectfour.service.lobby import BUDGET, SHOWN, Lobby, Part, merge
+from connectfour.service.lobby import BUDGET, SHOWN, Lobby, LobbyShare, merge
 
 
-def part(process: str, *, online: int = 0, seeking: int = 0, waiting=(), playing=(), totals=(0, 0)) -> Part:  # type: ignore[no-untyped-def]
-    return Part(process, online, seeking, totals[0], totals[1], list(waiting), list(playing))
+def part(process: str, *, online: int = 0, seeking: int = 0, waiting=(), playing=(), totals=(0, 0)) -> LobbyShare:  # type: ignore[no-untyped-def]
+    return LobbyShare(process, online, seeking, totals[0], totals[1], list(waiting), list(playing))
 
 
 def waiting(game: str, since: float) -> WaitingGame:

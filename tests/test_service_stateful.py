@@ -65,7 +65,7 @@ class Peer(Member):
 
     def __init__(self, extended: bool) -> None:
         super().__init__()
-        self.extended = extended
+        self.speaks_v1 = extended
         self.frames: list[bytes] = []
 
     def send(self, payload: bytes) -> None:
@@ -358,7 +358,7 @@ class ServiceMachine(RuleBasedStateMachine):
 
         self.run(listen())
 
-    @rule(service=st.integers(0, 1), extended=st.sampled_from([True, True, True, True, False]))
+    @rule(service=st.integers(0, 1), speaks_v1=st.sampled_from([True, True, True, True, False]))
     def connect(self, service: int, extended: bool) -> None:
         peer = Peer(extended)
         conn = Conn(len(self.conns), service, Session(self.services[service], peer), peer)
@@ -498,7 +498,7 @@ class ServiceMachine(RuleBasedStateMachine):
             frames = conn.peer.frames[conn.checked :]
             conn.checked = len(conn.peer.frames)
             for frame in frames:
-                if conn.peer.extended:
+                if conn.peer.speaks_v1:
                     event = SERVER_EVENT.decode(frame)  # raises on a type or field not documented
                     assert encode(event) == frame, f"{frame!r} carries fields its type does not define"
                     code = getattr(event, "code", None)
@@ -513,7 +513,7 @@ class ServiceMachine(RuleBasedStateMachine):
         for conn in self.conns:
             events = conn.peer.events[conn.digested :]
             conn.digested = len(conn.peer.events)
-            if not conn.peer.extended:
+            if not conn.peer.speaks_v1:
                 continue
             for event in events:
                 kind = event["type"]
@@ -561,7 +561,7 @@ class ServiceMachine(RuleBasedStateMachine):
         """Once everything has arrived, each connection in a game saw every stored move and the end."""
         self._digest()
         for conn in self.conns:
-            if not conn.live or not conn.peer.extended:
+            if not conn.live or not conn.peer.speaks_v1:
                 continue
             game, role = conn.session.service.where(conn.peer)
             if game is None:
@@ -610,7 +610,7 @@ class ServiceMachine(RuleBasedStateMachine):
         for service in self.services:
             for game_id, game in service.games.items():
                 assert game.members, f"{game_id} is followed on a service with nobody in it"
-                assert not game.holds, f"{game_id} is still held with no request under way"
+                assert not game.arriving, f"{game_id} is still held with no request under way"
                 stored = self.run(self.store.versions([game_id]))[game_id]
                 assert game.state.version == stored, (game_id, game.state.version, stored)
         for conn in self.conns:
@@ -636,7 +636,7 @@ class ServiceMachine(RuleBasedStateMachine):
     @invariant()
     def names_shown_are_the_stored_names(self) -> None:
         for conn in self.conns:
-            if not conn.peer.extended:
+            if not conn.peer.speaks_v1:
                 continue
             game_id = None
             for event in conn.peer.events:

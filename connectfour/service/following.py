@@ -82,7 +82,7 @@ class Following:
             if game is None:
                 continue
             if version > game.inbox.version:
-                self._start_filling(game)
+                self._start_reading_back(game)
             asked = applied.get(game_id)
             if asked is not None and asked[0] is game and version < asked[1]:
                 self.rewound(game, version)
@@ -106,8 +106,8 @@ class Following:
             member.close(CLOSE_REWOUND, "The game's latest moves were lost: reconnect.")
         self.unfollow_if_idle(game)
 
-    def _start_filling(self, game: Game) -> None:
-        if game.start_filling():
+    def _start_reading_back(self, game: Game) -> None:
+        if game.start_reading_back():
             self._spawn(self.fill(game))
 
     async def follow(self, game_id: str, created: Created | None = None) -> Game | None:
@@ -221,13 +221,13 @@ class Following:
         for number, ready in inbox.offer(version, event):
             self.apply(game, number, ready)
         if game.inbox.gap:
-            self._start_filling(game)
+            self._start_reading_back(game)
 
     async def fill(self, game: Game) -> None:
         try:
             await self.catch_up(game)
         finally:
-            game.done_filling()
+            game.done_reading_back()
 
     async def catch_up(self, game: Game) -> None:
         """Read and apply whatever the store holds past what this process applied.
@@ -236,7 +236,9 @@ class Following:
         holds another event there, or none, it lost what this process saw (a failover
         onto a replica that lagged, maybe played on since): ``rewound``, never a
         history continued in silence from a point it does not share."""
-        version, last = game.inbox.version, game.last
+        version = game.inbox.version
+        # A store in this process loses nothing it acknowledged (nor keeps each event's time).
+        last = None if self.store.in_process else game.last
         stored = await self.store.read(game.id, version - 1 if last is not None else version)
         if last is not None:
             if not stored or stored[0][0] != version or not _same(stored[0][1], last):
@@ -282,7 +284,7 @@ class Following:
         """The bus lost its connection for a while: read what every game here missed,
         events and presence both."""
         for game in list(self.games.values()):
-            self._start_filling(game)
+            self._start_reading_back(game)
             self._spawn(self.look_again(game))
 
     async def look_again(self, game: Game) -> None:

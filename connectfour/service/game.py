@@ -49,7 +49,7 @@ Scheduler = Callable[[float, Callable[[], None]], Timer]
 class Member(Protocol):
     """A connection as the service sees it: the edge frames and writes."""
 
-    extended: bool  # negotiated connectfour.v1
+    speaks_v1: bool  # negotiated connectfour.v1
     #: Whose connection it is, as the limits per address count clients (an address, an
     #: IPv6 client's network): what the lobby keeps fair between.
     client: str
@@ -66,7 +66,7 @@ class Member(Protocol):
 
 
 def send_event(member: Member, event: ServerEvent) -> None:
-    if member.extended:
+    if member.speaks_v1:
         member.send(encode(event))
     else:
         for frame in encode_legacy(event):
@@ -109,7 +109,7 @@ class Game:
         self.members: dict[Member, Role] = {}
         #: Requests under way that will attach a connection (or give up): the game is
         #: not let go meanwhile, though nobody is attached yet.
-        self.holds = 0
+        self.arriving = 0
         #: The seats held by connections of this process, with the holder each is known by.
         self.holders: dict[Member, Holder] = {}
         #: Spectators here, and how many the shared presence was last told.
@@ -118,9 +118,9 @@ class Game:
         #: The computer's move is scheduled or being searched.
         self.thinking = False
         #: A read of the store is under way to fill a gap in the events.
-        self.filling = False
+        self.reading_back = False
         #: Moving this process's members to the rematch, once it started.
-        self.moving: asyncio.Future[object] | None = None
+        self.to_rematch: asyncio.Future[object] | None = None
         #: The latest activity this process knows the store has for the game.
         self.touched_at = state.updated_at
         self._grace = grace
@@ -147,7 +147,7 @@ class Game:
 
     @property
     def idle(self) -> bool:
-        return not self.members and not self.holds
+        return not self.members and not self.arriving
 
     def think(self, timer: Timer) -> None:
         """The computer's move is scheduled (``timer``), then searched, until ``thought``."""
@@ -162,22 +162,22 @@ class Game:
         """The store has this activity stamp for the game now."""
         self.touched_at = max(self.touched_at, at)
 
-    def start_filling(self) -> bool:
+    def start_reading_back(self) -> bool:
         """A read of the store to fill a gap starts, unless one is under way (False)."""
-        if self.filling:
+        if self.reading_back:
             return False
-        self.filling = True
+        self.reading_back = True
         return True
 
-    def done_filling(self) -> None:
-        self.filling = False
+    def done_reading_back(self) -> None:
+        self.reading_back = False
 
     def hold(self) -> None:
         """A request will attach a connection (or give up): the game stays followed meanwhile."""
-        self.holds += 1
+        self.arriving += 1
 
     def let_go(self) -> None:
-        self.holds -= 1
+        self.arriving -= 1
 
     @property
     def computer(self) -> Player | None:
@@ -363,7 +363,7 @@ class Game:
         v1: bytes | None = None
         legacy: list[bytes] | None = None
         for member in self.members:
-            if member.extended:
+            if member.speaks_v1:
                 if v1 is None:
                     v1 = encode(event)
                 member.send(v1)

@@ -1,7 +1,7 @@
 """The lobby: who is online, and the public games waiting and being played, on every process.
 
 No process owns the lobby, as none owns a game. Each says its own part on
-the bus (``Part``: its connections, and the public games it follows), when
+the bus (``LobbyShare``: its connections, and the public games it follows), when
 the part changed, at most once a tick, and at least every ``keepalive``
 seconds; each keeps the latest part of every process, forgets one not
 renewed for ``stale`` seconds (its process died), and merges them into the
@@ -62,7 +62,7 @@ class Watcher(Protocol):
         """The peer has not read what it was sent: skip it this time."""
 
 
-class Part(msgspec.Struct, array_like=True, frozen=True, gc=False):
+class LobbyShare(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """What one process contributes to the lobby."""
 
     process: str
@@ -76,7 +76,7 @@ class Part(msgspec.Struct, array_like=True, frozen=True, gc=False):
 
 
 _encode_part = msgspec.msgpack.Encoder().encode
-_decode_part = msgspec.msgpack.Decoder(Part).decode
+_decode_part = msgspec.msgpack.Decoder(LobbyShare).decode
 
 
 def _playing_order(game: PlayingGame) -> tuple[int, int]:
@@ -88,7 +88,7 @@ def _spectators(game: Game) -> int:
     return game.spectators() if game.presence.watching else game.spectators_here
 
 
-def part_of(process: str, online: int, games: Iterable[Game]) -> Part:
+def part_of(process: str, online: int, games: Iterable[Game]) -> LobbyShare:
     """This process's part, from the public games it follows.
 
     It runs every tick over every public game followed here, so each game
@@ -124,7 +124,7 @@ def part_of(process: str, online: int, games: Iterable[Game]) -> Part:
                 game.id, game.state.watch_key, -minus_ply, -minus_spectators, names.get("red"), names.get("yellow")
             )
         )
-    return Part(
+    return LobbyShare(
         process,
         online,
         seeking,
@@ -169,7 +169,7 @@ def _holds(game: Game, color: Player) -> int:
     return 0
 
 
-def merge(parts: Iterable[Part]) -> LobbyEvent:
+def merge(parts: Iterable[LobbyShare]) -> LobbyEvent:
     """The lobby every process's part makes: each game once, the newest report of it winning."""
     online = seeking = waiting_total = playing_total = 0
     waiting: dict[str, WaitingGame] = {}
@@ -223,7 +223,7 @@ class Lobby:
         #: How many connections this process holds (the web layer sets it).
         self.online: Callable[[], int] = lambda: 0
         #: Every process's latest part (this one's included), and when it was heard.
-        self.parts: dict[str, tuple[Part, float]] = {}
+        self.parts: dict[str, tuple[LobbyShare, float]] = {}
         self._said: bytes = b""
         self._said_at = float("-inf")
         #: The part is made every this many ticks (more than one past BUDGET); ticks to go.
@@ -282,7 +282,7 @@ class Lobby:
         self._refresh()
         self._tell()
 
-    def _own_part(self, now: float) -> Part:
+    def _own_part(self, now: float) -> LobbyShare:
         part = part_of(self.process, self.online(), self._games())
         # Kept here at once: the bus brings it back too, but need not for this process's own lobby.
         self.parts[self.process] = (part, now)

@@ -214,7 +214,7 @@ class GameService:
         if game.state.result is not None and ends(event):
             self._ended(game)
         elif isinstance(event, RematchStarted):
-            game.moving = self._spawn(self._move_to_rematch(game, event.game))
+            game.to_rematch = self._spawn(self._move_to_rematch(game, event.game))
 
     def _ended(self, game: Game) -> None:
         game.cancel_timer(COMPUTER_TIMER)
@@ -315,8 +315,8 @@ class GameService:
             return None  # another process started the rematch first; this game is never played
         metrics.count("connectfour_games_created_total")
         log.info("game %s: rematch is game %s", game.id, new_id)
-        if game.moving is not None:
-            await game.moving  # this process's members are in the new game before the next request
+        if game.to_rematch is not None:
+            await game.to_rematch  # this process's members are in the new game before the next request
         return self.games.get(new_id)
 
     async def _move_to_rematch(self, old: Game, new_id: str) -> None:

@@ -143,7 +143,7 @@ class Session:
         if isinstance(event, (Init, Resume, Match, Lobby)):
             if game is not None:
                 raise ProtocolError("already_started", "This connection is already in a game.")
-            if isinstance(event, (Lobby, Match)) and not member.extended:
+            if isinstance(event, (Lobby, Match)) and not member.speaks_v1:
                 raise ProtocolError("unknown_type", "The lobby and quick match need the connectfour.v1 subprotocol.")
             if isinstance(event, Lobby):
                 service.lobby.watch(member)

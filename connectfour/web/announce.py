@@ -44,7 +44,7 @@ def tell(connections: set[Connection], payload: bytes) -> int:
     """Send an encoded announcement to every v1 connection here; how many got it."""
     told = 0
     for conn in list(connections):
-        if conn.extended:
+        if conn.speaks_v1:
             conn.send(payload)
             told += 1
     return told

@@ -51,7 +51,7 @@ _last_frame: bytes = wire.frame(b"")
 
 class Connection:
     __slots__ = (
-        "id", "peer", "client", "extended", "session", "wire", "transport", "_closed", "_gone", "close_code", "heard",
+        "id", "peer", "client", "speaks_v1", "session", "wire", "transport", "_closed", "_gone", "close_code", "heard",
         "pinged_at", "_settings", "_clients", "_on_close", "_tokens", "_stamp", "_dropped", "_busy", "_waiting",
         "_pending", "_local", "_request",
     )  # fmt: skip
@@ -64,7 +64,7 @@ class Connection:
         settings: Settings,
         clients: ClientTable | None,
         *,
-        extended: bool,
+        speaks_v1: bool,
         on_close: Callable[[Connection], None],
     ) -> None:
         self.id = next(_ids)
@@ -72,7 +72,7 @@ class Connection:
         #: it counts as (an IPv6 client's network): what the lobby keeps fair between.
         self.peer = peer
         self.client = address_key(peer, settings.ipv6_prefix)
-        self.extended = extended
+        self.speaks_v1 = speaks_v1
         self.transport = transport
         self.session = Session(service, self)
         #: Requests may start outside a task (connectfour/eager.py): the store is in this process.

@@ -1,4 +1,4 @@
-"""The WebSocket endpoint as an aiohttp handler: for upgrades the front door
+"""The WebSocket endpoint as an aiohttp handler: for upgrades the front guard
 (``web/front.py``) hands over, such as one on a keep-alive connection after
 a first plain request; then the wire takes the bytes."""
 
@@ -27,8 +27,8 @@ CLIENTS = web.AppKey("clients", ClientTable)
 
 
 @runtime_checkable
-class Door(Protocol):
-    """The protocol of a connection that came in through the front door (``front.Door``),
+class Guard(Protocol):
+    """The protocol of a connection that came in through the front guard (``front.Guard``),
     which stays its protocol for its whole life: told which WebSocket the bytes are for."""
 
     counted: str | None
@@ -36,10 +36,10 @@ class Door(Protocol):
     def attach(self, conn: Connection) -> None: ...
 
 
-def door_of(transport: asyncio.BaseTransport) -> Door | None:
-    """The door of a connection aiohttp is serving, if it came in through one."""
+def guard_of(transport: asyncio.BaseTransport) -> Guard | None:
+    """The guard of a connection aiohttp is serving, if it came in through one."""
     protocol = transport.get_protocol()
-    return protocol if isinstance(protocol, Door) else None
+    return protocol if isinstance(protocol, Guard) else None
 
 
 def is_upgrade(request: web.Request) -> bool:
@@ -103,9 +103,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     scheme = client_scheme(request, settings)
     headers, subprotocol = accept_headers(request, (SUBPROTOCOL_V1,), settings.allowed_origins, scheme)
     transport = request.transport
-    door = door_of(transport) if transport is not None else None
-    # Without a proxy the door counted this connection when it was accepted.
-    counted = door is not None and settings.trust_forwarded_for
+    guard = guard_of(transport) if transport is not None else None
+    # Without a proxy the guard counted this connection when it was accepted.
+    counted = guard is not None and settings.trust_forwarded_for
     if counted and not request.app[CLIENTS].connect(peer):
         raise web.HTTPTooManyRequests(text="Too many connections from your address.\n", headers={"Retry-After": "10"})
     response = web.StreamResponse(status=101, reason="Switching Protocols", headers=headers)
@@ -123,9 +123,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         return response
     app = request.app
     conn = open_connection(app[SETTINGS], app[SERVICE], app[CONNECTIONS], app[CLIENTS], transport, peer, subprotocol)
-    _take_over(request, transport, conn, door)
-    if door is not None and counted:
-        door.counted = peer
+    _take_over(request, transport, conn, guard)
+    if guard is not None and counted:
+        guard.counted = peer
     return response
 
 
@@ -145,17 +145,17 @@ def open_connection(
         service,
         settings,
         clients,
-        extended=subprotocol == SUBPROTOCOL_V1,
+        speaks_v1=subprotocol == SUBPROTOCOL_V1,
         on_close=connections.discard,
     )
     connections.add(conn)
-    log.info("conn %d: connected from %s (%s)", conn.id, peer, "v1" if conn.extended else "tutorial")
+    log.info("conn %d: connected from %s (%s)", conn.id, peer, "v1" if conn.speaks_v1 else "tutorial")
     return conn
 
 
 class _Socket(asyncio.Protocol):
     """The connection's own transport protocol once aiohttp has let go of it
-    (when it did not come in through the front door)."""
+    (when it did not come in through the front guard)."""
 
     __slots__ = ("conn",)
 
@@ -195,7 +195,7 @@ class _Handoff:
             self.wire.feed_eof()
 
 
-def _take_over(request: web.Request, transport: asyncio.Transport, conn: Connection, door: Door | None) -> None:
+def _take_over(request: web.Request, transport: asyncio.Transport, conn: Connection, guard: Guard | None) -> None:
     """Move the connection from aiohttp to our own protocol, and let aiohttp forget it.
 
     aiohttp keeps, for each connection it serves, a request handler, the
@@ -211,8 +211,8 @@ def _take_over(request: web.Request, transport: asyncio.Transport, conn: Connect
     # The one type: ignore left: set_parser is typed for aiohttp's own parser; any object
     # with feed_data and feed_eof serves (tests/test_aiohttp_contract.py holds it to that).
     handler.set_parser(handoff)  # type: ignore[arg-type]
-    if door is not None:
-        door.attach(conn)
+    if guard is not None:
+        guard.attach(conn)
     else:
         transport.set_protocol(_Socket(conn))
     handoff.detached = True

@@ -1,10 +1,10 @@
-"""The front door: the first bytes of every connection, before aiohttp sees them.
+"""The front guard: the first bytes of every connection, before aiohttp sees them.
 
 Most connections to this server are WebSocket upgrades: the tutorial's
 protocol opens three per game. Through aiohttp, each one is parsed into a
 Request, runs a handler task, is answered through a StreamResponse and is
 then moved to our protocol (``endpoint._take_over``): that was most of the
-server's CPU time per connection. The door reads the request head itself
+server's CPU time per connection. The guard reads the request head itself
 and, when it is a plain, valid upgrade of ``/`` or ``/ws``, answers 101 and
 gives the socket straight to a ``Connection``.
 
@@ -13,14 +13,14 @@ far, as if aiohttp had accepted the connection: another method, path or
 query, a refused upgrade (``handshake.check_upgrade`` decides for both), a
 head longer than ``MAX_HEAD``. So the page, keep-alive, static files and
 every 400 and 403 answer (with its log line) stay aiohttp's and
-``endpoint.websocket``'s. The door only takes the path on which nothing can
+``endpoint.websocket``'s. The guard only takes the path on which nothing can
 be refused.
 
-The door is also where a connection is held to account: every first request
+The guard is also where a connection is held to account: every first request
 head, whatever its method, must be complete within the head timeout (aiohttp's
 keep-alive timeout covers the later ones), and each client address may hold
 only so many connections, and so many still owing a head (``limits.py``).
-So the door stays the connection's protocol for its whole life, passing
+So the guard stays the connection's protocol for its whole life, passing
 bytes and flow control on to the WebSocket or to aiohttp's handler, and
 giving the connection back to its address's count when it ends.
 """
@@ -55,15 +55,15 @@ KERNEL_SEND_BUFFER = 32 * 1024
 _REQUEST_START = re.compile(rb"[A-Z]{1,16}(?: |$)")
 
 _SUBPROTOCOLS = (SUBPROTOCOL_V1,)
-#: Targets the door upgrades; any other goes to aiohttp, which routes it.
+#: Targets the guard upgrades; any other goes to aiohttp, which routes it.
 _TARGETS = frozenset(("/", "/ws"))
 _SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
 _CHOSEN = {name: b"\r\nSec-WebSocket-Protocol: " + name.encode() for name in _SUBPROTOCOLS}
 _END = b"\r\n\r\n"
 
 
-class Front:
-    """The listening socket's protocol factory: one door per accepted connection."""
+class Listener:
+    """The listening socket's protocol factory: one guard per accepted connection."""
 
     def __init__(self, app: web.Application, server: web.Server, timeout: float | None = None) -> None:
         self.server = server
@@ -78,32 +78,32 @@ class Front:
         # Doors still waiting for a whole head, in two generations: a sweep
         # every half timeout closes the older one, so a silent peer is closed
         # after between a half and a whole timeout, with no timer per connection.
-        self._young: set[Door] = set()
-        self._old: set[Door] = set()
+        self._young: set[Guard] = set()
+        self._old: set[Guard] = set()
         self._sweeper: asyncio.TimerHandle | None = None
         self.closing = False
 
-    def __call__(self) -> Door:
-        return Door(self)
+    def __call__(self) -> Guard:
+        return Guard(self)
 
     def start(self) -> None:
         self._sweeper = asyncio.get_running_loop().call_later(self._timeout / 2, self._sweep)
 
     def close(self) -> None:
-        """No new upgrades; doors still waiting for a head are closed."""
+        """No new upgrades; guards still waiting for a head are closed."""
         self.closing = True
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
-        for door in (*self._young, *self._old):
-            door.transport.close()
+        for guard in (*self._young, *self._old):
+            guard.transport.close()
 
     def _sweep(self) -> None:
         old, self._old, self._young = self._old, self._young, set()
         if old:
             log.info("closed %d connections that sent no complete request in time", len(old))
-        for door in old:
-            door.transport.close()
+        for guard in old:
+            guard.transport.close()
         self._sweeper = asyncio.get_running_loop().call_later(self._timeout / 2, self._sweep)
 
     def upgrade(self, transport: asyncio.Transport, request: RequestHead, address: str) -> Connection | None:
@@ -144,20 +144,20 @@ class Front:
         )
 
 
-class Door(asyncio.Protocol):
+class Guard(asyncio.Protocol):
     """A connection's protocol for its whole life.
 
-    Until its first request head is complete, the door reads it (within the
+    Until its first request head is complete, the guard reads it (within the
     head timeout); then it passes every byte and every flow-control call to
     the connection's WebSocket or to aiohttp's request handler, and it gives
     the connection back to its address's count when it ends.
     """
 
-    __slots__ = ("front", "transport", "head", "wire", "conn", "http", "address", "counted", "owing")
+    __slots__ = ("listener", "transport", "head", "wire", "conn", "http", "address", "counted", "owing")
     transport: asyncio.Transport  # set by connection_made, before anything else is called
 
-    def __init__(self, front: Front) -> None:
-        self.front = front
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
         self.head = b""
         self.wire: Wire | None = None
         self.conn: Connection | None = None
@@ -173,11 +173,11 @@ class Door(asyncio.Protocol):
         self.transport = stream = cast(asyncio.Transport, transport)
         peername = transport.get_extra_info("peername")
         self.address = address = str(peername[0]) if isinstance(peername, (tuple, list)) else "?"
-        front = self.front
-        if not front.trust_forwarded:
+        listener = self.listener
+        if not listener.trust_forwarded:
             # Behind a trusted proxy every connection comes from the proxy:
             # the client's address is only known from the request.
-            clients = front.clients
+            clients = listener.clients
             if not clients.connect(address):
                 _refuse(stream, "Too many connections from your address.")
                 return
@@ -186,7 +186,7 @@ class Door(asyncio.Protocol):
                 _refuse(stream, "Too many connections without a request from your address.")
                 return
             self.owing = address
-        front._young.add(self)
+        listener._young.add(self)
 
     def data_received(self, data: bytes) -> None:
         wire = self.wire
@@ -216,13 +216,13 @@ class Door(asyncio.Protocol):
         if request is None:
             self._malformed("Malformed request head.")
             return
-        front = self.front
-        conn = front.upgrade(self.transport, request, self.address)
+        listener = self.listener
+        conn = listener.upgrade(self.transport, request, self.address)
         if conn is None:
             if not self.transport.is_closing():
                 self._hand_over(head)
             return
-        if front.trust_forwarded:
+        if listener.trust_forwarded:
             self.counted = conn.peer
         self.attach(conn)
         if end + 4 < len(head):  # frames sent along with the request
@@ -258,16 +258,16 @@ class Door(asyncio.Protocol):
         elif http is not None:
             http.connection_lost(exc)
         if self.counted is not None:
-            self.front.clients.disconnect(self.counted)
+            self.listener.clients.disconnect(self.counted)
             self.counted = None
 
     def _stop_waiting(self) -> None:
-        front = self.front
-        front._young.discard(self)
-        front._old.discard(self)
+        listener = self.listener
+        listener._young.discard(self)
+        listener._old.discard(self)
         owing, self.owing = self.owing, None
         if owing is not None:
-            front.clients.stop_waiting(owing)
+            listener.clients.stop_waiting(owing)
 
     def _malformed(self, text: str) -> None:
         """Answer 400 and close: what aiohttp would do, without naming its version."""
@@ -284,7 +284,7 @@ class Door(asyncio.Protocol):
         """Give the connection to aiohttp as if it had accepted it, with what was read."""
         self._stop_waiting()
         self.head = b""
-        self.http = handler = self.front.server()
+        self.http = handler = self.listener.server()
         handler.connection_made(self.transport)
         handler.data_received(data)
 
@@ -300,14 +300,14 @@ def _refuse(transport: asyncio.Transport, text: str) -> None:
 
 
 class Site(web.BaseSite):
-    """A TCP site whose connections come in through the front door.
+    """A TCP site whose connections come in through the front guard.
 
     Built on aiohttp's public ``BaseSite`` (which registers the site with its
-    runner): the listening socket is our own, with the door as its protocol
+    runner): the listening socket is our own, with the guard as its protocol
     factory instead of the runner's server.
     """
 
-    __slots__ = ("front", "host", "requested_port", "reuse_address", "reuse_port", "backlog", "listener", "port")
+    __slots__ = ("factory", "host", "requested_port", "reuse_address", "reuse_port", "backlog", "listener", "port")
 
     def __init__(
         self,
@@ -322,7 +322,8 @@ class Site(web.BaseSite):
     ) -> None:
         super().__init__(runner, backlog=backlog)
         assert runner.server is not None
-        self.front = Front(runner.app, runner.server, handshake_timeout)
+        #: The guards' factory: one per accepted connection.
+        self.factory = Listener(runner.app, runner.server, handshake_timeout)
         self.host = host
         self.requested_port = self.port = port
         self.reuse_address = reuse_address
@@ -339,7 +340,7 @@ class Site(web.BaseSite):
         await super().start()  # registers the site with its runner
         loop = asyncio.get_running_loop()
         self.listener = listener = await loop.create_server(
-            self.front,
+            self.factory,
             self.host,
             self.requested_port,
             backlog=self.backlog,
@@ -351,10 +352,10 @@ class Site(web.BaseSite):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
         if listener.sockets:
             self.port = listener.sockets[0].getsockname()[1]
-        self.front.start()
+        self.factory.start()
 
     async def stop(self) -> None:
         if self.listener is not None:
             self.listener.close()
         await super().stop()
-        self.front.close()
+        self.factory.close()

@@ -1,7 +1,7 @@
 """The server side of the WebSocket opening handshake (RFC 6455, section 4.2).
 
 One check, ``check_upgrade``, decides every upgrade, whichever way the
-connection reached us: the front door (``web/front.py``) parses the raw head
+connection reached us: the guard at the front (``web/front.py``) parses the raw head
 with ``parse_head``; aiohttp's path (``endpoint.accept_headers``) gives its
 parsed request. Both pass every header line, repeats included, so that a
 second copy can never slip past a check that read the first: the check is as
@@ -66,13 +66,13 @@ def parse_head(head: bytes) -> RequestHead | None:
     and without the empty line that ends the head: for a buffer in which
     ``end = buffer.find(b"\\r\\n\\r\\n")``, it is ``buffer[: end + 2]``.
 
-    Strict, so that the door reads no request otherwise than aiohttp or
+    Strict, so that the guard reads no request otherwise than aiohttp or
     websockets would: CRLF only (a bare LF or CR is refused), no obs-fold,
     no whitespace before a colon, no control character in a value, single
     spaces between the request line's parts. Values are decoded as
     ISO-8859-1: opaque bytes, as HTTP says.
 
-    Fast, for the door parses one per connection: the regular expressions
+    Fast, for the guard parses one per connection: the regular expressions
     run in C and no Python code runs per field. A field match starts at a
     line's start and holds exactly one LF, its last character; so when there
     are as many matches as LFs after the request line, and the head ends

@@ -1,6 +1,6 @@
 """WebSocket framing (RFC 6455), sans I/O: bytes in, callbacks out; frames built once.
 
-Once the front door (``web/front.py``) or aiohttp has answered the HTTP
+Once the guard at the front (``web/front.py``) or aiohttp has answered the HTTP
 handshake, every byte of the connection goes to a ``Wire``, which cuts it
 into frames and calls its ``Handler`` synchronously from ``data_received``:
 no queue, no future, no task per message, and only a few small objects per

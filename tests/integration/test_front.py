@@ -362,13 +362,13 @@ async def test_shutdown_closes_waiting_doors_and_tells_connections(door):
 
 async def test_a_vanished_peer_leaves_nothing_behind(door):
     server = await door()
-    doors = server.site.front
+    guards = server.site.factory
     for request in (b"", upgrade_request()[:10], upgrade_request()):
         raw = await Raw.open(server)
         await raw.send(request)
         raw.writer.transport.abort()
     async with asyncio.timeout(TIMEOUT):
-        while doors._young or doors._old or server.app[CONNECTIONS] or len(server.app[CLIENTS]):
+        while guards._young or guards._old or server.app[CONNECTIONS] or len(server.app[CLIENTS]):
             await asyncio.sleep(0.001)
     raw = await Raw.open(server)
     await raw.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
