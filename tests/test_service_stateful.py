@@ -63,9 +63,9 @@ SERVER_EVENT = msgspec.json.Decoder(ServerEvent)
 class Peer(Member):
     """A connection that keeps every frame as sent, to check it against the protocol."""
 
-    def __init__(self, extended: bool) -> None:
+    def __init__(self, speaks_v1: bool) -> None:
         super().__init__()
-        self.speaks_v1 = extended
+        self.speaks_v1 = speaks_v1
         self.frames: list[bytes] = []
 
     def send(self, payload: bytes) -> None:
@@ -359,11 +359,11 @@ class ServiceMachine(RuleBasedStateMachine):
         self.run(listen())
 
     @rule(service=st.integers(0, 1), speaks_v1=st.sampled_from([True, True, True, True, False]))
-    def connect(self, service: int, extended: bool) -> None:
-        peer = Peer(extended)
+    def connect(self, service: int, speaks_v1: bool) -> None:
+        peer = Peer(speaks_v1)
         conn = Conn(len(self.conns), service, Session(self.services[service], peer), peer)
         self.conns.append(conn)
-        self.note(f"{conn} connects{'' if extended else ' (tutorial)'}")
+        self.note(f"{conn} connects{'' if speaks_v1 else ' (tutorial)'}")
 
     @precondition(lambda self: any(c.live for c in self.conns))
     @rule(pick=picks, spec=requests)
