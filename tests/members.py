@@ -41,7 +41,7 @@ class Timers:
     def clock(self) -> float:
         return self.now
 
-    def schedule(self, delay: float, callback):  # type: ignore[no-untyped-def]
+    def schedule(self, delay: float, callback):
         self._count += 1
         entry = (self.now + delay, self._count, callback)
         self.due.append(entry)
@@ -62,4 +62,4 @@ class Timers:
             if not ready:
                 return
             self.due.remove(ready[0])
-            ready[0][2]()  # type: ignore[operator]
+            ready[0][2]()

@@ -79,7 +79,7 @@ async def follow(store: MemoryStore, bus: LocalBus, game_id: str) -> tuple[GameS
     inbox: Inbox[object] = Inbox(0)
     applied: list[int] = []
 
-    def apply(ready: list) -> None:  # type: ignore[type-arg]
+    def apply(ready: list) -> None:
         for version, event in ready:
             state.apply(event)
             applied.append(version)

@@ -92,7 +92,7 @@ async def store(tmp_path):
     await store.close()
 
 
-def make_service(store, solver, clockwork: Clockwork, **options) -> GameService:  # type: ignore[no-untyped-def]
+def make_service(store, solver, clockwork: Clockwork, **options) -> GameService:
     computer = Computer(solver, rng=random.Random(7), budget=60.0)  # never a fallback: outcomes must not depend on load
     return GameService(store, schedule=clockwork, computer=computer, computer_delay=DELAY, **options)
 

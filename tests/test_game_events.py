@@ -39,12 +39,12 @@ def moves(columns: list[int], end: str | None = None) -> list[Moved]:
     """Moves alternating from red; the last one states ``end``, the way it ends the game."""
     players = ["red", "yellow"]
     return [
-        Moved(at=2.0 + i, player=players[i % 2], column=c, end=end if i == len(columns) - 1 else None)  # type: ignore[arg-type]
+        Moved(at=2.0 + i, player=players[i % 2], column=c, end=end if i == len(columns) - 1 else None)
         for i, c in enumerate(columns)
     ]
 
 
-def game(*events) -> GameState:  # type: ignore[no-untyped-def]
+def game(*events) -> GameState:
     return GameState.replay("g", events)
 
 

@@ -67,7 +67,7 @@ def check(
     return check_upgrade(method, version, headers, scheme=scheme, allowed_origins=allowed, subprotocols=(V1,))
 
 
-def refusal(headers: list[tuple[str, str]], **options) -> HandshakeRefused:  # type: ignore[no-untyped-def]
+def refusal(headers: list[tuple[str, str]], **options) -> HandshakeRefused:
     with pytest.raises(HandshakeRefused) as refused:
         check(headers, **options)
     return refused.value
@@ -82,7 +82,7 @@ def websockets_accepts(head: bytes) -> bool:
     protocol = ServerProtocol()
     protocol.receive_data(head + b"\r\n")
     events = protocol.events_received()
-    return bool(events) and protocol.accept(events[0]).status_code == 101  # type: ignore[arg-type]
+    return bool(events) and protocol.accept(events[0]).status_code == 101
 
 
 # -- parse_head ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from connectfour.protocol.messages import PlayingGame, WaitingGame
 from connectfour.service.lobby import BUDGET, SHOWN, Lobby, LobbyShare, merge
 
 
-def part(process: str, *, online: int = 0, seeking: int = 0, waiting=(), playing=(), totals=(0, 0)) -> LobbyShare:  # type: ignore[no-untyped-def]
+def part(process: str, *, online: int = 0, seeking: int = 0, waiting=(), playing=(), totals=(0, 0)) -> LobbyShare:
     return LobbyShare(process, online, seeking, totals[0], totals[1], list(waiting), list(playing))
 
 
@@ -80,7 +80,7 @@ def test_a_part_that_costs_too_much_is_made_every_few_ticks_and_the_watchers_sti
     made: list[bool] = []
     calls = iter(range(10**6))
 
-    def games() -> list:  # type: ignore[type-arg]
+    def games() -> list:
         made.append(True)
         return []
 

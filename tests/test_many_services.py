@@ -43,7 +43,7 @@ def world() -> World:
     return World(3)
 
 
-async def online_game(world: World):  # type: ignore[no-untyped-def]
+async def online_game(world: World):
     """Host on A, guest on B, one spectator on each of A, B and C."""
     a, b, c = world.services
     host, guest = Member(), Member()

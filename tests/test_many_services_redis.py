@@ -159,7 +159,7 @@ async def redis_worlds(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Async
 
 @pytest.fixture
 def world(redis_worlds: list[RedisWorld]) -> RedisWorld:
-    return many.World(3)  # type: ignore[return-value]
+    return many.World(3)
 
 
 # -- Redis only ------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ A1, A2, B1 = Holder("A", 1), Holder("A", 2), Holder("B", 1)
 GRACE = 60.0
 
 
-def game(*events, **overrides) -> GameState:  # type: ignore[no-untyped-def]
+def game(*events, **overrides) -> GameState:
     return GameState.replay("g1", [created(**overrides), *events])
 
 
@@ -62,7 +62,7 @@ def test_a_seat_held_by_a_dead_process_can_be_claimed_after_the_grace_period():
     seats = Seats(presence, {"B": 15.0}, GRACE)  # B died: its registration ran out at 15.0
     state = game(Joined(at=0.0))
     assert refusal(state, Claim("red"), 74.0, seats) == "not_claimable"
-    assert rulebook.decide(state, Claim("red"), 75.0, seats).player == "red"  # type: ignore[union-attr]
+    assert rulebook.decide(state, Claim("red"), 75.0, seats).player == "red"
 
 
 def test_a_seat_held_here_is_never_away_whatever_the_shared_presence_says():
@@ -143,7 +143,7 @@ def test_a_move_for_a_ply_already_played_is_stale():
 
 def test_on_one_device_a_move_and_a_resignation_are_for_whoever_is_to_move():
     state = game(*moves([3]), local=True, join_key=None)
-    assert rulebook.decide(state, Move("both", 4), 1.0).player == "yellow"  # type: ignore[union-attr]
+    assert rulebook.decide(state, Move("both", 4), 1.0).player == "yellow"
     assert rulebook.decide(state, Resign("both"), 1.0) == Resigned(at=1.0, player="yellow")
 
 

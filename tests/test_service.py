@@ -267,7 +267,7 @@ class HurriedTimers(Timers):
         self.now += 0.000_1
         return self.now
 
-    def schedule(self, delay: float, callback):  # type: ignore[no-untyped-def]
+    def schedule(self, delay: float, callback):
         return super().schedule(delay - self.early, callback)
 
 

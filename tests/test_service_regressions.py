@@ -98,11 +98,11 @@ async def test_a_connection_that_drops_while_its_join_waits_on_the_store_is_not_
     a = world.services[0]
     find = world.store.find_key
 
-    async def slow_find(key: str):  # type: ignore[no-untyped-def]
+    async def slow_find(key: str):
         await asyncio.sleep(0)  # a store across the network: the join waits here
         return await find(key)
 
-    world.store.find_key = slow_find  # type: ignore[method-assign]
+    world.store.find_key = slow_find
     host, guest = Member(), Member()
     game, _ = await a.create(host, local=False)
     session = Session(a, guest)
@@ -119,12 +119,12 @@ async def test_a_presence_heard_before_the_seat_is_taken_does_not_make_the_servi
     a, b = world.services
     take = world.store.seats.take
 
-    async def slow_take(*args, **kwargs):  # type: ignore[no-untyped-def]
+    async def slow_take(*args, **kwargs):
         presence = await take(*args, **kwargs)
         await settle()  # a store across the network: its announcement can come before its answer
         return presence
 
-    world.store.seats.take = slow_take  # type: ignore[method-assign]
+    world.store.seats.take = slow_take
     host = Member()
     game, _ = await a.create(host, local=False)
     assert a.games.get(game.id) is game and world.bus.subscribers(game.id) == 1
@@ -145,14 +145,14 @@ async def test_a_presence_heard_while_a_game_loads_does_not_make_the_service_let
     look = seats.presence
     told = []
 
-    async def look_then_hear_a_newer_one(game_id: str, now: float):  # type: ignore[no-untyped-def]
+    async def look_then_hear_a_newer_one(game_id: str, now: float):
         presence = await look(game_id, now)
         if game_id == game.id and not told:  # a spectator arrives elsewhere before the load is over
             told.append(await seats.watch(game_id, "elsewhere", 1, now))
             await settle()
         return presence
 
-    seats.presence = look_then_hear_a_newer_one  # type: ignore[method-assign]
+    seats.presence = look_then_hear_a_newer_one
     guest = Member()
     await b.join(guest, game.state.join_key)
     assert told and b.games.get(game.id) is b.where(guest)[0]
@@ -176,7 +176,7 @@ async def test_a_version_read_that_crosses_a_move_is_not_taken_for_a_rewind():
         await a.play(game, role, 1)  # ...and a move is stored, and applied here, before the answer comes
         return answer
 
-    world.store.versions = read_then_a_move  # type: ignore[method-assign]
+    world.store.versions = read_then_a_move
     await a.heartbeat()
     assert host.closed is None and not [event for event in host.of("error") if event["code"] == "rewound"]
     assert a.games.get(game.id) is game

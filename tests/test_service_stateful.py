@@ -603,7 +603,7 @@ class ServiceMachine(RuleBasedStateMachine):
             names = (record.red_name, record.yellow_name)
             known = self.names.setdefault(game_id, names)
             assert all(k is None or k == n for k, n in zip(known, names)), (game_id, known, names)
-            self.names[game_id] = tuple(k if k is not None else n for k, n in zip(known, names))  # type: ignore[assignment]
+            self.names[game_id] = tuple(k if k is not None else n for k, n in zip(known, names))
 
     @invariant()
     def services_agree_with_the_store(self) -> None:

@@ -12,7 +12,7 @@ from rawws import OP_CLOSE, OP_PING, OP_TEXT, client_frame, upgrade_request
 MiB = 1 << 20
 
 
-async def upgraded_from(address: str, port: int, *, rcvbuf: int | None = None, v1: bool = True):  # type: ignore[no-untyped-def]
+async def upgraded_from(address: str, port: int, *, rcvbuf: int | None = None, v1: bool = True):
     extra = "Sec-WebSocket-Protocol: connectfour.v1\r\n" if v1 else ""
     reader, writer = await open_from(address, port, rcvbuf=rcvbuf)
     writer.write(upgrade_request(extra=extra))

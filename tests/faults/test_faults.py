@@ -62,7 +62,7 @@ async def _open_game(host_url: str, guest_url: str, index: int) -> tuple[Player,
     return players[0], players[1], init["watch"]
 
 
-async def _until(ws, kind: str) -> dict:  # type: ignore[no-untyped-def]
+async def _until(ws, kind: str) -> dict:
     while True:
         event = json.loads(await asyncio.wait_for(ws.recv(), 10))
         if event["type"] == kind:
@@ -70,7 +70,7 @@ async def _until(ws, kind: str) -> dict:  # type: ignore[no-untyped-def]
         assert event["type"] != "error", event
 
 
-async def read_back(url: str, watch: str) -> dict:  # type: ignore[type-arg]
+async def read_back(url: str, watch: str) -> dict:
     """A game's ``state`` as a new spectator gets it."""
     async with connect(url, subprotocols=[V1]) as ws:
         await ws.send(json.dumps({"type": "init", "watch": watch}))

@@ -35,7 +35,7 @@ class Server:
 
 async def start(
     settings: Settings, store=None, *, entry: str = "front", clock=None, bus=None, **site_options
-) -> Server:  # type: ignore[no-untyped-def]
+) -> Server:
     """``entry="front"``: as `connectfour serve` runs it, upgrades answered by the front door;
     ``"aiohttp"``: aiohttp's own test server, so every upgrade goes through aiohttp.
     ``clock`` replaces the monotonic clock of keepalive and the limits per address."""
@@ -44,7 +44,7 @@ async def start(
     if entry == "aiohttp":
         test_server = TestServer(app, host="127.0.0.1")
         await test_server.start_server()
-        return Server(app, test_server.port, test_server.close)  # type: ignore[arg-type]
+        return Server(app, test_server.port, test_server.close)
     runner = make_runner(app)
     await runner.setup()
     site = Site(runner, "127.0.0.1", 0, **site_options)
@@ -69,7 +69,7 @@ class Spread(Server):
         self.services = services
         self._turn = 0
 
-    async def connect(self, *, v1: bool = True, path: str = "/ws", **kwargs) -> Client:  # type: ignore[no-untyped-def]
+    async def connect(self, *, v1: bool = True, path: str = "/ws", **kwargs) -> Client:
         service = self.services[self._turn % len(self.services)]
         self._turn += 1
         client = await service.connect(v1=v1, path=path, **kwargs)
@@ -77,7 +77,7 @@ class Spread(Server):
         return client
 
 
-async def start_spread(settings: Settings, store=None, *, clock=None, bus=None, count: int = 3) -> Spread:  # type: ignore[no-untyped-def]
+async def start_spread(settings: Settings, store=None, *, clock=None, bus=None, count: int = 3) -> Spread:
     """``count`` services sharing ``store`` (by default a memory store on ``bus``)."""
     if store is None:
         store = MemoryStore(bus)
@@ -92,7 +92,7 @@ async def make_server(request) -> AsyncIterator[Callable[..., Awaitable[Server]]
     takes), and spread over three services sharing one store and bus."""
     servers: list[Server] = []
 
-    async def factory(store=None, clock=None, bus=None, **overrides) -> Server:  # type: ignore[no-untyped-def]
+    async def factory(store=None, clock=None, bus=None, **overrides) -> Server:
         if request.param == "spread":
             server: Server = await start_spread(Settings(**overrides), store, clock=clock, bus=bus)
         else:
@@ -117,7 +117,7 @@ async def door() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
     """Servers as `connectfour serve` runs them: upgrades come in through the front door."""
     servers: list[Server] = []
 
-    async def factory(handshake_timeout: float | None = None, clock=None, **overrides) -> Server:  # type: ignore[no-untyped-def]
+    async def factory(handshake_timeout: float | None = None, clock=None, **overrides) -> Server:
         site_options = {} if handshake_timeout is None else {"handshake_timeout": handshake_timeout}
         server = await start(Settings(**overrides), entry="front", clock=clock, **site_options)
         servers.append(server)

@@ -17,11 +17,11 @@ BUDGET = 60.0
 
 
 @pytest.fixture
-async def server(make_server):  # type: ignore[no-untyped-def]
+async def server(make_server):
     return await make_server(search_budget=BUDGET)
 
 
-async def analysis(server, query: str) -> tuple[int, dict[str, Any], aiohttp.typedefs.LooseHeaders]:  # type: ignore[no-untyped-def]
+async def analysis(server, query: str) -> tuple[int, dict[str, Any], aiohttp.typedefs.LooseHeaders]:
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{server.http}/api/analysis{query}") as response:
             return response.status, await response.json(), response.headers

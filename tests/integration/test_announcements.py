@@ -15,7 +15,7 @@ from connectfour.bus import LocalBus
 TOKEN = "s3cret-admin-token"
 
 
-async def post(server, body, token: str | None = TOKEN) -> tuple[int, dict]:  # type: ignore[no-untyped-def,type-arg]
+async def post(server, body, token: str | None = TOKEN) -> tuple[int, dict]:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{server.http}/api/announce", json=body, headers=headers) as response:

@@ -43,7 +43,7 @@ class Raw:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def open(cls, server) -> Raw:  # type: ignore[no-untyped-def]
+    async def open(cls, server) -> Raw:
         return cls(*await asyncio.open_connection("127.0.0.1", server.port))
 
     async def send(self, data: bytes) -> None:

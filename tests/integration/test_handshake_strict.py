@@ -32,7 +32,7 @@ def request(
     return (line + "\r\n" + "".join(f"{field}\r\n" for field in (*lines, *extra)) + "\r\n").encode("latin-1")
 
 
-async def answer_to(server, data: bytes) -> tuple[int, dict[str, str], bytes]:  # type: ignore[no-untyped-def]
+async def answer_to(server, data: bytes) -> tuple[int, dict[str, str], bytes]:
     raw = await Raw.open(server)
     try:
         await raw.send(data)
@@ -41,7 +41,7 @@ async def answer_to(server, data: bytes) -> tuple[int, dict[str, str], bytes]:  
         raw.close()
 
 
-async def assert_upgraded(server, data: bytes) -> None:  # type: ignore[no-untyped-def]
+async def assert_upgraded(server, data: bytes) -> None:
     """101, answered by the door when there is one (its answer has no Server header)."""
     status, headers, body = await answer_to(server, data)
     assert status == 101, body

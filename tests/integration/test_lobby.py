@@ -14,7 +14,7 @@ from test_games import play_out
 FAST = {"lobby_interval": 0.02}
 
 
-async def lobby_until(client, holds: Callable[[dict[str, Any]], bool], timeout: float = 5.0) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def lobby_until(client, holds: Callable[[dict[str, Any]], bool], timeout: float = 5.0) -> dict[str, Any]:
     """The first lobby event for which ``holds`` is true (each has the whole lobby)."""
 
     async def wait() -> dict[str, Any]:
@@ -26,13 +26,13 @@ async def lobby_until(client, holds: Callable[[dict[str, Any]], bool], timeout: 
     return await asyncio.wait_for(wait(), timeout)
 
 
-async def watch_lobby(server):  # type: ignore[no-untyped-def]
+async def watch_lobby(server):
     client = await server.connect()
     await client.send({"type": "lobby"})
     return client
 
 
-async def host_public(server, name: str | None = None, address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
+async def host_public(server, name: str | None = None, address: str = "127.0.0.1"):
     """A public game waiting for its guest, hosted from ``address`` (the lobby shows at most
     two waiting games of one address)."""
     host = await server.connect(local_addr=(address, 0))

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 
-async def acked(client, request: str, ply: int | None = None) -> None:  # type: ignore[no-untyped-def]
+async def acked(client, request: str, ply: int | None = None) -> None:
     ack = await client.until("ack")
     assert (ack["id"], ack.get("ply")) == (request, ply), ack
 
 
-async def started(server) -> tuple[Any, Any, dict]:  # type: ignore[no-untyped-def]
+async def started(server) -> tuple[Any, Any, dict]:
     host = await server.connect()
     await host.send({"type": "init"})
     init = await host.expect("init")

@@ -8,7 +8,7 @@ import pytest
 from rawws import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawSocket, client_frame
 
 
-async def closed_with(server, *frames: bytes) -> int | None:  # type: ignore[no-untyped-def]
+async def closed_with(server, *frames: bytes) -> int | None:
     raw = await RawSocket.upgraded(server.port)
     await raw.send(b"".join(frames))
     code = await raw.close_code()
