@@ -13,7 +13,8 @@ from client import Client
 from servers import ROOT, ServerProcess
 from terminal import HostileServer, Terminal
 
-from connectfour.cli.play import draw, key_and_server
+from connectfour.cli.play.board import draw
+from connectfour.cli.play.links import key_and_server, page_base
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +115,11 @@ def test_links_are_read_for_their_key_and_their_server():
     assert key_and_server("http://h:8000/?join=k1", "join") == ("k1", "ws://h:8000/ws")
     assert key_and_server("https://c4.example.com/?watch=k2", "watch") == ("k2", "wss://c4.example.com/ws")
     assert key_and_server("k3", "join") == ("k3", None)
+
+
+def test_the_pages_are_on_the_websocket_s_server():
+    assert page_base("ws://h:8000/ws") == "http://h:8000"
+    assert page_base("wss://c4.example.com/ws") == "https://c4.example.com"
 
 
 def test_an_unreachable_server_is_a_clear_error():

@@ -56,11 +56,13 @@ export class BoardView {
   /**
    * @param {HTMLElement} root       the board element
    * @param {HTMLElement} indicator  the strip above the board showing the cursor
-   * @param {(column: number) => void} onColumn  a column was clicked or tapped
+   * @param {(column: number) => void} [onColumn]  a column was clicked or tapped
+   *   (or set `onColumn` later, as `onHover` and `onLeave`)
    */
-  constructor(root, indicator, onColumn) {
+  constructor(root, indicator, onColumn = null) {
     this.root = root;
     this.indicator = indicator;
+    this.onColumn = onColumn;
     this.columns = [];
     this.cells = [];
     this.slots = [];
@@ -73,7 +75,7 @@ export class BoardView {
       column.dataset.column = String(c);
       column.setAttribute("role", "group");
       column.setAttribute("aria-label", `Column ${c + 1}`);
-      column.addEventListener("click", () => onColumn(c));
+      column.addEventListener("click", () => this.onColumn?.(c));
       // pointermove, not pointerenter: a mouse resting over a column when the
       // board appears moves the cursor with its first twitch. The cursor is the
       // only highlight, so hover and keyboard never disagree.

@@ -42,14 +42,11 @@ export class Connection {
    * @param {(info: {attempt: number}) => void} [handlers.onRetry]  retry `attempt` is connecting now
    * @param {(info: {code: number, reason: string}) => void} [handlers.onEnd]
    *   closed for good by the server (4001): no retry
+   *
+   * The handlers may also be given later, with `listen`, before `start`.
    */
-  constructor({ hello, onEvent, onOpen = () => {}, onDown = () => {}, onRetry = () => {}, onEnd = () => {} }) {
-    this.hello = hello;
-    this.onEvent = onEvent;
-    this.onOpen = onOpen;
-    this.onDown = onDown;
-    this.onRetry = onRetry;
-    this.onEnd = onEnd;
+  constructor(handlers = {}) {
+    this.listen(handlers);
     this.socket = null;
     this.running = false; // the page wants a connection
     this.attempt = 0; // retries since the last connection that worked
@@ -75,6 +72,20 @@ export class Connection {
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.retryNow();
     });
+  }
+
+  /**
+   * Who hears what the connection does: the constructor's handlers. The page
+   * makes its one connection first and gives it the handlers once the parts
+   * they call are there.
+   */
+  listen({ hello = () => null, onEvent = () => {}, onOpen = () => {}, onDown = () => {}, onRetry = () => {}, onEnd = () => {} }) {
+    this.hello = hello;
+    this.onEvent = onEvent;
+    this.onOpen = onOpen;
+    this.onDown = onDown;
+    this.onRetry = onRetry;
+    this.onEnd = onEnd;
   }
 
   /** Connect, and keep connecting after unexpected closes until `stop()`. */

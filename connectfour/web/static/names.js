@@ -70,3 +70,10 @@ export function playerChip(player, label, { you = false, testid = true } = {}) {
   return chip;
 }
 
+/** The " vs " between two players' chips. */
+export function versus() {
+  const vs = document.createElement("span");
+  vs.className = "vs";
+  vs.textContent = " vs ";
+  return vs;
+}

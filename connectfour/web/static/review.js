@@ -135,9 +135,10 @@ function svg(tag, attributes = {}) {
 export class GameReview {
   /**
    * `root` an empty element to fill; `onSelect(ply)` shows the position after
-   * `ply` moves (called on a click in the chart or the move list, or a key).
+   * `ply` moves (called on a click in the chart or the move list, or a key);
+   * it may be set later, as the `onSelect` property.
    */
-  constructor(root, onSelect) {
+  constructor(root, onSelect = null) {
     this.root = root;
     this.onSelect = onSelect;
     this.moves = [];
@@ -175,7 +176,7 @@ export class GameReview {
     });
     this.list.addEventListener("click", (event) => {
       const button = event.target instanceof Element ? event.target.closest("button[data-ply]") : null;
-      if (button) this.onSelect(Number(button.dataset.ply));
+      if (button) this.onSelect?.(Number(button.dataset.ply));
     });
   }
 
@@ -344,7 +345,7 @@ export class GameReview {
     const box = this.slider.getBoundingClientRect();
     if (box.width <= 0) return;
     const ply = Math.round(((event.clientX - box.left) / box.width) * this.moves.length);
-    this.onSelect(Math.max(0, Math.min(this.moves.length, ply)));
+    this.onSelect?.(Math.max(0, Math.min(this.moves.length, ply)));
   }
 
   onKey(event) {
@@ -357,6 +358,6 @@ export class GameReview {
     else return;
     event.preventDefault();
     event.stopPropagation();
-    this.onSelect(Math.max(0, Math.min(total, ply)));
+    this.onSelect?.(Math.max(0, Math.min(total, ply)));
   }
 }

@@ -1,0 +1,105 @@
+// What the player asks of the server from the game page: play a column,
+// resign (after a confirmation), claim the win, offer a rematch, stop
+// looking for a quick match, leave a game nobody joined, play here again
+// after another tab took the seat.
+
+import { ui } from "./elements.js";
+import { goHome } from "./endings.js";
+import { renderCursor } from "./game-board.js";
+import { render } from "./game-view.js";
+import { canClaim, canResign, checkMove, hostAlone, isOver, isPlayer, state } from "./game-state.js";
+import { clearMessage, showMessage } from "./messages.js";
+import { connection } from "./server-link.js";
+import { backToLanding } from "./starting.js";
+import * as saved from "./storage.js";
+
+/** Play `column`, or say why not. */
+export function play(column) {
+  const check = checkMove(state, column);
+  if (!check.send) {
+    if (check.message) showMessage(check.message.text, { kind: "info", code: check.message.code });
+    return;
+  }
+  const ply = state.moves.length;
+  if (connection.send({ type: "play", column, ply })) {
+    state.pending = ply;
+    if (state.message) clearMessage();
+    renderCursor();
+  }
+}
+
+export function askResign() {
+  if (!canResign(state)) return;
+  state.confirmResign = true;
+  render();
+  ui.resignCancel.focus();
+}
+
+export function cancelResign() {
+  state.confirmResign = false;
+  render();
+  ui.resign.focus();
+}
+
+export function resign() {
+  if (!canResign(state) || state.phase !== "seated") return;
+  state.confirmResign = false;
+  connection.send({ type: "resign" });
+  render();
+}
+
+export function claim() {
+  if (!canClaim(state) || state.phase !== "seated") return;
+  connection.send({ type: "claim" });
+}
+
+export function offerRematch() {
+  if (!isPlayer(state) || !isOver(state) || state.phase !== "seated") return;
+  if (connection.send({ type: "rematch" })) {
+    state.offerSent = true;
+    render();
+  }
+}
+
+/** Stop looking for an opponent: back to the landing page. */
+export function cancelMatch() {
+  if (!state.matching || state.cancelling) return;
+  if (connection.connected && (state.phase === "seated" || state.handshake)) {
+    if (connection.send({ type: "cancel" })) {
+      state.cancelling = true;
+      render();
+    }
+    return;
+  }
+  // Not asked on this connection yet (it is still opening): nothing to cancel on the server.
+  connection.stop();
+  backToLanding();
+  connection.start();
+  ui.playSomeone.focus();
+}
+
+/** "New game" while nobody joined: resign the game first, so that its invite seats nobody later. */
+export function leaveWaitingGame(event) {
+  if (!hostAlone(state) || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  if (state.leaving) return;
+  if (!connection.send({ type: "resign" })) {
+    goHome();
+    return;
+  }
+  state.leaving = true;
+  saved.noteGame(state.game, { status: "abandoned", winner: null, reason: "left" }); // "My games": not a loss
+  saved.forgetSeat(state.game);
+  setTimeout(() => {
+    if (state.leaving) goHome(); // no answer: leave all the same
+  }, 3000);
+}
+
+/** Another tab took the seat: take it back here. */
+export function takeOver() {
+  clearMessage();
+  state.phase = "reconnecting";
+  state.attempt = 0;
+  connection.start();
+  render();
+}

@@ -1,0 +1,232 @@
+// What the game page knows: the game on screen, this page's seat in it and
+// its connection, as one plain object (`state`), and the questions the rest
+// of the page asks of it. Every question takes the state as an argument, so
+// that Node's test runner can ask them of a state made up for the test.
+
+import { COLUMNS, ROWS, height } from "./board.js";
+import { nameOf } from "./names.js";
+
+export const PLAYER_ROLES = ["red", "yellow", "both"];
+
+/** The fields a page with no game has: what `backToLanding` puts back. */
+export function landingFields() {
+  return {
+    phase: "landing",
+    hello: null,
+    handshake: false,
+    everSeated: false,
+    hasBoard: false,
+    game: null,
+    token: null,
+    keys: null,
+    you: null,
+    moves: [],
+    status: null,
+    turn: null,
+    red: null,
+    yellow: null,
+    spectators: 0,
+    winner: null,
+    reason: null,
+    cells: [],
+    pending: null,
+    opponentNote: "",
+    names: { red: null, yellow: null },
+    computer: null,
+    level: null,
+    match: false,
+    matching: false,
+    cancelling: false,
+    attempt: 0,
+    retryAt: null,
+  };
+}
+
+/** The state of a page just loaded. */
+export function createState() {
+  return {
+    // landing: the start page; connecting: first connection, no game shown yet;
+    // seated: in a game, connected; reconnecting: in a game, connection down;
+    // failed: no game to show; replaced: another tab took the seat;
+    // ended: the game ended while this page was away from it;
+    // loading: looking up a game this browser has no seat in;
+    // invited: an invite opened with no name on this device: the name is asked first.
+    phase: "landing",
+    hello: null, // the init this page started with, sent again after a drop when there is no token
+    handshake: false, // the first frame was sent, and neither state nor error answered it yet
+    everSeated: false, // a state arrived at least once
+    hasBoard: false, // the board shows a real position
+    game: null,
+    token: null,
+    joinKey: null, // the invite this page was opened with
+    keys: null, // {game, join, watch}: the links the host shares
+    you: null, // red | yellow | spectator | both
+    moves: [],
+    status: null, // waiting | playing | won | draw | abandoned
+    turn: null,
+    red: "empty",
+    yellow: "empty",
+    spectators: 0,
+    winner: null,
+    reason: null, // four | full | resign | claim | expired
+    cells: [],
+    pending: null, // the ply of a move sent and not yet confirmed
+    cursor: Math.floor(COLUMNS / 2),
+    opponentNote: "",
+    quietJoin: false, // a rematch just started: the opponent's arrival in it is no news
+    watchKey: null, // a spent invite's game, to watch instead (when the server says it)
+    confirmResign: false,
+    offers: new Set(), // players who offered a rematch
+    claimAt: { red: null, yellow: null }, // when each absent player's opponent may claim (ms since the epoch)
+    offerSent: false, // this page sent a rematch offer not yet answered
+    attempt: 0, // reconnection attempt under way or waiting
+    retryAt: null, // when the next attempt starts (ms since the epoch)
+    restarting: false, // the server said it is restarting: the next outage is expected
+    message: null,
+    names: { red: null, yellow: null }, // the players' display names, when they gave one
+    computer: null, // the computer's seat in a game against it
+    level: null, // and its level
+    match: false, // the game was made by a quick match
+    matching: false, // this page asked for a quick match and no opponent came yet
+    cancelling: false, // a cancel of the quick match was sent and not answered yet
+    lobby: null, // the last lobby event
+    lobbyDown: false, // the landing page's connection is down, retrying
+    lobbyError: null, // the server refused the lobby: why
+    leaving: false, // the host left a game nobody joined: its resignation is on its way, then the landing page
+    reviewPly: null, // once the game is over, the move whose position the board shows (null: the final one)
+  };
+}
+
+/** The page's state: one per page, shared by all its parts. */
+export const state = createState();
+
+// ---- Taking what the server says ----------------------------------------------
+
+/** The server says, per absent seat, how many seconds until the claim: keep it as a moment. */
+export function noteClaimTimes(s, event, now = Date.now()) {
+  for (const player of ["red", "yellow"]) {
+    const seconds = event[`${player}_claimable_in`];
+    s.claimAt[player] = typeof seconds === "number" ? now + seconds * 1000 : null;
+  }
+}
+
+/** The players' names from a state or presence event; a field left out keeps what is known. */
+export function noteNames(s, event) {
+  for (const player of ["red", "yellow"]) {
+    const key = `${player}_name`;
+    if (key in event) s.names[player] = nameOf(event[key]);
+  }
+}
+
+// ---- Questions ------------------------------------------------------------------
+
+export function isOver(s) {
+  return ["won", "draw", "abandoned"].includes(s.status);
+}
+
+export function hasSeat(s) {
+  return PLAYER_ROLES.includes(s.you);
+}
+
+/** A player of the game on screen, connected or about to be again. */
+export function isPlayer(s) {
+  return hasSeat(s) && (s.phase === "seated" || s.phase === "reconnecting");
+}
+
+export function opponentOf(player) {
+  return player === "red" ? "yellow" : "red";
+}
+
+/** The opponent's seat (empty, connected, disconnected, gone), for a page playing one colour. */
+export function opponentSeat(s) {
+  if (s.you === "red") return s.yellow;
+  if (s.you === "yellow") return s.red;
+  return null;
+}
+
+/** Both seats are taken: the game can start. */
+export function bothSeated(s) {
+  return s.red !== "empty" && s.yellow !== "empty";
+}
+
+/** The colour the next checker from this page would have, or null. */
+export function myColour(s) {
+  if (s.you === "both") return s.turn ?? null;
+  if (s.you === "red" || s.you === "yellow") return s.you;
+  return null;
+}
+
+export function canPlayNow(s) {
+  return (
+    s.phase === "seated" &&
+    hasSeat(s) &&
+    s.status === "playing" &&
+    s.turn !== null &&
+    (s.you === "both" || s.turn === s.you) &&
+    s.pending === null
+  );
+}
+
+export function canResign(s) {
+  return isPlayer(s) && s.status === "playing";
+}
+
+export function canClaim(s) {
+  return isPlayer(s) && s.you !== "both" && s.status === "playing" && opponentSeat(s) === "gone";
+}
+
+/** Whole seconds until this player may claim the win over an absent opponent, or null. */
+export function claimCountdown(s, now = Date.now()) {
+  if (!isPlayer(s) || s.you === "both" || s.status !== "playing" || opponentSeat(s) !== "disconnected") return null;
+  const at = s.claimAt[opponentOf(s.you)];
+  return at === null ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/** The host's own game, nobody joined yet: leaving it cancels the invite. */
+export function hostAlone(s) {
+  return (
+    s.phase === "seated" &&
+    (s.you === "red" || s.you === "yellow") &&
+    s.status === "waiting" &&
+    !s.match &&
+    s.computer === null
+  );
+}
+
+/** Whether the game is over with moves to look back on: then the review replaces the move list. */
+export function reviewable(s) {
+  return isOver(s) && s.hasBoard && s.moves.length > 0;
+}
+
+/** win, loss or neutral (a draw, a spectator, a same-device game), for this page. */
+export function outcome(s) {
+  if (s.status !== "won" || !(s.you === "red" || s.you === "yellow")) return "neutral";
+  return s.winner === s.you ? "win" : "loss";
+}
+
+/**
+ * What a click or key on `column` does: {send: true} plays it; otherwise
+ * nothing is sent, and `message` ({text, code}), when there is one, says why.
+ */
+export function checkMove(s, column) {
+  if (!isPlayer(s)) return { send: false }; // spectators, or no game: clicks are ignored
+  if (isOver(s)) return { send: false };
+  if (s.phase !== "seated") {
+    return { send: false, message: { text: "Reconnecting… You can play again once the connection is back.", code: "offline" } };
+  }
+  if (s.pending !== null) return { send: false }; // a move is on its way
+  if (s.status === "waiting") {
+    const text = s.match
+      ? "Looking for an opponent: the game starts as soon as someone is found."
+      : "Waiting for an opponent to join. Send them the invite link.";
+    return { send: false, message: { text, code: "waiting" } };
+  }
+  if (s.computer !== null && s.turn === s.computer) return { send: false }; // it is thinking: nothing to say
+  if (s.you !== "both" && s.turn !== s.you) {
+    return { send: false, message: { text: "It's not your turn: wait for your opponent's move.", code: "not_your_turn" } };
+  }
+  if (height(s.moves, column) >= ROWS) {
+    return { send: false, message: { text: `Column ${column + 1} is full. Pick another one.`, code: "column_full" } };
+  }
+  return { send: true };
+}

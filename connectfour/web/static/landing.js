@@ -1,0 +1,42 @@
+// The landing page's ways to start a game: play someone (a quick match),
+// a friend online (private or listed in the lobby), this device, the
+// computer, or a game from the lobby. Each takes the player's name along.
+
+import { ui } from "./elements.js";
+import { state } from "./game-state.js";
+import { chosenName, named } from "./player-name.js";
+import { start } from "./starting.js";
+import * as saved from "./storage.js";
+
+export function bindLanding() {
+  ui.playSomeone.addEventListener("click", () => {
+    const name = chosenName();
+    if (name === null) return;
+    state.matching = true;
+    start(named({ type: "match" }, name));
+  });
+  ui.onlineForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = chosenName();
+    if (name === null) return;
+    const listed = ui.onlineForm.elements.visibility.value === "public";
+    start(named(listed ? { type: "init", public: true } : { type: "init" }, name));
+  });
+  ui.startLocal.addEventListener("click", () => start({ type: "init", local: true }));
+  ui.computerForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = chosenName();
+    if (name === null) return;
+    const level = Number(ui.computerForm.elements.level.value);
+    const color = ui.computerForm.elements.color.value === "yellow" ? "yellow" : "red";
+    start(named({ type: "init", computer: level, color }, name));
+  });
+  // A game in the lobby is a link (/?join=KEY, /?watch=KEY); joining takes the name along.
+  ui.lobby.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a[data-testid='waiting-game']") : null;
+    if (!link) return;
+    const name = chosenName();
+    if (name === null) event.preventDefault();
+    else if (!name) saved.noteAnonymous(); // the name field was right there: joining needs no second ask
+  });
+}
