@@ -549,3 +549,22 @@ def test_help_of_the_command_shows_no_markup_quotes():
     assert result.returncode == 0
     assert "``" not in result.stdout
     assert "claim" in result.stdout and "$PORT" in result.stdout
+
+
+def test_a_state_that_does_not_continue_the_moves_shown_says_the_server_lost_them(hostile, terminals):
+    # The moves 3, 3, 4 shown; then (a failover onto a replica that lagged) the game as 3, 3.
+    server = hostile([_state(moves=[3, 3, 4], ply=3, turn="yellow"), _state(moves=[3, 3], ply=2), END])
+    terminal = terminals("--url", server.ws_url)
+    terminal.wait_for("Announcement: end of script")
+    assert "The server lost the latest moves of this game" in terminal.stdout.decode()
+    terminal.type("q")
+    assert terminal.wait(10) == 0, terminal.stderr()
+
+
+def test_a_state_that_continues_the_moves_shown_says_nothing_of_the_kind(hostile, terminals):
+    server = hostile([_state(moves=[3, 3], ply=2), _state(moves=[3, 3, 4], ply=3, turn="yellow"), END])
+    terminal = terminals("--url", server.ws_url)
+    terminal.wait_for("Announcement: end of script")
+    assert "lost the latest moves" not in terminal.stdout.decode()
+    terminal.type("q")
+    assert terminal.wait(10) == 0, terminal.stderr()

@@ -11,6 +11,7 @@ import {
   createState,
   hostAlone,
   landingFields,
+  lostHistory,
   myColour,
   noteClaimTimes,
   noteNames,
@@ -130,3 +131,21 @@ test("a finished game with moves is reviewed; its outcome is this page's", () =>
   assert.equal(outcome(seated({ you: "spectator", status: "won", winner: "red" })), "neutral");
   assert.equal(outcome(seated({ status: "draw" })), "neutral");
 });
+
+test("moves that continue what the page showed lost nothing", () => {
+  assert.equal(lostHistory([], [3]), false);
+  assert.equal(lostHistory([3, 3], [3, 3]), false);
+  assert.equal(lostHistory([3, 3], [3, 3, 4, 4]), false);
+});
+
+test("fewer moves than the page showed, or others, are history the server lost", () => {
+  assert.equal(lostHistory([3, 3, 4], [3, 3]), true);
+  assert.equal(lostHistory([3, 3, 4], [3, 3, 5, 4]), true); // played on from an earlier point
+  assert.equal(lostHistory([3], []), true);
+});
+
+test("a snapshot that is not a list of moves says nothing", () => {
+  assert.equal(lostHistory([3], undefined), false);
+  assert.equal(lostHistory(null, [3]), false);
+});
+

@@ -35,6 +35,10 @@ from .board import draw
 FATAL = {"game_not_found", "seat_taken", "invalid_token", "not_a_player", "already_started", "invalid_message"}
 
 
+#: What a client says when the server's game does not continue the moves it showed.
+LOST_MOVES = "The server lost the latest moves of this game (a failover); play goes on from the moves it kept."
+
+
 class Fatal(Exception):
     """The game cannot go on: the message says why."""
 
@@ -201,6 +205,9 @@ class Terminal:
         self.game = event.game
         if event.token:
             self.token = event.token
+        if not new_game and event.moves[: len(self.moves)] != self.moves:
+            # The server no longer has moves it showed here: a failover lost them.
+            self.show(f"! {LOST_MOVES}")
         self.moves, self.you, self.turn = list(event.moves), event.you, event.turn
         self.over = event.status in ("won", "draw", "abandoned")
         self.waiting = event.status == "waiting"

@@ -16,6 +16,7 @@ import {
   hasSeat,
   isOver,
   isPlayer,
+  lostHistory,
   noteClaimTimes,
   noteNames,
   opponentSeat,
@@ -27,6 +28,7 @@ import { noteGame } from "./records.js";
 import { renderShare } from "./share-links.js";
 import * as sound from "./sound.js";
 import {
+  LOST_MOVES,
   PASSING_NEWS,
   rematchNews,
   rematchText,
@@ -75,6 +77,7 @@ export function onState(event) {
   state.cancelling = false;
   const back = state.phase === "reconnecting";
   const first = !state.everSeated || rematch;
+  const lost = state.everSeated && event.game === state.game && lostHistory(state.moves, event.moves);
   Object.assign(state, {
     phase: "seated",
     handshake: false,
@@ -131,6 +134,10 @@ export function onState(event) {
     announce(text);
   }
   showResult();
+  if (lost) {
+    showMessage(LOST_MOVES, { kind: "error", code: "rewound" });
+    announce(LOST_MOVES);
+  }
   if (back) announce("Reconnected.");
   render();
   if (first) {

@@ -230,3 +230,14 @@ export function checkMove(s, column) {
   }
   return { send: true };
 }
+
+/**
+ * Whether the moves the server sends now (`moves`) drop or change any of those this
+ * page showed (`shown`): history the server lost (a failover onto a replica that
+ * lagged), which the page says rather than redrawing the board in silence.
+ */
+export function lostHistory(shown, moves) {
+  if (!Array.isArray(shown) || !Array.isArray(moves)) return false;
+  if (moves.length < shown.length) return true;
+  return shown.some((column, ply) => moves[ply] !== column);
+}

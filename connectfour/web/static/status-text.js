@@ -7,6 +7,9 @@ import { isOver, opponentOf } from "./game-state.js";
 
 /** News about the opponent that is shown for a moment, then fades. */
 export const PASSING_NEWS = ["Opponent joined", "Opponent found", "Opponent reconnected"];
+// When the server's game does not continue the moves this page showed.
+export const LOST_MOVES =
+  "The server lost the latest moves of this game (a failover); play goes on from the moves it kept.";
 
 export function roleText(s) {
   switch (s.you) {
