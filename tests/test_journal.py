@@ -16,10 +16,10 @@ import pytest
 from records import create, created, moves, play
 from servers import ROOT
 
-from connectfour.domain.events import Joined, RematchOffered
+from connectfour.domain.events import Claimed, Joined, Moved, RematchOffered
 from connectfour.domain.state import GameState
 from connectfour.store import StoreError
-from connectfour.store.sqlite import DatabaseInUse, SQLiteStore, folding, journal, prune_database
+from connectfour.store.sqlite import SCHEMA, DatabaseInUse, SQLiteStore, folding, journal, prune_database
 
 MOVES = [3, 3, 4, 4, 5, 2]
 
@@ -129,6 +129,24 @@ async def test_every_kind_of_event_survives_a_kill_9(tmp_path):
     finally:
         await store.close()
     assert stored_logs(path) == {"g1": "J3344556poS", "g2": "r"}
+
+
+async def test_each_events_time_and_a_claims_grace_survive_a_kill_9(tmp_path):
+    path = tmp_path / "games.db"
+    clock = 1718000000.1234567  # a time as a clock gives it: its repr 18 characters long
+    game = [
+        created(at=clock),
+        Joined(at=clock + 1.1, name="Ada"),
+        *[Moved(at=clock + 2.2 + n / 3, player=move.player, column=move.column) for n, move in enumerate(moves(MOVES))],
+        Claimed(at=clock + 9.9, player="yellow", grace=61.25),
+        RematchOffered(at=clock - 0.5, player="red"),  # a clock that went back
+    ]
+    killed_after(path, f"for version, event in enumerate({game!r}, 1): await store.append('g1', version, event)")
+    store = SQLiteStore(path)  # the journal replayed into SQLite, and read from there
+    try:
+        assert [event for _, event in await store.read("g1")] == game
+    finally:
+        await store.close()
 
 
 async def test_replaying_a_journal_again_changes_nothing(tmp_path):
@@ -448,7 +466,7 @@ async def test_a_game_deleted_while_its_segment_is_folded_is_not_written_back(tm
     assert stored_moves(path) == {}
 
 
-# -- journals written before events ------------------------------------------------------
+# -- journals and databases written before events, before times ----------------------------
 
 
 def _write_segment(path, records: list[str]) -> None:
@@ -519,3 +537,33 @@ async def test_a_journal_written_before_events_replays_as_the_events_it_was(tmp_
     finally:
         await store.close()
     assert stored_logs(path) == {"won": "J3232323", "resigned": "J3y", "expired": "E"}
+
+
+async def test_a_journal_written_before_times_were_kept_replays_them_into_a_database_of_then(tmp_path):
+    """The previous version's crash: its table without times, its journal's claim without a grace."""
+    path = tmp_path / "games.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA)
+        db.execute("ALTER TABLE games DROP COLUMN times")
+        db.execute("ALTER TABLE games DROP COLUMN grace")
+        db.execute(
+            "INSERT INTO games (id, watch_key, join_key, red_token, yellow_token, local, invite_spent,"
+            " created_at, updated_at, moves, log) VALUES ('old', 'w', 'j', 'r', 'y', 0, 1, 1.0, 2.0, '3', 'J3')"
+        )
+    created_record = (
+        'C {"id":"new","watch_key":"w2","join_key":"j2","red_token":"r","yellow_token":"y","created_at":1.0,'
+        '"local":false,"invite_spent":false,"moves":[],"updated_at":1.0,"result":null,"reason":null,'
+        '"finished_at":null,"rematch_of":null,"computer":null,"level":0,"version":1,"host":"red","public":false,'
+        '"match":false,"red_name":null,"yellow_name":null,"log":"","rematch":null,"joined_by":null}'
+    )
+    _write_segment(
+        path,
+        ["E old 4 3 3.25", "E old 5 R 4.125", created_record, "E new 2 J 1.5", "E new 3 3 2.0999999999999996"],
+    )
+    store = SQLiteStore(path)
+    try:
+        assert [event.at for _, event in await store.read("old")] == [1.0, 4.125, 4.125, 3.25, 4.125]
+        assert (await store.read("old", after=4))[0][1] == Claimed(at=4.125, player="red", grace=0.0)
+        assert [event.at for _, event in await store.read("new")] == [1.0, 1.5, 2.0999999999999996]
+    finally:
+        await store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import msgspec
 import pytest
 from records import create, created, moves, play, record
 
@@ -496,20 +497,61 @@ async def test_sqlite_keeps_the_log_one_character_per_event(tmp_path):
     assert stored_row(path, "g3") == ("", "Y", None, "yellow", "claim")
 
 
-async def test_sqlite_reads_times_back_from_the_record(tmp_path):
-    """Each event's own time is not kept: the end has finished_at, the rest updated_at."""
-    store = SQLiteStore(tmp_path / "games.db")
+#: Times as a clock gives them (their ``repr`` 17 or 18 digits long), one before the game's creation.
+CLOCK = 1718000000.1234567
+
+
+def timed_game() -> list:
+    """A game with every kind of event, each at a time of its own: a claim ends it."""
+    at = [CLOCK + n * 2.718281828 for n in range(12)]
+    return [
+        created(at=CLOCK),
+        Joined(at=at[1], name="Ada"),
+        *[msgspec.structs.replace(move, at=at[2 + n]) for n, move in enumerate(moves([3, 3, 4, 4]))],
+        Moved(at=CLOCK - 0.1, player="red", column=0),  # a clock that went back
+        Claimed(at=at[7], player="red", grace=61.25),
+        RematchOffered(at=at[8], player="yellow"),
+        RematchOffered(at=at[9], player="red"),
+        RematchStarted(at=at[9], game="g2"),
+    ]
+
+
+async def test_sqlite_keeps_each_events_time_in_memory_after_a_fold_and_across_reopening(tmp_path):
+    path = tmp_path / "games.db"
+    game = timed_game()
+    store = SQLiteStore(path)
     try:
-        for version, event in enumerate([created(), *full_game()], 1):
+        for version, event in enumerate(game, 1):
             await store.append("g1", version, event)
-        ats = [event.at for event in await events_of(store)]
-        assert ats == [100.0, 320.0, 320.0, 320.0, 320.0, 300.0, 320.0, 320.0, 320.0]
-        await create(store, "g2")
-        await store.seats.presence("g2", 300.0)  # both seats free since 300.0
-        await store.append("g2", 2, Claimed(at=400.0, player="yellow", grace=60.0))
-        assert (await events_of(store, "g2"))[1] == Claimed(at=400.0, player="yellow", grace=0.0)
+        await store.touch("g1", CLOCK + 100.0)  # activity changes no event's time
+        assert await events_of(store) == game  # in memory
+        store._folder.fold_everything(restart=True)
+        assert not store._dirty and await events_of(store) == game  # from SQLite
+        await store.append("g1", len(game) + 1, RematchOffered(at=CLOCK + 200.0, player="red"))
+        game.append(RematchOffered(at=CLOCK + 200.0, player="red"))
     finally:
         await store.close()
+    again = SQLiteStore(path)
+    try:
+        assert await events_of(again) == game
+    finally:
+        await again.close()
+
+
+async def test_sqlite_keeps_each_time_whatever_float_it_is(tmp_path):
+    """Times far from the creation's, of another sign or exponent, all come back exactly."""
+    path = tmp_path / "games.db"
+    ats = [100.0, 1e-300, 0.0, 5e-324, 1.7976931348623157e308, 0.1, 99.99999999999999, 1e15 + 0.5]
+    game = [created(at=100.0), *[RematchOffered(at=at, player="red") for at in ats]]
+    store = SQLiteStore(path)
+    for version, event in enumerate(game, 1):
+        await store.append("g1", version, event)
+    await store.close()
+    again = SQLiteStore(path)
+    try:
+        assert [event.at for event in await events_of(again)] == [100.0, *ats]
+    finally:
+        await again.close()
 
 
 async def test_sqlite_reads_only_what_the_journal_holds(tmp_path):
@@ -565,12 +607,13 @@ async def test_sqlite_folds_an_older_record_over_a_newer_row_without_change(tmp_
         await create(store)
         await store.append("g1", 2, Joined(at=150.0))
         older = store._dirty["g1"]
-        snapshot = StoredGame(**{**vars(older), "moves": [], "log": "J"})
+        snapshot = StoredGame(**{**vars(older), "moves": [], "log": "J", "times": [150.0]})
         await play(store, "g1", [3, 3])
         store._folder.fold_everything(restart=True)
         rows.upsert(store._db, [snapshot])
         assert stored_row(path) == ("33", "J33", None, None, None)
         assert (await store.get("g1")).version == 4
+        assert [event.at for event in await events_of(store)] == [100.0, 150.0, 200.0, 201.0]
     finally:
         await store.close()
 
@@ -774,6 +817,61 @@ CREATE TABLE games (
     moves        TEXT NOT NULL DEFAULT ''
 );
 """
+
+
+#: The games table before each event's time was kept (no times, no grace).
+BEFORE_TIMES_SCHEMA = """
+CREATE TABLE games (
+    id TEXT PRIMARY KEY, watch_key TEXT NOT NULL UNIQUE, join_key TEXT UNIQUE, red_token TEXT NOT NULL,
+    yellow_token TEXT NOT NULL, local INTEGER NOT NULL, invite_spent INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, result TEXT, reason TEXT, finished_at REAL,
+    rematch_of TEXT, moves TEXT NOT NULL DEFAULT '', computer TEXT, level INTEGER NOT NULL DEFAULT 0,
+    log TEXT NOT NULL DEFAULT '', rematch TEXT, host TEXT NOT NULL DEFAULT 'red', public INTEGER NOT NULL DEFAULT 0,
+    match INTEGER NOT NULL DEFAULT 0, red_name TEXT, yellow_name TEXT, joined_by TEXT
+);
+CREATE INDEX games_open ON games (updated_at) WHERE result IS NULL;
+CREATE INDEX games_updated ON games (updated_at);
+CREATE INDEX games_unplayed ON games (updated_at) WHERE moves = '';
+"""
+
+
+async def test_sqlite_reads_a_database_made_before_times_as_before_and_keeps_the_times_from_then_on(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(BEFORE_TIMES_SCHEMA)
+        db.executemany(
+            "INSERT INTO games (id, watch_key, join_key, red_token, yellow_token, local, invite_spent, created_at,"
+            " updated_at, result, reason, finished_at, moves, log) VALUES (?, ?, ?, 'r', 'y', 0, 1, 100.0, ?, ?, ?, ?, ?, ?)",
+            [
+                ("playing", "w1", "j1", 150.0, None, None, None, "33", "J33"),
+                ("claimed", "w2", "j2", 190.0, "red", "claim", 180.0, "334", "J334Ro"),
+            ],
+        )
+    store = SQLiteStore(path)
+    try:
+        # As before: the end at finished_at, every other event at updated_at, a claim's grace 0.0.
+        assert [event.at for event in await events_of(store, "playing")] == [100.0, 150.0, 150.0, 150.0]
+        claimed = await events_of(store, "claimed")
+        assert [event.at for event in claimed] == [100.0, 190.0, 190.0, 190.0, 190.0, 180.0, 190.0]
+        assert claimed[5] == Claimed(at=180.0, player="red", grace=0.0)
+        # The game goes on, and what it stores from now on keeps its time (and a claim its grace).
+        await store.append("playing", 5, Moved(at=CLOCK, player="red", column=4))
+        await store.append("playing", 6, Claimed(at=CLOCK + 1.5, player="red", grace=61.25))
+        playing = await events_of(store, "playing")
+        assert [event.at for event in playing] == [100.0, *[CLOCK + 1.5] * 3, CLOCK, CLOCK + 1.5]
+        assert playing[-1] == Claimed(at=CLOCK + 1.5, player="red", grace=61.25)
+        state = GameState.replay("playing", playing)
+        assert (state.board.moves, state.result, state.reason) == ([3, 3, 4], "red", "claim")
+    finally:
+        await store.close()
+    again = SQLiteStore(path)  # now from the table, as folded
+    try:
+        assert await events_of(again, "playing") == playing and await events_of(again, "claimed") == claimed
+    finally:
+        await again.close()
+    with sqlite3.connect(path) as db:
+        kept = dict(db.execute("SELECT id, times IS NOT NULL AND grace IS NOT NULL FROM games"))
+    assert kept == {"playing": 1, "claimed": 0}
 
 
 # -- the lobby's fields: host, public, quick match, names --------------------------------

@@ -21,7 +21,8 @@ The modules, each one concept:
 - ``store.py``: ``SQLiteStore``, which compares the version (and the
   presence's ``seq``), appends to the journal in batches, and announces;
 - ``gamelog.py``: a game's record with its log, one character per event,
-  and the events rebuilt from it;
+  and each event's time, and the events rebuilt from it; ``times.py``: the
+  times as one BLOB of the game's row;
 - ``journal.py``: the journal's segment files, batches of records;
   ``entries.py``: what each record says, written and replayed;
 - ``folding.py``: the games in memory and their fold into SQLite, and the

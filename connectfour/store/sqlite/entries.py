@@ -1,8 +1,10 @@
 """The journal's records, one per change: how each is written, and how a replay applies it.
 
 ``E <game> <version> <character> <time>`` is an event, by its log character
-(``gamelog.py``), then a move's end ("four", "full"), the rematch's game or
-the guest's name and request; ``C`` and the record as JSON is a game
+(``gamelog.py``) and its time (``repr``, which gives the same float back),
+then a move's end ("four", "full"), a claim's grace (``repr``; a journal
+written before it was kept has none: 0.0), the rematch's game or the
+guest's name and request; ``C`` and the record as JSON is a game
 created; ``T <game> <time>`` a touch; ``D <game>`` a deletion. A journal
 written before versions holds ``M`` (a move by its ply), ``S`` (an invite
 spent) and ``F`` (a game finished) instead of ``E``.
@@ -43,7 +45,7 @@ def event_record(game_id: str, version: int, stored: Event) -> tuple[str, str]:
     elif isinstance(stored, Resigned):
         code = RESIGNED[stored.player]
     elif isinstance(stored, Claimed):
-        code = CLAIMED[stored.player]
+        code, extra = CLAIMED[stored.player], f" {stored.grace!r}"
     elif isinstance(stored, Expired):
         code = "E"
     elif isinstance(stored, RematchOffered):

@@ -1,4 +1,4 @@
-"""A game's log as this store keeps it: one character per event, in the game's record.
+"""A game's log as this store keeps it: one character per event, and each event's time, in the game's record.
 
 A game's log is kept compactly in its record (and its row) rather than as
 encoded events: its ``moves``, and ``log``, one character per event after
@@ -7,20 +7,25 @@ encoded events: its ``moves``, and ``log``, one character per event after
     '0'-'6'  a move in that column (whose, by the parity of the moves before it)
     'J'      joined
     'r' 'y'  red or yellow resigned
-    'R' 'Y'  red or yellow claimed the win
+    'R' 'Y'  red or yellow claimed the win (under the record's ``grace``)
     'E'      expired
     'o' 'p'  red or yellow offered a rematch
     'S'      the rematch started (the new game's id is the ``rematch`` field)
 
-so that a game's version is ``1 + len(log)``. ``events`` rebuilds the events
-from the record, each move's end from a board. Two things are not kept,
-and read back otherwise: the time of each event (``Created`` has
-``created_at``, the event that ended the game ``finished_at``, every other
-``updated_at``) and a claim's ``grace`` (0.0). Replayed, the events give the
-same game: board, result, end and version. For the same reason an append
-that repeats a stored event is a ``VersionConflict`` here, not the silent
-success of a store that keeps events whole: nothing in one process ever
-needs to retry one.
+so that a game's version is ``1 + len(log)``; and ``times``, the time of
+each event after ``Created`` (whose time is ``created_at``), exactly as it
+was appended: a list of floats in memory, one BLOB in SQLite (``times.py``).
+``events`` rebuilds the events from the record, each move's end from a
+board, each with its own time.
+
+A database written before times were kept has none for the events it held
+then: ``times`` belongs to the last events of the log, and each event before
+them reads back as it always did, ``Created`` with ``created_at``, the event
+that ended the game with ``finished_at``, every other with ``updated_at``
+(and a claim with a ``grace`` of 0.0). Replayed, the events give the same
+game: board, result, end and version. An append that repeats a stored event
+is a ``VersionConflict`` here, not the silent success of a store that keeps
+events whole: nothing in one process ever needs to retry one.
 """
 
 from __future__ import annotations
@@ -67,6 +72,11 @@ class StoredGame(GameRecord):
     rematch: str | None = None
     #: The id of the request whose ``Joined`` spent the invite, if it gave one.
     joined_by: str | None = None
+    #: The times of the last ``len(times)`` events of ``log``: of all of them, unless
+    #: the game began before times were kept.
+    times: list[float] = dataclasses.field(default_factory=list)
+    #: The grace period of the claim that ended the game, if one did (and after times were kept).
+    grace: float | None = None
 
 
 def without_log(record: StoredGame) -> GameRecord:
@@ -80,10 +90,13 @@ def advance(record: StoredGame, event: Event, code: str) -> None:
     """Follow one more event (never ``Created``), written ``code`` in the log."""
     record.advance(event)
     record.log += code
+    record.times.append(event.at)
     if type(event) is RematchStarted:
         record.rematch = event.game
     elif type(event) is Joined:
         record.joined_by = event.request
+    elif type(event) is Claimed:
+        record.grace = event.grace
 
 
 def turn(record: GameRecord) -> Player:
@@ -92,7 +105,8 @@ def turn(record: GameRecord) -> Player:
 
 
 def event(code: str, at: float, mover: Player, extra: str | None) -> Event:
-    """The event a log character stands for (a move ``mover``'s); ``extra`` is a move's end or the rematch's game."""
+    """The event a log character stands for (a move ``mover``'s); ``extra`` is a move's end,
+    a claim's grace (``repr``) or the rematch's game."""
     if code in _COLUMN_OF:
         end: Literal["four", "full"] | None = "four" if extra == "four" else "full" if extra == "full" else None
         return Moved(at=at, player=mover, column=_COLUMN_OF[code], end=end)
@@ -101,7 +115,7 @@ def event(code: str, at: float, mover: Player, extra: str | None) -> Event:
     if code in _RESIGNER:
         return Resigned(at=at, player=_RESIGNER[code])
     if code in _CLAIMER:
-        return Claimed(at=at, player=_CLAIMER[code], grace=0.0)
+        return Claimed(at=at, player=_CLAIMER[code], grace=float(extra) if extra else 0.0)
     if code == "E":
         return Expired(at=at)
     if code in _OFFERER:
@@ -112,16 +126,22 @@ def event(code: str, at: float, mover: Player, extra: str | None) -> Event:
 
 
 def events(record: StoredGame) -> list[Event]:
-    """The game's events rebuilt from its record, each move's end from a board.
+    """The game's events rebuilt from its record, each move's end from a board, each with its time.
 
-    Each event's time is what the record kept: ``finished_at`` for the one
+    An event older than the record's ``times`` (one stored before they were
+    kept) has the time the record kept for it: ``finished_at`` for the one
     that ended the game, ``updated_at`` for every other after ``Created``.
     """
     rebuilt: list[Event] = [record.created_event()]
     board = Board()
-    finished = record.finished_at
-    for code in record.log:
-        at = record.updated_at
+    times, finished = record.times, record.finished_at
+    untimed = len(record.log) - len(times)
+    if untimed < 0:
+        raise StoreError(f"game {record.id}: {len(times)} stored times for {len(record.log)} events")
+    for index, code in enumerate(record.log):
+        timed = index >= untimed
+        at = times[index - untimed] if timed else record.updated_at
+        next_event: Event
         if code in _COLUMN_OF:
             column, player = _COLUMN_OF[code], PLAYERS[len(board.moves) & 1]
             try:
@@ -130,19 +150,17 @@ def events(record: StoredGame) -> list[Event]:
                 raise StoreError(f"game {record.id}: its stored moves are not a game ({exc})") from None
             end = board.outcome(column, row)
             board.play(player, column)
-            if end is not None and finished is not None:
-                at, finished = finished, None
-            rebuilt.append(Moved(at=at, player=player, column=column, end=end))
-            continue
-        try:
-            next_event = (
-                record.joined_event(at, request=record.joined_by)
-                if code == "J"
-                else event(code, at, "red", record.rematch)
-            )
-        except ValueError as exc:
-            raise StoreError(f"game {record.id}: {exc} in its stored log") from None
-        if finished is not None and ends(next_event):
-            next_event, finished = msgspec.structs.replace(next_event, at=finished), None
+            next_event = Moved(at=at, player=player, column=column, end=end)
+        elif code == "J":
+            next_event = record.joined_event(at, request=record.joined_by)
+        elif code in _CLAIMER:
+            next_event = Claimed(at=at, player=_CLAIMER[code], grace=record.grace or 0.0)
+        else:
+            try:
+                next_event = event(code, at, "red", record.rematch)
+            except ValueError as exc:
+                raise StoreError(f"game {record.id}: {exc} in its stored log") from None
+        if not timed and finished is not None and ends(next_event):
+            next_event = msgspec.structs.replace(next_event, at=finished)
         rebuilt.append(next_event)
     return rebuilt

@@ -1,9 +1,10 @@
 """The games table's rows: a game's record to its row and back, and every statement the store runs on them.
 
-Folding writes a game's whole record (``upsert``); each field only ever
-moves forward (a longer log, an invite spent, a result set), so folding an
-older record over a newer row changes nothing, and a replay may fold the
-same record twice.
+Folding writes a game's whole record (``upsert``), its times encoded then
+(``times.py``); each field only ever moves forward (a longer log, and its
+times with it, an invite spent, a result set), so folding an older record
+over a newer row changes nothing, and a replay may fold the same record
+twice.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sqlite3
 from collections.abc import Collection, Iterable
 
 from ..base import KeyKind, StoreError
+from . import times
 from .connection import transaction
 from .gamelog import StoredGame
 from .schema import UNPLAYED
@@ -22,11 +24,11 @@ QUERY_CHUNK = 500
 _COLUMNS = (
     "id, watch_key, join_key, red_token, yellow_token, local, invite_spent, "
     "created_at, updated_at, result, reason, finished_at, rematch_of, moves, computer, level, log, rematch, "
-    "host, public, match, red_name, yellow_name, joined_by"
+    "host, public, match, red_name, yellow_name, joined_by, times, grace"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM games WHERE id = ?"
 _UPSERT = f"""
-INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 24)})
+INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 26)})
 ON CONFLICT (id) DO UPDATE SET
     invite_spent = max(invite_spent, excluded.invite_spent),
     updated_at = max(updated_at, excluded.updated_at),
@@ -35,10 +37,12 @@ ON CONFLICT (id) DO UPDATE SET
     finished_at = coalesce(finished_at, excluded.finished_at),
     moves = CASE WHEN length(excluded.moves) > length(moves) THEN excluded.moves ELSE moves END,
     log = CASE WHEN length(excluded.log) > length(log) THEN excluded.log ELSE log END,
+    times = CASE WHEN length(excluded.log) > length(log) THEN excluded.times ELSE times END,
     rematch = coalesce(rematch, excluded.rematch),
     red_name = coalesce(red_name, excluded.red_name),
     yellow_name = coalesce(yellow_name, excluded.yellow_name),
-    joined_by = coalesce(joined_by, excluded.joined_by)
+    joined_by = coalesce(joined_by, excluded.joined_by),
+    grace = coalesce(grace, excluded.grace)
 """
 #: Every game idle since ``?``, played or not.
 PRUNE = "DELETE FROM games WHERE updated_at < ?"
@@ -72,6 +76,8 @@ def row(record: StoredGame) -> tuple[object, ...]:
         record.red_name,
         record.yellow_name,
         record.joined_by,
+        times.encode(record.times, record.created_at),
+        record.grace,
     )
 
 
@@ -84,7 +90,11 @@ def select(db: sqlite3.Connection, game_id: str) -> StoredGame | None:
     if row is None:
         return None
     (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of, moves,
-     computer, level, events, rematch, host, public, match, red_name, yellow_name, joined_by) = row  # fmt: skip
+     computer, level, events, rematch, host, public, match, red_name, yellow_name, joined_by, kept, grace) = row  # fmt: skip
+    try:
+        at = times.decode(kept, created)
+    except ValueError as exc:
+        raise StoreError(f"game {gid}: {exc}") from None
     return StoredGame(
         id=gid,
         watch_key=watch,
@@ -111,6 +121,8 @@ def select(db: sqlite3.Connection, game_id: str) -> StoredGame | None:
         red_name=red_name,
         yellow_name=yellow_name,
         joined_by=joined_by,
+        times=at,
+        grace=grace,
     )
 
 

@@ -1,8 +1,10 @@
 """The games table, and how a database made by an earlier version is brought up to it.
 
 A game is one row: its record's fields, and its log (``gamelog.py``) as
-two columns, ``moves`` (its columns as digits, for the unplayed index and
-the replay page) and ``log`` (one character per event after ``Created``).
+three columns, ``moves`` (its columns as digits, for the unplayed index and
+the replay page), ``log`` (one character per event after ``Created``) and
+``times`` (their times, ``times.py``; NULL in a row written before they
+were kept, whose events then read back with the record's times).
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ CREATE TABLE IF NOT EXISTS games (
     match        INTEGER NOT NULL DEFAULT 0,
     red_name     TEXT,
     yellow_name  TEXT,
-    joined_by    TEXT
+    joined_by    TEXT,
+    times        BLOB,
+    grace        REAL
 );
 CREATE INDEX IF NOT EXISTS games_open ON games (updated_at) WHERE result IS NULL;
 CREATE INDEX IF NOT EXISTS games_updated ON games (updated_at);
@@ -103,4 +107,8 @@ def migrate(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE games ADD COLUMN {column}")
     if "joined_by" not in columns:  # the request that spent the invite: its retry sits the same guest
         db.execute("ALTER TABLE games ADD COLUMN joined_by TEXT")
+    if "times" not in columns:  # each event's own time, and a claim's grace: NULL for the events held until now
+        with transaction(db):
+            db.execute("ALTER TABLE games ADD COLUMN times BLOB")
+            db.execute("ALTER TABLE games ADD COLUMN grace REAL")
     db.execute(UNPLAYED_INDEX)

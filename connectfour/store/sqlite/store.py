@@ -22,7 +22,7 @@ import msgspec
 
 from ...bus import Bus, LocalBus
 from ...completion import completion
-from ...domain.events import Created, Event, Joined, Moved, RematchStarted, ends
+from ...domain.events import Claimed, Created, Event, Joined, Moved, RematchStarted, ends
 from ..base import Committed, ConditionFailed, GameRecord, KeyKind, StoreError, VersionConflict, append
 from ..matching import LocalMatchQueue
 from ..seats import LocalSeats
@@ -129,6 +129,7 @@ class SQLiteStore:
             record.version = version
             record.moves.append(event.column)
             record.log += code
+            record.times.append(event.at)
             if event.at > previous:
                 record.updated_at = event.at
         else:
@@ -216,12 +217,15 @@ class SQLiteStore:
             return
         record.version -= 1
         record.log = record.log[:-1]
+        record.times.pop()
         if isinstance(event, Moved):
             record.moves.pop()
         elif isinstance(event, Joined):
             record.invite_spent = False
         elif isinstance(event, RematchStarted):
             record.rematch = None
+        elif isinstance(event, Claimed):
+            record.grace = None
         if pending.was_open:
             record.result = record.reason = record.finished_at = None
 
