@@ -126,12 +126,13 @@ class SQLiteStore:
         previous, was_open = record.updated_at, record.result is None
         if type(event) is Moved and event.end is None:
             # ``GameRecord.advance`` for the commonest event, without its dispatch.
+            at = event.at
             record.version = version
             record.moves.append(event.column)
             record.log += code
-            record.times.append(event.at)
-            if event.at > previous:
-                record.updated_at = event.at
+            record.times.append(at)
+            if at > previous:
+                record.updated_at = at
         else:
             advance(record, event, code)
         self._enqueue(Pending(entry, record, version, event, previous, was_open, committed))
