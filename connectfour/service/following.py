@@ -237,7 +237,7 @@ class Following:
         onto a replica that lagged, maybe played on since): ``rewound``, never a
         history continued in silence from a point it does not share."""
         version = game.inbox.version
-        # A store in this process loses nothing it acknowledged (nor keeps each event's time).
+        # A store in this process loses nothing it acknowledged: nothing to check.
         last = None if self.store.in_process else game.last
         stored = await self.store.read(game.id, version - 1 if last is not None else version)
         if last is not None:

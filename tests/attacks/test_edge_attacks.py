@@ -320,6 +320,7 @@ async def test_rematches_played_again_and_again_count_as_new_games(spawn):
     red_reader, red = await upgraded_from(ATTACKER, server.port)
     red.write(client_frame(b'{"type":"init"}'))
     join = (await answer(red_reader, "init"))["join"]
+    await answer(red_reader, "state")
     yellow_reader, yellow = await upgraded_from(ATTACKER, server.port)
     yellow.write(client_frame(json.dumps({"type": "init", "join": join}).encode()))
     await answer(yellow_reader, "state")
@@ -329,11 +330,17 @@ async def test_rematches_played_again_and_again_count_as_new_games(spawn):
         await answer(yellow_reader, "win")
         red.write(client_frame(b'{"type":"rematch"}'))
         yellow.write(client_frame(b'{"type":"rematch"}'))
-        event = await answer(yellow_reader, "state")
-        codes.append(event.get("code", event["type"]))
-        if event["type"] == "error":
+        # Both start the rematch, or the offer that comes second (either: they race) is refused.
+        replies = [asyncio.ensure_future(answer(reader, "state")) for reader in (red_reader, yellow_reader)]
+        done, _ = await asyncio.wait(replies, return_when=asyncio.FIRST_COMPLETED)
+        refusals = [reply.result()["code"] for reply in done if reply.result()["type"] == "error"]
+        if refusals:
+            codes += refusals
+            for reply in replies:
+                reply.cancel()
             break
-        await answer(red_reader, "state")
+        assert [event["type"] for event in await asyncio.gather(*replies)] == ["state", "state"]
+        codes.append("state")
     assert codes == ["state", "state", "too_many_games"]
     red.close()
     yellow.close()
