@@ -538,13 +538,13 @@ async def test_the_location_hides_the_password_and_ping_answers(store, redis_url
 def test_commands_are_packed_byte_for_byte_as_redis_py_packs_them(commands):
     from redis.asyncio.connection import Connection
 
-    from connectfour.store.redis import pack
+    from connectfour.redis.client import pack
 
     assert pack(commands) == b"".join(Connection().pack_commands(commands))
 
 
 async def test_a_burst_of_requests_waits_for_the_bounded_pool_instead_of_failing(store, raw):
-    from connectfour.store.redis import POOL
+    from connectfour.redis.client import POOL
 
     before = len(await raw.client_list())
     await create(store)

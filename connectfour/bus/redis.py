@@ -6,8 +6,7 @@ events by version, presences as version 0. What is said to every process
 goes on the plain channel ``cf:all``.
 
 A process keeps ONE subscriptions' connection per server it needs: one for a
-standalone server; in a Cluster (a ``redis+cluster://`` URL, see
-``cluster_url``), one per master owning the slot of a channel it wants,
+standalone server; in a Cluster (a ``redis+cluster://`` URL), one per master owning the slot of a channel it wants,
 since ``SSUBSCRIBE`` must go to the shard of the channel (``cf:all`` rides on
 the connection of its own slot's master: a plain ``PUBLISH`` reaches every
 node of a Cluster). Each connection has one task reading it, which decodes
@@ -26,7 +25,7 @@ unanswered for ``timeout`` seconds while the connection is silent means the
 connection is dead: it is dropped and made again.
 
 In a Cluster, the master of a channel is looked up when a game is first
-subscribed, in redis-py's map of the slots; a Cluster that changes while the
+subscribed, in redis-py's map of the slots (``connectfour/redis/slots.py``); a Cluster that changes while the
 bus runs is followed. A subscription is gone from its master when
 
 - the server says so: an ``sunsubscribe`` the bus did not ask for (the slot
@@ -36,8 +35,7 @@ bus runs is followed. A subscription is gone from its master when
 - its connection is lost, or cannot be made again, and the map read again
   names another master for its slot (the master died, its replica took over).
 
-Then the bus reads the map again (``nodes_manager.initialize()``, one
-``CLUSTER SLOTS``), subscribes on the slot's master now, and once it holds
+Then the bus reads the map again (``read_again``, one ``CLUSTER SLOTS``), subscribes on the slot's master now, and once it holds
 calls the ``on_resubscribed`` callbacks: the announcements made meanwhile,
 on the old master or the new one, are read back from the store. A
 subscriber waiting for its confirmation meanwhile waits for the new one
@@ -60,13 +58,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from redis.asyncio import ConnectionPool, Redis
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import Connection
 from redis.crc import key_slot
-from redis.exceptions import AskError, RedisClusterException, RedisError, ResponseError, SlotNotCoveredError
+from redis.exceptions import AskError, ResponseError
 
 from ..domain.events import decode_event, encode_event
 from ..domain.seats import Presence, decode_presence, encode_presence
+from ..redis.client import ERRORS, bus_client, cluster_url, connection_like, subscriptions_pool
+from ..redis.slots import master_now, master_of, masters, read_again
 from ..store.base import StoreError
 from .base import Bus, Delivery, Hearing, Message
 from .said import Topic, decode_said, encode_said
@@ -82,70 +82,12 @@ BACKOFF = (0.02, 1.0)
 HEALTH = 5.0
 #: Channels per SSUBSCRIBE when subscribing again to everything.
 CHUNK = 500
-#: The port of a node named without one.
-DEFAULT_PORT = 6379
-#: The schemes of a Cluster's URL, and the ones redis-py takes for them.
-CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
-#: What a Redis client may raise: RedisError, or RedisClusterException (which is not one).
-ERRORS = (RedisError, RedisClusterException)
 
 _Command = tuple[bytes, ...]
 
 
 class _Moved(StoreError):
     """A subscription waited for went away from its master: the bus makes it on the new one."""
-
-
-def cluster_url(url: str) -> str | None:
-    """For a Cluster's URL, ``redis+cluster://[user:password@]host:port[,host:port...]``
-    (``rediss+cluster://`` for TLS), the URL redis-py's ``RedisCluster`` takes (``redis://``,
-    ``rediss://``) for its first node; None for any other URL (a standalone server)."""
-    parts = _cluster_parts(url)
-    return parts[0] if parts is not None else None
-
-
-def cluster_seeds(url: str) -> list[tuple[str, int]]:
-    """The nodes a Cluster's URL names after its first. Any one node is enough to find the
-    others, but a process that starts while the one it names is down finds none: name a few."""
-    parts = _cluster_parts(url)
-    return parts[1] if parts is not None else []
-
-
-def cluster_client(url: str, **options: Any) -> RedisCluster:
-    """redis-py's ``RedisCluster`` for a Cluster's URL, every node it names a starting point."""
-    plain = cluster_url(url)
-    if plain is None:
-        raise ValueError(f"not a Cluster's URL (redis+cluster://): {url}")
-    seeds = [ClusterNode(host, port) for host, port in cluster_seeds(url)]
-    return RedisCluster.from_url(plain, startup_nodes=seeds or None, **options)
-
-
-def _cluster_parts(url: str) -> tuple[str, list[tuple[str, int]]] | None:
-    scheme, sep, rest = url.partition("://")
-    plain = CLUSTER_SCHEMES.get(scheme.lower()) if sep else None
-    if plain is None:
-        return None
-    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
-    location, tail = rest[:cut], rest[cut:]
-    userinfo, at, hosts = location.rpartition("@")
-    first, *others = hosts.split(",")
-    return f"{plain}://{userinfo}{at}{first}{tail}", [_node(node) for node in others]
-
-
-def _node(text: str) -> tuple[str, int]:
-    """``host``, ``host:port``, ``[IPv6]`` or ``[IPv6]:port``."""
-    if text.startswith("["):
-        host, bracket, after = text[1:].partition("]")
-        colon, port = after[:1], after[1:]
-        valid = bool(bracket) and colon in ("", ":")
-    else:
-        host, colon, port = text.partition(":")
-        valid = True
-    if valid and host and not colon:
-        return host, DEFAULT_PORT
-    if valid and host and port.isdigit() and 0 < int(port) < 65536:
-        return host, int(port)
-    raise ValueError(f"a Cluster's URL names its nodes as host:port, separated by commas, not {text!r}")
 
 
 def channel(game_id: str) -> bytes:
@@ -179,32 +121,19 @@ class RedisBus:
         self.backoff = backoff
         #: The subscriptions' connections' name on the server (CLIENT LIST).
         self.name = f"connectfour-bus-{secrets.token_hex(4)}"
-        plain = cluster_url(url)
         #: Whether the server is a Cluster (one subscriptions' connection per master).
-        self.cluster = plain is not None
-        self._pool: ConnectionPool | None = None
-        self._client: Any  # Redis | RedisCluster: for PUBLISH and SPUBLISH (tell_all, publish)
-        if plain is not None:
-            if client is not None and not isinstance(client, RedisCluster):
-                raise ValueError("a Cluster's URL needs a RedisCluster client")
-            self._client = (
-                client
-                if client is not None
-                else cluster_client(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-            )
-        else:
-            if isinstance(client, RedisCluster):
-                raise ValueError("a RedisCluster client needs a Cluster's URL (redis+cluster://)")
-            # The subscriptions' connection: RESP2, whose pub/sub messages are plain replies.
-            self._pool = ConnectionPool.from_url(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout, protocol=2, client_name=self.name
-            )
-            self._client = (
-                client
-                if client is not None
-                else Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-            )
+        self.cluster = cluster_url(url) is not None
+        if self.cluster and client is not None and not isinstance(client, RedisCluster):
+            raise ValueError("a Cluster's URL needs a RedisCluster client")
+        if not self.cluster and isinstance(client, RedisCluster):
+            raise ValueError("a RedisCluster client needs a Cluster's URL (redis+cluster://)")
+        #: For PUBLISH and SPUBLISH (tell_all, publish).
+        self._client: Any = client if client is not None else bus_client(url, timeout=timeout)
         self._own_client = client is None
+        #: Standalone: where the subscriptions' connection comes from.
+        self._pool: ConnectionPool | None = (
+            None if self.cluster else subscriptions_pool(url, timeout=timeout, name=self.name)
+        )
         #: A test's hook, as LocalBus's: return True to lose this announcement for this subscriber.
         self.drop: Callable[[str, int, Delivery], bool] | None = None
         #: Announcements handed to subscribers so far (tests wait on it).
@@ -344,13 +273,8 @@ class RedisBus:
             key = ""
             make: Callable[[], Connection] = lambda: cast(Any, pool).make_connection()  # noqa: E731
         else:
-            cluster = cast(RedisCluster, self._client)
             try:
-                try:
-                    node = cluster.get_node_from_key(cast(str, name))  # bytes do (its keyslot encodes)
-                except SlotNotCoveredError:  # no map of the slots yet
-                    await cluster.initialize()
-                    node = cluster.get_node_from_key(cast(str, name))  # bytes do (its keyslot encodes)
+                node = await master_of(cast(RedisCluster, self._client), name)
             except ERRORS as exc:
                 raise StoreError(f"the bus cannot find the master of {name.decode()}: {exc}") from exc
             if node is None:
@@ -358,15 +282,13 @@ class RedisBus:
             if self._closed:
                 raise StoreError("the bus is closed")
             key = node.name
-            kwargs = {
-                **node.connection_kwargs,
-                "socket_timeout": self.timeout,
-                "socket_connect_timeout": self.timeout,
-                "protocol": 2,
-                "client_name": self.name,
-            }
-            connection_class = node.connection_class
-            make = lambda: connection_class(**kwargs)  # noqa: E731
+            timeout, client_name = self.timeout, self.name
+            make = lambda: cast(  # noqa: E731
+                Connection,
+                connection_like(
+                    node, socket_timeout=timeout, socket_connect_timeout=timeout, protocol=2, client_name=client_name
+                ),
+            )
         link = self._links.get(key)
         if link is None:
             link = self._links[key] = _Link(self, key, make)
@@ -398,7 +320,7 @@ class RedisBus:
         try:
             while (self._moving or self._suspects) and not self._closed:
                 try:
-                    await cluster.nodes_manager.initialize()
+                    await read_again(cluster)
                     listen = await self._check_suspects(cluster)
                 except (*ERRORS, StoreError) as exc:
                     log.warning("bus: cannot read the map of the Cluster's slots (%s); again in %.2fs", exc, pause)
@@ -410,9 +332,9 @@ class RedisBus:
                     *(self._resubscribe_moved(name) for name in names), *listen, return_exceptions=True
                 )
                 made = sum(1 for result in results[: len(names)] if result is True)
-                masters = {node.name for node in cluster.get_primaries()}
+                primaries = masters(cluster)
                 for key, link in list(self._links.items()):
-                    if not link.channels and not link.all and key not in masters:
+                    if not link.channels and not link.all and key not in primaries:
                         del self._links[key]  # nothing to carry, from a server that is no master now
                         self._suspects.discard(link)
                         link.retired = True
@@ -440,12 +362,12 @@ class RedisBus:
                 continue
             gone = []
             for name in list(link.channels):
-                node = cluster.get_node_from_key(cast(str, name))
+                node = master_now(cluster, name)
                 if node is not None and node.name != link.key:
                     gone.append(name)
             link.lose(gone)
             if link.all:
-                node = cluster.get_node_from_key(cast(str, ALL))
+                node = master_now(cluster, ALL)
                 if node is not None and node.name != link.key:
                     link.all = False
                     listens.append((await self._link_for(ALL)).listen())

@@ -42,7 +42,7 @@ connection of the pool is dropped, so that none left half-open by a
 partition waits its own timeout later.
 
 A Cluster (``redis+cluster://host:port[,host:port...]``, nodes to start from;
-``rediss+cluster://`` for TLS; see ``connectfour.bus.redis.cluster_url``): commands go through
+``rediss+cluster://`` for TLS; see ``connectfour/redis/client.py``): commands go through
 redis-py's ``RedisCluster``. A game's keys share one slot, so each function
 call goes to the master owning it (routed here, ``target_nodes``: redis-py
 would ask the server which a function's keys are, one more round trip each);
@@ -68,23 +68,21 @@ import time
 from collections.abc import Callable, Container, Iterable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
-from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.cluster import PRIMARY
-from redis.exceptions import AskError, ClusterDownError, MovedError, ResponseError, SlotNotCoveredError, TryAgainError
+from redis.exceptions import AskError, ClusterDownError, MovedError, ResponseError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 
-from ..bus.redis import ERRORS, RedisBus, cluster_client, cluster_url
+from ..bus.redis import RedisBus
 from ..completion import completion
 from ..domain import Player, Reason, Result, other
 from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned, decode_event, encode_event
 from ..domain.seats import TTL, Holder, Presence, decode_presence, encode_presence, first_look
+from ..redis.client import FAILURES, client_for, cluster_url, connection_like, pack, without_password
+from ..redis.slots import learn_move, master_of, node_at, read_again
 from .base import Committed, ConditionFailed, GameRecord, KeyKind, Store, StoreError, VersionConflict, append
 from .replication import AT_ONCE, Replication
 from .seats import Seats
@@ -123,24 +121,6 @@ def game_keys(game_id: str) -> _Keys:
     """The log, record, calls and presence of a game: one hash tag, one slot."""
     tag = b"cf:{" + game_id.encode() + b"}:"
     return tag + b"log", tag + b"rec", tag + b"calls", tag + b"presence"
-
-
-def pack(commands: Sequence[Sequence[bytes | str | int]]) -> bytes:
-    """Commands in the Redis protocol (RESP arrays of bulk strings), in one piece.
-
-    What redis-py's ``pack_commands`` makes, byte for byte (tests/test_redis.py
-    holds it to that), at 40% of the cost (timeit: 2.9 µs against 7.3 for an
-    append's FCALL of 17 arguments, which redis-py encodes each through
-    several calls)."""
-    parts: list[bytes] = []
-    append = parts.append
-    for command in commands:
-        append(b"*%d\r\n" % len(command))
-        for arg in command:
-            if type(arg) is not bytes:
-                arg = arg.encode() if type(arg) is str else str(arg).encode()
-            append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-    return b"".join(parts)
 
 
 def _index(key: str) -> bytes:
@@ -274,70 +254,8 @@ def _created_fields(game_id: str, event: Created) -> list[bytes]:
     return fields
 
 
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=user + host))
-
-
-#: Connections a process's Redis client opens at most, besides those of the appends and the bus.
-POOL = 64
 #: Games whose versions one pipeline asks for (``versions``).
 VERSIONS_CHUNK = 100
-#: What a client may raise: redis-py's errors, and RuntimeError, which uvloop raises when writing
-#: to a connection the peer reset while it was idle (redis-py sees only a clean close then).
-FAILURES = (*ERRORS, RuntimeError)
-
-
-def _reset_is_a_connection_error(pool: ConnectionPool) -> None:
-    """Make the pool's connections raise ConnectionError, which redis-py retries on a new
-    connection, where uvloop raises RuntimeError: writing to a connection reset while idle
-    (by a firewall, a load balancer, a partition)."""
-    base: Any = pool.connection_class
-
-    class Connection(base):  # type: ignore[misc]
-        async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-            try:
-                await super().send_packed_command(command, check_health)
-            except RuntimeError as exc:
-                raise RedisConnectionError(f"the connection was reset: {exc}") from exc
-
-    Connection.__name__ = Connection.__qualname__ = f"Reset{base.__name__}"
-    pool.connection_class = Connection
-
-
-def client_for(url: str, *, timeout: float = 2.0) -> Redis | RedisCluster:
-    """A client whose every wait is bounded: short socket timeouts, two quick retries
-    after a connection error (each append carries a call id for them), none after a
-    timeout (a server that does not answer in ``timeout`` is unavailable now).
-    For a Cluster's URL (``redis+cluster://``) a RedisCluster, which retries once,
-    after reading the map of the slots again."""
-    if cluster_url(url) is not None:
-        return cluster_client(
-            url,
-            max_connections=POOL,  # per node
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(ExponentialBackoff(cap=0.25, base=0.025), 1),
-            health_check_interval=30,
-        )
-    # A burst of requests (hundreds of games starting at once) waits for one of
-    # POOL connections, at most ``timeout``; the plain pool would refuse at once.
-    # (Its wait needs a task: with a store that is not ``local``, requests run in one.)
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=POOL,
-        timeout=timeout,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        retry=Retry(ExponentialBackoff(cap=0.25, base=0.025), 2, supported_errors=(RedisConnectionError,)),
-        health_check_interval=30,
-    )
-    _reset_is_a_connection_error(pool)
-    return Redis(connection_pool=pool)
 
 
 class RedisStore:
@@ -359,7 +277,7 @@ class RedisStore:
         if client is not None and isinstance(client, RedisCluster) != self.cluster:
             raise ValueError("a Cluster's URL (redis+cluster://) goes with a RedisCluster client, and only it")
         self._redis: Any = client if client is not None else client_for(url, timeout=timeout)
-        self._location = _without_password(url)
+        self._location = without_password(url)
         self._own_client = client is None
         self.bus: RedisBus = bus if bus is not None else RedisBus(url, client=self._redis, timeout=timeout)
         self._own_bus = bus is None
@@ -395,12 +313,7 @@ class RedisStore:
 
     async def _master(self, key: bytes) -> ClusterNode:
         """The Cluster's master owning ``key``'s slot (reading the map of the slots the first time)."""
-        cluster = cast(RedisCluster, self._redis)
-        try:
-            node = cluster.get_node_from_key(cast(str, key))
-        except SlotNotCoveredError:  # no map yet (or a slot no master owns)
-            await cluster.initialize()
-            node = cluster.get_node_from_key(cast(str, key))
+        node = await master_of(cast(RedisCluster, self._redis), key)
         if node is None:
             raise StoreError(f"no master owns the slot of {key!r}")
         return node
@@ -460,7 +373,7 @@ class RedisStore:
                 raise
             # Its master is gone (a failover?): read the map again, and call the slot's
             # master now, once (a retried call answers as the first: call ids, seqs).
-            await self._redis.nodes_manager.initialize()
+            await read_again(self._redis)
             return await _fcall(self._redis, function, keys, args, await self._route(keys[0]))
         await self._load(library)
         return await _fcall(self._redis, function, keys, args, route)
@@ -578,15 +491,15 @@ class RedisStore:
         """Send ``commands`` to their masters (``_spread``), and follow a Cluster that changes:
 
         - ``MOVED`` (the slot is another master's now: resharded, or failed over to a
-          replica): redis-py's map learns it (``nodes_manager.move_slot``, as its own
-          client does), and the command goes to that master;
+          replica): redis-py's map learns it (``learn_move``, as its own client
+          does), and the command goes to that master;
         - ``ASK`` (the slot is being migrated, and its keys are on the target already):
           the command goes to the target, after ``ASKING``, in the same write;
         - ``TRYAGAIN`` (during a migration, a function whose keys are split, or partly
           missing), ``CLUSTERDOWN``: the same again after a short pause;
         - a master that cannot be reached (the connection dropped, or cannot be made):
-          the map is read again (``nodes_manager.initialize()``), and the command goes to
-          the slot's master now if that is another;
+          the map is read again (``read_again``), and the command goes to the slot's
+          master now if that is another;
         - "function not found" (a master that never had the library, or lost it): the
           library is loaded on that master, in the same write as the call again.
 
@@ -606,10 +519,10 @@ class RedisStore:
             for n in pending:
                 result, node = results[n], nodes[n]
                 if isinstance(result, MovedError):
-                    await cluster.nodes_manager.move_slot(result)
+                    await learn_move(cluster, result)
                     targets.pop(n, None)
                 elif isinstance(result, AskError):
-                    targets[n] = (self._node_at(result.host, int(result.port)), True)
+                    targets[n] = (node_at(cluster, result.host, int(result.port)), True)
                 elif isinstance(result, TryAgainError):
                     pause = True  # (to the same node again, after ASKING if it was asked)
                 elif isinstance(result, ClusterDownError):
@@ -634,7 +547,7 @@ class RedisStore:
                 await asyncio.sleep(wait)
             if refresh:
                 try:
-                    await cluster.nodes_manager.initialize()
+                    await read_again(cluster)
                 except (*FAILURES, StoreError) as exc:
                     log.warning("cannot read the map of the Cluster's slots: %s", exc)
                     break
@@ -653,15 +566,6 @@ class RedisStore:
             if not isinstance(result, StoreError):
                 results[n] = StoreError(f"redis: its slot is moving, or its master changing ({result}); try again")
         return results
-
-    def _node_at(self, host: str, port: int) -> ClusterNode:
-        """The Cluster's node at ``host:port`` (one redis-py does not know yet: a master
-        given slots since it read the map, which an ``ASK`` names)."""
-        cluster = cast(RedisCluster, self._redis)
-        node = cluster.get_node(host, port)
-        if node is None:
-            node = ClusterNode(host, port, PRIMARY, **cluster.nodes_manager.connection_kwargs)
-        return node
 
     async def _spread(
         self,
@@ -706,12 +610,8 @@ class RedisStore:
         key = node.name if node is not None else ""
         connection = self._connections.get(key)
         if connection is None:
-            if node is None:
-                pool = self._redis.connection_pool
-                connection_class, kwargs = pool.connection_class, pool.connection_kwargs
-            else:
-                connection_class, kwargs = node.connection_class, node.connection_kwargs
-            connection = self._connections[key] = connection_class(**{**kwargs, "socket_timeout": None})
+            source = node if node is not None else self._redis.connection_pool
+            connection = self._connections[key] = connection_like(source, socket_timeout=None)
         return connection
 
     async def _roundtrip(

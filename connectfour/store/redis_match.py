@@ -13,9 +13,10 @@ from typing import Any, cast
 from redis.exceptions import ResponseError
 
 from ..domain.seats import TTL
+from ..redis.client import FAILURES
 from .base import StoreError
 from .matching import Ticket
-from .redis import FAILURES, RedisStore, _time
+from .redis import RedisStore, _time
 
 LIBRARY = (Path(__file__).parent / "redis_match.lua").read_text()
 #: Both keys share one hash tag: one Cluster slot.
