@@ -34,7 +34,8 @@ from connectfour.domain.state import GameState
 from connectfour.protocol import ProtocolError
 from connectfour.service import GameService
 from connectfour.store import ConditionFailed, StoreError, VersionConflict
-from connectfour.store.redis import LIBRARY, RedisStore, game_keys
+from connectfour.store.redis import RedisStore, game_keys
+from connectfour.store.redis_functions import LIBRARY
 
 #: Seconds any single wait in these tests may take before it counts as a hang.
 PATIENCE = 10.0
