@@ -1,6 +1,7 @@
 """How a game is laid out in Redis, as the store's Python side writes and reads it: its keys,
-the key index and the sweeps' indexes, its record's hash, the arguments of ``cf_append``,
-the ids of calls, times as the server keeps them, and what a function's refusal means. ``redis.lua`` is the other side: a game's keys are described there.
+the key index and the sweeps' indexes, its record's hash, the arguments of ``cf_append``
+(``AppendArgs``), the ids of calls, times as the server keeps them, and what a function's
+refusal means. ``redis.lua`` is the other side: a game's keys are described there.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import secrets
-from typing import cast
+from typing import NamedTuple, cast
 
 from redis.exceptions import ResponseError
 
@@ -68,13 +69,45 @@ class CallIds:
         return b"%s-%d" % (self._prefix, next(self._numbers))
 
 
-def append_args(version: int, event: Event, call: bytes, retention_ms: bytes, seq: bytes = b"") -> list[bytes]:
-    """The arguments of ``cf_append``, in their order (``redis.lua`` says what each is)."""
+class AppendArgs(NamedTuple):
+    """The arguments of ``cf_append`` (ARGV), in their order: ``redis.lua`` names each in the
+    same order at the top of its ``append``. A new one is a field here and a name there."""
+
+    #: The version the event is to have.
+    version: bytes
+    #: The call's id (``CallIds``): a retry of a stored call answers as the first did.
+    call: bytes
+    #: The event as ``domain/events.py`` encodes it.
+    event: bytes
+    #: When it happened (``encode_time``): the record's ``updated_at``, and ``finished_at`` if it ends the game.
+    at: bytes
+    #: The move's column as a digit, or empty.
+    column: bytes
+    #: The result and the reason if the event ends the game, else empty.
+    result: bytes
+    reason: bytes
+    #: ``1`` if it spends the invite (a guest joined), else empty.
+    joined: bytes
+    #: Milliseconds a finished game's keys are kept.
+    retention: bytes
+    #: The presence's ``seq`` the decision read (a claim, an expiry), or empty: stored only while it holds.
+    seq: bytes
+
+
+def append_args(version: int, event: Event, call: bytes, retention_ms: bytes, seq: bytes = b"") -> AppendArgs:
     column, result, reason, joined = outcome(event)
-    return [
-        b"%d" % version, call, encode_event(event), encode_time(event.at),
-        column, result, reason, joined, retention_ms, seq,
-    ]  # fmt: skip
+    return AppendArgs(
+        version=b"%d" % version,
+        call=call,
+        event=encode_event(event),
+        at=encode_time(event.at),
+        column=column,
+        result=result,
+        reason=reason,
+        joined=joined,
+        retention=retention_ms,
+        seq=seq,
+    )
 
 
 def outcome(event: Event) -> tuple[bytes, bytes, bytes, bytes]:

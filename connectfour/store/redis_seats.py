@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 import msgspec
 
@@ -29,6 +29,21 @@ REGISTRY = b"cf:registry"
 REGISTRY_KEPT = 86400.0
 #: Attempts at a presence's change that keeps losing to other processes' changes.
 PRESENCE_ATTEMPTS = 16
+
+
+class PresenceArgs(NamedTuple):
+    """The arguments of ``cf_presence`` (ARGV), in their order, as ``redis.lua`` names them
+    at the top of its ``presence_write``."""
+
+    #: The ``seq`` of the presence the change was made on, or empty if there was none.
+    read: bytes
+    #: The new presence's ``seq``, and its JSON (``encode_presence``).
+    seq: bytes
+    json: bytes
+    #: ``1`` if nobody is in it (no seat held, no spectator), else ``0``.
+    nobody: bytes
+    #: ``1`` to announce it on the game's channel (as version 0), else ``0`` (a first look).
+    announce: bytes
 
 
 def next_seq(old: int) -> int:
@@ -88,13 +103,13 @@ class RedisSeats:
             if changed is base and current is not None:
                 return current  # nothing to change
             made = msgspec.structs.replace(changed, seq=next_seq(base.seq if current is not None else 0))
-            args = [
-                b"%d" % current.seq if current is not None else b"",
-                b"%d" % made.seq,
-                encode_presence(made),
-                b"1" if made.red is None and made.yellow is None and not made.watching else b"0",
-                b"1" if announce else b"0",
-            ]
+            args = PresenceArgs(
+                read=b"%d" % current.seq if current is not None else b"",
+                seq=b"%d" % made.seq,
+                json=encode_presence(made),
+                nobody=b"1" if made.red is None and made.yellow is None and not made.watching else b"0",
+                announce=b"1" if announce else b"0",
+            )
             try:
                 answer = await self._functions.call("cf_presence", (keys[3], keys[1]), args)
             except FAILURES as exc:
