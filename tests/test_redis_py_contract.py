@@ -70,8 +70,9 @@ def another_master(cluster: RedisCluster, port: int) -> int:
 
 
 async def test_nodes_manager_initialize_reads_the_map_of_a_real_cluster_again(cluster, client):
-    """``slots.read_again``: ``RedisCluster.initialize()`` does nothing once the map was read
-    (unless redis-py's own commands failed); ``nodes_manager.initialize()`` reads it now."""
+    """``slots.read_again``: the map is redis-py's cache, read again only when asked;
+    ``nodes_manager.initialize()`` reads it now (``RedisCluster.initialize()`` reads it only
+    after redis-py's own commands failed)."""
     assert inspect.iscoroutinefunction(client.nodes_manager.initialize)
     slot = key_slot(KEY)
     source = cluster.master_of(slot)
@@ -107,20 +108,23 @@ async def test_get_node_from_key_takes_bytes_and_without_a_map_raises_slot_not_c
         node = await master_of(fresh, KEY)
         assert node is not None and node.port == cluster.master_of(key_slot(KEY))
         assert fresh.get_node_from_key(KEY) is fresh.get_node_from_key(KEY.decode())  # type: ignore[arg-type]
-        assert fresh.keyslot(KEY) == key_slot(KEY)
+        assert fresh.keyslot(KEY) == key_slot(KEY)  # (redis.crc.key_slot: the bus's links group channels by it)
+        assert int(cluster.command(cluster.ports[0], "CLUSTER", "KEYSLOT", KEY.decode())) == key_slot(KEY)
     finally:
         await fresh.aclose()
 
 
-async def test_a_cluster_node_made_by_hand_from_the_connection_kwargs_reaches_its_node(cluster, client):
+async def test_a_cluster_node_made_by_hand_from_the_connection_kwargs_reaches_its_node(cluster, client, redis_url):
     """``slots.node_at``: a node an ASK names that the map does not know yet is made as
     redis-py makes its own (``ClusterNode(host, port, PRIMARY, **settings)``), with the
     client's settings (``get_connection_kwargs``, which are the ones its nodes get)."""
     assert client.get_connection_kwargs() is client.nodes_manager.connection_kwargs
-    port = cluster.ports[0]
-    known = node_at(client, "127.0.0.1", port)
-    assert known is client.get_node("127.0.0.1", port)
-    made = ClusterNode("127.0.0.1", port, PRIMARY, **client.get_connection_kwargs())
+    known = node_at(client, "127.0.0.1", cluster.ports[0])
+    assert known is client.get_node("127.0.0.1", cluster.ports[0])
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])  # a server the map does not know
+    assert client.get_node("127.0.0.1", port) is None
+    made = node_at(client, "127.0.0.1", port)
+    assert isinstance(made, ClusterNode)
     assert (made.name, made.host, made.port, made.server_type) == (f"127.0.0.1:{port}", "127.0.0.1", port, PRIMARY)
     assert "host" not in client.get_connection_kwargs()  # (the node took a copy)
     assert await made.execute_command("PING") is True
@@ -168,6 +172,19 @@ async def test_a_pools_connection_class_and_kwargs_make_a_connection_of_ones_own
         pooled = await pool.get_connection()
         assert isinstance(pooled, pool.connection_class)
         await pool.release(pooled)
+        sent: list[object] = []
+        send = pool.connection_class.send_packed_command
+
+        async def counted(self: Connection, command: object, check_health: bool = True) -> None:
+            sent.append(command)
+            await send(self, command, check_health)
+
+        pool.connection_class.send_packed_command = counted  # type: ignore[method-assign]
+        try:
+            assert await client.ping() is True
+        finally:
+            pool.connection_class.send_packed_command = send  # type: ignore[method-assign]
+        assert sent, "a command did not go through the pool's class's send_packed_command"
         connection = connection_like(pool, socket_timeout=None)
         assert isinstance(connection, pool.connection_class)
         assert await round_trip(connection, "PING") == b"PONG"
