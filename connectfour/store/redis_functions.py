@@ -15,7 +15,6 @@ the store, its seats and its queue alike.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any, cast
@@ -28,8 +27,6 @@ from redis.exceptions import TimeoutError as RedisTimeout
 
 from ..redis.slots import master_of, read_again
 from .base import StoreError
-
-log = logging.getLogger("connectfour.store.redis")
 
 #: The store's function library: ``cf_append``, ``cf_create``, ``cf_touch``, ``cf_delete``, ``cf_presence``.
 LIBRARY = resources.files(__package__).joinpath("redis.lua").read_text()
