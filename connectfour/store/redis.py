@@ -14,7 +14,7 @@ slot holds it): ``cf:{<id>}:log``, ``:rec``, ``:calls``, ``:presence`` (see
 ``redis.lua``), and ``:sync``, written (for a minute) only to be waited for, when
 changes must be on replicas before they are acknowledged (``confirm``,
 ``replication.py``); ``cf:key:<key>``, the key index; ``cf:open``, ``cf:unplayed``,
-``cf:done``, the sweeps' candidates; ``cf:registry`` (``redis_seats.py``). A finished
+``cf:done``, the sweeps' candidates (``redis_sweeps.py``); ``cf:registry`` (``redis_seats.py``). A finished
 game's keys expire ``retention`` seconds after its end (its replay can be read from
 any process meanwhile).
 
@@ -58,14 +58,12 @@ from .base import Committed, GameRecord, KeyKind, Store, StoreError, VersionConf
 from .redis_batcher import AppendBatcher, tell
 from .redis_functions import Functions, fcall, missing_function
 from .redis_layout import (
-    DONE,
     OPEN,
     UNPLAYED,
     CallIds,
     append_args,
     created_fields,
     encode_time,
-    exclusive,
     game_keys,
     index_key,
     refusal,
@@ -74,14 +72,13 @@ from .redis_layout import (
 from .redis_match import RedisMatchQueue
 from .redis_routing import Router
 from .redis_seats import RedisSeats
+from .redis_sweeps import RedisSweeps
 from .replication import AT_ONCE, Replication
 
 __all__ = ["RETENTION", "RedisStore", "game_keys"]
 
 #: Seconds a finished game is kept (its replay page works meanwhile), then it expires.
 RETENTION = 30 * 86400.0
-#: Games per pipeline in the sweeps.
-CHUNK = 200
 #: Games whose versions one pipeline asks for (``versions``).
 VERSIONS_CHUNK = 100
 
@@ -116,6 +113,7 @@ class RedisStore:
         self.timeout = timeout
         self._call_ids = CallIds()
         self._router = Router(self._functions, timeout, replication)
+        self._sweeps = RedisSweeps(self._functions, retention)
         self._batcher = AppendBatcher(
             self._functions, self._router, self._call_ids, retention=retention, timeout=timeout
         )
@@ -295,81 +293,14 @@ class RedisStore:
 
     # -- sweeps ---------------------------------------------------------------------------
 
-    async def _candidates(self, index: bytes, before: float) -> list[str]:
-        ids = cast("list[bytes]", await self._redis.zrangebyscore(index, "-inf", exclusive(before)))
-        return [game_id.decode() for game_id in ids]
-
     async def idle_games(self, before: float) -> list[str]:
-        try:
-            candidates = await self._candidates(OPEN, before)
-            idle: list[str] = []
-            over: list[str] = []
-            for start in range(0, len(candidates), CHUNK):
-                chunk = candidates[start : start + CHUNK]
-                pipe = self._redis.pipeline(transaction=False)
-                for game_id in chunk:
-                    pipe.hmget(game_keys(game_id)[1], [b"updated_at", b"result"])
-                for game_id, (updated, result) in zip(chunk, await pipe.execute()):
-                    if updated is None or result is not None:
-                        over.append(game_id)  # gone, or ended: not open any more
-                    elif float(updated) < before:
-                        idle.append(game_id)
-            if over:
-                await self._redis.zrem(OPEN, *over)
-            # Finished games whose keys expired long ago leave the finished index.
-            await self._redis.zremrangebyscore(DONE, "-inf", exclusive(before - self.retention))
-        except FAILURES as exc:
-            raise self._functions.failed(exc) from exc
-        return idle
+        return await self._sweeps.idle_games(before)
 
     async def prune(self, before: float) -> int:
-        try:
-            candidates = dict.fromkeys(await self._candidates(OPEN, before) + await self._candidates(DONE, before))
-            return await self._delete(list(candidates), b"idle", before, frozenset())
-        except FAILURES as exc:
-            raise self._functions.failed(exc) from exc
+        return await self._sweeps.prune(before)
 
     async def delete_unplayed(self, before: float, keep: Container[str] = frozenset()) -> int:
-        try:
-            return await self._delete(await self._candidates(UNPLAYED, before), b"unplayed", before, keep)
-        except FAILURES as exc:
-            raise self._functions.failed(exc) from exc
-
-    async def _delete(self, candidates: list[str], mode: bytes, before: float, keep: Container[str]) -> int:
-        """Delete the candidates that still qualify (checked by the function, so a move
-        stored meanwhile keeps a game), with their keys and index entries."""
-        functions = self._functions
-        if not functions.loaded():
-            await functions.load()
-        deleted = 0
-        for start in range(0, len(candidates), CHUNK):
-            chunk = [game_id for game_id in candidates[start : start + CHUNK] if game_id not in keep]
-            if not chunk:
-                continue
-            pipe = self._redis.pipeline(transaction=False)
-            for game_id in chunk:
-                keys = game_keys(game_id)
-                fcall(pipe, "cf_delete", keys, [mode, encode_time(before)], await functions.route(keys[0]))
-            tidy = self._redis.pipeline(transaction=False)
-            for game_id, answer in zip(chunk, await pipe.execute()):
-                member = game_id.encode()
-                status = answer[0]
-                if status == b"deleted":
-                    deleted += 1
-                    for key in answer[1:]:
-                        if key:  # one by one: in a Cluster, each in its own slot
-                            tidy.delete(b"cf:key:" + key)
-                    tidy.zrem(OPEN, member)
-                    tidy.zrem(UNPLAYED, member)
-                    tidy.zrem(DONE, member)
-                elif status == b"gone":
-                    tidy.zrem(OPEN, member)
-                    tidy.zrem(UNPLAYED, member)
-                    tidy.zrem(DONE, member)
-                elif status == b"played":
-                    tidy.zrem(UNPLAYED, member)
-            await tidy.execute()
-        return deleted
+        return await self._sweeps.delete_unplayed(before, keep)
 
     # -- the process's part -----------------------------------------------------------------
 
