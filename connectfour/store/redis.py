@@ -14,9 +14,9 @@ slot holds it): ``cf:{<id>}:log``, ``:rec``, ``:calls``, ``:presence`` (see
 ``redis.lua``), and ``:sync``, written (for a minute) only to be waited for, when
 changes must be on replicas before they are acknowledged (``confirm``,
 ``replication.py``); ``cf:key:<key>``, the key index; ``cf:open``, ``cf:unplayed``,
-``cf:done``, the sweeps' candidates (``redis_sweeps.py``); ``cf:registry`` (``redis_seats.py``). A finished
-game's keys expire ``retention`` seconds after its end (its replay can be read from
-any process meanwhile).
+``cf:done``, the sweeps' candidates (``redis_sweeps.py``); ``cf:registry``
+(``redis_seats.py``). A finished game's keys expire ``retention`` seconds after its
+end (its replay can be read from any process meanwhile).
 
 Appends without a condition (moves, above all) are batched (``redis_batcher.py``):
 all those a process makes while one batch is on its way go in the next, one round
