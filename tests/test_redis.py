@@ -34,7 +34,10 @@ from connectfour.domain.state import GameState
 from connectfour.protocol import ProtocolError
 from connectfour.service import GameService
 from connectfour.store import ConditionFailed, StoreError, VersionConflict
-from connectfour.store.redis import LIBRARY, RedisStore, game_keys
+from connectfour.store.redis import RedisStore, game_keys
+from connectfour.store.redis_functions import LIBRARY
+from connectfour.store.redis_layout import AppendArgs
+from connectfour.store.redis_seats import PresenceArgs
 
 #: Seconds any single wait in these tests may take before it counts as a hang.
 PATIENCE = 10.0
@@ -103,13 +106,16 @@ async def test_a_retried_call_answers_as_the_first_without_appending_again(store
     await create(store)
     keys = game_keys("g1")
     join = Joined(at=150.0)
-    call = [b"2", b"call-1", encode_event(join), b"150.0", b"", b"", b"", b"1", b"1000", b""]
+    call = AppendArgs(
+        version=b"2", call=b"call-1", event=encode_event(join), at=b"150.0", column=b"", result=b"", reason=b"",
+        joined=b"1", retention=b"1000", seq=b"",
+    )  # fmt: skip
     assert await raw.fcall("cf_append", 4, *keys, *call) == 2
     assert await raw.fcall("cf_append", 4, *keys, *call) == 2  # the retry: stored once, answered alike
     await store.append("g1", 3, Moved(at=160.0, player="red", column=3))
     assert await raw.fcall("cf_append", 4, *keys, *call) == 2  # even once the log went on
     assert [version for version, _ in await store.read("g1")] == [1, 2, 3]
-    other_call = [b"2", b"call-2", *call[2:]]
+    other_call = call._replace(call=b"call-2")
     with pytest.raises(Exception, match="CONFLICT 3"):  # the same event from another call: refused
         await raw.fcall("cf_append", 4, *keys, *other_call)
     record = await store.get("g1")
@@ -120,12 +126,11 @@ async def test_an_entry_keeps_its_call_id_as_a_field_the_decoder_ignores(store, 
     await create(store)
     keys = game_keys("g1")
     join = Joined(at=150.0)
-    assert (
-        await raw.fcall(
-            "cf_append", 4, *keys, b"2", b"call-7", encode_event(join), b"150.0", b"", b"", b"", b"1", b"1000", b""
-        )
-        == 2
-    )
+    call = AppendArgs(
+        version=b"2", call=b"call-7", event=encode_event(join), at=b"150.0", column=b"", result=b"", reason=b"",
+        joined=b"1", retention=b"1000", seq=b"",
+    )  # fmt: skip
+    assert await raw.fcall("cf_append", 4, *keys, *call) == 2
     assert await raw.lindex(keys[0], 1) == encode_event(join)[:-1] + b',"call":"call-7"}'
     assert await store.read("g1", 1) == [(2, join)]
     assert await raw.hlen(keys[2]) == 1  # the creation's call only: appends keep theirs in the entry
@@ -167,18 +172,18 @@ async def test_a_retried_creation_answers_as_the_first(store, raw):
 async def test_an_ending_event_retried_answers_with_the_keys_again(store, raw):
     await create(store)
     keys = game_keys("g1")
-    resign = [
-        b"2",
-        b"call-r",
-        encode_event(Moved(at=1.0, player="red", column=0)),
-        b"1.0",
-        b"0",
-        b"red",
-        b"four",
-        b"",
-        b"5000",
-        b"",
-    ]
+    resign = AppendArgs(
+        version=b"2",
+        call=b"call-r",
+        event=encode_event(Moved(at=1.0, player="red", column=0)),
+        at=b"1.0",
+        column=b"0",
+        result=b"red",
+        reason=b"four",
+        joined=b"",
+        retention=b"5000",
+        seq=b"",
+    )
     first = await raw.fcall("cf_append", 4, *keys, *resign)
     assert first == [2, b"watch-g1", b"join-g1"]
     assert await raw.fcall("cf_append", 4, *keys, *resign) == first
@@ -437,6 +442,16 @@ def test_the_library_names_its_functions():
         assert f"register_function('{name}'" in LIBRARY
 
 
+@pytest.mark.parametrize("function, record", [("append", AppendArgs), ("presence_write", PresenceArgs)])
+def test_a_function_names_its_arguments_once_in_the_order_of_the_record_that_sends_them(function, record):
+    body = LIBRARY.split(f"local function {function}(keys, args)\n", 1)[1]
+    first = body.splitlines()[0].strip()
+    names, _, values = first.removeprefix("local ").partition(" = ")
+    assert values == f"unpack(args, 1, {len(record._fields)})"
+    assert [name.strip() for name in names.split(",")] == list(record._fields)
+    assert "args[" not in body.split("\nend\n", 1)[0]  # nowhere else in the function
+
+
 async def test_a_finished_game_expires_after_the_retention_with_its_keys(redis_url, raw):
     store = RedisStore(redis_url, retention=3600.0)
     try:
@@ -538,13 +553,13 @@ async def test_the_location_hides_the_password_and_ping_answers(store, redis_url
 def test_commands_are_packed_byte_for_byte_as_redis_py_packs_them(commands):
     from redis.asyncio.connection import Connection
 
-    from connectfour.store.redis import pack
+    from connectfour.redis.client import pack
 
     assert pack(commands) == b"".join(Connection().pack_commands(commands))
 
 
 async def test_a_burst_of_requests_waits_for_the_bounded_pool_instead_of_failing(store, raw):
-    from connectfour.store.redis import POOL
+    from connectfour.redis.client import POOL
 
     before = len(await raw.client_list())
     await create(store)

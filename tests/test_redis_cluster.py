@@ -35,15 +35,17 @@ from redis_server import RedisCluster
 from servers import ServerProcess
 from test_many_services_redis import RedisWorld
 
-from connectfour.bus.redis import RedisBus, channel, cluster_seeds, cluster_url
+from connectfour.bus.redis import RedisBus, channel
 from connectfour.domain import rulebook
 from connectfour.domain.events import Joined
 from connectfour.domain.refusal import Refused
 from connectfour.domain.rulebook import Claim, Expire, Seats
 from connectfour.domain.seats import Holder
 from connectfour.domain.state import GameState
+from connectfour.redis.client import cluster_seeds, cluster_url
 from connectfour.store import ConditionFailed, StoreError
-from connectfour.store.redis import REGISTRY, RedisStore, game_keys
+from connectfour.store.redis import RedisStore, game_keys
+from connectfour.store.redis_seats import REGISTRY
 
 RED_WINS = [3, 3, 4, 4, 5, 5, 6]
 #: Seconds any single wait in these tests may take before it counts as a hang.

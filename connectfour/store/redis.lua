@@ -1,9 +1,9 @@
 #!lua name=connectfour
 
--- The store's server side (connectfour/store/redis.py): every change to a
--- game is one call of one of these functions, so that a version is appended
--- exactly once (and, for a decision that read the presence, only while the
--- presence is at the seq it read), and the event announced on the game's
+-- The store's server side (connectfour/store/redis.py, and the redis_*.py beside it):
+-- every change to a game is one call of one of these functions, so that a version
+-- is appended exactly once (and, for a decision that read the presence, only while
+-- the presence is at the seq it read), and the event announced on the game's
 -- channel if and only if it was stored.
 --
 -- Every key of a game shares its hash tag (one Cluster slot):
@@ -44,17 +44,18 @@ local function ended_reply(rec, version)
 end
 
 -- KEYS: log, rec, calls, presence
--- ARGV: version, call id, event json, at, column ('' or a digit), result, reason
---       ('' unless it ends the game), joined ('1' or ''), retention ms, and the presence's
---       seq the decision read ('' if it read none): the event is stored only if the
---       presence is still at that seq. The rules were applied by the caller: none is here.
+-- ARGV, as connectfour/store/redis_layout.py's AppendArgs sends them, named so on the first
+-- line: version, call id, event json, at, column ('' or a digit), result, reason ('' unless
+-- it ends the game), joined ('1' or ''), retention ms, and the presence's seq the decision
+-- read ('' if it read none): the event is stored only if the presence is still at that
+-- seq. The rules were applied by the caller: none is here.
 -- Answers the version, or {version, watch key, join key} for an event that ends the game.
 local function append(keys, args)
-    local log, rec, presence = keys[1], keys[2], keys[4]
-    local version, event, at = tonumber(args[1]), args[3], args[4]
-    local column, result, reason, joined = args[5], args[6], args[7], args[8]
+    local version, call, event, at, column, result, reason, joined, retention, seq = unpack(args, 1, 10)
+    local log, rec, calls, presence = keys[1], keys[2], keys[3], keys[4]
+    local version_text, version = version, tonumber(version) -- (as sent, for the announcement)
     -- The entry: the event's JSON object with the call id as its last field.
-    local entry = string.sub(event, 1, -2) .. ',"call":"' .. args[2] .. '"}'
+    local entry = string.sub(event, 1, -2) .. ',"call":"' .. call .. '"}'
     -- The record's version is the log's length (both are written only here and by cf_create).
     local stored = redis.call('HMGET', rec, 'version', 'updated_at', 'moves', 'result')
     local last = tonumber(stored[1]) or 0
@@ -71,7 +72,6 @@ local function append(keys, args)
     if last == 0 then
         return redis.error_reply('NOGAME')
     end
-    local seq = args[10]
     if seq ~= '' and redis.call('HGET', presence, 'seq') ~= seq then
         return redis.error_reply('REFUSED the presence changed since the decision')
     end
@@ -99,15 +99,14 @@ local function append(keys, args)
         fields[#fields + 1] = at
     end
     redis.call('HSET', rec, unpack(fields))
-    redis.call('SPUBLISH', channel_of(log, 3), args[1] .. ' ' .. event)
+    redis.call('SPUBLISH', channel_of(log, 3), version_text .. ' ' .. event)
     if not ends then
         return version
     end
     -- The game is over: kept `retention` from now, then gone. Its seats go once empty.
-    local retention = args[9]
     redis.call('PEXPIRE', log, retention)
     redis.call('PEXPIRE', rec, retention)
-    redis.call('PEXPIRE', keys[3], retention) -- the calls of cf_create
+    redis.call('PEXPIRE', calls, retention) -- the calls of cf_create
     if redis.call('HGET', presence, 'empty') == '1' then
         redis.call('DEL', presence)
     elseif redis.call('EXISTS', presence) == 1 then
@@ -155,15 +154,16 @@ end
 -- meanwhile keeps it. Answers {'deleted', watch key, join key}, {'gone'} (no
 -- such game), {'played'} (it has a move) or {'kept'} (activity since).
 local function delete(keys, args)
+    local mode, before = args[1], args[2]
     local log, rec, calls, presence = keys[1], keys[2], keys[3], keys[4]
     local stored = redis.call('HMGET', rec, 'updated_at', 'moves', 'watch_key', 'join_key')
     if not stored[1] then
         return { 'gone' }
     end
-    if args[1] == 'unplayed' and stored[2] ~= '' then
+    if mode == 'unplayed' and stored[2] ~= '' then
         return { 'played' }
     end
-    if not (tonumber(stored[1]) < tonumber(args[2])) then
+    if not (tonumber(stored[1]) < tonumber(before)) then
         return { 'kept' }
     end
     redis.call('DEL', log, rec, calls, presence)
@@ -171,15 +171,16 @@ local function delete(keys, args)
 end
 
 -- KEYS: presence, rec
--- ARGV: the seq the caller read ('' if it found none), then the new presence: its seq, its
---       JSON (as the caller encoded it), '1' if nobody is in it, '1' to announce it.
+-- ARGV, as connectfour/store/redis_seats.py's PresenceArgs sends them, named so on the first
+--       line: the seq the caller read ('' if it found none), then the new presence: its seq,
+--       its JSON (as the caller encoded it), '1' if nobody is in it, '1' to announce it.
 -- Writes the presence the caller made (connectfour/domain/seats.py knows how) only if the
 -- stored one is still the one it read; else answers what is stored, {seq, json}, for the
 -- caller to make its change again on. An ended game's presence goes when a change (the
 -- announced writes; a first look is not one) leaves nobody in it.
 local function presence_write(keys, args)
+    local read, seq, json, nobody, announce = unpack(args, 1, 5)
     local presence, rec = keys[1], keys[2]
-    local read, seq, json, nobody, announce = args[1], args[2], args[3], args[4], args[5]
     local stored = redis.call('HMGET', presence, 'seq', 'json')
     if (stored[1] or '') ~= read then
         return { stored[1] or '', stored[2] or '' }

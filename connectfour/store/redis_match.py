@@ -13,9 +13,11 @@ from typing import Any, cast
 from redis.exceptions import ResponseError
 
 from ..domain.seats import TTL
+from ..redis.client import FAILURES
 from .base import StoreError
 from .matching import Ticket
-from .redis import FAILURES, RedisStore, _time
+from .redis_functions import Functions
+from .redis_layout import encode_time
 
 LIBRARY = (Path(__file__).parent / "redis_match.lua").read_text()
 #: Both keys share one hash tag: one Cluster slot.
@@ -24,18 +26,18 @@ TICKETS = b"cf:{cf:match}:tickets"
 
 
 class RedisMatchQueue:
-    def __init__(self, store: RedisStore, ttl: float = TTL) -> None:
-        self._store = store
+    def __init__(self, functions: Functions, ttl: float = TTL) -> None:
+        self._functions = functions
         self.ttl = ttl
 
     async def _call(self, function: str, *args: bytes) -> Any:
-        store = self._store
+        functions = self._functions
         try:
-            return await store._fcall(function, (QUEUE, TICKETS), args, library=LIBRARY)
+            return await functions.call(function, (QUEUE, TICKETS), args, library=LIBRARY)
         except ResponseError as exc:
             raise StoreError(f"quick match: {exc}") from None
         except FAILURES as exc:
-            raise store._failed(exc, "quick match") from exc
+            raise functions.failed(exc, "quick match") from exc
 
     @staticmethod
     def _ticket(found: Any) -> Ticket | None:
@@ -45,11 +47,11 @@ class RedisMatchQueue:
         return Ticket(game.decode(), join.decode())
 
     async def take(self, now: float) -> Ticket | None:
-        return self._ticket(await self._call("cf_match_take", _time(now)))
+        return self._ticket(await self._call("cf_match_take", encode_time(now)))
 
     async def offer(self, ticket: Ticket, now: float) -> Ticket | None:
         found = await self._call(
-            "cf_match_take", _time(now), ticket.game.encode(), ticket.join.encode(), _time(self.ttl)
+            "cf_match_take", encode_time(now), ticket.game.encode(), ticket.join.encode(), encode_time(self.ttl)
         )
         return self._ticket(found)
 
@@ -58,4 +60,4 @@ class RedisMatchQueue:
 
     async def renew(self, game_ids: list[str], now: float) -> None:
         if game_ids:
-            await self._call("cf_match_renew", _time(now), _time(self.ttl), *(g.encode() for g in game_ids))
+            await self._call("cf_match_renew", encode_time(now), encode_time(self.ttl), *(g.encode() for g in game_ids))
