@@ -45,7 +45,7 @@ class Terminal:
 
     def _read_stderr(self) -> None:
         assert self.proc.stderr is not None
-        for chunk in iter(lambda: self.proc.stderr.read1(65536), b""):  # type: ignore[union-attr]
+        for chunk in iter(lambda: self.proc.stderr.read1(65536), b""):
             self.stderr_bytes += chunk
         self._stderr_done.set()
 

@@ -89,9 +89,9 @@ async def a_game(world: RedisWorld) -> tuple[object, object, list[Member]]:
 async def play(world: RedisWorld, game_a: object, game_b: object, ply: int) -> None:
     a, b = world.services
     if ply % 2 == 0:
-        await a.play(game_a, "red", RED_WINS[ply])  # type: ignore[arg-type]
+        await a.play(game_a, "red", RED_WINS[ply])
     else:
-        await b.play(game_b, "yellow", RED_WINS[ply])  # type: ignore[arg-type]
+        await b.play(game_b, "yellow", RED_WINS[ply])
 
 
 async def seen_by_all(world: RedisWorld, members: list[Member], plies: int) -> None:
@@ -125,7 +125,7 @@ def without_library(port: int, name: str) -> None:
 async def test_a_game_in_play_follows_its_slot_resharded_to_another_master(cluster, world):
     nodes, _ = cluster
     game_a, game_b, members = await a_game(world)
-    game_id = game_a.id  # type: ignore[attr-defined]
+    game_id = game_a.id
     slot = key_slot(game_keys(game_id)[0])
     assert key_slot(channel(game_id)) == slot
     source = nodes.master_of(slot)
@@ -169,11 +169,11 @@ async def test_a_game_in_play_goes_on_after_its_master_fails_over_to_its_replica
     primary = int(nodes.command(replica.port, "INFO", "replication").split("master_port:")[1].split()[0])
     for _ in range(200):
         game_a, game_b, members = await a_game(world)
-        if nodes.master_of(key_slot(game_keys(game_a.id)[0])) == primary:  # type: ignore[attr-defined]
+        if nodes.master_of(key_slot(game_keys(game_a.id)[0])) == primary:
             break
     else:
         raise AssertionError("no game on the master with a replica in 200")
-    game_id = game_a.id  # type: ignore[attr-defined]
+    game_id = game_a.id
     for ply in range(3):
         await play(world, game_a, game_b, ply)
         await seen_by_all(world, members, ply + 1)
@@ -208,11 +208,11 @@ async def test_a_game_in_play_goes_on_after_its_master_dies_and_its_replica_take
     try:
         for _ in range(200):
             game_a, game_b, members = await a_game(world)
-            if nodes.master_of(key_slot(game_keys(game_a.id)[0])) == primary.port:  # type: ignore[attr-defined]
+            if nodes.master_of(key_slot(game_keys(game_a.id)[0])) == primary.port:
                 break
         else:
             raise AssertionError("no game on the master with a replica in 200")
-        game_id = game_a.id  # type: ignore[attr-defined]
+        game_id = game_a.id
         for ply in range(3):
             await play(world, game_a, game_b, ply)
             await seen_by_all(world, members, ply + 1)

@@ -224,7 +224,7 @@ async def test_an_event_is_in_the_journal_on_disk_before_it_is_announced(tmp_pat
         else:
             announced.append((version, any(entry.startswith(f"E g1 {version} ") for entry in logged)))
 
-    store.bus.publish = publish  # type: ignore[method-assign]
+    store.bus.publish = publish
     try:
         await create(store, local=True, join_key=None)
         assert announced == [(1, True)]

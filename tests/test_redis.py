@@ -43,7 +43,7 @@ from connectfour.store.redis_seats import PresenceArgs
 PATIENCE = 10.0
 
 
-async def until(condition, what: str, timeout: float = PATIENCE) -> None:  # type: ignore[no-untyped-def]
+async def until(condition, what: str, timeout: float = PATIENCE) -> None:
     """Poll ``condition`` (each loop turn, then every few ms) until true, or fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -619,7 +619,7 @@ async def test_a_presence_of_the_layout_before_json_is_read_and_rewritten_at_its
     assert decode_presence(await raw.hget(key, "json")).red_left == 11.0
 
 
-async def rewind(raw, game_id: str, version: int, moves: str) -> None:  # type: ignore[no-untyped-def]
+async def rewind(raw, game_id: str, version: int, moves: str) -> None:
     """What a failover onto a replica that lagged leaves: the game as it was at ``version``."""
     log_key, rec_key = game_keys(game_id)[:2]
     await raw.ltrim(log_key, 0, version - 1)

@@ -166,7 +166,7 @@ async def worlds(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[lis
 
 @pytest.fixture
 def world(worlds: list[RedisWorld]) -> RedisWorld:
-    return many.World(3)  # type: ignore[return-value]
+    return many.World(3)
 
 
 # The scenarios of several services, on the Cluster (the same function objects: not marked here,

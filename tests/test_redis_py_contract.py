@@ -104,10 +104,10 @@ async def test_get_node_from_key_takes_bytes_and_without_a_map_raises_slot_not_c
     fresh = cluster_client(cluster.url, socket_timeout=5, socket_connect_timeout=5)
     try:
         with pytest.raises(SlotNotCoveredError):
-            fresh.get_node_from_key(KEY)  # type: ignore[arg-type]
+            fresh.get_node_from_key(KEY)
         node = await master_of(fresh, KEY)
         assert node is not None and node.port == cluster.master_of(key_slot(KEY))
-        assert fresh.get_node_from_key(KEY) is fresh.get_node_from_key(KEY.decode())  # type: ignore[arg-type]
+        assert fresh.get_node_from_key(KEY) is fresh.get_node_from_key(KEY.decode())
         assert fresh.keyslot(KEY) == key_slot(KEY)  # (redis.crc.key_slot: the bus's links group channels by it)
         assert int(cluster.command(cluster.ports[0], "CLUSTER", "KEYSLOT", KEY.decode())) == key_slot(KEY)
     finally:
@@ -179,11 +179,11 @@ async def test_a_pools_connection_class_and_kwargs_make_a_connection_of_ones_own
             sent.append(command)
             await send(self, command, check_health)
 
-        pool.connection_class.send_packed_command = counted  # type: ignore[method-assign]
+        pool.connection_class.send_packed_command = counted
         try:
             assert await client.ping() is True
         finally:
-            pool.connection_class.send_packed_command = send  # type: ignore[method-assign]
+            pool.connection_class.send_packed_command = send
         assert sent, "a command did not go through the pool's class's send_packed_command"
         connection = connection_like(pool, socket_timeout=None)
         assert isinstance(connection, pool.connection_class)

@@ -266,7 +266,7 @@ class RecordingBus(LocalBus):
         super().__init__()
         self.order = order
 
-    def publish(self, game_id: str, version: int, event) -> None:  # type: ignore[no-untyped-def]
+    def publish(self, game_id: str, version: int, event) -> None:
         if version:  # (version 0: the seats' presence)
             self.order.append(("published", game_id, version, event))
         super().publish(game_id, version, event)
@@ -284,7 +284,7 @@ async def recorded(request, tmp_path):
 async def test_a_stored_event_is_announced_with_its_version_before_its_sender_hears(recorded):
     store, order = recorded
 
-    def deliver(game_id: str, version: int, event) -> None:  # type: ignore[no-untyped-def]
+    def deliver(game_id: str, version: int, event) -> None:
         order.append(("delivered", game_id, version, event))
 
     done = asyncio.get_running_loop().create_future()

@@ -265,7 +265,7 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     made.close()
 
 
-def test_every_store_makes_the_same_decisions_and_logs_as_the_pure_core(kind, loop, tmp_path):  # type: ignore[no-untyped-def]
+def test_every_store_makes_the_same_decisions_and_logs_as_the_pure_core(kind, loop, tmp_path):
     name, url = kind
 
     async def open_store() -> Any:

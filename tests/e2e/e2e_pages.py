@@ -129,7 +129,7 @@ def start_local_game(open_page: OpenPage, **options) -> Page:
     return page
 
 
-def post_announcement(server, token: str, message: str, level: str = "info") -> int:  # type: ignore[no-untyped-def]
+def post_announcement(server, token: str, message: str, level: str = "info") -> int:
     """``POST /api/announce`` to a server started with ``token`` as its admin token; the status."""
     request = urllib.request.Request(
         f"{server.url}/api/announce",

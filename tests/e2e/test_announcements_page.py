@@ -51,7 +51,7 @@ def test_a_restart_says_the_server_is_restarting_while_the_page_reconnects(
 
 
 @pytest.fixture
-def restarting_server(tmp_path) -> Iterator[list[ServerProcess]]:  # type: ignore[no-untyped-def]
+def restarting_server(tmp_path) -> Iterator[list[ServerProcess]]:
     """A server on one port and one database, stopped (SIGTERM) and started again by the test."""
     port = free_port()
     servers = [ServerProcess(port=port, db=tmp_path / "games.db", env={"CONNECTFOUR_ADMIN_TOKEN": TOKEN})]

@@ -242,7 +242,7 @@ def paired_with_names(open_page: OpenPage, server: ServerProcess, viewport: dict
     )
 
 
-def is_cut(element) -> bool:  # type: ignore[no-untyped-def]
+def is_cut(element) -> bool:
     return element.evaluate("e => e.scrollWidth > e.clientWidth")
 
 

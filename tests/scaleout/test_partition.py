@@ -38,7 +38,7 @@ PATIENCE = 20.0
 OPTIONS = ("--registration-ttl", TTL, "--grace", GRACE)
 
 
-async def within(what: str, awaitable, timeout: float = PATIENCE):  # type: ignore[no-untyped-def]
+async def within(what: str, awaitable, timeout: float = PATIENCE):
     try:
         return await asyncio.wait_for(awaitable, timeout)
     except TimeoutError:

@@ -267,7 +267,7 @@ def test_workers_that_cannot_reach_redis_at_start_stop_the_supervisor_instead_of
     assert "cannot run" in run.stderr and "starting it again" not in run.stderr
 
 
-async def lobby_until(client: Client, holds, timeout: float = 10.0) -> dict:  # type: ignore[no-untyped-def]
+async def lobby_until(client: Client, holds, timeout: float = 10.0) -> dict:
     async def wait() -> dict:
         while True:
             event = await client.until("lobby")
