@@ -248,6 +248,31 @@ async def test_the_bus_delivers_decoded_events_and_presences_to_each_subscriber(
         await other.close()
 
 
+async def test_an_announcement_every_subscriber_applied_already_is_dropped_undecoded(store, redis_url):
+    other = RedisBus(redis_url)  # another process, which has not applied it
+    try:
+        mine: list[int] = []
+        theirs: list[int] = []
+
+        def deliver(game_id: str, version: int, message: object) -> None:
+            mine.append(version)
+
+        store.bus.knows(deliver, lambda game_id, version: version <= 2)  # this process stored 1 and 2
+        await store.bus.subscribe("g1", deliver)
+        await other.subscribe("g1", lambda game_id, version, message: theirs.append(version))
+        await create(store)
+        await store.seats.take("g1", ("red",), Holder("A", 1), 5.0)
+        await store.append("g1", 2, Joined(at=1.0))
+        await store.append("g1", 3, Moved(at=2.0, player="red", column=3))
+        await store.bus.flush()
+        await other.flush()
+        assert mine == [0, 3]  # the presence always; of the events, only the one it lacked
+        assert store.bus.known == 2
+        assert theirs == [1, 0, 2, 3]  # a subscriber that said nothing gets everything
+    finally:
+        await other.close()
+
+
 async def test_an_unsubscribed_game_is_no_longer_delivered(store):
     got: list[int] = []
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 Message = Union["Event", "Presence"]
 #: Called with the game's id, the version (0 for a presence) and the message.
 Delivery = Callable[[str, int, Message], None]
+#: Whether a subscriber has applied a game's version already (its own change, heard back).
+Known = Callable[[str, int], bool]
 #: Called with the body of what was said to every process under a topic (``said.py``).
 Hearing = Callable[[bytes], None]
 
@@ -36,6 +38,11 @@ class Bus(Protocol):
 
     def unsubscribe(self, game_id: str, deliver: Delivery) -> None:
         """No more announcements of this game for ``deliver``."""
+
+    def knows(self, deliver: Delivery, known: Known) -> None:
+        """``deliver`` has no use for the announcements ``known`` says it applied already
+        (above all, the process's own changes coming back): a bus between processes may
+        drop them before decoding them."""
 
     def publish(self, game_id: str, version: int, message: Message) -> None:
         """Announce a stored event (or a presence) to every subscriber, in any process."""

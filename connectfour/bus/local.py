@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from .base import Delivery, Hearing, Message
+from .base import Delivery, Hearing, Known, Message
 from .said import Topic
 
 
@@ -72,6 +72,9 @@ class LocalBus:
 
     def on_resubscribed(self, callback: Callable[[], None]) -> None:
         """Never called: a bus within one process has no connection to lose."""
+
+    def knows(self, deliver: Delivery, known: Known) -> None:
+        """Nothing to save: this bus passes objects, it decodes nothing."""
 
     async def listen(self, topic: Topic, hear: Hearing) -> None:
         self._listeners.append((topic, hear))

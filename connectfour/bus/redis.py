@@ -47,7 +47,7 @@ from ..domain.seats import Presence, decode_presence, encode_presence
 from ..redis.client import ERRORS, bus_client, cluster_url, connection_like, subscriptions_pool
 from ..redis.slots import master_of
 from ..store.base import StoreError
-from .base import Bus, Delivery, Hearing, Message
+from .base import Bus, Delivery, Hearing, Known, Message
 from .redis_link import ALL, Link, Moved, Wiring
 from .redis_topology import Topology
 from .said import Topic, decode_said, encode_said
@@ -118,7 +118,10 @@ class RedisBus:
         self.drop: Callable[[str, int, Delivery], bool] | None = None
         #: Announcements handed to subscribers so far (tests wait on it).
         self.delivered = 0
+        #: Announcements dropped undecoded: every subscriber had applied them (``knows``).
+        self.known = 0
         self._wanted: dict[str, list[Delivery]] = {}
+        self._knows: dict[Delivery, Known] = {}
         self._listeners: list[tuple[Topic, Hearing]] = []
         self._resubscribed: list[Callable[[], None]] = []
         #: The subscriptions' connections, by server ("" standalone, a node's name in a Cluster).
@@ -200,6 +203,9 @@ class RedisBus:
         self._background(self._client.publish(ALL, encode_said(topic, body)))
 
     # -- beyond the interface ---------------------------------------------------------
+
+    def knows(self, deliver: Delivery, known: Known) -> None:
+        self._knows[deliver] = known
 
     def on_resubscribed(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` each time a connection came back and every subscription on it
@@ -344,6 +350,12 @@ class RedisBus:
         try:
             space = data.index(b" ")
             version = int(data[:space])
+            if version:
+                # A change of this process's own, heard back: applied already, not decoded again.
+                knows = self._knows
+                if all((known := knows.get(each)) is not None and known(game_id, version) for each in subscribers):
+                    self.known += 1
+                    return
             message: Message = decode_presence(data[space + 1 :]) if version == 0 else decode_event(data[space + 1 :])
         except (ValueError, msgspec.DecodeError) as exc:
             log.error("bus: game %s: an announcement that does not decode: %s", game_id, exc)

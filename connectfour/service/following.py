@@ -71,6 +71,7 @@ class Following:
         #: Games being loaded, with the announcements heard meanwhile.
         self.loading: dict[str, _Loading] = {}
         store.bus.on_resubscribed(self.resubscribed)
+        store.bus.knows(self.deliver, self.applied)
 
     def fill_behind(self, stored: dict[str, int], applied: dict[str, tuple[Game, int]]) -> None:
         """Read back what the games whose stored version is past ours missed (the last
@@ -193,6 +194,12 @@ class Following:
             self.store.bus.unsubscribe(game.id, self.deliver)
             if game.spectators_told:  # tell the shared presence this process has none left
                 self._soon(self.store.seats.watch(game.id, self.process, 0, self._clock()))
+
+    def applied(self, game_id: str, version: int) -> bool:
+        """Whether the game's event at ``version`` is applied here already (``deliver``
+        would drop it): the bus need not decode it."""
+        game = self.games.get(game_id)
+        return game is not None and version <= game.inbox.version
 
     def deliver(self, game_id: str, version: int, message: Message) -> None:
         """An announcement of one of our games, from the bus."""
