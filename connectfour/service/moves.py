@@ -134,6 +134,21 @@ class Moves:
             log.error("game %s: could not read it again: %s", game.id, exc)
             done(ProtocolError("unavailable", "That could not be saved; try again."))
 
+    async def confirm(self, game: Game) -> None:
+        """Return once what this process applied of the game (which a request sent again was
+        found in) is as safe as a new change's acknowledgement: the store still holds it (read
+        back from the last event applied here, ``Following.catch_up``: a failover may have
+        lost it) and has it where it is asked to (``Store.confirm``: on the replicas awaited).
+        ProtocolError ``rewound`` if it lost it, ``unavailable`` if that cannot be known now."""
+        try:
+            await self.following.catch_up(game)
+            if self.following.games.get(game.id) is not game:  # it was lost: everyone here is told
+                raise ProtocolError("rewound", REWOUND)
+            await self.store.confirm(game.id)
+        except StoreError as exc:
+            log.error("game %s: could not confirm what a request sent again found: %s", game.id, exc)
+            raise ProtocolError("unavailable", "The request could not be confirmed; try again.") from None
+
     async def commit(self, game: Game, command: Command) -> None:
         """``commit_nowait``, awaited: raises ProtocolError, and then nothing changed
         (``unavailable``: maybe not)."""

@@ -214,10 +214,10 @@ class Seating:
                 self.following.let_go(game)
                 raise
             try:  # the same join sent again: seated as the first was, once that is safe
-                await self.store.confirm(game.id)
-            except StoreError as exc:
+                await self.moves.confirm(game)
+            except BaseException:
                 self.following.let_go(game)
-                raise ProtocolError("unavailable", "The request could not be confirmed; try again.") from exc
+                raise
         except BaseException:
             self.following.let_go(game)
             raise

@@ -20,7 +20,6 @@ from ..protocol.messages import (
     Resume,
 )
 from ..rules import Board, IllegalMove
-from ..store import StoreError
 from . import tasks
 from .game import Game, Member
 from .service import GameService
@@ -87,13 +86,8 @@ class Session:
 
     async def _confirmed(self, game: Game) -> None:
         """A request its game took already is answered once that is as safe as a new
-        request's acknowledgement (``Store.confirm``: replicated, where replicas are
-        awaited); ProtocolError ``unavailable`` (outcome unknown) if not in time."""
-        try:
-            await self.service.store.confirm(game.id)
-        except StoreError as exc:
-            log.error("game %s: could not confirm what a request sent again found: %s", game.id, exc)
-            raise ProtocolError("unavailable", "The request could not be confirmed; try again.") from None
+        request's acknowledgement (``Moves.confirm``)."""
+        await self.service.moves.confirm(game)
 
     async def handle(self, event: ClientEvent) -> None:
         """Act on one decoded client event. Refusals raise ProtocolError."""
