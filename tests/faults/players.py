@@ -126,7 +126,7 @@ class Player:
             await ws.send(json.dumps({"type": "resume", "game": self.game, "token": self.token}))
             pending: dict[str, Any] | None = None  # the move sent and not yet answered
             while not stop.is_set():
-                if pending is None and self._mine() and not self.over:
+                if pending is None and self._mine() and not self.over and len(self._view) < COLUMNS * ROWS:
                     await asyncio.sleep(self.pause)
                     pending = self._move()
                     await ws.send(json.dumps(pending))

@@ -138,6 +138,9 @@ class Table:
             await fault()
             deadline = time.monotonic() + FINISH
             while not all(player.over for player in self.players):
+                for task in tasks:
+                    if task.done() and task.exception() is not None:
+                        raise AssertionError("a player failed") from task.exception()
                 if time.monotonic() >= deadline:
                     self._show_stalled()
                     raise AssertionError(f"games not finished within {FINISH}s after the fault")
