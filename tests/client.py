@@ -59,3 +59,11 @@ class Client:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+async def until_presence(client: Client, **fields: str) -> dict[str, Any]:
+    """Skip events until a ``presence`` with ``fields`` arrives."""
+    while True:
+        event = await client.until("presence")
+        if all(event.get(key) == value for key, value in fields.items()):
+            return event

@@ -72,22 +72,18 @@ class Session:
         return True
 
     def _confirm(self, game: Game, done: Callable[[ProtocolError | None], None]) -> None:
-        """``_confirmed``, then ``done``."""
+        """Answer a request its game took already once that is as safe as a new request's
+        acknowledgement (``Moves.confirm``)."""
 
         async def confirm() -> None:
             try:
-                await self._confirmed(game)
+                await self.service.moves.confirm(game)
             except ProtocolError as exc:
                 done(exc)
             else:
                 done(None)
 
         tasks.spawn(confirm())
-
-    async def _confirmed(self, game: Game) -> None:
-        """A request its game took already is answered once that is as safe as a new
-        request's acknowledgement (``Moves.confirm``)."""
-        await self.service.moves.confirm(game)
 
     async def handle(self, event: ClientEvent) -> None:
         """Act on one decoded client event. Refusals raise ProtocolError."""
@@ -98,7 +94,7 @@ class Session:
                 raise
             game = self.game
             if game is not None:
-                await self._confirmed(game)
+                await self.service.moves.confirm(game)
         finally:
             if self.closed:  # the connection went while the request waited: leave what it joined
                 self.close()

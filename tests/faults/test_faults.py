@@ -20,7 +20,6 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 
-import pytest
 from checker import Report, check
 from failover import Failover
 from players import V1, Player
@@ -163,14 +162,6 @@ class Table:
         print(report)  # shown with a failure
         print(self.counts())
         return report
-
-
-@pytest.fixture
-def cleanup() -> Iterator[list[Callable[[], None]]]:
-    undo: list[Callable[[], None]] = []
-    yield undo
-    for step in reversed(undo):
-        step()
 
 
 def start(url: str, cleanup: list[Callable[[], None]], count: int = 3, *args: str) -> list[ServerProcess]:

@@ -14,30 +14,12 @@ and a new look shows the history the store kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
-import pytest
-from client import Client
+from client import Client, until_presence
 from failover import Failover
 from servers import ServerProcess
 
 #: One address is the whole crowd here: no per-address limits.
 OPTIONS = ("--registration-ttl", "2", "--waiting-per-address", "0", "--connections-per-address", "0")
-
-
-@pytest.fixture
-def cleanup() -> Iterator[list[Callable[[], None]]]:
-    undo: list[Callable[[], None]] = []
-    yield undo
-    for step in reversed(undo):
-        step()
-
-
-async def until_presence(client: Client, **fields: str) -> dict:
-    while True:
-        event = await client.until("presence")
-        if all(event.get(key) == value for key, value in fields.items()):
-            return event
 
 
 async def move(mover: Client, others: list[Client], ply: int, column: int) -> None:

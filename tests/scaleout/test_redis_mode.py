@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from client import Client
+from client import Client, until_presence
 from redis_server import RedisServer
 from servers import ROOT, ServerProcess, free_port
 
@@ -38,13 +38,6 @@ async def until_healthy(server: ServerProcess, timeout: float = 15.0) -> dict:
             return body
         assert time.monotonic() < deadline, body
         await asyncio.sleep(0.1)
-
-
-async def until_presence(client: Client, **fields: str) -> dict:
-    while True:
-        event = await client.until("presence")
-        if all(event.get(key) == value for key, value in fields.items()):
-            return event
 
 
 def processes(url: str, count: int = 2, *args: str) -> list[ServerProcess]:
