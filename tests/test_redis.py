@@ -27,7 +27,16 @@ from servers import free_port
 
 from connectfour.bus.redis import RedisBus, channel
 from connectfour.domain import rulebook
-from connectfour.domain.events import Claimed, Expired, Joined, Moved, RematchOffered, decode_event, encode_event
+from connectfour.domain.events import (
+    Claimed,
+    Expired,
+    Joined,
+    Moved,
+    RematchOffered,
+    Resigned,
+    decode_event,
+    encode_event,
+)
 from connectfour.domain.rulebook import Claim, Seats
 from connectfour.domain.seats import Holder, decode_presence
 from connectfour.domain.state import GameState
@@ -36,7 +45,7 @@ from connectfour.service import GameService
 from connectfour.store import ConditionFailed, StoreError, VersionConflict
 from connectfour.store.redis import RedisStore, game_keys
 from connectfour.store.redis_functions import LIBRARY
-from connectfour.store.redis_layout import AppendArgs
+from connectfour.store.redis_layout import AppendArgs, MoveArgs, entry
 from connectfour.store.redis_seats import PresenceArgs
 
 #: Seconds any single wait in these tests may take before it counts as a hang.
@@ -106,30 +115,51 @@ async def test_a_retried_call_answers_as_the_first_without_appending_again(store
     await create(store)
     keys = game_keys("g1")
     join = Joined(at=150.0)
-    call = AppendArgs(
-        version=b"2", call=b"call-1", event=encode_event(join), at=b"150.0", column=b"", result=b"", reason=b"",
-        joined=b"1", retention=b"1000", seq=b"",
-    )  # fmt: skip
+    call = AppendArgs(version=b"2", entry=entry(join, b"call-1"), ends=b"", retention=b"1000", seq=b"")
     assert await raw.fcall("cf_append", 4, *keys, *call) == 2
     assert await raw.fcall("cf_append", 4, *keys, *call) == 2  # the retry: stored once, answered alike
     await store.append("g1", 3, Moved(at=160.0, player="red", column=3))
     assert await raw.fcall("cf_append", 4, *keys, *call) == 2  # even once the log went on
     assert [version for version, _ in await store.read("g1")] == [1, 2, 3]
-    other_call = call._replace(call=b"call-2")
+    other_call = call._replace(entry=entry(join, b"call-2"))
     with pytest.raises(Exception, match="CONFLICT 3"):  # the same event from another call: refused
         await raw.fcall("cf_append", 4, *keys, *other_call)
     record = await store.get("g1")
     assert record is not None and (record.version, record.moves, record.invite_spent) == (3, [3], True)
 
 
+async def test_a_move_is_compared_appended_and_announced_and_nothing_else(store, raw):
+    await create(store)
+    keys = game_keys("g1")
+    pubsub = raw.pubsub()
+    await pubsub.ssubscribe(channel("g1"))
+    assert (await pubsub.get_message(timeout=PATIENCE))["type"] == "ssubscribe"
+    record_before = await raw.hgetall(keys[1])
+    move = Moved(at=150.0, player="red", column=3)
+    call = MoveArgs(version=b"2", entry=entry(move, b"call-m"))
+    assert await raw.fcall("cf_move", 1, keys[0], *call) == 2
+    assert await raw.fcall("cf_move", 1, keys[0], *call) == 2  # the retry: stored once, answered alike
+    assert await raw.hgetall(keys[1]) == record_before  # the record is not written
+    assert await store.read("g1", 1) == [(2, move)]
+    heard = await pubsub.get_message(timeout=PATIENCE)
+    assert heard["data"] == b"2 " + call.entry
+    with pytest.raises(Exception, match="CONFLICT 2"):  # another call at a version taken
+        await raw.fcall("cf_move", 1, keys[0], *call._replace(entry=entry(move, b"call-n")))
+    with pytest.raises(Exception, match="CONFLICT 2"):  # a version beyond the next
+        await raw.fcall("cf_move", 1, keys[0], b"4", entry(move, b"call-o"))
+    with pytest.raises(Exception, match="NOGAME"):
+        await raw.fcall("cf_move", 1, game_keys("g9")[0], b"1", entry(move, b"call-p"))
+    assert await raw.exists(game_keys("g9")[0]) == 0
+    record = await store.get("g1")  # the record, folded from the log
+    assert record is not None and (record.version, record.moves, record.updated_at) == (2, [3], 150.0)
+    await pubsub.aclose()
+
+
 async def test_an_entry_keeps_its_call_id_as_a_field_the_decoder_ignores(store, raw):
     await create(store)
     keys = game_keys("g1")
     join = Joined(at=150.0)
-    call = AppendArgs(
-        version=b"2", call=b"call-7", event=encode_event(join), at=b"150.0", column=b"", result=b"", reason=b"",
-        joined=b"1", retention=b"1000", seq=b"",
-    )  # fmt: skip
+    call = AppendArgs(version=b"2", entry=entry(join, b"call-7"), ends=b"", retention=b"1000", seq=b"")
     assert await raw.fcall("cf_append", 4, *keys, *call) == 2
     assert await raw.lindex(keys[0], 1) == encode_event(join)[:-1] + b',"call":"call-7"}'
     assert await store.read("g1", 1) == [(2, join)]
@@ -173,16 +203,7 @@ async def test_an_ending_event_retried_answers_with_the_keys_again(store, raw):
     await create(store)
     keys = game_keys("g1")
     resign = AppendArgs(
-        version=b"2",
-        call=b"call-r",
-        event=encode_event(Moved(at=1.0, player="red", column=0)),
-        at=b"1.0",
-        column=b"0",
-        result=b"red",
-        reason=b"four",
-        joined=b"",
-        retention=b"5000",
-        seq=b"",
+        version=b"2", entry=entry(Resigned(at=1.0, player="red"), b"call-r"), ends=b"1", retention=b"5000", seq=b""
     )
     first = await raw.fcall("cf_append", 4, *keys, *resign)
     assert first == [2, b"watch-g1", b"join-g1"]
@@ -223,7 +244,7 @@ async def test_every_stored_event_is_announced_once_and_no_refused_one(store, ra
         heard.append((int(version), body))
     await pubsub.aclose()
     stored = await store.read("g1")
-    assert [(v, body) for v, body in heard if v] == [(v, encode_event(event)) for v, event in stored]
+    assert [(v, decode_event(body)) for v, body in heard if v] == stored
     assert [v for v, _ in heard] == [1, 0, 2, 3, 4, 0, 5]
     presence = decode_presence(heard[1][1])
     assert presence.red == Holder("A", 1) and presence.red_left is None
@@ -463,11 +484,13 @@ def test_every_key_and_the_channel_of_a_game_share_one_hash_slot():
 
 
 def test_the_library_names_its_functions():
-    for name in ("cf_append", "cf_create", "cf_touch", "cf_delete", "cf_presence"):
+    for name in ("cf_move", "cf_append", "cf_create", "cf_touch", "cf_delete", "cf_presence"):
         assert f"register_function('{name}'" in LIBRARY
 
 
-@pytest.mark.parametrize("function, record", [("append", AppendArgs), ("presence_write", PresenceArgs)])
+@pytest.mark.parametrize(
+    "function, record", [("move", MoveArgs), ("append", AppendArgs), ("presence_write", PresenceArgs)]
+)
 def test_a_function_names_its_arguments_once_in_the_order_of_the_record_that_sends_them(function, record):
     body = LIBRARY.split(f"local function {function}(keys, args)\n", 1)[1]
     first = body.splitlines()[0].strip()

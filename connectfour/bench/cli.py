@@ -27,7 +27,8 @@ from ..cli.arguments import positive_seconds as _positive_seconds
 from ..cli.arguments import rate as _rate
 from ..cli.arguments import seconds as _seconds
 from ..cli.arguments import workers as _workers
-from . import procstat, report, spawn
+from . import commandstats, procstat, report, spawn
+from .commandstats import StoreProcess
 from .crowd import run_capacity, run_fanout
 from .games import run_games
 from .lobby import run_lobby
@@ -159,8 +160,8 @@ def main(args: argparse.Namespace) -> int:
             workers = args.workers if target.startswith("redis") else 1
             label = f"{target}, {workers} processes" if workers > 1 else target
             try:
-                with spawn.spawned(target, args.server_cpu, workers) as (urls, pids, store_pid):
-                    results.append(_measure(args, urls, pids, label=label, store_pid=store_pid))
+                with spawn.spawned(target, args.server_cpu, workers) as (urls, pids, store):
+                    results.append(_measure(args, urls, pids, label=label, store=store))
             except RuntimeError as exc:  # no Redis to start, or a server that did not start
                 print(f"connectfour bench: --spawn {target}: {exc}", file=sys.stderr)
                 return 1
@@ -211,21 +212,26 @@ def _sample(pids: list[int]) -> procstat.Sample | None:
 
 
 def _measure(
-    args: argparse.Namespace, urls: str | list[str], pids: list[int], label: str, store_pid: int | None = None
+    args: argparse.Namespace, urls: str | list[str], pids: list[int], label: str, store: StoreProcess | None = None
 ) -> dict[str, Any]:
     """Run the scenario against the servers at ``urls`` (players of a game on
-    different ones); CPU per move of ``pids`` together, and of ``store_pid``."""
+    different ones); CPU per move of ``pids`` together, and of ``store`` (and, for a
+    Redis, each command's calls and time per move)."""
     urls = [urls] if isinstance(urls, str) else urls
     url, pid = urls[0], (pids[0] if len(pids) == 1 else None)
+    store_pid = [store.pid] if store else []
     before = _sample(pids)
-    store_before = _sample([store_pid] if store_pid else [])
+    store_before = _sample(store_pid)
+    commands_before = commandstats.sample(store.port) if store and store.port else None
     show = not args.quiet and sys.stderr.isatty()  # a progress line redrawn in a log file is noise
 
     def measuring() -> None:
         """The measured part starts: CPU counts from here."""
-        nonlocal before, store_before
+        nonlocal before, store_before, commands_before
         before = _sample(pids)
-        store_before = _sample([store_pid] if store_pid else [])
+        store_before = _sample(store_pid)
+        if store and store.port:
+            commands_before = commandstats.sample(store.port)
 
     if args.scenario == "games":
         stats, elapsed = _run(
@@ -328,7 +334,11 @@ def _measure(
             "error_samples": [],
         }
     after = _sample(pids)
-    store_after = _sample([store_pid] if store_pid else [])
+    store_after = _sample(store_pid)
+    if store and store.port and commands_before is not None and moves:
+        result["redis_commands_per_move"] = commandstats.per_move(
+            commands_before, commandstats.sample(store.port), moves
+        )
     if show:
         sys.stderr.write("\n")
     if len(pids) > 1:

@@ -80,16 +80,16 @@ def games_summary(label: str, stats: Stats, elapsed: float, args: argparse.Names
     }
 
 
-def flatten(result: dict[str, Any]) -> dict[str, str]:
+def flatten(result: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """One row per figure: a nested one's name is its keys joined by spaces."""
     rows: dict[str, str] = {}
     for key, value in result.items():
         if key in ("target", "error_samples"):
             continue
         if isinstance(value, dict):
-            for sub, item in value.items():
-                rows[f"{key} {sub}"] = "-" if item is None else str(item)
+            rows.update(flatten(value, f"{prefix}{key} "))
         else:
-            rows[key] = "-" if value is None else str(value)
+            rows[prefix + key] = "-" if value is None else str(value)
     return rows
 
 

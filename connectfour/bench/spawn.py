@@ -13,6 +13,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 
+from .commandstats import StoreProcess
+
 
 def pin(cpu: int | None) -> None:
     if cpu is not None and hasattr(os, "sched_setaffinity") and cpu < (os.cpu_count() or 1):
@@ -77,12 +79,12 @@ def redis_binary() -> str | None:
 
 
 @contextlib.contextmanager
-def spawned(target: str, cpu: int, workers: int = 1) -> Iterator[tuple[list[str], list[int], int | None]]:
-    """Start the target; (WebSocket URLs, server pids, the store's own pid: Redis's)."""
+def spawned(target: str, cpu: int, workers: int = 1) -> Iterator[tuple[list[str], list[int], StoreProcess | None]]:
+    """Start the target; (WebSocket URLs, server pids, the store's own process: Redis)."""
     procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="connectfour-bench-") as tmp:
         try:
-            store_pid = None
+            store = None
             if target in ("echo", "bare"):
                 port = free_port()
                 procs.append(
@@ -108,7 +110,7 @@ def spawned(target: str, cpu: int, workers: int = 1) -> Iterator[tuple[list[str]
                 )  # fmt: skip
                 procs.append(redis)
                 wait_for_port(redis_port, redis, "Redis server")
-                store_pid = redis.pid
+                store = StoreProcess(redis.pid, redis_port)
                 store_args = ["--redis", f"redis://127.0.0.1:{redis_port}/0"]
                 if target == "redis-replica":  # and a replica every change waits for
                     replica_port = free_port()
@@ -139,7 +141,7 @@ def spawned(target: str, cpu: int, workers: int = 1) -> Iterator[tuple[list[str]
                 wait_for_port(port, procs[-1], f"{target} server")
                 urls.append(f"ws://127.0.0.1:{port}/ws")
                 pids.append(procs[-1].pid)
-            yield urls, pids, store_pid
+            yield urls, pids, store
         finally:
             for proc in reversed(procs):  # the servers first, their store last
                 stop(proc)

@@ -20,7 +20,7 @@ Besides the log, a store keeps what its queries need: a record per game
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -107,6 +107,20 @@ class GameRecord:
             red_name=event.red_name,
             yellow_name=event.yellow_name,
         )
+
+    @classmethod
+    def folded(cls, game_id: str, events: Iterable[Event]) -> GameRecord | None:
+        """The record of a game's whole log, folded from its ``Created``; None for an empty log."""
+        it = iter(events)
+        first = next(it, None)
+        if first is None:
+            return None
+        if not isinstance(first, Created):
+            raise StoreError(f"game {game_id}: its log does not begin with its creation")
+        record = cls.created(game_id, first)
+        for event in it:
+            record.advance(event)
+        return record
 
     def created_event(self) -> Created:
         """The event this record's game began with."""

@@ -7,17 +7,22 @@
 -- channel if and only if it was stored.
 --
 -- Every key of a game shares its hash tag (one Cluster slot):
---   cf:{id}:log       LIST of encoded events (the version is its length); an entry that
---                     cf_append stored carries its call id as one more JSON field, "call",
---                     which the decoder ignores, so that a retried call answers as the first
---   cf:{id}:rec       HASH: the record's fields (moves as a digit string)
+--   cf:{id}:log       LIST of encoded events: the game itself, and its version is the log's
+--                     length. An entry that cf_move or cf_append stored carries its call id
+--                     as one more JSON field, "call", which the decoder ignores, so that a
+--                     retried call answers as the first
+--   cf:{id}:rec       HASH of what these functions and the sweeps read without the log: the
+--                     watch and join keys, created_at, updated_at (the creation, then
+--                     cf_touch; the events' own times are in the log), and ended ('1')
 --   cf:{id}:calls     HASH: call id -> version, for cf_create (and for appends stored before
 --                     the call id went into the entry)
 --   cf:{id}:presence  HASH: seq, json (the Presence as connectfour/domain/seats.py encodes it),
 --                     empty ('1' if nobody is in it); written whole by cf_presence
---   cf:{id}:chan      the sharded pub/sub channel: "<version> <json>", presences as version 0
+--   cf:{id}:chan      the sharded pub/sub channel: "<version> <entry>", presences as version 0
 -- Times are kept as the strings the client sent (Python's repr of a float),
 -- so they come back exactly; Lua reads them as numbers only to compare.
+-- (A game stored before the record lost its version and moves still reads: the
+-- store folds the log, and leaves the old fields alone.)
 
 local NO_GAME_PRESENCE_MS = 3600000 -- a presence of no game (yet): gone after an hour
 
@@ -38,6 +43,35 @@ end
 
 -- -- the log --------------------------------------------------------------------------
 
+-- Whether `entry` is already the log's `version`: a retry of a call that was stored.
+local function stored_as(log, version, last, entry)
+    return version and version >= 1 and version <= last and redis.call('LINDEX', log, version - 1) == entry
+end
+
+-- KEYS: log
+-- ARGV, as connectfour/store/redis_layout.py's MoveArgs sends them, named so on the first
+-- line: version, entry (the event's JSON with its call id as the last field).
+-- The move of a game that goes on: compare, append, announce, and nothing else.
+-- Answers the version.
+local function move(keys, args)
+    local version, entry = unpack(args, 1, 2)
+    local log = keys[1]
+    local last = redis.call('LLEN', log)
+    local number = tonumber(version)
+    if number ~= last + 1 then
+        if stored_as(log, number, last, entry) then
+            return number
+        end
+        return redis.error_reply('CONFLICT ' .. last)
+    end
+    if last == 0 then
+        return redis.error_reply('NOGAME')
+    end
+    redis.call('RPUSH', log, entry)
+    redis.call('SPUBLISH', channel_of(log, 3), version .. ' ' .. entry)
+    return number
+end
+
 local function ended_reply(rec, version)
     local keys = redis.call('HMGET', rec, 'watch_key', 'join_key')
     return { version, keys[1] or '', keys[2] or '' }
@@ -45,27 +79,22 @@ end
 
 -- KEYS: log, rec, calls, presence
 -- ARGV, as connectfour/store/redis_layout.py's AppendArgs sends them, named so on the first
--- line: version, call id, event json, at, column ('' or a digit), result, reason ('' unless
--- it ends the game), joined ('1' or ''), retention ms, and the presence's seq the decision
--- read ('' if it read none): the event is stored only if the presence is still at that
--- seq. The rules were applied by the caller: none is here.
+-- line: version, entry (as cf_move's), ends ('1' if the event ends the game, else ''),
+-- retention ms, and the presence's seq the decision read ('' if it read none): the event
+-- is stored only if the presence is still at that seq. The rules were applied by the
+-- caller: none is here.
 -- Answers the version, or {version, watch key, join key} for an event that ends the game.
 local function append(keys, args)
-    local version, call, event, at, column, result, reason, joined, retention, seq = unpack(args, 1, 10)
+    local version, entry, ends, retention, seq = unpack(args, 1, 5)
     local log, rec, calls, presence = keys[1], keys[2], keys[3], keys[4]
-    local version_text, version = version, tonumber(version) -- (as sent, for the announcement)
-    -- The entry: the event's JSON object with the call id as its last field.
-    local entry = string.sub(event, 1, -2) .. ',"call":"' .. call .. '"}'
-    -- The record's version is the log's length (both are written only here and by cf_create).
-    local stored = redis.call('HMGET', rec, 'version', 'updated_at', 'moves', 'result')
-    local last = tonumber(stored[1]) or 0
-    if version ~= last + 1 then
-        if version and version >= 1 and version <= last and redis.call('LINDEX', log, version - 1) == entry then
-            -- a retry of a call that was stored: answer as it did
-            if result ~= '' then
-                return ended_reply(rec, version)
+    local last = redis.call('LLEN', log)
+    local number = tonumber(version)
+    if number ~= last + 1 then
+        if stored_as(log, number, last, entry) then
+            if ends ~= '' then
+                return ended_reply(rec, number)
             end
-            return version
+            return number
         end
         return redis.error_reply('CONFLICT ' .. last)
     end
@@ -76,34 +105,12 @@ local function append(keys, args)
         return redis.error_reply('REFUSED the presence changed since the decision')
     end
     redis.call('RPUSH', log, entry)
-    local fields = { 'version', version }
-    if tonumber(at) > tonumber(stored[2]) then
-        fields[#fields + 1] = 'updated_at'
-        fields[#fields + 1] = at
-    end
-    if column ~= '' then
-        fields[#fields + 1] = 'moves'
-        fields[#fields + 1] = (stored[3] or '') .. column
-    end
-    if joined ~= '' then
-        fields[#fields + 1] = 'invite_spent'
-        fields[#fields + 1] = '1'
-    end
-    local ends = result ~= ''
-    if ends and not stored[4] then
-        fields[#fields + 1] = 'result'
-        fields[#fields + 1] = result
-        fields[#fields + 1] = 'reason'
-        fields[#fields + 1] = reason
-        fields[#fields + 1] = 'finished_at'
-        fields[#fields + 1] = at
-    end
-    redis.call('HSET', rec, unpack(fields))
-    redis.call('SPUBLISH', channel_of(log, 3), version_text .. ' ' .. event)
-    if not ends then
-        return version
+    redis.call('SPUBLISH', channel_of(log, 3), version .. ' ' .. entry)
+    if ends == '' then
+        return number
     end
     -- The game is over: kept `retention` from now, then gone. Its seats go once empty.
+    redis.call('HSET', rec, 'ended', '1')
     redis.call('PEXPIRE', log, retention)
     redis.call('PEXPIRE', rec, retention)
     redis.call('PEXPIRE', calls, retention) -- the calls of cf_create
@@ -112,7 +119,7 @@ local function append(keys, args)
     elseif redis.call('EXISTS', presence) == 1 then
         redis.call('PEXPIRE', presence, retention)
     end
-    return ended_reply(rec, version)
+    return ended_reply(rec, number)
 end
 
 -- KEYS: log, rec, calls, presence
@@ -149,25 +156,22 @@ local function touch(keys, args)
 end
 
 -- KEYS: log, rec, calls, presence
--- ARGV: 'unplayed' (no move) or 'idle' (any), before
--- Deletes the game if it still qualifies, checked here so that a move stored
--- meanwhile keeps it. Answers {'deleted', watch key, join key}, {'gone'} (no
--- such game), {'played'} (it has a move) or {'kept'} (activity since).
+-- ARGV: version, before
+-- Deletes the game if it is still at `version` (the sweep read its log there and found
+-- it should go) and nobody touched it since `before`: a move stored meanwhile keeps it.
+-- Answers {'deleted', watch key, join key}, {'gone'} (no such game) or {'kept'}.
 local function delete(keys, args)
-    local mode, before = args[1], args[2]
+    local version, before = tonumber(args[1]), args[2]
     local log, rec, calls, presence = keys[1], keys[2], keys[3], keys[4]
-    local stored = redis.call('HMGET', rec, 'updated_at', 'moves', 'watch_key', 'join_key')
+    local stored = redis.call('HMGET', rec, 'updated_at', 'watch_key', 'join_key')
     if not stored[1] then
         return { 'gone' }
     end
-    if mode == 'unplayed' and stored[2] ~= '' then
-        return { 'played' }
-    end
-    if not (tonumber(stored[1]) < tonumber(before)) then
+    if redis.call('LLEN', log) ~= version or not (tonumber(stored[1]) < tonumber(before)) then
         return { 'kept' }
     end
     redis.call('DEL', log, rec, calls, presence)
-    return { 'deleted', stored[3], stored[4] or '' }
+    return { 'deleted', stored[2], stored[3] or '' }
 end
 
 -- KEYS: presence, rec
@@ -185,7 +189,7 @@ local function presence_write(keys, args)
     if (stored[1] or '') ~= read then
         return { stored[1] or '', stored[2] or '' }
     end
-    if nobody == '1' and announce == '1' and redis.call('HEXISTS', rec, 'result') == 1 then
+    if nobody == '1' and announce == '1' and redis.call('HEXISTS', rec, 'ended') == 1 then
         redis.call('DEL', presence)
     else
         redis.call('HSET', presence, 'seq', seq, 'json', json, 'empty', nobody)
@@ -197,6 +201,7 @@ local function presence_write(keys, args)
     return 1
 end
 
+redis.register_function('cf_move', move)
 redis.register_function('cf_append', append)
 redis.register_function('cf_create', create)
 redis.register_function('cf_touch', touch)

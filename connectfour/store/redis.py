@@ -51,7 +51,7 @@ from redis.exceptions import ResponseError
 
 from ..bus.redis import RedisBus
 from ..completion import completion
-from ..domain.events import Created, Event, Joined, decode_event, encode_event
+from ..domain.events import Created, Event, decode_event, encode_event
 from ..domain.seats import TTL
 from ..redis.client import FAILURES, client_for, cluster_url, without_password
 from .base import Committed, GameRecord, KeyKind, Store, StoreError, VersionConflict, append
@@ -67,7 +67,6 @@ from .redis_layout import (
     game_keys,
     index_key,
     refusal,
-    stored_record,
 )
 from .redis_match import RedisMatchQueue
 from .redis_routing import Router
@@ -200,12 +199,12 @@ class RedisStore:
         pipe.zadd(UNPLAYED, {member: event.at}, nx=True)
         keys_of_game = game_keys(game_id)
         route = await functions.route(keys_of_game[0])
-        fcall(pipe, "cf_create", keys_of_game, [call, encode_event(event), *created_fields(game_id, event)], route)
+        fcall(pipe, "cf_create", keys_of_game, [call, encode_event(event), *created_fields(event)], route)
         opened, unplayed, created = await pipe.execute(raise_on_error=False)
         if missing_function(created):
             await functions.load()
             created = await functions.call(
-                "cf_create", game_keys(game_id), [call, encode_event(event), *created_fields(game_id, event)]
+                "cf_create", game_keys(game_id), [call, encode_event(event), *created_fields(event)]
             )
         if isinstance(created, Exception):
             tidy = self._redis.pipeline(transaction=False)
@@ -258,19 +257,19 @@ class RedisStore:
         return dict(zip(game_ids, lengths))
 
     async def get(self, game_id: str) -> GameRecord | None:
+        # The record is the log folded (the hash keeps only what the functions read),
+        # and the last time someone looked at the game (``touch``).
+        log, rec = game_keys(game_id)[:2]
         try:
-            fields = cast("dict[bytes, bytes]", await self._redis.hgetall(game_keys(game_id)[1]))
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.lrange(log, 0, -1)
+            pipe.hget(rec, b"updated_at")
+            stored, touched = await pipe.execute()
         except FAILURES as exc:
             raise self._functions.failed(exc, f"game {game_id}") from exc
-        if not fields:
-            return None
-        record = stored_record(game_id, fields)
-        if record.invite_spent and record.join_key is not None:
-            # The guest's name is in its Joined event, not in the record the append keeps.
-            for _, event in await self.read(game_id, 1):
-                if isinstance(event, Joined):
-                    record.advance_name(event)
-                    break
+        record = GameRecord.folded(game_id, map(decode_event, stored))
+        if record is not None and touched is not None:
+            record.updated_at = max(record.updated_at, float(touched))
         return record
 
     async def find_key(self, key: str) -> tuple[str, KeyKind] | None:

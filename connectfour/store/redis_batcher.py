@@ -21,7 +21,19 @@ from ..domain.events import Event
 from ..redis.client import FAILURES
 from .base import Committed, StoreError
 from .redis_functions import Functions
-from .redis_layout import DONE, OPEN, CallIds, append_args, encode_time, game_keys, refusal, sync_key
+from .redis_layout import (
+    DONE,
+    OPEN,
+    CallIds,
+    append_args,
+    encode_time,
+    game_keys,
+    goes_on,
+    log_key,
+    move_args,
+    refusal,
+    sync_key,
+)
 from .redis_routing import Command, Router
 
 log = logging.getLogger("connectfour.store.redis")
@@ -155,8 +167,13 @@ class AppendBatcher:
             commands: list[Command] = list(index_updates)
             call_ids, retention_ms = self._call_ids, self.retention_ms
             for game_id, version, event, _, _ in batch:
-                args = append_args(version, event, call_ids.next(), retention_ms)
-                commands.append(("FCALL", "cf_append", 4, *game_keys(game_id), *args))
+                if goes_on(event):  # a move, the hot path: compare, append, announce
+                    commands.append(
+                        ("FCALL", "cf_move", 1, log_key(game_id), *move_args(version, event, call_ids.next()))
+                    )
+                else:
+                    args = append_args(version, event, call_ids.next(), retention_ms)
+                    commands.append(("FCALL", "cf_append", 4, *game_keys(game_id), *args))
             for game_id, _, _ in confirms:
                 # A write to the game's slot that the batch's wait then covers.
                 commands.append(("SET", sync_key(game_id), b"1", "PX", b"60000"))

@@ -1,6 +1,6 @@
 """How a game is laid out in Redis, as the store's Python side writes and reads it: its keys,
-the key index and the sweeps' indexes, its record's hash, the arguments of ``cf_append``
-(``AppendArgs``), the ids of calls, times as the server keeps them, and what a function's
+the key index and the sweeps' indexes, its record's hash, the log's entries, the arguments of
+``cf_move`` and ``cf_append`` (``MoveArgs``, ``AppendArgs``), the ids of calls, times as the server keeps them, and what a function's
 refusal means. ``redis.lua`` is the other side: a game's keys are described there.
 """
 
@@ -9,13 +9,12 @@ from __future__ import annotations
 import itertools
 import math
 import secrets
-from typing import NamedTuple, cast
+from typing import NamedTuple, TypeGuard
 
 from redis.exceptions import ResponseError
 
-from ..domain import Player, Reason, Result, other
-from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned, encode_event
-from .base import ConditionFailed, GameRecord, StoreError, VersionConflict
+from ..domain.events import Created, Event, Moved, decode_event, encode_event, ends
+from .base import ConditionFailed, StoreError, VersionConflict
 
 #: The sweeps' candidates: unfinished games and games without a move yet, by creation time;
 #: finished games, by the time they finished. The sweeps check each game and drop the
@@ -32,6 +31,11 @@ def game_keys(game_id: str) -> GameKeys:
     """The log, record, calls and presence of a game: one hash tag, one slot."""
     tag = b"cf:{" + game_id.encode() + b"}:"
     return tag + b"log", tag + b"rec", tag + b"calls", tag + b"presence"
+
+
+def log_key(game_id: str) -> bytes:
+    """A game's log alone (``cf_move``'s one key)."""
+    return b"cf:{" + game_id.encode() + b"}:log"
 
 
 def sync_key(game_id: str) -> bytes:
@@ -69,58 +73,53 @@ class CallIds:
         return b"%s-%d" % (self._prefix, next(self._numbers))
 
 
+class MoveArgs(NamedTuple):
+    """The arguments of ``cf_move`` (ARGV): a move that does not end the game, the whole of
+    the hot path. ``redis.lua`` names each in the same order at the top of its ``move``."""
+
+    #: The version the event is to have.
+    version: bytes
+    #: The log's entry: the event as ``domain/events.py`` encodes it, its call id (``CallIds``)
+    #: as one more field, so that a retry of a stored call answers as the first did.
+    entry: bytes
+
+
 class AppendArgs(NamedTuple):
     """The arguments of ``cf_append`` (ARGV), in their order: ``redis.lua`` names each in the
     same order at the top of its ``append``. A new one is a field here and a name there."""
 
     #: The version the event is to have.
     version: bytes
-    #: The call's id (``CallIds``): a retry of a stored call answers as the first did.
-    call: bytes
-    #: The event as ``domain/events.py`` encodes it.
-    event: bytes
-    #: When it happened (``encode_time``): the record's ``updated_at``, and ``finished_at`` if it ends the game.
-    at: bytes
-    #: The move's column as a digit, or empty.
-    column: bytes
-    #: The result and the reason if the event ends the game, else empty.
-    result: bytes
-    reason: bytes
-    #: ``1`` if it spends the invite (a guest joined), else empty.
-    joined: bytes
+    #: The log's entry, as ``MoveArgs``'s.
+    entry: bytes
+    #: ``1`` if the event ends the game (its keys then expire after the retention), else empty.
+    ends: bytes
     #: Milliseconds a finished game's keys are kept.
     retention: bytes
     #: The presence's ``seq`` the decision read (a claim, an expiry), or empty: stored only while it holds.
     seq: bytes
 
 
+def entry(event: Event, call: bytes) -> bytes:
+    """The log's entry of an event stored by the call ``call``: its JSON with the call id as
+    its last field (the decoder ignores it)."""
+    return encode_event(event)[:-1] + b',"call":"' + call + b'"}'
+
+
+def move_args(version: int, event: Moved, call: bytes) -> MoveArgs:
+    """``cf_move``'s arguments to store ``event`` (a move the game goes on after) as ``version``."""
+    return MoveArgs(b"%d" % version, entry(event, call))
+
+
 def append_args(version: int, event: Event, call: bytes, retention_ms: bytes, seq: bytes = b"") -> AppendArgs:
     """``cf_append``'s arguments to store ``event`` as ``version``. (Given in the fields' order:
-    by keyword, the record costs 0.4 µs more per append, on every move.)"""
-    column, result, reason, joined = outcome(event)
-    at = encode_time(event.at)
-    return AppendArgs(b"%d" % version, call, encode_event(event), at, column, result, reason, joined, retention_ms, seq)
+    by keyword, the record costs 0.4 µs more per append.)"""
+    return AppendArgs(b"%d" % version, entry(event, call), b"1" if ends(event) else b"", retention_ms, seq)
 
 
-def outcome(event: Event) -> tuple[bytes, bytes, bytes, bytes]:
-    """What the record takes from an event: the move's column, the result and reason
-    if it ends the game, whether the invite is spent (``GameRecord.advance``)."""
-    if type(event) is Moved:
-        column = b"%d" % event.column
-        if event.end == "four":
-            return column, event.player.encode(), b"four", b""
-        if event.end == "full":
-            return column, b"draw", b"full", b""
-        return column, b"", b"", b""
-    if isinstance(event, Joined):
-        return b"", b"", b"", b"1"
-    if isinstance(event, Resigned):
-        return b"", other(event.player).encode(), b"resign", b""
-    if isinstance(event, Claimed):
-        return b"", event.player.encode(), b"claim", b""
-    if isinstance(event, Expired):
-        return b"", b"abandoned", b"expired", b""
-    return b"", b"", b"", b""  # RematchOffered, RematchStarted
+def goes_on(event: Event) -> TypeGuard[Moved]:
+    """Whether an event is a move the game goes on after: ``cf_move``'s, the hot path."""
+    return type(event) is Moved and event.end is None
 
 
 def refusal(game_id: str, version: int, exc: ResponseError) -> StoreError:
@@ -136,69 +135,16 @@ def refusal(game_id: str, version: int, exc: ResponseError) -> StoreError:
     return StoreError(f"game {game_id}: {text}")
 
 
-def created_fields(game_id: str, event: Created) -> list[bytes]:
-    """The record of a new game, as the field, value pairs of its hash."""
+def created_fields(event: Created) -> list[bytes]:
+    """A new game's record (``cf:{<id>}:rec``), as the field, value pairs of its hash: what the
+    functions and the sweeps read without the log (the game itself is the log)."""
     at = encode_time(event.at)
-    fields = [
-        b"id", game_id.encode(),
-        b"watch_key", event.watch_key.encode(),
-        b"red_token", event.red_token.encode(),
-        b"yellow_token", event.yellow_token.encode(),
-        b"created_at", at,
-        b"updated_at", at,
-        b"local", b"1" if event.local else b"0",
-        b"invite_spent", b"1" if event.join_key is None else b"0",
-        b"moves", b"",
-        b"level", b"%d" % event.level,
-        b"version", b"1",
-    ]  # fmt: skip
-    for name, value in (
-        (b"join_key", event.join_key),
-        (b"rematch_of", event.rematch_of),
-        (b"computer", event.computer),
-        (b"red_name", event.red_name),
-        (b"yellow_name", event.yellow_name),
-    ):
-        if value is not None:
-            fields += [name, value.encode()]
-    if event.host != "red":
-        fields += [b"host", event.host.encode()]
-    if event.public:
-        fields += [b"public", b"1"]
-    if event.match:
-        fields += [b"match", b"1"]
+    fields = [b"watch_key", event.watch_key.encode(), b"created_at", at, b"updated_at", at]
+    if event.join_key is not None:
+        fields += [b"join_key", event.join_key.encode()]
     return fields
 
 
-def _text(value: bytes | None) -> str | None:
-    return value.decode() if value is not None else None
-
-
-def stored_record(game_id: str, fields: dict[bytes, bytes]) -> GameRecord:
-    """The record a game's ``cf:{<id>}:rec`` hash holds (its guest's name aside: see ``RedisStore.get``)."""
-    get = fields.get
-    finished = get(b"finished_at")
-    return GameRecord(
-        id=game_id,
-        watch_key=fields[b"watch_key"].decode(),
-        join_key=_text(get(b"join_key")),
-        red_token=fields[b"red_token"].decode(),
-        yellow_token=fields[b"yellow_token"].decode(),
-        created_at=float(fields[b"created_at"]),
-        local=get(b"local") == b"1",
-        invite_spent=get(b"invite_spent") == b"1",
-        moves=[c - 48 for c in get(b"moves", b"")],
-        updated_at=float(fields[b"updated_at"]),
-        result=cast("Result | None", _text(get(b"result"))),
-        reason=cast("Reason | None", _text(get(b"reason"))),
-        finished_at=float(finished) if finished is not None else None,
-        rematch_of=_text(get(b"rematch_of")),
-        computer=cast("Player | None", _text(get(b"computer"))),
-        level=int(get(b"level", b"0")),
-        version=int(fields[b"version"]),
-        host="yellow" if get(b"host") == b"yellow" else "red",
-        public=get(b"public") == b"1",
-        match=get(b"match") == b"1",
-        red_name=_text(get(b"red_name")),
-        yellow_name=_text(get(b"yellow_name")),
-    )
+def last_time(entry: bytes | None) -> float:
+    """When the event of a log's entry happened (0.0 for none)."""
+    return decode_event(entry).at if entry is not None else 0.0

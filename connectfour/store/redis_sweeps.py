@@ -2,9 +2,10 @@
 looked at since, with their keys and index entries.
 
 The candidates come from the sweeps' indexes (``cf:open``, ``cf:unplayed``, ``cf:done``,
-``redis_layout.py``), scored by time; each game is checked (by ``cf_delete`` itself for a
-deletion, so that a move stored meanwhile keeps it), and the index entries that no longer
-apply are dropped on the way.
+``redis_layout.py``), scored by time. Each game is checked here, from its log (when its last
+event happened; whether it has a move) and its record (when someone last looked at it); a
+deletion is then ``cf_delete`` at the version read, so that anything stored or looked at
+meanwhile keeps the game. The index entries that no longer apply are dropped on the way.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Container
 from typing import cast
 
+from ..domain.events import Moved, decode_event
 from ..redis.client import FAILURES
 from .redis_functions import Functions, fcall
-from .redis_layout import DONE, OPEN, UNPLAYED, encode_time, exclusive, game_keys
+from .redis_layout import DONE, OPEN, UNPLAYED, encode_time, exclusive, game_keys, last_time
 
 #: Games per pipeline.
 CHUNK = 200
@@ -40,11 +42,14 @@ class RedisSweeps:
                 chunk = candidates[start : start + CHUNK]
                 pipe = self._functions.client.pipeline(transaction=False)
                 for game_id in chunk:
-                    pipe.hmget(game_keys(game_id)[1], [b"updated_at", b"result"])
-                for game_id, (updated, result) in zip(chunk, await pipe.execute()):
-                    if updated is None or result is not None:
+                    log, rec = game_keys(game_id)[:2]
+                    pipe.hmget(rec, [b"updated_at", b"ended", b"result"])  # (result: as games ended before)
+                    pipe.lindex(log, -1)
+                answers = await pipe.execute()
+                for game_id, (touched, ended, result), last in zip(chunk, answers[::2], answers[1::2]):
+                    if touched is None or ended is not None or result is not None:
                         over.append(game_id)  # gone, or ended: not open any more
-                    elif float(updated) < before:
+                    elif max(float(touched), last_time(last)) < before:
                         idle.append(game_id)
             if over:
                 await self._functions.client.zrem(OPEN, *over)
@@ -57,33 +62,44 @@ class RedisSweeps:
     async def prune(self, before: float) -> int:
         try:
             candidates = dict.fromkeys(await self._candidates(OPEN, before) + await self._candidates(DONE, before))
-            return await self._delete(list(candidates), b"idle", before, frozenset())
+            return await self._delete(list(candidates), before, frozenset(), unplayed=False)
         except FAILURES as exc:
             raise self._functions.failed(exc) from exc
 
     async def delete_unplayed(self, before: float, keep: Container[str] = frozenset()) -> int:
         try:
-            return await self._delete(await self._candidates(UNPLAYED, before), b"unplayed", before, keep)
+            return await self._delete(await self._candidates(UNPLAYED, before), before, keep, unplayed=True)
         except FAILURES as exc:
             raise self._functions.failed(exc) from exc
 
-    async def _delete(self, candidates: list[str], mode: bytes, before: float, keep: Container[str]) -> int:
-        """Delete the candidates that still qualify (checked by the function, so a move
-        stored meanwhile keeps a game), with their keys and index entries."""
+    async def _delete(self, candidates: list[str], before: float, keep: Container[str], *, unplayed: bool) -> int:
+        """Delete the candidates idle since ``before`` (and, if ``unplayed``, without a move),
+        with their keys and index entries."""
         functions = self._functions
         if not functions.loaded():
             await functions.load()
+        client = functions.client
         deleted = 0
         for start in range(0, len(candidates), CHUNK):
             chunk = [game_id for game_id in candidates[start : start + CHUNK] if game_id not in keep]
             if not chunk:
                 continue
-            pipe = self._functions.client.pipeline(transaction=False)
+            read = client.pipeline(transaction=False)
             for game_id in chunk:
+                read.lrange(game_keys(game_id)[0], 0, -1)
+            due: list[tuple[str, int]] = []  # (game, the version it was read at)
+            tidy = client.pipeline(transaction=False)
+            for game_id, log in zip(chunk, await read.execute()):
+                events = [decode_event(entry) for entry in log]
+                if unplayed and any(type(event) is Moved for event in events):
+                    tidy.zrem(UNPLAYED, game_id.encode())  # played: not a candidate any more
+                elif not events or max(event.at for event in events) < before:
+                    due.append((game_id, len(events)))
+            pipe = client.pipeline(transaction=False)
+            for game_id, version in due:
                 keys = game_keys(game_id)
-                fcall(pipe, "cf_delete", keys, [mode, encode_time(before)], await functions.route(keys[0]))
-            tidy = self._functions.client.pipeline(transaction=False)
-            for game_id, answer in zip(chunk, await pipe.execute()):
+                fcall(pipe, "cf_delete", keys, [b"%d" % version, encode_time(before)], await functions.route(keys[0]))
+            for (game_id, _), answer in zip(due, await pipe.execute()):
                 member = game_id.encode()
                 status = answer[0]
                 if status == b"deleted":
@@ -91,14 +107,9 @@ class RedisSweeps:
                     for key in answer[1:]:
                         if key:  # one by one: in a Cluster, each in its own slot
                             tidy.delete(b"cf:key:" + key)
+                if status in (b"deleted", b"gone"):
                     tidy.zrem(OPEN, member)
                     tidy.zrem(UNPLAYED, member)
                     tidy.zrem(DONE, member)
-                elif status == b"gone":
-                    tidy.zrem(OPEN, member)
-                    tidy.zrem(UNPLAYED, member)
-                    tidy.zrem(DONE, member)
-                elif status == b"played":
-                    tidy.zrem(UNPLAYED, member)
             await tidy.execute()
         return deleted
