@@ -3,9 +3,11 @@
 Every change to a game is ONE call of a server-side function (``redis_functions.py``,
 the library in ``redis.lua``): it checks the version (and, for a decision that read
 the presence, a claim or an expiry, that the presence is still at the ``seq`` it
-read: the rulebook decided, the function only compares), appends the event, updates
-the game's record, and announces it on the game's sharded channel, so that a stored
-event is always announced and an unstored one never is. Each call carries a call id:
+read: the rulebook decided, the function only compares), appends the event, and
+announces it on the game's sharded channel, so that a stored event is always announced
+and an unstored one never is. A move the game goes on after (``cf_move``) is that and
+nothing more; an event that ends the game also marks the record and sets the keys'
+expiry (``cf_append``). The record ``get`` answers is the log folded. Each call carries a call id:
 redis-py retries a command after a connection error, and a retried append answers
 as the first did instead of appending twice.
 

@@ -28,7 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeout
 from ..redis.slots import master_of, read_again
 from .base import StoreError
 
-#: The store's function library: ``cf_append``, ``cf_create``, ``cf_touch``, ``cf_delete``, ``cf_presence``.
+#: The store's function library: ``cf_move``, ``cf_append``, ``cf_create``, ``cf_touch``, ``cf_delete``, ``cf_presence``.
 LIBRARY = resources.files(__package__).joinpath("redis.lua").read_text()
 
 
