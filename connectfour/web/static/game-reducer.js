@@ -41,7 +41,7 @@ function take(s, event) {
     case "play":
       return onPlay(s, event);
     case "win":
-      return s.leaving ? s : over({ ...s, status: "won", winner: event.player, reason: event.reason ?? "four", cells: event.cells ?? [] });
+      return onWin(s, event);
     case "draw":
       return over({ ...s, status: "draw", reason: "full" });
     case "presence":
@@ -171,6 +171,12 @@ function onPlay(s, event) {
     status: s.status === "waiting" && bothSeated(s) ? "playing" : s.status,
     message: s.message && s.message.kind !== "result" ? null : s.message,
   };
+}
+
+/** A win; while the host leaves its game, nothing: the page goes home. */
+function onWin(s, event) {
+  if (s.leaving) return s;
+  return over({ ...s, status: "won", winner: event.player, reason: event.reason ?? "four", cells: event.cells ?? [] });
 }
 
 /** A game just over (`s` says how): nobody's turn, its result the message. */
