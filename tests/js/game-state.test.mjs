@@ -8,13 +8,13 @@ import {
   canResign,
   checkMove,
   claimCountdown,
+  claimTimes,
   createState,
   hostAlone,
   landingFields,
   lostHistory,
   myColour,
-  noteClaimTimes,
-  noteNames,
+  namesAfter,
   outcome,
   reviewable,
 } from "../../connectfour/web/static/game-state.js";
@@ -102,18 +102,17 @@ test("the win is claimed over an opponent gone, never on a shared device", () =>
 });
 
 test("the countdown to a claim is in whole seconds from the moment the server gave", () => {
-  const state = seated({ yellow: "disconnected" });
-  noteClaimTimes(state, { yellow_claimable_in: 12.2 }, 1_000);
-  assert.deepEqual(state.claimAt, { red: null, yellow: 13_200 });
+  const claimAt = claimTimes({ yellow_claimable_in: 12.2 }, 1_000);
+  assert.deepEqual(claimAt, { red: null, yellow: 13_200 });
+  const state = seated({ yellow: "disconnected", claimAt });
   assert.equal(claimCountdown(state, 1_000), 13);
   assert.equal(claimCountdown(state, 20_000), 0);
   assert.equal(claimCountdown(seated({ yellow: "connected", claimAt: { red: null, yellow: 5 } }), 0), null);
 });
 
 test("a name left out of an event keeps the one known; an empty one is no name", () => {
-  const state = seated({ names: { red: "Ada", yellow: "Bea" } });
-  noteNames(state, { yellow_name: " " });
-  assert.deepEqual(state.names, { red: "Ada", yellow: null });
+  const names = Object.freeze({ red: "Ada", yellow: "Bea" });
+  assert.deepEqual(namesAfter(names, { yellow_name: " " }), { red: "Ada", yellow: null });
 });
 
 test("only a host alone in a game of their own leaves it by resigning", () => {

@@ -15,10 +15,11 @@ import { bindDismiss } from "./banners.js";
 import { askResign, cancelMatch, cancelResign, claim, leaveWaitingGame, offerRematch, play, resign, takeOver } from "./commands.js";
 import { ui } from "./elements.js";
 import { board, renderCursor } from "./game-board.js";
-import { isPlayer, state } from "./game-state.js";
+import { isPlayer } from "./game-state.js";
 import { bindKeyboard } from "./keyboard.js";
 import { bindLanding } from "./landing.js";
 import { hello, onDown, onEnd, onOpen, onRetry } from "./link-status.js";
+import { dispatch, state } from "./page-state.js";
 import { bindNameField } from "./player-name.js";
 import { handle } from "./server-events.js";
 import { connection } from "./server-link.js";
@@ -29,7 +30,7 @@ import { startFromAddress } from "./starting.js";
 connection.listen({ hello, onEvent: handle, onOpen, onDown, onRetry, onEnd });
 
 board.onColumn = (column) => {
-  state.cursor = column;
+  dispatch({ type: "cursor-moved", column });
   play(column);
 };
 
@@ -51,7 +52,7 @@ bindKeyboard(ui.board, {
   playing: () => isPlayer(state),
   cursor: () => state.cursor,
   moveCursor: (column) => {
-    state.cursor = column;
+    dispatch({ type: "cursor-moved", column });
     renderCursor();
   },
   play,

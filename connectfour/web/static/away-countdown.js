@@ -3,7 +3,8 @@
 // `claimAt`): a display, not a deadline; the server decides the claim.
 
 import { ui } from "./elements.js";
-import { claimCountdown, state } from "./game-state.js";
+import { claimCountdown } from "./game-state.js";
+import { state } from "./page-state.js";
 import { claimText } from "./status-text.js";
 
 let ticker = null;

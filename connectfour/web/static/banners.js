@@ -4,7 +4,7 @@
 // and any other stays until dismissed.
 
 import { ui } from "./elements.js";
-import { state } from "./game-state.js";
+import { state } from "./page-state.js";
 import { bannerText } from "./status-text.js";
 
 export function renderBanner() {

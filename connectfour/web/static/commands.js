@@ -1,14 +1,16 @@
 // What the player asks of the server from the game page: play a column,
 // resign (after a confirmation), claim the win, offer a rematch, stop
 // looking for a quick match, leave a game nobody joined, play here again
-// after another tab took the seat.
+// after another tab took the seat. What was asked is taken into the state
+// (page-reducer.js), then shown.
 
 import { ui } from "./elements.js";
 import { goHome } from "./endings.js";
 import { renderCursor } from "./game-board.js";
 import { render } from "./game-view.js";
-import { canClaim, canResign, checkMove, hostAlone, isOver, isPlayer, state } from "./game-state.js";
-import { clearMessage, showMessage } from "./messages.js";
+import { canClaim, canResign, checkMove, hostAlone, isOver, isPlayer } from "./game-state.js";
+import { renderMessage } from "./messages.js";
+import { dispatch, state } from "./page-state.js";
 import { connection } from "./server-link.js";
 import { backToLanding } from "./starting.js";
 import * as saved from "./storage.js";
@@ -17,33 +19,36 @@ import * as saved from "./storage.js";
 export function play(column) {
   const check = checkMove(state, column);
   if (!check.send) {
-    if (check.message) showMessage(check.message.text, { kind: "info", code: check.message.code });
+    if (check.message) {
+      dispatch({ type: "move-refused", ...check.message });
+      renderMessage();
+    }
     return;
   }
   const ply = state.moves.length;
   if (connection.send({ type: "play", column, ply })) {
-    state.pending = ply;
-    if (state.message) clearMessage();
+    dispatch({ type: "move-sent", ply });
+    renderMessage();
     renderCursor();
   }
 }
 
 export function askResign() {
-  if (!canResign(state)) return;
-  state.confirmResign = true;
+  const before = dispatch({ type: "resign-asked" });
+  if (state === before) return;
   render();
   ui.resignCancel.focus();
 }
 
 export function cancelResign() {
-  state.confirmResign = false;
+  dispatch({ type: "resign-dropped" });
   render();
   ui.resign.focus();
 }
 
 export function resign() {
   if (!canResign(state) || state.phase !== "seated") return;
-  state.confirmResign = false;
+  dispatch({ type: "resign-dropped" });
   connection.send({ type: "resign" });
   render();
 }
@@ -56,7 +61,7 @@ export function claim() {
 export function offerRematch() {
   if (!isPlayer(state) || !isOver(state) || state.phase !== "seated") return;
   if (connection.send({ type: "rematch" })) {
-    state.offerSent = true;
+    dispatch({ type: "rematch-sent" });
     render();
   }
 }
@@ -66,7 +71,7 @@ export function cancelMatch() {
   if (!state.matching || state.cancelling) return;
   if (connection.connected && (state.phase === "seated" || state.handshake)) {
     if (connection.send({ type: "cancel" })) {
-      state.cancelling = true;
+      dispatch({ type: "cancel-sent" });
       render();
     }
     return;
@@ -87,7 +92,7 @@ export function leaveWaitingGame(event) {
     goHome();
     return;
   }
-  state.leaving = true;
+  dispatch({ type: "leaving" });
   saved.noteGame(state.game, { status: "abandoned", winner: null, reason: "left" }); // "My games": not a loss
   saved.forgetSeat(state.game);
   setTimeout(() => {
@@ -97,9 +102,8 @@ export function leaveWaitingGame(event) {
 
 /** Another tab took the seat: take it back here. */
 export function takeOver() {
-  clearMessage();
-  state.phase = "reconnecting";
-  state.attempt = 0;
+  dispatch({ type: "taking-over" });
+  renderMessage();
   connection.start();
   render();
 }

@@ -4,11 +4,9 @@
 
 import { actions, matchingNotice } from "./controls.js";
 import { ui } from "./elements.js";
-import { canResign, state } from "./game-state.js";
+import { state } from "./page-state.js";
 
 export function renderActions() {
-  // A confirmation left open when resigning stops being possible is forgotten.
-  if (!canResign(state)) state.confirmResign = false;
   const shown = actions(state);
 
   ui.controls.hidden = !shown.controls;

@@ -3,69 +3,57 @@
 // or the player leaving for the landing page. Each stops the connection.
 
 import { render } from "./game-view.js";
-import { state } from "./game-state.js";
-import { announce, showMessage, showResult } from "./messages.js";
+import { announce, renderMessage } from "./messages.js";
+import { dispatch, state } from "./page-state.js";
 import { applyRecord, fetchRecord } from "./records.js";
 import { connection } from "./server-link.js";
 import * as saved from "./storage.js";
-import { resultText } from "./status-text.js";
-
-export const NO_SUCH_GAME = "There is no such game. Check the link, or start a new game.";
+import { GAME_ENDED, resultText } from "./status-text.js";
 
 /** No game for this page: say why, offer a new one. */
 export function fail(text, code) {
-  state.phase = "failed";
-  state.retryAt = null;
-  connection.stop();
-  showMessage(text, { kind: "error", code });
-  announce(text);
-  render();
+  dispatch({ type: "failed", text, code });
+  stopped();
 }
 
 /** Another tab or device resumed this seat: step aside, for good. */
 export function replaced() {
-  state.phase = "replaced";
-  state.pending = null;
-  state.handshake = false;
-  state.confirmResign = false;
-  state.retryAt = null;
+  dispatch({ type: "replaced" });
+  stopped();
+}
+
+/** The state says the page's game is no longer its own (failed, replaced, ended): stop, and say why. */
+export function stopped() {
   connection.stop();
-  const text = "This game is open in another tab or device.";
-  showMessage(text, { kind: "info", code: "replaced" });
-  announce(text);
+  if (state.phase === "ended") {
+    gameEnded();
+    return;
+  }
+  renderMessage();
+  announce(state.message.text);
   render();
 }
 
 /** The game ended while this page was away (resume said game_over): show how. */
-export async function gameEnded() {
-  connection.stop();
+async function gameEnded() {
   // Who this browser was in the game, as it noted while playing.
-  const note = saved.gameNote(state.game);
-  if (note) {
-    state.you = note.you;
-    state.computer = note.computer;
-    state.level = note.level;
-  }
-  state.phase = "ended";
-  state.pending = null;
-  state.turn = null;
-  state.retryAt = null;
-  showMessage("This game has ended.", { kind: "info", code: "game_over" });
+  dispatch({ type: "game-noted", note: saved.gameNote(state.game) });
+  renderMessage();
   render();
   const record = await fetchRecord(state.game);
   if (record) {
     applyRecord(record);
-    showResult();
-    announce(`This game has ended. ${resultText(state)}`);
+    renderMessage();
+    announce(`${GAME_ENDED} ${resultText(state)}`);
   } else {
-    announce("This game has ended.");
+    announce(GAME_ENDED);
   }
   render();
 }
 
 /** To the landing page, loaded anew. */
 export function goHome() {
-  state.leaving = false;
+  dispatch({ type: "going-home" });
   connection.stop();
   window.location.assign("/");
 }

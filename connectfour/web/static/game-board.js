@@ -4,14 +4,15 @@
 
 import { BoardView } from "./board.js";
 import { ui } from "./elements.js";
-import { canPlayNow, isOver, isPlayer, myColour, state } from "./game-state.js";
+import { canPlayNow, isOver, isPlayer, myColour } from "./game-state.js";
+import { dispatch, state } from "./page-state.js";
 
 /** The board; a click on a column (`board.onColumn`) is wired in app.js. */
 export const board = new BoardView(ui.board, ui.indicator);
 
 board.onHover = (column) => {
   if (!isPlayer(state)) return;
-  state.cursor = column;
+  dispatch({ type: "cursor-moved", column });
   renderCursor();
 };
 

@@ -1,7 +1,8 @@
 // What the game page knows: the game on screen, this page's seat in it and
-// its connection, as one plain object (`state`), and the questions the rest
-// of the page asks of it. Every question takes the state as an argument, so
-// that Node's test runner can ask them of a state made up for the test.
+// its connection, as one plain object, and the questions the rest of the page
+// asks of it. Every question takes the state as an argument, so that Node's
+// test runner can ask them of a state made up for the test. The page's
+// current state is page-state.js's; how it changes, game-reducer.js's.
 
 import { COLUMNS, ROWS, height } from "./board.js";
 import { nameOf } from "./names.js";
@@ -82,7 +83,7 @@ export function createState() {
     attempt: 0, // reconnection attempt under way or waiting
     retryAt: null, // when the next attempt starts (ms since the epoch)
     restarting: false, // the server said it is restarting: the next outage is expected
-    message: null,
+    message: null, // the one message in the side panel: {text, kind (error, info, result), code}, a result with its outcome
     names: { red: null, yellow: null }, // the players' display names, when they gave one
     computer: null, // the computer's seat in a game against it
     level: null, // and its level
@@ -97,25 +98,26 @@ export function createState() {
   };
 }
 
-/** The page's state: one per page, shared by all its parts. */
-export const state = createState();
-
 // ---- Taking what the server says ----------------------------------------------
 
-/** The server says, per absent seat, how many seconds until the claim: keep it as a moment. */
-export function noteClaimTimes(s, event, now = Date.now()) {
+/** The server says, per absent seat, how many seconds until the claim (`now`: when it said it): as moments. */
+export function claimTimes(event, now) {
+  const at = {};
   for (const player of ["red", "yellow"]) {
     const seconds = event[`${player}_claimable_in`];
-    s.claimAt[player] = typeof seconds === "number" ? now + seconds * 1000 : null;
+    at[player] = typeof seconds === "number" ? now + seconds * 1000 : null;
   }
+  return at;
 }
 
-/** The players' names from a state or presence event; a field left out keeps what is known. */
-export function noteNames(s, event) {
+/** The players' names after a state or presence event (or a record): a field left out keeps what is known. */
+export function namesAfter(names, event) {
+  const after = { ...names };
   for (const player of ["red", "yellow"]) {
     const key = `${player}_name`;
-    if (key in event) s.names[player] = nameOf(event[key]);
+    if (key in event) after[player] = nameOf(event[key]);
   }
+  return after;
 }
 
 // ---- Questions ------------------------------------------------------------------

@@ -9,9 +9,11 @@ import { renderBanner } from "./banners.js";
 import { renderActions, renderMatching } from "./controls-view.js";
 import { ui } from "./elements.js";
 import { board, renderCursor } from "./game-board.js";
-import { canPlayNow, isOver, isPlayer, state } from "./game-state.js";
+import { canPlayNow, isOver, isPlayer } from "./game-state.js";
 import { renderLobbyStatus } from "./lobby-view.js";
+import { renderMessage } from "./messages.js";
 import { renderMoves, renderReview, review } from "./moves-view.js";
+import { dispatch, state } from "./page-state.js";
 import { renderPlayers } from "./players-view.js";
 import { renderShare } from "./share-links.js";
 import { boardLabel, pageTitle, presenceText, roleText, turnText } from "./status-text.js";
@@ -53,6 +55,7 @@ export function render() {
   ui.game.dataset.role = state.you ?? "";
   ui.help.hidden = !isPlayer(state) || over;
 
+  renderMessage();
   renderBanner();
   renderClaimCountdown();
   renderActions();
@@ -70,8 +73,8 @@ export function render() {
 
 /** The board after `ply` moves of the finished game, chosen in its review. */
 function showPly(ply) {
+  dispatch({ type: "review-chosen", ply });
   const total = state.moves.length;
-  state.reviewPly = ply >= total ? null : ply;
   board.render(state.moves.slice(0, ply), ply >= total ? state.cells : []);
   review.select(Math.min(ply, total));
   render();

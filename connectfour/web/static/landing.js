@@ -3,7 +3,6 @@
 // computer, or a game from the lobby. Each takes the player's name along.
 
 import { ui } from "./elements.js";
-import { state } from "./game-state.js";
 import { chosenName, named } from "./player-name.js";
 import { start } from "./starting.js";
 import * as saved from "./storage.js";
@@ -12,7 +11,6 @@ export function bindLanding() {
   ui.playSomeone.addEventListener("click", () => {
     const name = chosenName();
     if (name === null) return;
-    state.matching = true;
     start(named({ type: "match" }, name));
   });
   ui.onlineForm.addEventListener("submit", (event) => {

@@ -3,7 +3,7 @@
 // the landing page's connection is down or refused.
 
 import { ui } from "./elements.js";
-import { state } from "./game-state.js";
+import { state } from "./page-state.js";
 import { gameEntries, lobbyCounts, moreText, playingRow, waitingRow } from "./lobby-rows.js";
 import { playerChip, versus } from "./names.js";
 import { lobbyStatusText } from "./status-text.js";

@@ -3,7 +3,8 @@
 // moves, each a step back to its position; `state.reviewPly` is the one shown).
 
 import { ui } from "./elements.js";
-import { reviewable, state } from "./game-state.js";
+import { reviewable } from "./game-state.js";
+import { state } from "./page-state.js";
 import { GameReview } from "./review.js";
 import { moveText } from "./status-text.js";
 
@@ -30,10 +31,7 @@ export function renderMoves() {
 export function renderReview() {
   const shown = reviewable(state);
   ui.review.hidden = !shown;
-  if (!shown) {
-    state.reviewPly = null;
-    return;
-  }
+  if (!shown) return; // and no move of it chosen (game-reducer.js)
   review.load(state.moves);
   review.select(state.reviewPly ?? state.moves.length);
 }

@@ -3,7 +3,7 @@
 
 import { playerList } from "./controls.js";
 import { ui } from "./elements.js";
-import { state } from "./game-state.js";
+import { state } from "./page-state.js";
 import { playerChip, versus } from "./names.js";
 
 export function renderPlayers() {

@@ -2,9 +2,9 @@
 // (/api/games/<id>), shown on the board; and what this browser notes of the
 // game on screen for "My games" and a later visit (storage.js).
 
-import { COLUMNS, winningCells } from "./board.js";
 import { board } from "./game-board.js";
-import { hasSeat, noteNames, state } from "./game-state.js";
+import { hasSeat } from "./game-state.js";
+import { dispatch, state } from "./page-state.js";
 import * as saved from "./storage.js";
 
 /** {record, code}: a finished game's record, or null and why (game_not_found, not_finished, or null: unknown). */
@@ -24,17 +24,9 @@ export async function fetchRecord(game) {
   return (await lookUp(game)).record;
 }
 
-/** A finished game's record, on the board and in the state. */
+/** A finished game's record, in the state (page-reducer.js takes it) and on the board. */
 export function applyRecord(record) {
-  const result = record.result;
-  state.moves = record.moves.filter((column) => Number.isInteger(column) && column >= 0 && column < COLUMNS);
-  state.status = result === "draw" ? "draw" : result === "abandoned" ? "abandoned" : "won";
-  state.winner = result === "red" || result === "yellow" ? result : null;
-  state.reason = record.reason ?? null;
-  state.turn = null;
-  state.cells = state.reason === "four" ? winningCells(state.moves) : [];
-  state.hasBoard = true;
-  noteNames(state, record);
+  dispatch({ type: "record", record });
   board.render(state.moves, state.cells);
 }
 

@@ -1,17 +1,18 @@
 // Every event from the server, to the part of the page it is for: the game's
 // events (game-events.js), errors (errors.js), and here the page's own: a
 // word from the operators, the lobby, and the end of a quick match's wait.
+// Each is taken into the state (game-reducer.js), then shown.
 
 import { hideRestartNotice, showAnnouncement } from "./banners.js";
 import { ui } from "./elements.js";
 import { onError } from "./errors.js";
 import { onDraw, onInit, onPlay, onPresence, onRematch, onState, onWin } from "./game-events.js";
 import { render } from "./game-view.js";
-import { state } from "./game-state.js";
 import { renderLobby } from "./lobby-view.js";
 import { announce } from "./messages.js";
+import { dispatch, state } from "./page-state.js";
 import { connection } from "./server-link.js";
-import { backToLanding } from "./starting.js";
+import { showLanding } from "./starting.js";
 import * as saved from "./storage.js";
 
 export function handle(event) {
@@ -29,7 +30,7 @@ export function handle(event) {
       onWin(event);
       break;
     case "draw":
-      onDraw();
+      onDraw(event);
       break;
     case "presence":
       onPresence(event);
@@ -47,7 +48,7 @@ export function handle(event) {
       onLobby(event);
       break;
     case "cancelled":
-      onCancelled();
+      onCancelled(event);
       break;
     default:
       // Newer servers may send events this page does not know yet.
@@ -58,28 +59,26 @@ export function handle(event) {
 /** A word from the operators; a restart also explains the reconnection that follows. */
 function onAnnouncement(event) {
   if (typeof event.message !== "string") return;
+  dispatch(event);
   showAnnouncement(event);
-  if (event.restart === true) state.restarting = true;
   announce(event.message);
   render();
 }
 
 /** The lobby, whole: counts and the two lists. */
 function onLobby(event) {
-  if (state.phase !== "landing") return; // a late update for a connection now in a game
-  state.lobby = event;
-  state.lobbyDown = false;
-  state.lobbyError = null;
-  if (state.restarting) hideRestartNotice();
-  state.restarting = false;
+  const before = dispatch(event);
+  if (state === before) return; // a late update for a connection now in a game
+  if (before.restarting) hideRestartNotice();
   renderLobby();
 }
 
 /** The quick match was cancelled: back to the landing page, on the same connection. */
-function onCancelled() {
-  if (!state.matching && !state.cancelling) return;
-  saved.forgetSeat(state.game);
-  backToLanding();
+function onCancelled(event) {
+  const before = dispatch(event);
+  if (state === before) return;
+  saved.forgetSeat(before.game);
+  showLanding();
   if (!connection.send({ type: "lobby" })) connection.retryNow();
   announce("Stopped looking for an opponent.");
   ui.playSomeone.focus();

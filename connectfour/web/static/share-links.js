@@ -4,7 +4,7 @@
 
 import { shareLinks } from "./controls.js";
 import { ui } from "./elements.js";
-import { state } from "./game-state.js";
+import { state } from "./page-state.js";
 import { announce } from "./messages.js";
 
 export function renderShare() {

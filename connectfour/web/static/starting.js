@@ -1,35 +1,32 @@
 // Starting: the page's address says what to do when it loads (resume a seat,
 // take an invite's seat, watch, or show the landing page and follow the
 // lobby); a game asked for on the landing page starts on the lobby's
-// connection; a quick match given up goes back to the landing page.
+// connection; a quick match given up goes back to the landing page. Each
+// step is taken into the state (page-reducer.js), then shown.
 
 import { setAddress } from "./address.js";
 import { ui } from "./elements.js";
-import { NO_SUCH_GAME, fail } from "./endings.js";
+import { fail } from "./endings.js";
 import { board } from "./game-board.js";
 import { render } from "./game-view.js";
-import { landingFields, state } from "./game-state.js";
-import { announce, clearMessage, showResult } from "./messages.js";
+import { announce, renderMessage } from "./messages.js";
 import { renderMyGames } from "./mygames-view.js";
 import { checkName } from "./names.js";
+import { dispatch } from "./page-state.js";
 import { named, savedName } from "./player-name.js";
 import { applyRecord, lookUp } from "./records.js";
 import { connection } from "./server-link.js";
+import { NO_SUCH_GAME, NOT_YOUR_SEAT } from "./status-text.js";
 import * as saved from "./storage.js";
 
 /** Connect and send `hello` (or resume, when a token is known). */
 export function start(hello) {
-  state.hello = hello;
-  state.phase = "connecting";
-  state.attempt = 0;
-  state.retryAt = null;
-  state.lobbyDown = false;
-  clearMessage();
+  dispatch({ type: "start", hello });
   render();
   // The landing page's connection follows the lobby: the game starts on it
   // (the server stops the lobby's updates), or on the next one it opens.
   if (connection.connected) {
-    state.handshake = true;
+    dispatch({ type: "hello-sent" });
     connection.send(hello);
   } else if (connection.running) {
     connection.retryNow(); // a socket still opening sends the hello once open
@@ -40,24 +37,18 @@ export function start(hello) {
 
 /** Resume this browser's seat in `game`, whose token it holds. */
 function resume(game, token) {
-  state.game = game;
-  state.token = token;
-  const keys = saved.shareKeys(game);
-  state.keys = keys ? { game, ...keys } : null;
+  dispatch({ type: "resume", game, token, keys: saved.shareKeys(game) });
   setAddress(`/?game=${encodeURIComponent(game)}`);
   start(null);
 }
 
 /** A /?game=ID address without a seat here: a finished game, or someone else's. */
 async function noSeat(game) {
-  state.game = game;
-  state.phase = "loading";
+  dispatch({ type: "look-up", game });
   render();
   const { record, code } = await lookUp(game);
   if (record) {
-    state.phase = "ended";
     applyRecord(record);
-    showResult();
     render();
     return;
   }
@@ -65,12 +56,12 @@ async function noSeat(game) {
     fail(NO_SUCH_GAME, code);
     return;
   }
-  fail("This link belongs to the players of this game. Ask them for the watch link.", "no_seat");
+  fail(NOT_YOUR_SEAT, "no_seat");
 }
 
 /** An invite, and no name on this device: ask for one (optional) before taking the seat. */
 function askGuestName(key) {
-  state.phase = "invited";
+  dispatch({ type: "name-asked" });
   render();
   ui.joinName.focus();
   ui.joinForm.addEventListener("submit", (event) => {
@@ -86,16 +77,20 @@ function askGuestName(key) {
       return;
     }
     saved.savePlayerName(name);
-    state.joinKey = key;
     start(named({ type: "init", join: key }, name));
   });
 }
 
 /** The landing page again, with no game: the state of a page just loaded. */
 export function backToLanding() {
-  Object.assign(state, landingFields());
+  dispatch({ type: "landing" });
+  showLanding();
+}
+
+/** The landing page, once the state is back on it. */
+export function showLanding() {
   board.render([], []);
-  clearMessage();
+  renderMessage();
   renderMyGames();
   setAddress("/");
   render();
@@ -117,7 +112,6 @@ export function startFromAddress() {
     if (game && token) {
       resume(game, token);
     } else if (savedName() || saved.wasAnonymous()) {
-      state.joinKey = key;
       start(named({ type: "init", join: key }, savedName()));
     } else {
       askGuestName(key);

@@ -3,13 +3,19 @@
 // the connection banner and the board's label for screen readers.
 
 import { colourName } from "./board.js";
-import { isOver, opponentOf } from "./game-state.js";
+import { isOver, opponentOf, outcome } from "./game-state.js";
 
 /** News about the opponent that is shown for a moment, then fades. */
 export const PASSING_NEWS = ["Opponent joined", "Opponent found", "Opponent reconnected"];
 // When the server's game does not continue the moves this page showed.
 export const LOST_MOVES =
   "The server lost the latest moves of this game (a failover); play goes on from the moves it kept.";
+// Why a page has no game, or no longer its own.
+export const NO_SUCH_GAME = "There is no such game. Check the link, or start a new game.";
+export const HOST_LEFT = "This game is over: its host left before anyone joined. Start a new game, or join one in the lobby.";
+export const NOT_YOUR_SEAT = "This link belongs to the players of this game. Ask them for the watch link.";
+export const REPLACED = "This game is open in another tab or device.";
+export const GAME_ENDED = "This game has ended.";
 
 export function roleText(s) {
   switch (s.you) {
@@ -139,6 +145,13 @@ export function resultText(s) {
     default:
       return "";
   }
+}
+
+/** The result as the page's message (a loss plainer than a win), or null while the game goes on. */
+export function resultMessage(s) {
+  const text = resultText(s);
+  if (!text) return null;
+  return { text, kind: "result", code: s.status === "won" ? "win" : s.status, outcome: outcome(s) };
 }
 
 /** The question before resigning: on a shared device, for the side to move. */
