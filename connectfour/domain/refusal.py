@@ -21,6 +21,8 @@ RefusalCode = Literal[
     "stale_ply",
     "future_ply",
     "invalid_event",
+    "out_of_time",
+    "clock_running",
 ]
 
 

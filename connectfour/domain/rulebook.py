@@ -23,7 +23,18 @@ import msgspec
 
 from ..rules import IllegalMove
 from . import PLAYERS, RED, YELLOW, Player, Role, SeatState, other
-from .events import Claimed, Event, Expired, Joined, Moved, RematchOffered, RematchStarted, Resigned
+from .events import (
+    Aborted,
+    Claimed,
+    Event,
+    Expired,
+    Joined,
+    Moved,
+    RematchOffered,
+    RematchStarted,
+    Resigned,
+    TimedOut,
+)
 from .refusal import RefusalCode, Refused
 from .seats import Expiries, Presence
 from .state import GameState
@@ -60,6 +71,11 @@ class Expire(msgspec.Struct, frozen=True):
     """End a game nobody holds a seat of, as abandoned (the sweep's command)."""
 
 
+class Flag(msgspec.Struct, frozen=True):
+    """End a timed game whose side to move ran out of time (or, before both sides moved,
+    of its first move's window): any process may ask, the first stored wins."""
+
+
 class OfferRematch(msgspec.Struct, frozen=True):
     color: Player
 
@@ -70,7 +86,7 @@ class StartRematch(msgspec.Struct, frozen=True):
     game: str
 
 
-Command = Join | Move | Resign | Claim | Expire | OfferRematch | StartRematch
+Command = Join | Move | Resign | Claim | Expire | Flag | OfferRematch | StartRematch
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +220,8 @@ def decide(state: GameState, command: Command, now: float, seats: Seats | None =
         if seats is None or held(seats, now):
             raise Refused("not_claimable", "A seat is held, so the game does not expire.")
         return Expired(at=now)
+    if isinstance(command, Flag):
+        return flag(state, now)
     if isinstance(command, OfferRematch):
         if command.color == state.computer:
             raise Refused("not_a_player", "The computer does not offer rematches: it accepts them.")
@@ -237,7 +255,26 @@ def decide_move(state: GameState, role: Role, column: int, ply: int | None, now:
         row = board.check(player, column)
     except IllegalMove as exc:
         raise Refused(exc.code, str(exc)) from None
+    clock = state.clock
+    if clock is not None and clock.expired(now):
+        raise Refused("out_of_time", "Your time ran out before the move arrived.")
     return Moved(at=now, player=player, column=column, end=board.outcome(column, row)), row
+
+
+def flag(state: GameState, now: float) -> TimedOut | Aborted:
+    """The end of a timed game whose side to move is out of time at ``now``: on time once both
+    sides moved, else aborted (a first move not made in time); at the deadline itself."""
+    clock = state.clock
+    turn = state.board.turn
+    if state.over or turn is None:
+        raise Refused("game_over", "The game is over.")
+    deadline = clock.deadline if clock is not None else None
+    if deadline is None or now < deadline:
+        raise Refused("clock_running", "No clock has run out.")
+    # The end is stored at the instant the flag fell, however late someone noticed.
+    if clock is not None and clock.running:
+        return TimedOut(at=deadline, player=turn)
+    return Aborted(at=deadline)
 
 
 def already(state: GameState, command: Command) -> bool:

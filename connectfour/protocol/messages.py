@@ -29,6 +29,11 @@ Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 Seat = SeatState
 Cell = tuple[int, int]
 #: The computer's strength: 1 (a beginner) to 4 (perfect play).
+#: A time control: minutes each side starts with, + seconds added after each of its moves.
+TimeControlText = Annotated[
+    str,
+    msgspec.Meta(max_length=9, pattern=r"^\d{1,3}(\.\d{1,2})?\+\d{1,2}\Z", description='minutes+seconds, e.g. "3+2"'),
+]
 Level = Annotated[int, msgspec.Meta(ge=1, le=4, description="1 (beginner) to 4 (perfect)")]
 #: A player's display name: letters and digits of any script, with ``_ - . '``
 #: and single spaces between words; never markup, and shown as text only.
@@ -41,7 +46,7 @@ Name = Annotated[
 #: tag, or ``tag.field``); anything not named here is revision 1. A revision
 #: only adds: a client of revision 1 is served unchanged, and an older server
 #: answers a newer request with ``unknown_type``.
-REVISION = 3
+REVISION = 4
 ADDED_IN: dict[str, int] = {
     **{
         name: 2
@@ -59,6 +64,7 @@ ADDED_IN: dict[str, int] = {
             "server:ack", "server:error.id", "server:error.ply", "server:state.watch",
         )
     },
+    **{name: 4 for name in ("client:init.clock", "server:state.clock", "server:play.clock")},
 }  # fmt: skip
 #: A client's name for one request, echoed by its answer (``ack`` or ``error``).
 RequestId = Annotated[
@@ -89,6 +95,9 @@ class Init(_Client, tag="init", frozen=True):
     joins, then as a game anyone may watch; a game is private (link only)
     by default. ``name`` is the display name shown to everyone in the game
     (when starting or joining).
+    ``clock`` (v1, revision 4) plays a new game (online, or against the
+    computer) on a clock: ``"3+2"`` is 3 minutes each and 2 seconds more
+    after each move; without it the game is untimed.
     """
 
     join: Key | None = None
@@ -98,6 +107,7 @@ class Init(_Client, tag="init", frozen=True):
     color: Player = "red"
     public: bool = False
     name: Name | None = None
+    clock: TimeControlText | None = None
 
 
 class Play(_Client, tag="play", frozen=True):
@@ -172,6 +182,21 @@ class InitEvent(_Server, tag="init", frozen=True):
     join: str | None = None
 
 
+class ClockView(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Both sides' time in a timed game, as of ``at`` (the server's time, seconds since the
+    epoch, so that a client can allow for the message's way): seconds ``red`` and ``yellow``
+    have left, whose clock ``runs`` (none before both sides moved once, or once the game
+    ended), and, until then, seconds left for the first move due (``first_move_in``: the
+    game is aborted if it does not come). ``control``: as the game was created, ``"3+2"``."""
+
+    control: str
+    red: float
+    yellow: float
+    at: float
+    runs: Player | None = None
+    first_move_in: float | None = None
+
+
 class StateEvent(_Server, tag="state", frozen=True):
     """A full snapshot, sent once a connection is seated or watching (v1).
 
@@ -208,16 +233,19 @@ class StateEvent(_Server, tag="state", frozen=True):
     public: bool = False
     match: bool = False
     watch: str | None = None
+    clock: ClockView | None = None
 
 
 class PlayEvent(_Server, tag="play", frozen=True):
-    """A move was stored. ``turn`` is who plays next, null once the game ended."""
+    """A move was stored. ``turn`` is who plays next, null once the game ended.
+    ``clock`` (revision 4): both sides' time after it, in a timed game."""
 
     player: Player
     column: int
     row: int
     ply: int
     turn: Player | None
+    clock: ClockView | None = None
 
 
 class WinEvent(_Server, tag="win", frozen=True):

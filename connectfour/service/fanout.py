@@ -12,9 +12,9 @@ import time
 
 from .. import metrics
 from ..domain import other
-from ..domain.events import Claimed, Event, Expired, Moved, RematchOffered, Resigned
+from ..domain.events import Aborted, Claimed, Event, Expired, Moved, RematchOffered, Resigned, TimedOut
 from ..protocol.messages import DrawEvent, PlayEvent, RematchEvent, WinEvent
-from .game import Game, send_event
+from .game import Game, clock_view, send_event
 
 
 def tell(game: Game, event: Event, row: int = -1) -> None:
@@ -25,7 +25,9 @@ def tell(game: Game, event: Event, row: int = -1) -> None:
         game.broadcast(WinEvent(other(event.player), "resign"))
     elif isinstance(event, Claimed):
         game.broadcast(WinEvent(event.player, "claim"))
-    elif isinstance(event, Expired):
+    elif isinstance(event, TimedOut):
+        game.broadcast(WinEvent(other(event.player), "time"))
+    elif isinstance(event, (Expired, Aborted)):
         for member, role in game.members.items():
             send_event(member, game.snapshot(role))
     elif isinstance(event, RematchOffered):
@@ -39,7 +41,10 @@ def tell_move(game: Game, event: Moved, row: int) -> None:
     end = event.end
     player = event.player
     started = time.perf_counter()
-    game.broadcast(PlayEvent(player, event.column, row, len(state.board.moves) - 1, None if end else other(player)))
+    clock = clock_view(state, event.at) if state.clock is not None else None
+    game.broadcast(
+        PlayEvent(player, event.column, row, len(state.board.moves) - 1, None if end else other(player), clock)
+    )
     metrics.fanned_out(started)
     if end == "four":
         game.broadcast(WinEvent(player, "four", [(c, r) for c, r in state.board.cells]))

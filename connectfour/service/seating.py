@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import metrics
 from ..domain import PLAYERS, RED, YELLOW, Player, Role, other, rulebook
+from ..domain.clock import TimeControl
 from ..domain.events import Created
 from ..domain.seats import Holder
 from ..protocol import ProtocolError
@@ -132,20 +133,29 @@ class Seating:
         return game, role
 
     async def create(
-        self, member: Member, *, local: bool, public: bool = False, name: str | None = None
+        self,
+        member: Member,
+        *,
+        local: bool,
+        public: bool = False,
+        name: str | None = None,
+        clock: TimeControl | None = None,
     ) -> tuple[Game, Role]:
-        """Start a game: on one device, or online with an invite (listed in the lobby if ``public``)."""
+        """Start a game: on one device, or online with an invite (listed in the lobby if ``public``);
+        on ``clock``, or untimed."""
         public = public and not local
-        game = await self._create(self.created(local=local, public=public, names={RED: name}))
+        game = await self._create(self.created(local=local, public=public, names={RED: name}, clock=clock))
         metrics.count("connectfour_games_created_total")
         log.info("game %s created (%s)", game.id, "same device" if local else "public" if public else "online")
         return await self._open(game, member, "both" if local else RED)
 
     async def create_computer(
-        self, member: Member, *, level: int, color: Player, name: str | None = None
+        self, member: Member, *, level: int, color: Player, name: str | None = None, clock: TimeControl | None = None
     ) -> tuple[Game, Role]:
         """Start a game against the computer at ``level``; the creator plays ``color``."""
-        game = await self._create(self.created(local=False, computer=other(color), level=level, names={color: name}))
+        game = await self._create(
+            self.created(local=False, computer=other(color), level=level, names={color: name}, clock=clock)
+        )
         metrics.count("connectfour_games_created_total")
         log.info("game %s created (computer level %d)", game.id, level)
         return await self._open(game, member, color)
@@ -170,6 +180,7 @@ class Seating:
         public: bool = False,
         match: bool = False,
         names: Mapping[Player, str | None] | None = None,
+        clock: TimeControl | None = None,
     ) -> Created:
         red_token = _new_key()
         seated = rematch_of is not None or computer is not None  # no invite to wait for
@@ -189,6 +200,7 @@ class Seating:
             rematch_of=rematch_of,
             computer=computer,
             level=level,
+            clock=clock,
         )
 
     async def _open(self, game: Game, creator: Member, role: Role) -> tuple[Game, Role]:

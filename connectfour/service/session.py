@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from ..domain import RED, Role, rulebook
+from ..domain.clock import TimeControl
 from ..protocol import ProtocolError
 from ..protocol.messages import (
     Cancel,
@@ -148,13 +149,17 @@ class Session:
                     raise ProtocolError(
                         "invalid_message", "A game against the computer takes no join or watch key and is not local."
                     )
-                await service.create_computer(member, level=event.computer, color=event.color, name=event.name)
+                await service.create_computer(
+                    member, level=event.computer, color=event.color, name=event.name, clock=time_control(event.clock)
+                )
             elif event.join is not None:
                 await service.join(member, event.join, event.name, event.id)
             elif event.watch is not None:
                 await service.watch(member, event.watch)
             else:
-                await service.create(member, local=event.local, public=event.public, name=event.name)
+                await service.create(
+                    member, local=event.local, public=event.public, name=event.name, clock=time_control(event.clock)
+                )
             return
         if isinstance(event, Cancel):
             await service.cancel(member)
@@ -182,3 +187,13 @@ def _check_first_move(event: Play) -> None:
         Board().check(RED, event.column)
     except IllegalMove as exc:
         raise ProtocolError(exc.code, str(exc)) from None
+
+
+def time_control(text: str | None) -> TimeControl | None:
+    """A request's time control (the protocol checked its form), or None: untimed."""
+    if text is None:
+        return None
+    try:
+        return TimeControl.parse(text)
+    except ValueError as exc:
+        raise ProtocolError("invalid_message", str(exc)) from None

@@ -27,7 +27,8 @@ from typing import Literal, Protocol
 from ..bus import Bus
 from ..completion import completion
 from ..domain import Player, Reason, Result, other
-from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned, ends
+from ..domain.clock import TimeControl
+from ..domain.events import Aborted, Claimed, Created, Event, Expired, Joined, Moved, Resigned, TimedOut, ends
 from .matching import MatchQueue
 from .seats import Seats
 
@@ -84,6 +85,8 @@ class GameRecord:
     match: bool = False
     red_name: str | None = None
     yellow_name: str | None = None
+    #: The game's time control; None for an untimed game.
+    clock: TimeControl | None = None
 
     @classmethod
     def created(cls, game_id: str, event: Created) -> GameRecord:
@@ -106,6 +109,7 @@ class GameRecord:
             match=event.match,
             red_name=event.red_name,
             yellow_name=event.yellow_name,
+            clock=event.clock,
         )
 
     @classmethod
@@ -140,6 +144,7 @@ class GameRecord:
             # The guest's name came with its Joined: the creation knew only the host's.
             red_name=self.red_name if self.host == "red" or self.join_key is None else None,
             yellow_name=self.yellow_name if self.host == "yellow" or self.join_key is None else None,
+            clock=self.clock,
         )
 
     def joined_event(self, at: float, name: str | None = None, request: str | None = None) -> Joined:
@@ -173,6 +178,10 @@ class GameRecord:
             self._end(event.player, "claim", event.at)
         elif isinstance(event, Expired):
             self._end("abandoned", "expired", event.at)
+        elif isinstance(event, TimedOut):
+            self._end(other(event.player), "time", event.at)
+        elif isinstance(event, Aborted):
+            self._end("abandoned", "aborted", event.at)
         # RematchOffered and RematchStarted change nothing a query reads.
 
     def _end(self, result: Result, reason: Reason, at: float) -> None:

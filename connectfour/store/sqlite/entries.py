@@ -25,9 +25,20 @@ from urllib.parse import quote, unquote
 import msgspec
 
 from ...domain import Player, Reason, Result, other
-from ...domain.events import Claimed, Created, Event, Expired, Joined, RematchOffered, RematchStarted, Resigned
+from ...domain.events import (
+    Aborted,
+    Claimed,
+    Created,
+    Event,
+    Expired,
+    Joined,
+    RematchOffered,
+    RematchStarted,
+    Resigned,
+    TimedOut,
+)
 from ..base import StoreError
-from .gamelog import CLAIMED, OFFERED, RESIGNED, StoredGame, advance, event, turn
+from .gamelog import CLAIMED, FLAGGED, OFFERED, RESIGNED, StoredGame, advance, event, turn
 
 log = logging.getLogger("connectfour.store")
 
@@ -48,6 +59,10 @@ def event_record(game_id: str, version: int, stored: Event) -> tuple[str, str]:
         code, extra = CLAIMED[stored.player], f" {stored.grace!r}"
     elif isinstance(stored, Expired):
         code = "E"
+    elif isinstance(stored, TimedOut):
+        code = FLAGGED[stored.player]
+    elif isinstance(stored, Aborted):
+        code = "A"
     elif isinstance(stored, RematchOffered):
         code = OFFERED[stored.player]
     elif isinstance(stored, RematchStarted):

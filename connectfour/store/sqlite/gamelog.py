@@ -9,6 +9,8 @@ encoded events: its ``moves``, and ``log``, one character per event after
     'r' 'y'  red or yellow resigned
     'R' 'Y'  red or yellow claimed the win (under the record's ``grace``)
     'E'      expired
+    'f' 'g'  red's or yellow's time ran out (a timed game's flag fell)
+    'A'      aborted: a first move not made in time
     'o' 'p'  red or yellow offered a rematch
     'S'      the rematch started (the new game's id is the ``rematch`` field)
 
@@ -38,6 +40,7 @@ import msgspec
 
 from ...domain import PLAYERS, Player
 from ...domain.events import (
+    Aborted,
     Claimed,
     Event,
     Expired,
@@ -46,6 +49,7 @@ from ...domain.events import (
     RematchOffered,
     RematchStarted,
     Resigned,
+    TimedOut,
 )
 from ...rules import Board, IllegalMove
 from ..base import GameRecord, StoreError, ends
@@ -55,10 +59,12 @@ COLUMN_CODES = {column: str(column) for column in range(7)}
 RESIGNED: dict[Player, str] = {"red": "r", "yellow": "y"}
 CLAIMED: dict[Player, str] = {"red": "R", "yellow": "Y"}
 OFFERED: dict[Player, str] = {"red": "o", "yellow": "p"}
+FLAGGED: dict[Player, str] = {"red": "f", "yellow": "g"}
 _COLUMN_OF = {code: column for column, code in COLUMN_CODES.items()}
 _RESIGNER: dict[str, Player] = {code: player for player, code in RESIGNED.items()}
 _CLAIMER: dict[str, Player] = {code: player for player, code in CLAIMED.items()}
 _OFFERER: dict[str, Player] = {code: player for player, code in OFFERED.items()}
+_FLAGGED: dict[str, Player] = {code: player for player, code in FLAGGED.items()}
 
 _RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(GameRecord))
 
@@ -118,6 +124,10 @@ def event(code: str, at: float, mover: Player, extra: str | None) -> Event:
         return Claimed(at=at, player=_CLAIMER[code], grace=float(extra) if extra else 0.0)
     if code == "E":
         return Expired(at=at)
+    if code in _FLAGGED:
+        return TimedOut(at=at, player=_FLAGGED[code])
+    if code == "A":
+        return Aborted(at=at)
     if code in _OFFERER:
         return RematchOffered(at=at, player=_OFFERER[code])
     if code == "S" and extra:

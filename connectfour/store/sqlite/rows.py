@@ -12,6 +12,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Iterable
 
+import msgspec
+
+from ...domain.clock import TimeControl
 from ..base import KeyKind, StoreError
 from . import times
 from .connection import transaction
@@ -24,11 +27,11 @@ QUERY_CHUNK = 500
 _COLUMNS = (
     "id, watch_key, join_key, red_token, yellow_token, local, invite_spent, "
     "created_at, updated_at, result, reason, finished_at, rematch_of, moves, computer, level, log, rematch, "
-    "host, public, match, red_name, yellow_name, joined_by, times, grace"
+    "host, public, match, red_name, yellow_name, joined_by, times, grace, clock"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM games WHERE id = ?"
 _UPSERT = f"""
-INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 26)})
+INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 27)})
 ON CONFLICT (id) DO UPDATE SET
     invite_spent = max(invite_spent, excluded.invite_spent),
     updated_at = max(updated_at, excluded.updated_at),
@@ -78,6 +81,7 @@ def row(record: StoredGame) -> tuple[object, ...]:
         record.joined_by,
         times.encode(record.times, record.created_at),
         record.grace,
+        msgspec.json.encode(record.clock).decode() if record.clock is not None else None,
     )
 
 
@@ -90,11 +94,15 @@ def select(db: sqlite3.Connection, game_id: str) -> StoredGame | None:
     if row is None:
         return None
     (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of, moves,
-     computer, level, events, rematch, host, public, match, red_name, yellow_name, joined_by, kept, grace) = row  # fmt: skip
+     computer, level, events, rematch, host, public, match, red_name, yellow_name, joined_by, kept, grace, clock) = row  # fmt: skip
     try:
         at = times.decode(kept, created)
     except ValueError as exc:
         raise StoreError(f"game {gid}: {exc}") from None
+    try:
+        control = msgspec.json.decode(clock, type=TimeControl) if clock is not None else None
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise StoreError(f"game {gid}: no time control {clock!r}: {exc}") from None
     return StoredGame(
         id=gid,
         watch_key=watch,
@@ -123,6 +131,7 @@ def select(db: sqlite3.Connection, game_id: str) -> StoredGame | None:
         joined_by=joined_by,
         times=at,
         grace=grace,
+        clock=control,
     )
 
 
