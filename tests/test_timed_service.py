@@ -149,3 +149,43 @@ async def test_the_clock_survives_a_restart_and_the_flag_falls_on_the_next_look(
         assert member.of("win")[-1]["reason"] == "time"
     finally:
         await again.close()
+
+
+async def until(condition, what: str, timeout: float = 10.0) -> None:
+    """Until ``condition()`` holds (checked each loop turn and every millisecond), or fail."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"never: {what}")
+        await asyncio.sleep(0.001)
+
+
+async def test_on_redis_the_flag_falls_once_with_the_players_on_two_processes_and_one_killed(redis_url):
+    from connectfour.store.redis import RedisStore
+
+    timers = Timers()
+    stores = [RedisStore(redis_url), RedisStore(redis_url)]
+    try:
+        a, b = (GameService(store, clock=timers.clock, schedule=timers.schedule) for store in stores)
+        host, guest = Member(), Member()
+        game_a, _ = await a.create(host, local=False, clock=ONE_MINUTE)
+        game_b, _ = await b.join(guest, game_a.state.join_key)
+        await until(lambda: game_a.state.invite_spent, "the guest seen on the host's process")
+        timers.advance(1.0)
+        await a.play(game_a, "red", 3)
+        await until(lambda: game_b.state.board.ply == 1, "red's move on the guest's process")
+        timers.advance(1.0)
+        await b.play(game_b, "yellow", 3)
+        await until(lambda: game_a.state.board.ply == 2, "yellow's move on the host's process")
+        deadline = timers.now + ONE_MINUTE.initial
+        await stores[0].close()  # the host's process dies: the other one's timer is enough
+        game_a.close()  # (and its timers with it)
+        timers.advance(ONE_MINUTE.initial)
+        await until(lambda: game_b.over, "the flag on the guest's process")
+        events = [event for _, event in await stores[1].read(game_a.id)]
+        assert [event for event in events if isinstance(event, TimedOut)] == [TimedOut(at=deadline, player="red")]
+        assert isinstance(events[-1], TimedOut)
+        assert guest.of("win")[-1]["reason"] == "time"
+    finally:
+        for store in stores:
+            await store.close()

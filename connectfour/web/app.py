@@ -86,6 +86,7 @@ async def game_record(request: web.Request) -> web.Response:
             "yellow_name": record.yellow_name,
             "computer": record.computer,
             "level": record.level if record.computer is not None else None,
+            "clock": str(record.clock) if record.clock is not None else None,
         }
     )
 
