@@ -23,6 +23,7 @@ RefusalCode = Literal[
     "invalid_event",
     "out_of_time",
     "clock_running",
+    "not_available",
 ]
 
 

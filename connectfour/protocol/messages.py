@@ -64,7 +64,16 @@ ADDED_IN: dict[str, int] = {
             "server:ack", "server:error.id", "server:error.ply", "server:state.watch",
         )
     },
-    **{name: 4 for name in ("client:init.clock", "server:state.clock", "server:play.clock")},
+    **{
+        name: 4
+        for name in (
+            "client:init.clock", "client:match.clock", "client:offer_draw", "client:decline_draw",
+            "client:takeback", "client:decline_takeback", "server:state.clock", "server:play.clock",
+            "server:state.draw_offer", "server:state.takeback_request", "server:draw_offer",
+            "server:draw_declined", "server:takeback_request", "server:takeback_declined",
+            "server:lobby.waiting.clock", "server:lobby.playing.clock",
+        )
+    },  # fmt: skip
 }  # fmt: skip
 #: A client's name for one request, echoed by its answer (``ack`` or ``error``).
 RequestId = Annotated[
@@ -145,6 +154,25 @@ class Rematch(_Client, tag="rematch", frozen=True):
     """Offer, or accept, a new game with colours swapped once this one ended (v1)."""
 
 
+class OfferDraw(_Client, tag="offer_draw", frozen=True):
+    """Offer a draw, or accept the opponent's standing offer (v1, revision 4). Between two
+    people online only; an offer stands until the opponent moves, accepts or declines, and
+    a player may offer again once both sides moved since."""
+
+
+class DeclineDraw(_Client, tag="decline_draw", frozen=True):
+    """Decline the opponent's offer of a draw (v1, revision 4)."""
+
+
+class Takeback(_Client, tag="takeback", frozen=True):
+    """Take back one's last move (v1, revision 4): at once against the computer (with its
+    reply) and on one device; between two people, ask the opponent, or accept its request."""
+
+
+class DeclineTakeback(_Client, tag="decline_takeback", frozen=True):
+    """Decline the opponent's request for a takeback (v1, revision 4)."""
+
+
 class Lobby(_Client, tag="lobby", frozen=True):
     """Follow the lobby: a ``lobby`` event now, then whenever it changes, at
     most a few a second. A connection in a game cannot; starting, joining or
@@ -154,9 +182,12 @@ class Lobby(_Client, tag="lobby", frozen=True):
 class Match(_Client, tag="match", frozen=True):
     """Play someone: pair with the player who has waited longest for a quick
     match, or wait for the next one (``state`` with ``match`` and status
-    ``waiting``). Colours are drawn at random. ``name`` as in ``init``."""
+    ``waiting``). Colours are drawn at random. ``name`` as in ``init``;
+    ``clock`` (revision 4) as in ``init``: only players who chose the same
+    control (or none) are paired."""
 
     name: Name | None = None
+    clock: TimeControlText | None = None
 
 
 class Cancel(_Client, tag="cancel", frozen=True):
@@ -164,7 +195,21 @@ class Cancel(_Client, tag="cancel", frozen=True):
     connection may start over. Too late once an opponent was found."""
 
 
-ClientEvent = Init | Play | Resume | Resign | Claim | Rematch | Lobby | Match | Cancel
+ClientEvent = (
+    Init
+    | Play
+    | Resume
+    | Resign
+    | Claim
+    | Rematch
+    | Lobby
+    | Match
+    | Cancel
+    | OfferDraw
+    | DeclineDraw
+    | Takeback
+    | DeclineTakeback
+)
 
 
 class _Server(msgspec.Struct, tag_field="type", frozen=True, omit_defaults=True):
@@ -234,6 +279,8 @@ class StateEvent(_Server, tag="state", frozen=True):
     match: bool = False
     watch: str | None = None
     clock: ClockView | None = None
+    draw_offer: Player | None = None
+    takeback_request: Player | None = None
 
 
 class PlayEvent(_Server, tag="play", frozen=True):
@@ -274,6 +321,33 @@ class PresenceEvent(_Server, tag="presence", frozen=True):
     yellow_claimable_in: float | None = None
     red_name: str | None = None
     yellow_name: str | None = None
+
+
+class DrawOfferEvent(_Server, tag="draw_offer", frozen=True):
+    """``player`` offers a draw (v1, revision 4): the opponent may ``offer_draw`` to accept,
+    ``decline_draw``, or move on (which withdraws it)."""
+
+    player: Player
+
+
+class DrawDeclinedEvent(_Server, tag="draw_declined", frozen=True):
+    """``player`` declined the offer of a draw (v1, revision 4)."""
+
+    player: Player
+
+
+class TakebackRequestEvent(_Server, tag="takeback_request", frozen=True):
+    """``player`` asks to take back its last move (v1, revision 4): the opponent may
+    ``takeback`` to accept or ``decline_takeback``; a move withdraws it. Once taken back,
+    everyone gets a ``state`` of the game as it stands then."""
+
+    player: Player
+
+
+class TakebackDeclinedEvent(_Server, tag="takeback_declined", frozen=True):
+    """``player`` declined the request for a takeback (v1, revision 4)."""
+
+    player: Player
 
 
 class RematchEvent(_Server, tag="rematch", frozen=True):
@@ -326,6 +400,8 @@ class WaitingGame(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     name: str | None = None
     #: When the game was created (seconds since the epoch).
     since: float = 0.0
+    #: Its time control (``"3+2"``), if timed (revision 4).
+    clock: str | None = None
 
 
 class PlayingGame(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
@@ -337,6 +413,8 @@ class PlayingGame(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     spectators: int
     red: str | None = None
     yellow: str | None = None
+    #: Its time control (``"3+2"``), if timed (revision 4).
+    clock: str | None = None
 
 
 class LobbyEvent(_Server, tag="lobby", frozen=True):
@@ -371,6 +449,10 @@ ServerEvent = (
     | LobbyEvent
     | CancelledEvent
     | AckEvent
+    | DrawOfferEvent
+    | DrawDeclinedEvent
+    | TakebackRequestEvent
+    | TakebackDeclinedEvent
 )
 
 # The same lists, for the reference and the tests: one place to add an event.

@@ -175,16 +175,22 @@ class ComputerSeat:
         memory meanwhile is dropped: it is searched again once someone is back."""
         state = game.state
         color, moves = state.computer, list(state.board.moves)
+        if state.board.turn != color:  # taken back before the search began: the player's turn again
+            game.thought()
+            return
         try:
             column = await self.computer.move(moves, state.level)
         except Exception:
             log.exception("game %s: the computer's search failed; a quick move instead", game.id)
             column = quick_move(moves, self.computer.rng)
         game.thought()
-        if not self._following(game) or game.over or game.state.board.ply != ply or color is None:
+        if not self._following(game) or game.over or color is None:
+            return
+        if list(game.state.board.moves) != moves:  # taken back meanwhile: the answer is to another game
+            self.turn(game)
             return
         try:
-            await self._play(game, color, column, ply)
+            await self._play(game, color, column, len(moves))
         except ProtocolError as exc:
             log.warning("game %s: the computer's move at ply %d was refused: %s", game.id, ply, exc)
             if exc.code == "unavailable":

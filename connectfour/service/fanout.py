@@ -12,8 +12,32 @@ import time
 
 from .. import metrics
 from ..domain import other
-from ..domain.events import Aborted, Claimed, Event, Expired, Moved, RematchOffered, Resigned, TimedOut
-from ..protocol.messages import DrawEvent, PlayEvent, RematchEvent, WinEvent
+from ..domain.events import (
+    Aborted,
+    Claimed,
+    DrawAgreed,
+    DrawDeclined,
+    DrawOffered,
+    Event,
+    Expired,
+    Moved,
+    RematchOffered,
+    Resigned,
+    TakebackDeclined,
+    TakebackRequested,
+    TimedOut,
+    TookBack,
+)
+from ..protocol.messages import (
+    DrawDeclinedEvent,
+    DrawEvent,
+    DrawOfferEvent,
+    PlayEvent,
+    RematchEvent,
+    TakebackDeclinedEvent,
+    TakebackRequestEvent,
+    WinEvent,
+)
 from .game import Game, clock_view, send_event
 
 
@@ -27,9 +51,20 @@ def tell(game: Game, event: Event, row: int = -1) -> None:
         game.broadcast(WinEvent(event.player, "claim"))
     elif isinstance(event, TimedOut):
         game.broadcast(WinEvent(other(event.player), "time"))
-    elif isinstance(event, (Expired, Aborted)):
+    elif isinstance(event, (Expired, Aborted, DrawAgreed, TookBack)):
         for member, role in game.members.items():
-            send_event(member, game.snapshot(role))
+            if member.speaks_v1:
+                send_event(member, game.snapshot(role))
+            elif isinstance(event, DrawAgreed):  # (a tutorial client knows no takeback)
+                send_event(member, DrawEvent())
+    elif isinstance(event, DrawOffered):
+        game.broadcast(DrawOfferEvent(event.player))
+    elif isinstance(event, DrawDeclined):
+        game.broadcast(DrawDeclinedEvent(event.player))
+    elif isinstance(event, TakebackRequested):
+        game.broadcast(TakebackRequestEvent(event.player))
+    elif isinstance(event, TakebackDeclined):
+        game.broadcast(TakebackDeclinedEvent(event.player))
     elif isinstance(event, RematchOffered):
         game.broadcast(RematchEvent(event.player))
     # Joined: the guest's seat, taken next, tells everyone. RematchStarted: everyone here moves.

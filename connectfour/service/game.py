@@ -258,6 +258,8 @@ class Game:
             match=state.match,
             watch=state.watch_key if role != "spectator" else None,
             clock=clock_view(state, now) if state.clock is not None else None,
+            draw_offer=state.draw_offer,
+            takeback_request=state.takeback_request,
         )
 
     def presence_event(self, now: float) -> PresenceEvent:

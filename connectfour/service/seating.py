@@ -21,6 +21,7 @@ from ..domain import PLAYERS, RED, YELLOW, Player, Role, other, rulebook
 from ..domain.clock import TimeControl
 from ..domain.events import Created
 from ..domain.seats import Holder
+from ..domain.state import GameState
 from ..protocol import ProtocolError
 from ..protocol.messages import CancelledEvent, InitEvent
 from ..store import Store, StoreError
@@ -259,25 +260,33 @@ class Seating:
             # Back to waiting for a quick match (leaving withdrew the ticket); or,
             # if someone else waits now, to their game instead: this one is never played.
             try:
-                partner = await self.store.match.offer(Ticket(game.id, state.join_key), self._clock())
+                partner = await self.store.match.offer(Ticket(game.id, state.join_key, pool_of(state)), self._clock())
             except BaseException:
                 self.following.let_go(game)
                 raise
             if partner is not None:
                 self.following.let_go(game)
-                return await self.match(member, state.names.get(state.host), partner)
+                return await self.match(member, state.names.get(state.host), partner, control_of(state))
         await self._attached(member, game, role)
         log.info("game %s: %s resumed", game.id, role)
         return game, role
 
     # -- quick match ---------------------------------------------------------------
 
-    async def match(self, member: Member, name: str | None = None, ticket: Ticket | None = None) -> tuple[Game, Role]:
-        """Play someone: join the game of whoever has waited longest, or host one and wait
-        in the queue; the colours are drawn at random. ``ticket``: one already taken."""
+    async def match(
+        self,
+        member: Member,
+        name: str | None = None,
+        ticket: Ticket | None = None,
+        clock: TimeControl | None = None,
+    ) -> tuple[Game, Role]:
+        """Play someone who chose the same time control (``clock``, or untimed): join the game of
+        whoever has waited longest, or host one and wait in the queue; the colours are drawn at
+        random. ``ticket``: one already taken."""
         queue = self.store.match
+        pool = str(clock) if clock is not None else ""
         if ticket is None:
-            ticket = await queue.take(self._clock())
+            ticket = await queue.take(self._clock(), pool)
         for _ in range(ATTEMPTS):
             if ticket is not None:
                 try:
@@ -285,13 +294,15 @@ class Seating:
                 except ProtocolError as exc:  # the game went meanwhile: the next one
                     if exc.code not in ("game_not_found", "seat_taken", "game_over"):
                         raise
-                ticket = await queue.take(self._clock())
+                ticket = await queue.take(self._clock(), pool)
                 continue
             host = self._draw(PLAYERS)
-            game = await self._create(self.created(local=False, public=True, match=True, host=host, names={host: name}))
+            game = await self._create(
+                self.created(local=False, public=True, match=True, host=host, names={host: name}, clock=clock)
+            )
             assert game.state.join_key is not None
             try:
-                ticket = await queue.offer(Ticket(game.id, game.state.join_key), self._clock())
+                ticket = await queue.offer(Ticket(game.id, game.state.join_key, pool), self._clock())
             except BaseException:
                 self.following.let_go(game)
                 raise
@@ -307,7 +318,7 @@ class Seating:
         game, role = self.where(member)
         if game is None or not game.state.match or game.state.invite_spent or role != game.state.host:
             raise ProtocolError("not_waiting", "This connection is not waiting for a quick match.")
-        if not await self.store.match.cancel(game.id):
+        if not await self.store.match.cancel(game.id, pool_of(game.state)):
             raise ProtocolError("not_waiting", "Too late: an opponent was just found.")
         self.leave(member)
         send_event(member, CancelledEvent())
@@ -332,7 +343,7 @@ class Seating:
             if not game.over:
                 self._touch(game.id)
             if game.state.match and not game.state.invite_spent:  # nobody is to take this ticket now
-                self._soon(self.store.match.cancel(game.id))
+                self._soon(self.store.match.cancel(game.id, pool_of(game.state)))
         self.following.unfollow_if_idle(game)
 
     async def release(self, game: Game, holder: Holder) -> None:
@@ -372,3 +383,12 @@ class Seating:
             left = self.touching.pop(game_id) - 1
             if left:
                 self.touching[game_id] = left
+
+
+def control_of(state: GameState) -> TimeControl | None:
+    return state.clock.control if state.clock is not None else None
+
+
+def pool_of(state: GameState) -> str:
+    """The quick match's pool of a game: its time control, empty if untimed."""
+    return str(state.clock.control) if state.clock is not None else ""

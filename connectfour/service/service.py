@@ -220,6 +220,7 @@ class GameService:
         fanout.tell(game, event, row)
         if game.state.result is not None and ends(event):
             self._ended(game)
+
         elif isinstance(event, RematchStarted):
             game.to_rematch = self._spawn(self._move_to_rematch(game, event.game))
 
@@ -263,8 +264,10 @@ class GameService:
     async def resume(self, member: Member, game_id: str, token: str) -> tuple[Game, Role]:
         return await self.seating.resume(member, game_id, token)
 
-    async def match(self, member: Member, name: str | None = None) -> tuple[Game, Role]:
-        return await self.seating.match(member, name)
+    async def match(
+        self, member: Member, name: str | None = None, clock: TimeControl | None = None
+    ) -> tuple[Game, Role]:
+        return await self.seating.match(member, name, clock=clock)
 
     async def cancel(self, member: Member) -> None:
         await self.seating.cancel(member)

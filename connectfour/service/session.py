@@ -12,13 +12,17 @@ from ..protocol.messages import (
     Cancel,
     Claim,
     ClientEvent,
+    DeclineDraw,
+    DeclineTakeback,
     Init,
     Lobby,
     Match,
+    OfferDraw,
     Play,
     Rematch,
     Resign,
     Resume,
+    Takeback,
 )
 from ..rules import Board, IllegalMove
 from . import tasks
@@ -143,7 +147,7 @@ class Session:
             if isinstance(event, Resume):
                 await service.resume(member, event.game, event.token)
             elif isinstance(event, Match):
-                await service.match(member, event.name)
+                await service.match(member, event.name, time_control(event.clock))
             elif event.computer is not None:
                 if event.local or event.join is not None or event.watch is not None:
                     raise ProtocolError(
@@ -172,6 +176,14 @@ class Session:
             await service.claim(game, role)
         elif isinstance(event, Rematch):
             await service.rematch(game, role)
+        elif isinstance(event, OfferDraw):
+            await service.moves.commit(game, rulebook.OfferDraw(role))
+        elif isinstance(event, DeclineDraw):
+            await service.moves.commit(game, rulebook.DeclineDraw(role))
+        elif isinstance(event, Takeback):
+            await service.moves.commit(game, rulebook.TakeBack(role))
+        elif isinstance(event, DeclineTakeback):
+            await service.moves.commit(game, rulebook.DeclineTakeback(role))
 
     def close(self) -> None:
         self.closed = True

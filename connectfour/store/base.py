@@ -28,7 +28,20 @@ from ..bus import Bus
 from ..completion import completion
 from ..domain import Player, Reason, Result, other
 from ..domain.clock import TimeControl
-from ..domain.events import Aborted, Claimed, Created, Event, Expired, Joined, Moved, Resigned, TimedOut, ends
+from ..domain.events import (
+    Aborted,
+    Claimed,
+    Created,
+    DrawAgreed,
+    Event,
+    Expired,
+    Joined,
+    Moved,
+    Resigned,
+    TimedOut,
+    TookBack,
+    ends,
+)
 from .matching import MatchQueue
 from .seats import Seats
 
@@ -182,7 +195,11 @@ class GameRecord:
             self._end(other(event.player), "time", event.at)
         elif isinstance(event, Aborted):
             self._end("abandoned", "aborted", event.at)
-        # RematchOffered and RematchStarted change nothing a query reads.
+        elif isinstance(event, DrawAgreed):
+            self._end("draw", "agreement", event.at)
+        elif isinstance(event, TookBack):
+            del self.moves[-event.plies :]
+        # Offers, requests and their answers: nothing a query reads. RematchOffered and RematchStarted change nothing a query reads.
 
     def _end(self, result: Result, reason: Reason, at: float) -> None:
         if self.result is None:

@@ -2,7 +2,8 @@
 
 Folding writes a game's whole record (``upsert``), its times encoded then
 (``times.py``); each field only ever moves forward (a longer log, and its
-times with it, an invite spent, a result set), so folding an older record
+times and moves with it: a takeback shortens the moves, never the log; an
+invite spent, a result set), so folding an older record
 over a newer row changes nothing, and a replay may fold the same record
 twice.
 """
@@ -38,7 +39,7 @@ ON CONFLICT (id) DO UPDATE SET
     result = coalesce(result, excluded.result),
     reason = coalesce(reason, excluded.reason),
     finished_at = coalesce(finished_at, excluded.finished_at),
-    moves = CASE WHEN length(excluded.moves) > length(moves) THEN excluded.moves ELSE moves END,
+    moves = CASE WHEN length(excluded.log) > length(log) THEN excluded.moves ELSE moves END,
     log = CASE WHEN length(excluded.log) > length(log) THEN excluded.log ELSE log END,
     times = CASE WHEN length(excluded.log) > length(log) THEN excluded.times ELSE times END,
     rematch = coalesce(rematch, excluded.rematch),
