@@ -189,3 +189,29 @@ async def test_on_redis_the_flag_falls_once_with_the_players_on_two_processes_an
     finally:
         for store in stores:
             await store.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_quick_match_pairs_only_players_who_chose_the_same_control(kind, request):
+    if kind == "redis":
+        from connectfour.store.redis import RedisStore
+
+        store = RedisStore(request.getfixturevalue("redis_url"))
+    else:
+        store = MemoryStore(LocalBus())
+    try:
+        timers = Timers()
+        a, b = (GameService(store, clock=timers.clock, schedule=timers.schedule) for _ in range(2))
+        blitz, untimed, rapid, blitz_too = Member(), Member(), Member(), Member()
+        waiting, _ = await a.match(blitz, clock=TimeControl.parse("3+2"))
+        other, _ = await b.match(untimed)
+        third, _ = await b.match(rapid, clock=TimeControl.parse("10+5"))
+        assert len({waiting.id, other.id, third.id}) == 3  # three pools, three players waiting
+        paired, _ = await b.match(blitz_too, clock=TimeControl.parse("3+2"))
+        assert paired.id == waiting.id
+        assert paired.state.clock is not None and paired.state.clock.control == TimeControl.parse("3+2")
+        assert blitz_too.of("state")[-1]["clock"]["control"] == "3+2"
+        lobby = await b.match(Member())  # untimed: paired with the untimed player
+        assert lobby[0].id == other.id
+    finally:
+        await store.close()
