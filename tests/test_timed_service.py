@@ -215,3 +215,44 @@ async def test_quick_match_pairs_only_players_who_chose_the_same_control(kind, r
         assert lobby[0].id == other.id
     finally:
         await store.close()
+
+
+async def test_the_sweep_ends_a_timed_game_nobody_follows_on_time_not_as_abandoned():
+    timers = Timers()
+    store = MemoryStore(LocalBus())
+    two = await Two(store, timers).start()
+    await two.opening()
+    game_id = two.game_a.id
+    deadline = timers.now + ONE_MINUTE.initial
+    for service, game, member in ((two.a, two.game_a, two.host), (two.b, two.game_b, two.guest)):
+        service.leave(member)
+        game.close()  # (its timers with it: nobody follows the game any more)
+    await settle()
+    sweeper = GameService(store, expire_after=3600, clock=timers.clock, schedule=timers.schedule)
+    timers.now += 2 * 3600
+    assert await sweeper.expire_idle() == 1
+    events = [event for _, event in await store.read(game_id)]
+    assert events[-1] == TimedOut(at=deadline, player="red")
+
+
+def test_the_computer_searches_a_share_of_its_clock_and_all_it_needs_while_it_has_time():
+    from records import created
+
+    from connectfour.domain.events import Moved
+    from connectfour.domain.state import GameState
+    from connectfour.service.computer import CLOCK_BUDGET, budget_for
+
+    untimed = GameState.replay("g1", [created(join_key=None, computer="yellow", level=4)])
+    assert budget_for(untimed, 100.0) is None
+    control = TimeControl.parse("1+0")
+    state = GameState.replay("g1", [created(join_key=None, computer="yellow", level=4, clock=control)])
+    assert budget_for(state, 100.0) == pytest.approx(ABORT_AFTER / 4)  # its first move: the abort window
+    state.apply(Moved(at=101.0, player="red", column=3))
+    state.apply(Moved(at=102.0, player="yellow", column=3))
+    state.apply(Moved(at=103.0, player="red", column=4))
+    assert budget_for(state, 103.0) == pytest.approx(60.0 / 4)
+    assert budget_for(state, 103.0 + 59.9) == pytest.approx(0.05)  # almost out: a quick move, in time
+    slow = GameState.replay("g1", [created(join_key=None, computer="yellow", level=4, clock=TimeControl.parse("10+5"))])
+    for n, (player, column) in enumerate([("red", 3), ("yellow", 3), ("red", 4)]):
+        slow.apply(Moved(at=101.0 + n, player=player, column=column))
+    assert budget_for(slow, 104.0) == CLOCK_BUDGET

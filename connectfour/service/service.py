@@ -134,6 +134,7 @@ class GameService:
             spawn=self._spawn,
             play=self.play,
             following=lambda game: self.games.get(game.id) is game,
+            clock=clock,
         )
         #: This process's side of the lobby: the public games followed here, told to everyone.
         self.lobby = lobby.Lobby(

@@ -206,6 +206,18 @@ class GameRecord:
             self.result, self.reason, self.finished_at = result, reason, at
 
 
+def move_times(events: Iterable[Event]) -> list[float]:
+    """When each move on the board was made, in order (those taken back left out): the replay's
+    time per move, with the creation's time before the first."""
+    times: list[float] = []
+    for event in events:
+        if type(event) is Moved:
+            times.append(event.at)
+        elif type(event) is TookBack:
+            del times[-event.plies :]
+    return times
+
+
 class Store(Protocol):
     @property
     def bus(self) -> Bus:
