@@ -27,6 +27,7 @@ from ..cli.arguments import positive_seconds as _positive_seconds
 from ..cli.arguments import rate as _rate
 from ..cli.arguments import seconds as _seconds
 from ..cli.arguments import workers as _workers
+from ..domain.clock import TimeControl
 from . import commandstats, procstat, report, spawn
 from .commandstats import StoreProcess
 from .crowd import run_capacity, run_fanout
@@ -120,6 +121,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "connections, so connection set-up leaves the measurement",
     )
     bench.add_argument(
+        "--clock",
+        type=_time_control,
+        help="games: play them on this time control (e.g. 3+2; needs --v1); untimed by default",
+    )
+    bench.add_argument(
         "--server-pid", type=_positive, help="with --url: read CPU time and memory of this server process"
     )
     bench.add_argument("--server-cpu", type=_count, default=0, help="CPU a spawned server is pinned to (default 0)")
@@ -131,7 +137,17 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     bench.add_argument("--smoke", action="store_true", help="a tiny run of every scenario against a spawned server")
 
 
+def _time_control(text: str) -> TimeControl:
+    try:
+        return TimeControl.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(args: argparse.Namespace) -> int:
+    if getattr(args, "clock", None) is not None and not args.v1:
+        print("connectfour bench: --clock needs --v1 (a tutorial client plays untimed games)", file=sys.stderr)
+        return 2
     if args.smoke:
         return _smoke(args)
     if not args.url and not args.spawn:
@@ -244,6 +260,7 @@ def _measure(
                 v1=args.v1,
                 warmup=args.warmup,
                 on_measure=measuring,
+                clock=str(args.clock) if args.clock is not None else None,
                 progress=report.games_progress(label) if show else None,
             )
         )

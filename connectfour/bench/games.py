@@ -140,6 +140,7 @@ async def play_one_game(
     pace: Callable[[], float] | None,
     running: Callable[[], bool] = lambda: False,
     first: int = 0,
+    clock: str | None = None,
 ) -> None:
     """Set up one game's connections and play it; with v1, play rematch after
     rematch on the same connections for as long as ``running()`` says.
@@ -156,7 +157,7 @@ async def play_one_game(
     try:
         red = await connect(*where(), subprotocol)
         clients.append(red)
-        red.send_text(b'{"type":"init"}')
+        red.send_text(json.dumps({"type": "init", "clock": clock}).encode() if clock else b'{"type":"init"}')
         init = await _wait_for(red, b"init")
         yellow = await connect(*where(), subprotocol)
         clients.append(yellow)
@@ -208,6 +209,7 @@ async def run_games(
     warmup: float = 0.0,
     on_measure: Callable[[], None] | None = None,
     progress: Callable[[float, float, Stats], None] | None = None,
+    clock: str | None = None,
 ) -> tuple[Stats, float]:
     """Play ``games`` games at once: ``warmup`` seconds unmeasured (connections
     ramping up), then ``duration`` seconds measured; (stats, seconds measured).
@@ -235,7 +237,7 @@ async def run_games(
         # swallow a cancellation that races with its own result (Python 3.11).
         while running:
             try:
-                await play_one_game(addresses, spectators, v1, stats, pace, lambda: running, first=number)
+                await play_one_game(addresses, spectators, v1, stats, pace, lambda: running, first=number, clock=clock)
             except (TimeoutError, OSError, ConnectionError, json.JSONDecodeError) as exc:
                 stats.error(f"{type(exc).__name__}: {exc}")
                 await asyncio.sleep(0.1)

@@ -12,7 +12,9 @@ from .games import Stats
 
 
 def protocol(args: argparse.Namespace) -> str:
-    return "connectfour.v1" if args.v1 else "tutorial"
+    name = "connectfour.v1" if args.v1 else "tutorial"
+    clock = getattr(args, "clock", None)
+    return f"{name}, on a {clock} clock" if clock is not None else name
 
 
 def games_progress(label: str) -> Callable[[float, float, Stats], None]:

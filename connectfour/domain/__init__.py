@@ -20,8 +20,10 @@ Role = Literal["red", "yellow", "both", "spectator"]
 Status = Literal["waiting", "playing", "won", "draw", "abandoned"]
 #: How a game ended: the winner's colour, "draw", or "abandoned" (nobody won).
 Result = Literal["red", "yellow", "draw", "abandoned"]
-#: Why: four in a row, full board, resignation, the opponent's absence, or expiry.
-Reason = Literal["four", "full", "resign", "claim", "expired"]
+#: Why: four in a row, full board, resignation, the opponent's absence, expiry, the
+#: loser's clock run out ("time"), a first move not made in time ("aborted": nobody won),
+#: or a draw both players agreed to ("agreement").
+Reason = Literal["four", "full", "resign", "claim", "expired", "time", "aborted", "agreement"]
 #: A seat as the players and spectators see it.
 SeatState = Literal["empty", "connected", "disconnected", "gone"]
 

@@ -12,6 +12,7 @@ from typing import Literal
 import msgspec
 
 from . import Player
+from .clock import TimeControl
 
 
 # gc=False: an event holds only strings and numbers, so it can never be part of
@@ -42,6 +43,8 @@ class Created(_Event, tag="created", frozen=True):
     #: The players' display names, as far as known at the start.
     red_name: str | None = None
     yellow_name: str | None = None
+    #: The game's time control; None for an untimed game.
+    clock: TimeControl | None = None
 
 
 class Joined(_Event, tag="joined", frozen=True):
@@ -81,6 +84,48 @@ class Expired(_Event, tag="expired", frozen=True):
     appends it only if no seat is held at ``at``."""
 
 
+class TimedOut(_Event, tag="timed_out", frozen=True):
+    """``player``, to move, ran out of time at ``at`` (its flag fell): the opponent wins."""
+
+    player: Player
+
+
+class Aborted(_Event, tag="aborted", frozen=True):
+    """A first move was not made in time: the game ends, and nobody wins or loses."""
+
+
+class DrawOffered(_Event, tag="draw_offered", frozen=True):
+    """``player`` offers a draw: it stands until the opponent moves, accepts or declines."""
+
+    player: Player
+
+
+class DrawDeclined(_Event, tag="draw_declined", frozen=True):
+    """``player`` declined the opponent's offer of a draw."""
+
+    player: Player
+
+
+class DrawAgreed(_Event, tag="draw_agreed", frozen=True):
+    """The opponent accepted the offer: the game ends drawn."""
+
+
+class TakebackRequested(_Event, tag="takeback_requested", frozen=True):
+    """``player`` asks the opponent to take back its last move (and the reply to it, if any)."""
+
+    player: Player
+
+
+class TakebackDeclined(_Event, tag="takeback_declined", frozen=True):
+    player: Player
+
+
+class TookBack(_Event, tag="took_back", frozen=True):
+    """The last ``plies`` moves (1 or 2) are taken back: the game goes on from before them."""
+
+    plies: int
+
+
 class RematchOffered(_Event, tag="rematch_offered", frozen=True):
     player: Player
 
@@ -91,14 +136,31 @@ class RematchStarted(_Event, tag="rematch_started", frozen=True):
     game: str
 
 
-Event = Created | Joined | Moved | Resigned | Claimed | Expired | RematchOffered | RematchStarted
+Event = (
+    Created
+    | Joined
+    | Moved
+    | Resigned
+    | Claimed
+    | Expired
+    | TimedOut
+    | Aborted
+    | DrawOffered
+    | DrawDeclined
+    | DrawAgreed
+    | TakebackRequested
+    | TakebackDeclined
+    | TookBack
+    | RematchOffered
+    | RematchStarted
+)
 
 
 def ends(event: Event) -> bool:
     """Whether ``event``, once stored, ends its game."""
     if type(event) is Moved:
         return event.end is not None
-    return isinstance(event, (Resigned, Claimed, Expired))
+    return isinstance(event, (Resigned, Claimed, Expired, TimedOut, Aborted, DrawAgreed))
 
 
 _encoder = msgspec.json.Encoder()

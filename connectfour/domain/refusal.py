@@ -21,6 +21,9 @@ RefusalCode = Literal[
     "stale_ply",
     "future_ply",
     "invalid_event",
+    "out_of_time",
+    "clock_running",
+    "not_available",
 ]
 
 

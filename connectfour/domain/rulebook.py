@@ -23,7 +23,24 @@ import msgspec
 
 from ..rules import IllegalMove
 from . import PLAYERS, RED, YELLOW, Player, Role, SeatState, other
-from .events import Claimed, Event, Expired, Joined, Moved, RematchOffered, RematchStarted, Resigned
+from .events import (
+    Aborted,
+    Claimed,
+    DrawAgreed,
+    DrawDeclined,
+    DrawOffered,
+    Event,
+    Expired,
+    Joined,
+    Moved,
+    RematchOffered,
+    RematchStarted,
+    Resigned,
+    TakebackDeclined,
+    TakebackRequested,
+    TimedOut,
+    TookBack,
+)
 from .refusal import RefusalCode, Refused
 from .seats import Expiries, Presence
 from .state import GameState
@@ -60,6 +77,32 @@ class Expire(msgspec.Struct, frozen=True):
     """End a game nobody holds a seat of, as abandoned (the sweep's command)."""
 
 
+class Flag(msgspec.Struct, frozen=True):
+    """End a timed game whose side to move ran out of time (or, before both sides moved,
+    of its first move's window): any process may ask, the first stored wins."""
+
+
+class OfferDraw(msgspec.Struct, frozen=True):
+    """Offer a draw, or accept the opponent's standing offer."""
+
+    role: Role
+
+
+class DeclineDraw(msgspec.Struct, frozen=True):
+    role: Role
+
+
+class TakeBack(msgspec.Struct, frozen=True):
+    """Take back one's last move: at once against the computer or on one device; between two
+    people, ask the opponent (or accept the opponent's standing request)."""
+
+    role: Role
+
+
+class DeclineTakeback(msgspec.Struct, frozen=True):
+    role: Role
+
+
 class OfferRematch(msgspec.Struct, frozen=True):
     color: Player
 
@@ -70,7 +113,20 @@ class StartRematch(msgspec.Struct, frozen=True):
     game: str
 
 
-Command = Join | Move | Resign | Claim | Expire | OfferRematch | StartRematch
+Command = (
+    Join
+    | Move
+    | Resign
+    | Claim
+    | Expire
+    | Flag
+    | OfferDraw
+    | DeclineDraw
+    | TakeBack
+    | DeclineTakeback
+    | OfferRematch
+    | StartRematch
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +260,12 @@ def decide(state: GameState, command: Command, now: float, seats: Seats | None =
         if seats is None or held(seats, now):
             raise Refused("not_claimable", "A seat is held, so the game does not expire.")
         return Expired(at=now)
+    if isinstance(command, Flag):
+        return flag(state, now)
+    if isinstance(command, (OfferDraw, DeclineDraw)):
+        return draw(state, command, now)
+    if isinstance(command, (TakeBack, DeclineTakeback)):
+        return takeback(state, command, now)
     if isinstance(command, OfferRematch):
         if command.color == state.computer:
             raise Refused("not_a_player", "The computer does not offer rematches: it accepts them.")
@@ -237,7 +299,91 @@ def decide_move(state: GameState, role: Role, column: int, ply: int | None, now:
         row = board.check(player, column)
     except IllegalMove as exc:
         raise Refused(exc.code, str(exc)) from None
+    clock = state.clock
+    if clock is not None and clock.expired(now):
+        raise Refused("out_of_time", "Your time ran out before the move arrived.")
     return Moved(at=now, player=player, column=column, end=board.outcome(column, row)), row
+
+
+def flag(state: GameState, now: float) -> TimedOut | Aborted:
+    """The end of a timed game whose side to move is out of time at ``now``: on time once both
+    sides moved, else aborted (a first move not made in time); at the deadline itself."""
+    clock = state.clock
+    turn = state.board.turn
+    if state.over or turn is None:
+        raise Refused("game_over", "The game is over.")
+    deadline = clock.deadline if clock is not None else None
+    if deadline is None or now < deadline:
+        raise Refused("clock_running", "No clock has run out.")
+    # The end is stored at the instant the flag fell, however late someone noticed.
+    if clock is not None and clock.running:
+        return TimedOut(at=deadline, player=turn)
+    return Aborted(at=deadline)
+
+
+def _player(state: GameState, role: Role) -> Player:
+    """The player a command of ``role`` speaks for, in a game that goes on."""
+    if role == "spectator":
+        raise Refused("not_a_player", "Only a player can do this.")
+    if state.over or state.board.turn is None:
+        raise Refused("game_over", "The game is over.")
+    return state.board.turn if role == "both" else role
+
+
+def draw(state: GameState, command: OfferDraw | DeclineDraw, now: float) -> Event:
+    """An offer of a draw, its acceptance or its refusal: between two people only. A player
+    may offer again only once both sides moved since its last offer."""
+    player = _player(state, command.role)
+    if state.local or state.computer is not None:
+        raise Refused("not_available", "Draws are offered between two people playing online.")
+    offer = state.draw_offer
+    if isinstance(command, DeclineDraw):
+        if offer != other(player):
+            raise Refused("not_available", "There is no offer of a draw to decline.")
+        return DrawDeclined(at=now, player=player)
+    if offer == other(player):
+        return DrawAgreed(at=now)
+    if offer == player:
+        raise Refused("not_available", "Your offer of a draw stands already.")
+    last = state.draw_offered_at.get(player)
+    if last is not None and state.board.ply - last < 2:
+        raise Refused("not_available", "You can offer a draw again once both of you have moved.")
+    return DrawOffered(at=now, player=player)
+
+
+def takeback_plies(state: GameState, player: Player) -> int:
+    """How many moves ``player``'s takeback removes: its last move, and the reply to it if there
+    is one (0: it has no move to take back)."""
+    moves = len(state.board.moves)
+    plies = 1 if state.board.turn == other(player) else 2
+    return plies if plies <= moves else 0
+
+
+def takeback(state: GameState, command: TakeBack | DeclineTakeback, now: float) -> Event:
+    """A takeback: at once on one device (the last move) and against the computer (the player's
+    last move and the computer's reply); between two people, a request the opponent accepts
+    (by asking too) or declines."""
+    player = _player(state, command.role)
+    request = state.takeback_request
+    if isinstance(command, DeclineTakeback):
+        if state.local or state.computer is not None or request != other(player):
+            raise Refused("not_available", "There is no request for a takeback to decline.")
+        return TakebackDeclined(at=now, player=player)
+    if state.local:
+        if not state.board.moves:
+            raise Refused("not_available", "There is no move to take back.")
+        return TookBack(at=now, plies=1)
+    if state.computer is not None or request == other(player):
+        asking = other(player) if request == other(player) else player
+        plies = takeback_plies(state, asking)
+        if not plies:
+            raise Refused("not_available", "There is no move to take back.")
+        return TookBack(at=now, plies=plies)
+    if request == player:
+        raise Refused("not_available", "Your request for a takeback stands already.")
+    if not takeback_plies(state, player):
+        raise Refused("not_available", "There is no move of yours to take back.")
+    return TakebackRequested(at=now, player=player)
 
 
 def already(state: GameState, command: Command) -> bool:

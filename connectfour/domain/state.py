@@ -16,7 +16,26 @@ from collections.abc import Iterable
 
 from ..rules import Board, IllegalMove
 from . import RED, YELLOW, Player, Reason, Result, Status, other
-from .events import Claimed, Created, Event, Expired, Joined, Moved, RematchOffered, RematchStarted, Resigned
+from .clock import Clock
+from .events import (
+    Aborted,
+    Claimed,
+    Created,
+    DrawAgreed,
+    DrawDeclined,
+    DrawOffered,
+    Event,
+    Expired,
+    Joined,
+    Moved,
+    RematchOffered,
+    RematchStarted,
+    Resigned,
+    TakebackDeclined,
+    TakebackRequested,
+    TimedOut,
+    TookBack,
+)
 from .refusal import Refused
 
 __all__ = ["GameState", "Refused"]
@@ -29,6 +48,7 @@ class GameState:
         "id", "version", "local", "watch_key", "join_key", "red_token", "yellow_token", "rematch_of",
         "created_at", "updated_at", "invite_spent", "board", "result", "reason", "finished_at",
         "rematch_offers", "rematch", "computer", "level", "host", "public", "match", "names", "joined_by",
+        "clock", "draw_offer", "draw_offered_at", "takeback_request",
     )  # fmt: skip
 
     def __init__(self, game_id: str) -> None:
@@ -61,6 +81,13 @@ class GameState:
         self.names: dict[Player, str] = {}
         #: The id of the request that spent the invite, if it gave one.
         self.joined_by: str | None = None
+        #: Both sides' time, in a game with a time control (``domain/clock.py``).
+        self.clock: Clock | None = None
+        #: The player whose offer of a draw stands, and the ply at which each last offered one.
+        self.draw_offer: Player | None = None
+        self.draw_offered_at: dict[Player, int] = {}
+        #: The player whose request for a takeback stands.
+        self.takeback_request: Player | None = None
 
     @property
     def guest(self) -> Player:
@@ -109,6 +136,15 @@ class GameState:
                 raise Refused("seat_taken", "This invite link was already used: the seat is taken.")
         elif isinstance(event, (Resigned, Claimed, Expired)):
             self._check_open()
+        elif isinstance(event, (TimedOut, Aborted)):
+            self._check_flag(event)
+        elif isinstance(event, (DrawOffered, DrawDeclined, DrawAgreed, TakebackRequested, TakebackDeclined)):
+            self._check_open()
+            self._check_offer(event)
+        elif isinstance(event, TookBack):
+            self._check_open()
+            if event.plies not in (1, 2) or event.plies > len(self.board.moves):
+                raise Refused("invalid_event", "No such moves to take back.")
         elif isinstance(event, RematchOffered):
             if event.player == self.computer:
                 raise Refused("not_a_player", "The computer does not offer rematches: it accepts them.")
@@ -132,7 +168,41 @@ class GameState:
             raise Refused(exc.code, str(exc)) from None
         if event.end != self.board.outcome(event.column, row):
             raise Refused("invalid_event", "The move's stated end is not the one it makes.")
+        clock = self.clock
+        if clock is not None and clock.expired(event.at):
+            raise Refused("out_of_time", "Your time ran out before the move arrived.")
         return row
+
+    def _check_offer(
+        self, event: DrawOffered | DrawDeclined | DrawAgreed | TakebackRequested | TakebackDeclined
+    ) -> None:
+        """An offer is made while none of the player's stands; an answer needs the opponent's."""
+        if isinstance(event, DrawOffered):
+            if self.draw_offer is not None:
+                raise Refused("invalid_event", "An offer of a draw stands already.")
+        elif isinstance(event, DrawDeclined):
+            if self.draw_offer != other(event.player):
+                raise Refused("invalid_event", "No offer of a draw to decline.")
+        elif isinstance(event, DrawAgreed):
+            if self.draw_offer is None:
+                raise Refused("invalid_event", "No offer of a draw to accept.")
+        elif isinstance(event, TakebackRequested):
+            if self.takeback_request is not None:
+                raise Refused("invalid_event", "A request for a takeback stands already.")
+        elif self.takeback_request != other(event.player):
+            raise Refused("invalid_event", "No request for a takeback to decline.")
+
+    def _check_flag(self, event: TimedOut | Aborted) -> None:
+        """A flag falls only in a timed game, for the side to move, once its deadline passed:
+        on its clock (``TimedOut``), or in its first move's window (``Aborted``)."""
+        self._check_open()
+        clock = self.clock
+        if clock is None or not clock.expired(event.at):
+            raise Refused("clock_running", "No clock has run out.")
+        if isinstance(event, TimedOut) != clock.running or (
+            isinstance(event, TimedOut) and event.player != self.board.turn
+        ):
+            raise Refused("invalid_event", "The flag names another side, or another way to end.")
 
     def _check_open(self) -> None:
         if not self.version:
@@ -167,17 +237,44 @@ class GameState:
                 self.names[YELLOW] = event.yellow_name
             # A game with no invite to spend has both seats from the start.
             self.invite_spent = event.join_key is None
+            if event.clock is not None:
+                self.clock = Clock(event.clock)
+                if self.invite_spent:
+                    self.clock.start(event.at)
         elif isinstance(event, Joined):
             self.invite_spent = True
             self.joined_by = event.request
             if event.name is not None:
                 self.names[self.guest] = event.name
+            if self.clock is not None:
+                self.clock.start(event.at)
         elif isinstance(event, Resigned):
             self._end(other(event.player), "resign", event.at)
         elif isinstance(event, Claimed):
             self._end(event.player, "claim", event.at)
         elif isinstance(event, Expired):
             self._end("abandoned", "expired", event.at)
+        elif isinstance(event, TimedOut):
+            self._end(other(event.player), "time", event.at)
+        elif isinstance(event, Aborted):
+            self._end("abandoned", "aborted", event.at)
+        elif isinstance(event, DrawOffered):
+            self.draw_offer = event.player
+            self.draw_offered_at[event.player] = self.board.ply
+        elif isinstance(event, DrawDeclined):
+            self.draw_offer = None
+        elif isinstance(event, DrawAgreed):
+            self.draw_offer = None
+            self._end("draw", "agreement", event.at)
+        elif isinstance(event, TakebackRequested):
+            self.takeback_request = event.player
+        elif isinstance(event, TakebackDeclined):
+            self.takeback_request = None
+        elif isinstance(event, TookBack):
+            self.takeback_request = self.draw_offer = None
+            self.board = Board.from_moves(self.board.moves[: -event.plies])
+            if self.clock is not None:
+                self.clock.took_back(event.plies, event.at)
         elif isinstance(event, RematchOffered):
             self.rematch_offers = self.rematch_offers | {event.player}
         elif isinstance(event, RematchStarted):
@@ -187,6 +284,11 @@ class GameState:
         """Take a move checked against this very state (``row`` from that check):
         the process that stored it need not check it again."""
         self.board.place(event.column, row, event.end)
+        if self.clock is not None:
+            self.clock.moved(event.player, event.at)
+        if self.draw_offer is not None and self.draw_offer != event.player:  # the opponent played on
+            self.draw_offer = None
+        self.takeback_request = None
         self.version += 1
         if event.at > self.updated_at:
             self.updated_at = event.at

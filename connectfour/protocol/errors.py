@@ -11,7 +11,8 @@ ErrorCode = Literal[
     "invalid_json", "invalid_message", "unknown_type", "binary_frame", "rate_limited", "too_many_games",
     "already_started", "game_not_found", "invalid_token", "replaced", "not_a_player", "not_claimable",
     "game_not_over", "seat_taken", "spectator", "invalid_column", "not_your_turn", "column_full", "game_over",
-    "stale_ply", "future_ply", "not_waiting", "unavailable", "internal_error", "rewound",
+    "stale_ply", "future_ply", "not_waiting", "unavailable", "internal_error", "rewound", "out_of_time",
+    "not_available",
 ]  # fmt: skip
 
 #: Every code a client can receive, with what it means. docs/protocol.md lists
@@ -38,6 +39,8 @@ ERROR_CODES: dict[ErrorCode, str] = {
     "game_over": "The game has ended; no more moves.",
     "stale_ply": "The move was for a ply already played (double click, second tab).",
     "future_ply": "The move was for a ply the game has not reached: the client is ahead of it; resume to resync.",
+    "out_of_time": "The mover's clock ran out before the move arrived: the game is lost on time.",
+    "not_available": "A draw or a takeback not allowed now: against the computer or on one device (draws), nothing to take back, an offer already made this move, or nothing to decline.",
     "not_waiting": "Nothing to cancel: the connection is not waiting for a quick match, or an opponent was found.",
     "unavailable": "The server could not store the request in time (or, waiting for replicas, not replicate it): its outcome is unknown; send it again with the same id.",
     "internal_error": "A fault in the server, logged: the request's outcome is unknown; send it again with the same id.",
@@ -59,6 +62,7 @@ class ProtocolError(Exception):
     def of(cls, refused: Refused) -> ProtocolError:
         """The rulebook's refusal, as the client hears it."""
         code = refused.code
-        if code == "invalid_event":  # a log that does not follow: never a client's doing
+        if code == "invalid_event" or code == "clock_running":  # a log that does not follow, a flag
+            # too early (the server's own command): never a client's doing
             return cls("internal_error", refused.message)
         return cls(code, refused.message, watch=refused.watch)

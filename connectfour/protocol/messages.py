@@ -29,6 +29,11 @@ Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 Seat = SeatState
 Cell = tuple[int, int]
 #: The computer's strength: 1 (a beginner) to 4 (perfect play).
+#: A time control: minutes each side starts with, + seconds added after each of its moves.
+TimeControlText = Annotated[
+    str,
+    msgspec.Meta(max_length=9, pattern=r"^\d{1,3}(\.\d{1,2})?\+\d{1,2}\Z", description='minutes+seconds, e.g. "3+2"'),
+]
 Level = Annotated[int, msgspec.Meta(ge=1, le=4, description="1 (beginner) to 4 (perfect)")]
 #: A player's display name: letters and digits of any script, with ``_ - . '``
 #: and single spaces between words; never markup, and shown as text only.
@@ -41,7 +46,7 @@ Name = Annotated[
 #: tag, or ``tag.field``); anything not named here is revision 1. A revision
 #: only adds: a client of revision 1 is served unchanged, and an older server
 #: answers a newer request with ``unknown_type``.
-REVISION = 3
+REVISION = 4
 ADDED_IN: dict[str, int] = {
     **{
         name: 2
@@ -59,6 +64,16 @@ ADDED_IN: dict[str, int] = {
             "server:ack", "server:error.id", "server:error.ply", "server:state.watch",
         )
     },
+    **{
+        name: 4
+        for name in (
+            "client:init.clock", "client:match.clock", "client:offer_draw", "client:decline_draw",
+            "client:takeback", "client:decline_takeback", "server:state.clock", "server:play.clock",
+            "server:state.draw_offer", "server:state.takeback_request", "server:draw_offer",
+            "server:draw_declined", "server:takeback_request", "server:takeback_declined",
+            "server:lobby.waiting.clock", "server:lobby.playing.clock",
+        )
+    },  # fmt: skip
 }  # fmt: skip
 #: A client's name for one request, echoed by its answer (``ack`` or ``error``).
 RequestId = Annotated[
@@ -89,6 +104,9 @@ class Init(_Client, tag="init", frozen=True):
     joins, then as a game anyone may watch; a game is private (link only)
     by default. ``name`` is the display name shown to everyone in the game
     (when starting or joining).
+    ``clock`` (v1, revision 4) plays a new game (online, or against the
+    computer) on a clock: ``"3+2"`` is 3 minutes each and 2 seconds more
+    after each move; without it the game is untimed.
     """
 
     join: Key | None = None
@@ -98,6 +116,7 @@ class Init(_Client, tag="init", frozen=True):
     color: Player = "red"
     public: bool = False
     name: Name | None = None
+    clock: TimeControlText | None = None
 
 
 class Play(_Client, tag="play", frozen=True):
@@ -135,6 +154,25 @@ class Rematch(_Client, tag="rematch", frozen=True):
     """Offer, or accept, a new game with colours swapped once this one ended (v1)."""
 
 
+class OfferDraw(_Client, tag="offer_draw", frozen=True):
+    """Offer a draw, or accept the opponent's standing offer (v1, revision 4). Between two
+    people online only; an offer stands until the opponent moves, accepts or declines, and
+    a player may offer again once both sides moved since."""
+
+
+class DeclineDraw(_Client, tag="decline_draw", frozen=True):
+    """Decline the opponent's offer of a draw (v1, revision 4)."""
+
+
+class Takeback(_Client, tag="takeback", frozen=True):
+    """Take back one's last move (v1, revision 4): at once against the computer (with its
+    reply) and on one device; between two people, ask the opponent, or accept its request."""
+
+
+class DeclineTakeback(_Client, tag="decline_takeback", frozen=True):
+    """Decline the opponent's request for a takeback (v1, revision 4)."""
+
+
 class Lobby(_Client, tag="lobby", frozen=True):
     """Follow the lobby: a ``lobby`` event now, then whenever it changes, at
     most a few a second. A connection in a game cannot; starting, joining or
@@ -144,9 +182,12 @@ class Lobby(_Client, tag="lobby", frozen=True):
 class Match(_Client, tag="match", frozen=True):
     """Play someone: pair with the player who has waited longest for a quick
     match, or wait for the next one (``state`` with ``match`` and status
-    ``waiting``). Colours are drawn at random. ``name`` as in ``init``."""
+    ``waiting``). Colours are drawn at random. ``name`` as in ``init``;
+    ``clock`` (revision 4) as in ``init``: only players who chose the same
+    control (or none) are paired."""
 
     name: Name | None = None
+    clock: TimeControlText | None = None
 
 
 class Cancel(_Client, tag="cancel", frozen=True):
@@ -154,7 +195,21 @@ class Cancel(_Client, tag="cancel", frozen=True):
     connection may start over. Too late once an opponent was found."""
 
 
-ClientEvent = Init | Play | Resume | Resign | Claim | Rematch | Lobby | Match | Cancel
+ClientEvent = (
+    Init
+    | Play
+    | Resume
+    | Resign
+    | Claim
+    | Rematch
+    | Lobby
+    | Match
+    | Cancel
+    | OfferDraw
+    | DeclineDraw
+    | Takeback
+    | DeclineTakeback
+)
 
 
 class _Server(msgspec.Struct, tag_field="type", frozen=True, omit_defaults=True):
@@ -170,6 +225,21 @@ class InitEvent(_Server, tag="init", frozen=True):
     game: str
     watch: str
     join: str | None = None
+
+
+class ClockView(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Both sides' time in a timed game, as of ``at`` (the server's time, seconds since the
+    epoch, so that a client can allow for the message's way): seconds ``red`` and ``yellow``
+    have left, whose clock ``runs`` (none before both sides moved once, or once the game
+    ended), and, until then, seconds left for the first move due (``first_move_in``: the
+    game is aborted if it does not come). ``control``: as the game was created, ``"3+2"``."""
+
+    control: str
+    red: float
+    yellow: float
+    at: float
+    runs: Player | None = None
+    first_move_in: float | None = None
 
 
 class StateEvent(_Server, tag="state", frozen=True):
@@ -208,16 +278,21 @@ class StateEvent(_Server, tag="state", frozen=True):
     public: bool = False
     match: bool = False
     watch: str | None = None
+    clock: ClockView | None = None
+    draw_offer: Player | None = None
+    takeback_request: Player | None = None
 
 
 class PlayEvent(_Server, tag="play", frozen=True):
-    """A move was stored. ``turn`` is who plays next, null once the game ended."""
+    """A move was stored. ``turn`` is who plays next, null once the game ended.
+    ``clock`` (revision 4): both sides' time after it, in a timed game."""
 
     player: Player
     column: int
     row: int
     ply: int
     turn: Player | None
+    clock: ClockView | None = None
 
 
 class WinEvent(_Server, tag="win", frozen=True):
@@ -246,6 +321,33 @@ class PresenceEvent(_Server, tag="presence", frozen=True):
     yellow_claimable_in: float | None = None
     red_name: str | None = None
     yellow_name: str | None = None
+
+
+class DrawOfferEvent(_Server, tag="draw_offer", frozen=True):
+    """``player`` offers a draw (v1, revision 4): the opponent may ``offer_draw`` to accept,
+    ``decline_draw``, or move on (which withdraws it)."""
+
+    player: Player
+
+
+class DrawDeclinedEvent(_Server, tag="draw_declined", frozen=True):
+    """``player`` declined the offer of a draw (v1, revision 4)."""
+
+    player: Player
+
+
+class TakebackRequestEvent(_Server, tag="takeback_request", frozen=True):
+    """``player`` asks to take back its last move (v1, revision 4): the opponent may
+    ``takeback`` to accept or ``decline_takeback``; a move withdraws it. Once taken back,
+    everyone gets a ``state`` of the game as it stands then."""
+
+    player: Player
+
+
+class TakebackDeclinedEvent(_Server, tag="takeback_declined", frozen=True):
+    """``player`` declined the request for a takeback (v1, revision 4)."""
+
+    player: Player
 
 
 class RematchEvent(_Server, tag="rematch", frozen=True):
@@ -298,6 +400,8 @@ class WaitingGame(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     name: str | None = None
     #: When the game was created (seconds since the epoch).
     since: float = 0.0
+    #: Its time control (``"3+2"``), if timed (revision 4).
+    clock: str | None = None
 
 
 class PlayingGame(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
@@ -309,6 +413,8 @@ class PlayingGame(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     spectators: int
     red: str | None = None
     yellow: str | None = None
+    #: Its time control (``"3+2"``), if timed (revision 4).
+    clock: str | None = None
 
 
 class LobbyEvent(_Server, tag="lobby", frozen=True):
@@ -343,6 +449,10 @@ ServerEvent = (
     | LobbyEvent
     | CancelledEvent
     | AckEvent
+    | DrawOfferEvent
+    | DrawDeclinedEvent
+    | TakebackRequestEvent
+    | TakebackDeclinedEvent
 )
 
 # The same lists, for the reference and the tests: one place to add an event.

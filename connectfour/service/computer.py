@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from .. import metrics
 from ..domain import Role, other
+from ..domain.state import GameState
 from ..protocol import ProtocolError
 from ..solver.service import SearchTimeout, Solver, SolverBusy
 from .game import Game, Scheduler
@@ -33,8 +35,25 @@ MIN_LEVEL, MAX_LEVEL = min(LEVELS), max(LEVELS)
 DELAY = 0.7
 #: How often level 3 plays the perfect move.
 STRONG_ACCURACY = 2 / 3
-#: Seconds a computer move may search before it falls back to a quick move.
+#: Seconds a computer move may search before it falls back to a quick move (untimed games).
 BUDGET = 1.0
+#: On a clock: the share of its time left a search may take, and the most it may take.
+CLOCK_SHARE = 0.25
+CLOCK_BUDGET = 15.0
+
+
+def budget_for(state: GameState, now: float) -> float | None:
+    """Seconds the computer's search may take at ``now`` in a timed game: a share of what its
+    clock has left, so that it plays in time and still searches fully while it has time;
+    None for an untimed game (``BUDGET``)."""
+    clock, color = state.clock, state.computer
+    if clock is None or color is None:
+        return None
+    left = clock.remaining(color, now)
+    if not clock.running:  # its first move: not timed, but due within the abort window
+        left = (clock.deadline or now) - now
+    return max(0.05, min(CLOCK_BUDGET, left * CLOCK_SHARE + clock.control.increment / 2))
+
 
 _COLUMNS, _ROWS, _STRIDE = 7, 6, 7
 _CENTRE_WEIGHTS = (1, 2, 3, 4, 3, 2, 1)
@@ -123,12 +142,16 @@ class Computer:
         self.rng = rng or random.Random()
         self.budget = budget
 
-    async def move(self, moves: Sequence[int], level: int) -> int:
+    async def move(self, moves: Sequence[int], level: int, budget: float | None = None) -> int:
+        """The move of ``level`` after ``moves``, searched for ``budget`` seconds at most
+        (this computer's own ``budget`` if None)."""
         scores: list[int | None] | None = None
         if needs_scores(level) and self.solver is not None:
             try:
                 # Ahead of every analysis waiting: a player waits for this move.
-                scores = await self.solver.analyse(position_text(moves), budget=self.budget, urgent=True)
+                scores = await self.solver.analyse(
+                    position_text(moves), budget=budget if budget is not None else self.budget, urgent=True
+                )
             except (SolverBusy, SearchTimeout) as exc:
                 metrics.count("connectfour_computer_quick_moves_total")
                 log.warning("computer move at ply %d falls back to a quick move: %s", len(moves), exc)
@@ -148,7 +171,9 @@ class ComputerSeat:
         spawn: Callable[[Coroutine[Any, Any, object]], object],
         play: Callable[[Game, Role, int, int], Awaitable[None]],
         following: Callable[[Game], bool],
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._clock = clock
         self.computer = computer
         self.delay = delay
         self._schedule = schedule
@@ -175,16 +200,22 @@ class ComputerSeat:
         memory meanwhile is dropped: it is searched again once someone is back."""
         state = game.state
         color, moves = state.computer, list(state.board.moves)
+        if state.board.turn != color:  # taken back before the search began: the player's turn again
+            game.thought()
+            return
         try:
-            column = await self.computer.move(moves, state.level)
+            column = await self.computer.move(moves, state.level, budget_for(state, self._clock()))
         except Exception:
             log.exception("game %s: the computer's search failed; a quick move instead", game.id)
             column = quick_move(moves, self.computer.rng)
         game.thought()
-        if not self._following(game) or game.over or game.state.board.ply != ply or color is None:
+        if not self._following(game) or game.over or color is None:
+            return
+        if list(game.state.board.moves) != moves:  # taken back meanwhile: the answer is to another game
+            self.turn(game)
             return
         try:
-            await self._play(game, color, column, ply)
+            await self._play(game, color, column, len(moves))
         except ProtocolError as exc:
             log.warning("game %s: the computer's move at ply %d was refused: %s", game.id, ply, exc)
             if exc.code == "unavailable":

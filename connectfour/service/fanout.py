@@ -12,9 +12,33 @@ import time
 
 from .. import metrics
 from ..domain import other
-from ..domain.events import Claimed, Event, Expired, Moved, RematchOffered, Resigned
-from ..protocol.messages import DrawEvent, PlayEvent, RematchEvent, WinEvent
-from .game import Game, send_event
+from ..domain.events import (
+    Aborted,
+    Claimed,
+    DrawAgreed,
+    DrawDeclined,
+    DrawOffered,
+    Event,
+    Expired,
+    Moved,
+    RematchOffered,
+    Resigned,
+    TakebackDeclined,
+    TakebackRequested,
+    TimedOut,
+    TookBack,
+)
+from ..protocol.messages import (
+    DrawDeclinedEvent,
+    DrawEvent,
+    DrawOfferEvent,
+    PlayEvent,
+    RematchEvent,
+    TakebackDeclinedEvent,
+    TakebackRequestEvent,
+    WinEvent,
+)
+from .game import Game, clock_view, send_event
 
 
 def tell(game: Game, event: Event, row: int = -1) -> None:
@@ -25,9 +49,22 @@ def tell(game: Game, event: Event, row: int = -1) -> None:
         game.broadcast(WinEvent(other(event.player), "resign"))
     elif isinstance(event, Claimed):
         game.broadcast(WinEvent(event.player, "claim"))
-    elif isinstance(event, Expired):
+    elif isinstance(event, TimedOut):
+        game.broadcast(WinEvent(other(event.player), "time"))
+    elif isinstance(event, (Expired, Aborted, DrawAgreed, TookBack)):
         for member, role in game.members.items():
-            send_event(member, game.snapshot(role))
+            if member.speaks_v1:
+                send_event(member, game.snapshot(role))
+            elif isinstance(event, DrawAgreed):  # (a tutorial client knows no takeback)
+                send_event(member, DrawEvent())
+    elif isinstance(event, DrawOffered):
+        game.broadcast(DrawOfferEvent(event.player))
+    elif isinstance(event, DrawDeclined):
+        game.broadcast(DrawDeclinedEvent(event.player))
+    elif isinstance(event, TakebackRequested):
+        game.broadcast(TakebackRequestEvent(event.player))
+    elif isinstance(event, TakebackDeclined):
+        game.broadcast(TakebackDeclinedEvent(event.player))
     elif isinstance(event, RematchOffered):
         game.broadcast(RematchEvent(event.player))
     # Joined: the guest's seat, taken next, tells everyone. RematchStarted: everyone here moves.
@@ -39,7 +76,10 @@ def tell_move(game: Game, event: Moved, row: int) -> None:
     end = event.end
     player = event.player
     started = time.perf_counter()
-    game.broadcast(PlayEvent(player, event.column, row, len(state.board.moves) - 1, None if end else other(player)))
+    clock = clock_view(state, event.at) if state.clock is not None else None
+    game.broadcast(
+        PlayEvent(player, event.column, row, len(state.board.moves) - 1, None if end else other(player), clock)
+    )
     metrics.fanned_out(started)
     if end == "four":
         game.broadcast(WinEvent(player, "four", [(c, r) for c, r in state.board.cells]))

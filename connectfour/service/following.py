@@ -52,6 +52,7 @@ class Following:
         detach: Callable[[Game, Member], object],
         spawn: Callable[[Coroutine[Any, Any, object]], asyncio.Task[object]],
         soon: Callable[[Coroutine[Any, Any, object]], object],
+        loaded: Callable[[Game], None] = lambda game: None,
     ) -> None:
         self.store = store
         self.process = process
@@ -64,6 +65,8 @@ class Following:
         self._detach = detach
         self._spawn = spawn
         self._soon = soon
+        #: What the service does with a game it starts following (its flag timer, say).
+        self._loaded_hook = loaded
         #: Games with at least one member in this process; the rest live in the store only.
         self.games: dict[str, Game] = {}
         #: Those of them the lobby lists (public games).
@@ -171,6 +174,7 @@ class Following:
         self.games[game_id] = game
         if game.state.public:
             self.listed[game_id] = game
+        self._loaded_hook(game)
         for version, message in loading.heard:
             self.deliver(game_id, version, message)
         return game

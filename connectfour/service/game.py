@@ -23,7 +23,7 @@ from ..domain.events import Event
 from ..domain.seats import Holder, Presence
 from ..domain.state import GameState
 from ..protocol import encode, encode_legacy
-from ..protocol.messages import PresenceEvent, ServerEvent, StateEvent
+from ..protocol.messages import ClockView, PresenceEvent, ServerEvent, StateEvent
 from ..rules import Board
 
 log = logging.getLogger("connectfour.game")
@@ -257,6 +257,9 @@ class Game:
             public=state.public,
             match=state.match,
             watch=state.watch_key if role != "spectator" else None,
+            clock=clock_view(state, now) if state.clock is not None else None,
+            draw_offer=state.draw_offer,
+            takeback_request=state.takeback_request,
         )
 
     def presence_event(self, now: float) -> PresenceEvent:
@@ -372,3 +375,23 @@ class Game:
                     legacy = encode_legacy(event)
                 for frame in legacy:
                     member.send(frame)
+
+
+def clock_view(state: GameState, now: float) -> ClockView | None:
+    """Both sides' time as the protocol tells it, at ``now`` (at the end, once the game is over)."""
+    clock = state.clock
+    if clock is None:
+        return None
+    if state.finished_at is not None:
+        now = state.finished_at
+    runs = clock.turn if clock.running and not state.over else None
+    deadline = clock.deadline
+    first = None if clock.running or state.over or deadline is None else max(0.0, deadline - now)
+    return ClockView(
+        control=str(clock.control),
+        red=round(clock.remaining(RED, now), 3),
+        yellow=round(clock.remaining(YELLOW, now), 3),
+        at=now,
+        runs=runs,
+        first_move_in=None if first is None else round(first, 3),
+    )

@@ -114,14 +114,23 @@ def part_of(process: str, online: int, games: Iterable[Game]) -> LobbyShare:
             seeking += host_here
             continue
         waiting_total += host_here
-        entry = WaitingGame(state.id, state.join_key, state.host, state.names.get(state.host), state.created_at)
+        control = str(state.clock.control) if state.clock is not None else None
+        entry = WaitingGame(
+            state.id, state.join_key, state.host, state.names.get(state.host), state.created_at, control
+        )
         waiting.append((_client_of(game, state.host), entry))
     shown = []
     for minus_spectators, minus_ply, game in heapq.nsmallest(PART_SIZE, playing, key=lambda entry: entry[:2]):
-        names = game.state.names
+        names, clock = game.state.names, game.state.clock
         shown.append(
             PlayingGame(
-                game.id, game.state.watch_key, -minus_ply, -minus_spectators, names.get("red"), names.get("yellow")
+                game.id,
+                game.state.watch_key,
+                -minus_ply,
+                -minus_spectators,
+                names.get("red"),
+                names.get("yellow"),
+                str(clock.control) if clock is not None else None,
             )
         )
     return LobbyShare(

@@ -18,8 +18,10 @@ from typing import Any
 
 from .. import metrics
 from ..domain import PLAYERS, RED, YELLOW, Player, Role, other, rulebook
+from ..domain.clock import TimeControl
 from ..domain.events import Created
 from ..domain.seats import Holder
+from ..domain.state import GameState
 from ..protocol import ProtocolError
 from ..protocol.messages import CancelledEvent, InitEvent
 from ..store import Store, StoreError
@@ -132,20 +134,29 @@ class Seating:
         return game, role
 
     async def create(
-        self, member: Member, *, local: bool, public: bool = False, name: str | None = None
+        self,
+        member: Member,
+        *,
+        local: bool,
+        public: bool = False,
+        name: str | None = None,
+        clock: TimeControl | None = None,
     ) -> tuple[Game, Role]:
-        """Start a game: on one device, or online with an invite (listed in the lobby if ``public``)."""
+        """Start a game: on one device, or online with an invite (listed in the lobby if ``public``);
+        on ``clock``, or untimed."""
         public = public and not local
-        game = await self._create(self.created(local=local, public=public, names={RED: name}))
+        game = await self._create(self.created(local=local, public=public, names={RED: name}, clock=clock))
         metrics.count("connectfour_games_created_total")
         log.info("game %s created (%s)", game.id, "same device" if local else "public" if public else "online")
         return await self._open(game, member, "both" if local else RED)
 
     async def create_computer(
-        self, member: Member, *, level: int, color: Player, name: str | None = None
+        self, member: Member, *, level: int, color: Player, name: str | None = None, clock: TimeControl | None = None
     ) -> tuple[Game, Role]:
         """Start a game against the computer at ``level``; the creator plays ``color``."""
-        game = await self._create(self.created(local=False, computer=other(color), level=level, names={color: name}))
+        game = await self._create(
+            self.created(local=False, computer=other(color), level=level, names={color: name}, clock=clock)
+        )
         metrics.count("connectfour_games_created_total")
         log.info("game %s created (computer level %d)", game.id, level)
         return await self._open(game, member, color)
@@ -170,6 +181,7 @@ class Seating:
         public: bool = False,
         match: bool = False,
         names: Mapping[Player, str | None] | None = None,
+        clock: TimeControl | None = None,
     ) -> Created:
         red_token = _new_key()
         seated = rematch_of is not None or computer is not None  # no invite to wait for
@@ -189,6 +201,7 @@ class Seating:
             rematch_of=rematch_of,
             computer=computer,
             level=level,
+            clock=clock,
         )
 
     async def _open(self, game: Game, creator: Member, role: Role) -> tuple[Game, Role]:
@@ -247,25 +260,33 @@ class Seating:
             # Back to waiting for a quick match (leaving withdrew the ticket); or,
             # if someone else waits now, to their game instead: this one is never played.
             try:
-                partner = await self.store.match.offer(Ticket(game.id, state.join_key), self._clock())
+                partner = await self.store.match.offer(Ticket(game.id, state.join_key, pool_of(state)), self._clock())
             except BaseException:
                 self.following.let_go(game)
                 raise
             if partner is not None:
                 self.following.let_go(game)
-                return await self.match(member, state.names.get(state.host), partner)
+                return await self.match(member, state.names.get(state.host), partner, control_of(state))
         await self._attached(member, game, role)
         log.info("game %s: %s resumed", game.id, role)
         return game, role
 
     # -- quick match ---------------------------------------------------------------
 
-    async def match(self, member: Member, name: str | None = None, ticket: Ticket | None = None) -> tuple[Game, Role]:
-        """Play someone: join the game of whoever has waited longest, or host one and wait
-        in the queue; the colours are drawn at random. ``ticket``: one already taken."""
+    async def match(
+        self,
+        member: Member,
+        name: str | None = None,
+        ticket: Ticket | None = None,
+        clock: TimeControl | None = None,
+    ) -> tuple[Game, Role]:
+        """Play someone who chose the same time control (``clock``, or untimed): join the game of
+        whoever has waited longest, or host one and wait in the queue; the colours are drawn at
+        random. ``ticket``: one already taken."""
         queue = self.store.match
+        pool = str(clock) if clock is not None else ""
         if ticket is None:
-            ticket = await queue.take(self._clock())
+            ticket = await queue.take(self._clock(), pool)
         for _ in range(ATTEMPTS):
             if ticket is not None:
                 try:
@@ -273,13 +294,15 @@ class Seating:
                 except ProtocolError as exc:  # the game went meanwhile: the next one
                     if exc.code not in ("game_not_found", "seat_taken", "game_over"):
                         raise
-                ticket = await queue.take(self._clock())
+                ticket = await queue.take(self._clock(), pool)
                 continue
             host = self._draw(PLAYERS)
-            game = await self._create(self.created(local=False, public=True, match=True, host=host, names={host: name}))
+            game = await self._create(
+                self.created(local=False, public=True, match=True, host=host, names={host: name}, clock=clock)
+            )
             assert game.state.join_key is not None
             try:
-                ticket = await queue.offer(Ticket(game.id, game.state.join_key), self._clock())
+                ticket = await queue.offer(Ticket(game.id, game.state.join_key, pool), self._clock())
             except BaseException:
                 self.following.let_go(game)
                 raise
@@ -295,7 +318,7 @@ class Seating:
         game, role = self.where(member)
         if game is None or not game.state.match or game.state.invite_spent or role != game.state.host:
             raise ProtocolError("not_waiting", "This connection is not waiting for a quick match.")
-        if not await self.store.match.cancel(game.id):
+        if not await self.store.match.cancel(game.id, pool_of(game.state)):
             raise ProtocolError("not_waiting", "Too late: an opponent was just found.")
         self.leave(member)
         send_event(member, CancelledEvent())
@@ -320,7 +343,7 @@ class Seating:
             if not game.over:
                 self._touch(game.id)
             if game.state.match and not game.state.invite_spent:  # nobody is to take this ticket now
-                self._soon(self.store.match.cancel(game.id))
+                self._soon(self.store.match.cancel(game.id, pool_of(game.state)))
         self.following.unfollow_if_idle(game)
 
     async def release(self, game: Game, holder: Holder) -> None:
@@ -360,3 +383,12 @@ class Seating:
             left = self.touching.pop(game_id) - 1
             if left:
                 self.touching[game_id] = left
+
+
+def control_of(state: GameState) -> TimeControl | None:
+    return state.clock.control if state.clock is not None else None
+
+
+def pool_of(state: GameState) -> str:
+    """The quick match's pool of a game: its time control, empty if untimed."""
+    return str(state.clock.control) if state.clock is not None else ""

@@ -28,6 +28,7 @@ from typing import Any
 
 from .. import metrics
 from ..domain import RED, YELLOW, Player, Role, other, rulebook
+from ..domain.clock import TimeControl
 from ..domain.events import Event, Moved, RematchStarted
 from ..protocol import ProtocolError
 from ..protocol.messages import InitEvent
@@ -35,6 +36,7 @@ from ..store import Store, StoreError
 from ..store.base import ends
 from . import fanout, lobby, tasks
 from .computer import DELAY, Computer, ComputerSeat
+from .flags import Flags
 from .following import CLOSE_REPLACED, Following
 from .game import COMPUTER_TIMER, Game, Member, Scheduler, colors_of, send_event
 from .moves import Moves
@@ -92,12 +94,15 @@ class GameService:
             detach=lambda game, member: self.seating.detach(game, member),
             spawn=self._spawn,
             soon=self._soon,
+            loaded=lambda game: self.flags.watch(game),
         )
         #: Games with at least one member in this process, and those of them the lobby lists.
         self.games = self.following.games
         self.listed = self.following.listed
         #: Every command that appends, moves first.
         self.moves = Moves(store, self.following, clock=clock, spawn=self._spawn, after=self._after)
+        #: The flags of the timed games followed here.
+        self.flags = Flags(self.moves, clock=clock, schedule=schedule)
         #: Connections entering and leaving games; the quick match.
         self.seating = Seating(
             store,
@@ -129,6 +134,7 @@ class GameService:
             spawn=self._spawn,
             play=self.play,
             following=lambda game: self.games.get(game.id) is game,
+            clock=clock,
         )
         #: This process's side of the lobby: the public games followed here, told to everyone.
         self.lobby = lobby.Lobby(
@@ -203,6 +209,8 @@ class GameService:
         """An event the game's state has taken: tell everyone here, then what follows from it
         (the end, the computer's turn, everyone moving on to the rematch)."""
         game.last = event
+        if game.state.clock is not None:  # a timed game: its side to move's deadline changed
+            self.flags.watch(game)
         if type(event) is Moved:  # every move of every game passes here: the shortest way
             fanout.tell_move(game, event, row)
             if event.end is not None:
@@ -213,6 +221,7 @@ class GameService:
         fanout.tell(game, event, row)
         if game.state.result is not None and ends(event):
             self._ended(game)
+
         elif isinstance(event, RematchStarted):
             game.to_rematch = self._spawn(self._move_to_rematch(game, event.game))
 
@@ -230,14 +239,20 @@ class GameService:
         return self.seating.where(member)
 
     async def create(
-        self, member: Member, *, local: bool, public: bool = False, name: str | None = None
+        self,
+        member: Member,
+        *,
+        local: bool,
+        public: bool = False,
+        name: str | None = None,
+        clock: TimeControl | None = None,
     ) -> tuple[Game, Role]:
-        return await self.seating.create(member, local=local, public=public, name=name)
+        return await self.seating.create(member, local=local, public=public, name=name, clock=clock)
 
     async def create_computer(
-        self, member: Member, *, level: int, color: Player, name: str | None = None
+        self, member: Member, *, level: int, color: Player, name: str | None = None, clock: TimeControl | None = None
     ) -> tuple[Game, Role]:
-        return await self.seating.create_computer(member, level=level, color=color, name=name)
+        return await self.seating.create_computer(member, level=level, color=color, name=name, clock=clock)
 
     async def join(
         self, member: Member, key: str, name: str | None = None, request: str | None = None
@@ -250,8 +265,10 @@ class GameService:
     async def resume(self, member: Member, game_id: str, token: str) -> tuple[Game, Role]:
         return await self.seating.resume(member, game_id, token)
 
-    async def match(self, member: Member, name: str | None = None) -> tuple[Game, Role]:
-        return await self.seating.match(member, name)
+    async def match(
+        self, member: Member, name: str | None = None, clock: TimeControl | None = None
+    ) -> tuple[Game, Role]:
+        return await self.seating.match(member, name, clock=clock)
 
     async def cancel(self, member: Member) -> None:
         await self.seating.cancel(member)
@@ -302,6 +319,7 @@ class GameService:
             level=state.level,
             public=state.public,
             names={RED: state.names.get(YELLOW), YELLOW: state.names.get(RED)},  # colours swap
+            clock=state.clock.control if state.clock is not None else None,
         )
         new_id = secrets.token_urlsafe(GAME_ID_BYTES)
         try:

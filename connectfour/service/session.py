@@ -6,18 +6,23 @@ import logging
 from collections.abc import Callable
 
 from ..domain import RED, Role, rulebook
+from ..domain.clock import TimeControl
 from ..protocol import ProtocolError
 from ..protocol.messages import (
     Cancel,
     Claim,
     ClientEvent,
+    DeclineDraw,
+    DeclineTakeback,
     Init,
     Lobby,
     Match,
+    OfferDraw,
     Play,
     Rematch,
     Resign,
     Resume,
+    Takeback,
 )
 from ..rules import Board, IllegalMove
 from . import tasks
@@ -142,19 +147,23 @@ class Session:
             if isinstance(event, Resume):
                 await service.resume(member, event.game, event.token)
             elif isinstance(event, Match):
-                await service.match(member, event.name)
+                await service.match(member, event.name, time_control(event.clock))
             elif event.computer is not None:
                 if event.local or event.join is not None or event.watch is not None:
                     raise ProtocolError(
                         "invalid_message", "A game against the computer takes no join or watch key and is not local."
                     )
-                await service.create_computer(member, level=event.computer, color=event.color, name=event.name)
+                await service.create_computer(
+                    member, level=event.computer, color=event.color, name=event.name, clock=time_control(event.clock)
+                )
             elif event.join is not None:
                 await service.join(member, event.join, event.name, event.id)
             elif event.watch is not None:
                 await service.watch(member, event.watch)
             else:
-                await service.create(member, local=event.local, public=event.public, name=event.name)
+                await service.create(
+                    member, local=event.local, public=event.public, name=event.name, clock=time_control(event.clock)
+                )
             return
         if isinstance(event, Cancel):
             await service.cancel(member)
@@ -167,6 +176,14 @@ class Session:
             await service.claim(game, role)
         elif isinstance(event, Rematch):
             await service.rematch(game, role)
+        elif isinstance(event, OfferDraw):
+            await service.moves.commit(game, rulebook.OfferDraw(role))
+        elif isinstance(event, DeclineDraw):
+            await service.moves.commit(game, rulebook.DeclineDraw(role))
+        elif isinstance(event, Takeback):
+            await service.moves.commit(game, rulebook.TakeBack(role))
+        elif isinstance(event, DeclineTakeback):
+            await service.moves.commit(game, rulebook.DeclineTakeback(role))
 
     def close(self) -> None:
         self.closed = True
@@ -182,3 +199,13 @@ def _check_first_move(event: Play) -> None:
         Board().check(RED, event.column)
     except IllegalMove as exc:
         raise ProtocolError(exc.code, str(exc)) from None
+
+
+def time_control(text: str | None) -> TimeControl | None:
+    """A request's time control (the protocol checked its form), or None: untimed."""
+    if text is None:
+        return None
+    try:
+        return TimeControl.parse(text)
+    except ValueError as exc:
+        raise ProtocolError("invalid_message", str(exc)) from None

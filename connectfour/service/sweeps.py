@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable, Container, Iterable
 
 from .. import metrics
-from ..domain import rulebook
+from ..domain import Reason, rulebook
+from ..domain.events import TimedOut
 from ..domain.refusal import Refused
 from ..domain.state import GameState
 from ..store import ConditionFailed, Store, StoreError, VersionConflict
@@ -62,18 +63,29 @@ class Sweeps:
         for game_id in await self.store.idle_games(before):
             if game_id in self._followed:  # someone is connected here
                 continue
-            if await self._expire(game_id):
+            reason = await self._expire(game_id)
+            if reason is not None:
                 expired += 1
-                metrics.count("connectfour_games_ended_total", "expired")
-                log.info("game %s expired with nobody connected", game_id)
+                metrics.count("connectfour_games_ended_total", reason)
+                log.info("game %s ended (%s) with nobody connected", game_id, reason)
         return expired
 
-    async def _expire(self, game_id: str) -> bool:
+    async def _expire(self, game_id: str) -> Reason | None:
+        """End the game if nobody holds it: the reason it ended with, or None if it goes on."""
         events = await self.store.read(game_id)
         state = GameState.replay(game_id, (event for _, event in events))
         if not state.version or state.over:
-            return False
+            return None
         now = self._clock()
+        if state.clock is not None and state.clock.expired(now):
+            # A timed game nobody followed when its time ran out: it ended then, on time
+            # (or aborted), not as abandoned now.
+            flag = rulebook.flag(state, now)
+            try:
+                await self.store.append(game_id, state.version + 1, flag)
+            except (Refused, VersionConflict):
+                return None
+            return "time" if isinstance(flag, TimedOut) else "aborted"
         presence = await self.store.seats.presence(game_id, now)
         named = presence.processes()
         expiries = await self.store.seats.expiries(named) if named else {}
@@ -81,8 +93,8 @@ class Sweeps:
             event = rulebook.decide(state, rulebook.Expire(), now, rulebook.Seats(presence, expiries, self.grace))
             await self.store.append(game_id, state.version + 1, event, presence_seq=presence.seq)
         except (Refused, VersionConflict, ConditionFailed):
-            return False  # someone moved, or is connected somewhere: not idle after all
-        return True
+            return None  # someone moved, or is connected somewhere: not idle after all
+        return "expired"
 
     async def forget_unplayed(self) -> int:
         """Delete stored games without a move that nobody has touched for

@@ -27,7 +27,21 @@ from typing import Literal, Protocol
 from ..bus import Bus
 from ..completion import completion
 from ..domain import Player, Reason, Result, other
-from ..domain.events import Claimed, Created, Event, Expired, Joined, Moved, Resigned, ends
+from ..domain.clock import TimeControl
+from ..domain.events import (
+    Aborted,
+    Claimed,
+    Created,
+    DrawAgreed,
+    Event,
+    Expired,
+    Joined,
+    Moved,
+    Resigned,
+    TimedOut,
+    TookBack,
+    ends,
+)
 from .matching import MatchQueue
 from .seats import Seats
 
@@ -84,6 +98,8 @@ class GameRecord:
     match: bool = False
     red_name: str | None = None
     yellow_name: str | None = None
+    #: The game's time control; None for an untimed game.
+    clock: TimeControl | None = None
 
     @classmethod
     def created(cls, game_id: str, event: Created) -> GameRecord:
@@ -106,6 +122,7 @@ class GameRecord:
             match=event.match,
             red_name=event.red_name,
             yellow_name=event.yellow_name,
+            clock=event.clock,
         )
 
     @classmethod
@@ -140,6 +157,7 @@ class GameRecord:
             # The guest's name came with its Joined: the creation knew only the host's.
             red_name=self.red_name if self.host == "red" or self.join_key is None else None,
             yellow_name=self.yellow_name if self.host == "yellow" or self.join_key is None else None,
+            clock=self.clock,
         )
 
     def joined_event(self, at: float, name: str | None = None, request: str | None = None) -> Joined:
@@ -173,11 +191,31 @@ class GameRecord:
             self._end(event.player, "claim", event.at)
         elif isinstance(event, Expired):
             self._end("abandoned", "expired", event.at)
-        # RematchOffered and RematchStarted change nothing a query reads.
+        elif isinstance(event, TimedOut):
+            self._end(other(event.player), "time", event.at)
+        elif isinstance(event, Aborted):
+            self._end("abandoned", "aborted", event.at)
+        elif isinstance(event, DrawAgreed):
+            self._end("draw", "agreement", event.at)
+        elif isinstance(event, TookBack):
+            del self.moves[-event.plies :]
+        # Offers, requests and their answers: nothing a query reads. RematchOffered and RematchStarted change nothing a query reads.
 
     def _end(self, result: Result, reason: Reason, at: float) -> None:
         if self.result is None:
             self.result, self.reason, self.finished_at = result, reason, at
+
+
+def move_times(events: Iterable[Event]) -> list[float]:
+    """When each move on the board was made, in order (those taken back left out): the replay's
+    time per move, with the creation's time before the first."""
+    times: list[float] = []
+    for event in events:
+        if type(event) is Moved:
+            times.append(event.at)
+        elif type(event) is TookBack:
+            del times[-event.plies :]
+    return times
 
 
 class Store(Protocol):

@@ -22,10 +22,13 @@ from ..domain.seats import TTL
 
 
 class Ticket(msgspec.Struct, frozen=True, gc=False):
-    """A player waiting for a quick match: the game it hosts, and that game's invite."""
+    """A player waiting for a quick match: the game it hosts, that game's invite, and the
+    pool it waits in: its time control (``"3+2"``), empty for an untimed game. Only
+    players of one pool are paired."""
 
     game: str
     join: str
+    pool: str = ""
 
 
 class MatchQueue(Protocol):
@@ -33,14 +36,15 @@ class MatchQueue(Protocol):
     def ttl(self) -> float:
         """Seconds a ticket lasts unless renewed."""
 
-    async def take(self, now: float) -> Ticket | None:
-        """Take the oldest live ticket out of the queue; None when nobody waits."""
+    async def take(self, now: float, pool: str = "") -> Ticket | None:
+        """Take the oldest live ticket of ``pool`` out of the queue; None when nobody waits."""
 
     async def offer(self, ticket: Ticket, now: float) -> Ticket | None:
-        """Take the oldest live ticket, or, when nobody waits, queue ``ticket`` (and return None).
-        A ticket still queued stays as it is (None): a player is never paired with itself."""
+        """Take the oldest live ticket of ``ticket``'s pool, or, when nobody waits there, queue
+        ``ticket`` (and return None). A ticket still queued stays as it is (None): a player is
+        never paired with itself."""
 
-    async def cancel(self, game_id: str) -> bool:
+    async def cancel(self, game_id: str, pool: str = "") -> bool:
         """Withdraw the ticket of ``game_id``; False if it was no longer queued (someone took it)."""
 
     async def renew(self, game_ids: list[str], now: float) -> None:
@@ -52,11 +56,11 @@ class LocalMatchQueue:
 
     def __init__(self, ttl: float = TTL) -> None:
         self.ttl = ttl
-        # Insertion order is queue order: the oldest ticket first.
-        self._queue: dict[str, tuple[Ticket, float]] = {}
+        # Per pool; insertion order is queue order: the oldest ticket first.
+        self._queues: dict[str, dict[str, tuple[Ticket, float]]] = {}
 
-    def _pop(self, now: float) -> Ticket | None:
-        queue = self._queue
+    def _pop(self, now: float, pool: str) -> Ticket | None:
+        queue = self._queues.get(pool)
         while queue:
             game_id = next(iter(queue))
             ticket, expires = queue.pop(game_id)
@@ -64,24 +68,25 @@ class LocalMatchQueue:
                 return ticket
         return None
 
-    async def take(self, now: float) -> Ticket | None:
-        return self._pop(now)
+    async def take(self, now: float, pool: str = "") -> Ticket | None:
+        return self._pop(now, pool)
 
     async def offer(self, ticket: Ticket, now: float) -> Ticket | None:
-        queued = self._queue.get(ticket.game)
+        queue = self._queues.setdefault(ticket.pool, {})
+        queued = queue.get(ticket.game)
         if queued is not None and queued[1] > now:
             return None  # it waits already (another tab of the same player): never paired with itself
-        taken = self._pop(now)
+        taken = self._pop(now, ticket.pool)
         if taken is None:
-            self._queue[ticket.game] = (ticket, now + self.ttl)
+            queue[ticket.game] = (ticket, now + self.ttl)
         return taken
 
-    async def cancel(self, game_id: str) -> bool:
-        return self._queue.pop(game_id, None) is not None
+    async def cancel(self, game_id: str, pool: str = "") -> bool:
+        return self._queues.get(pool, {}).pop(game_id, None) is not None
 
     async def renew(self, game_ids: list[str], now: float) -> None:
-        queue = self._queue
-        for game_id in game_ids:
-            queued = queue.get(game_id)
-            if queued is not None and queued[1] > now:
-                queue[game_id] = (queued[0], now + self.ttl)  # (an existing key keeps its place)
+        for queue in self._queues.values():
+            for game_id in game_ids:
+                queued = queue.get(game_id)
+                if queued is not None and queued[1] > now:
+                    queue[game_id] = (queued[0], now + self.ttl)  # (an existing key keeps its place)

@@ -22,6 +22,7 @@ from ..service import GameService
 from ..service.computer import Computer
 from ..solver.service import Solver
 from ..store import MemoryStore, Store, StoreError
+from ..store.base import move_times
 from . import wire
 from .analysis import SCORES, SOLVER, Scores, analysis
 from .announce import BUS, RESTARTING, announce, hear_announcements, tell
@@ -73,6 +74,7 @@ async def game_record(request: web.Request) -> web.Response:
         return web.json_response({"error": "Game not found.", "code": "game_not_found"}, status=404)
     if record.result is None:
         return web.json_response({"error": "This game is not finished yet.", "code": "not_finished"}, status=404)
+    events = [event for _, event in await request.app[SERVICE].store.read(game_id)]
     return web.json_response(
         {
             "game": record.id,
@@ -86,6 +88,8 @@ async def game_record(request: web.Request) -> web.Response:
             "yellow_name": record.yellow_name,
             "computer": record.computer,
             "level": record.level if record.computer is not None else None,
+            "clock": str(record.clock) if record.clock is not None else None,
+            "times": move_times(events),
         }
     )
 

@@ -25,9 +25,40 @@ from urllib.parse import quote, unquote
 import msgspec
 
 from ...domain import Player, Reason, Result, other
-from ...domain.events import Claimed, Created, Event, Expired, Joined, RematchOffered, RematchStarted, Resigned
+from ...domain.events import (
+    Aborted,
+    Claimed,
+    Created,
+    DrawAgreed,
+    DrawDeclined,
+    DrawOffered,
+    Event,
+    Expired,
+    Joined,
+    RematchOffered,
+    RematchStarted,
+    Resigned,
+    TakebackDeclined,
+    TakebackRequested,
+    TimedOut,
+    TookBack,
+)
 from ..base import StoreError
-from .gamelog import CLAIMED, OFFERED, RESIGNED, StoredGame, advance, event, turn
+from .gamelog import (
+    CLAIMED,
+    DRAW_DECLINED,
+    DRAW_OFFERED,
+    FLAGGED,
+    OFFERED,
+    RESIGNED,
+    TAKEBACK_DECLINED,
+    TAKEBACK_REQUESTED,
+    TOOK_BACK,
+    StoredGame,
+    advance,
+    event,
+    turn,
+)
 
 log = logging.getLogger("connectfour.store")
 
@@ -48,6 +79,24 @@ def event_record(game_id: str, version: int, stored: Event) -> tuple[str, str]:
         code, extra = CLAIMED[stored.player], f" {stored.grace!r}"
     elif isinstance(stored, Expired):
         code = "E"
+    elif isinstance(stored, TimedOut):
+        code = FLAGGED[stored.player]
+    elif isinstance(stored, Aborted):
+        code = "A"
+    elif isinstance(stored, DrawOffered):
+        code = DRAW_OFFERED[stored.player]
+    elif isinstance(stored, DrawDeclined):
+        code = DRAW_DECLINED[stored.player]
+    elif isinstance(stored, DrawAgreed):
+        code = "D"
+    elif isinstance(stored, TakebackRequested):
+        code = TAKEBACK_REQUESTED[stored.player]
+    elif isinstance(stored, TakebackDeclined):
+        code = TAKEBACK_DECLINED[stored.player]
+    elif isinstance(stored, TookBack):
+        if stored.plies not in TOOK_BACK:
+            raise StoreError(f"game {game_id}: no takeback of {stored.plies} moves")
+        code = TOOK_BACK[stored.plies]
     elif isinstance(stored, RematchOffered):
         code = OFFERED[stored.player]
     elif isinstance(stored, RematchStarted):

@@ -9,6 +9,11 @@ encoded events: its ``moves``, and ``log``, one character per event after
     'r' 'y'  red or yellow resigned
     'R' 'Y'  red or yellow claimed the win (under the record's ``grace``)
     'E'      expired
+    'f' 'g'  red's or yellow's time ran out (a timed game's flag fell)
+    'A'      aborted: a first move not made in time
+    'd' 'e'  red or yellow offered a draw; 'h' 'i' declined one; 'D' a draw agreed
+    'k' 'l'  red or yellow asked for a takeback; 'm' 'n' declined one
+    'b' 'B'  one or two moves taken back
     'o' 'p'  red or yellow offered a rematch
     'S'      the rematch started (the new game's id is the ``rematch`` field)
 
@@ -38,7 +43,11 @@ import msgspec
 
 from ...domain import PLAYERS, Player
 from ...domain.events import (
+    Aborted,
     Claimed,
+    DrawAgreed,
+    DrawDeclined,
+    DrawOffered,
     Event,
     Expired,
     Joined,
@@ -46,6 +55,10 @@ from ...domain.events import (
     RematchOffered,
     RematchStarted,
     Resigned,
+    TakebackDeclined,
+    TakebackRequested,
+    TimedOut,
+    TookBack,
 )
 from ...rules import Board, IllegalMove
 from ..base import GameRecord, StoreError, ends
@@ -55,10 +68,28 @@ COLUMN_CODES = {column: str(column) for column in range(7)}
 RESIGNED: dict[Player, str] = {"red": "r", "yellow": "y"}
 CLAIMED: dict[Player, str] = {"red": "R", "yellow": "Y"}
 OFFERED: dict[Player, str] = {"red": "o", "yellow": "p"}
+FLAGGED: dict[Player, str] = {"red": "f", "yellow": "g"}
+DRAW_OFFERED: dict[Player, str] = {"red": "d", "yellow": "e"}
+DRAW_DECLINED: dict[Player, str] = {"red": "h", "yellow": "i"}
+TAKEBACK_REQUESTED: dict[Player, str] = {"red": "k", "yellow": "l"}
+TAKEBACK_DECLINED: dict[Player, str] = {"red": "m", "yellow": "n"}
+TOOK_BACK = {1: "b", 2: "B"}
 _COLUMN_OF = {code: column for column, code in COLUMN_CODES.items()}
 _RESIGNER: dict[str, Player] = {code: player for player, code in RESIGNED.items()}
 _CLAIMER: dict[str, Player] = {code: player for player, code in CLAIMED.items()}
 _OFFERER: dict[str, Player] = {code: player for player, code in OFFERED.items()}
+_FLAGGED: dict[str, Player] = {code: player for player, code in FLAGGED.items()}
+#: The events of a player (offers, requests, answers) by their log character.
+_BY_PLAYER: dict[str, tuple[type[DrawOffered | DrawDeclined | TakebackRequested | TakebackDeclined], Player]] = {
+    code: (kind, player)
+    for kind, codes in (
+        (DrawOffered, DRAW_OFFERED),
+        (DrawDeclined, DRAW_DECLINED),
+        (TakebackRequested, TAKEBACK_REQUESTED),
+        (TakebackDeclined, TAKEBACK_DECLINED),
+    )
+    for player, code in codes.items()
+}
 
 _RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(GameRecord))
 
@@ -99,6 +130,17 @@ def advance(record: StoredGame, event: Event, code: str) -> None:
         record.grace = event.grace
 
 
+def moves_of(log: str) -> list[int]:
+    """The columns a log leaves on the board: its moves, less those taken back."""
+    moves: list[int] = []
+    for code in log:
+        if code in _COLUMN_OF:
+            moves.append(_COLUMN_OF[code])
+        elif code == "b" or code == "B":
+            del moves[-(1 if code == "b" else 2) :]
+    return moves
+
+
 def turn(record: GameRecord) -> Player:
     """Whose move comes next, by the parity of the moves so far."""
     return PLAYERS[len(record.moves) & 1]
@@ -118,6 +160,17 @@ def event(code: str, at: float, mover: Player, extra: str | None) -> Event:
         return Claimed(at=at, player=_CLAIMER[code], grace=float(extra) if extra else 0.0)
     if code == "E":
         return Expired(at=at)
+    if code in _FLAGGED:
+        return TimedOut(at=at, player=_FLAGGED[code])
+    if code == "A":
+        return Aborted(at=at)
+    if code == "D":
+        return DrawAgreed(at=at)
+    if code in _BY_PLAYER:
+        kind, player = _BY_PLAYER[code]
+        return kind(at=at, player=player)
+    if code == "b" or code == "B":
+        return TookBack(at=at, plies=1 if code == "b" else 2)
     if code in _OFFERER:
         return RematchOffered(at=at, player=_OFFERER[code])
     if code == "S" and extra:
@@ -160,6 +213,8 @@ def events(record: StoredGame) -> list[Event]:
                 next_event = event(code, at, "red", record.rematch)
             except ValueError as exc:
                 raise StoreError(f"game {record.id}: {exc} in its stored log") from None
+        if type(next_event) is TookBack:
+            board = Board.from_moves(board.moves[: -next_event.plies])
         if not timed and finished is not None and ends(next_event):
             next_event = msgspec.structs.replace(next_event, at=finished)
         rebuilt.append(next_event)

@@ -2,7 +2,8 @@
 
 Folding writes a game's whole record (``upsert``), its times encoded then
 (``times.py``); each field only ever moves forward (a longer log, and its
-times with it, an invite spent, a result set), so folding an older record
+times and moves with it: a takeback shortens the moves, never the log; an
+invite spent, a result set), so folding an older record
 over a newer row changes nothing, and a replay may fold the same record
 twice.
 """
@@ -12,6 +13,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Iterable
 
+import msgspec
+
+from ...domain.clock import TimeControl
 from ..base import KeyKind, StoreError
 from . import times
 from .connection import transaction
@@ -24,18 +28,18 @@ QUERY_CHUNK = 500
 _COLUMNS = (
     "id, watch_key, join_key, red_token, yellow_token, local, invite_spent, "
     "created_at, updated_at, result, reason, finished_at, rematch_of, moves, computer, level, log, rematch, "
-    "host, public, match, red_name, yellow_name, joined_by, times, grace"
+    "host, public, match, red_name, yellow_name, joined_by, times, grace, clock"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM games WHERE id = ?"
 _UPSERT = f"""
-INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 26)})
+INSERT INTO games ({_COLUMNS}) VALUES ({", ".join("?" * 27)})
 ON CONFLICT (id) DO UPDATE SET
     invite_spent = max(invite_spent, excluded.invite_spent),
     updated_at = max(updated_at, excluded.updated_at),
     result = coalesce(result, excluded.result),
     reason = coalesce(reason, excluded.reason),
     finished_at = coalesce(finished_at, excluded.finished_at),
-    moves = CASE WHEN length(excluded.moves) > length(moves) THEN excluded.moves ELSE moves END,
+    moves = CASE WHEN length(excluded.log) > length(log) THEN excluded.moves ELSE moves END,
     log = CASE WHEN length(excluded.log) > length(log) THEN excluded.log ELSE log END,
     times = CASE WHEN length(excluded.log) > length(log) THEN excluded.times ELSE times END,
     rematch = coalesce(rematch, excluded.rematch),
@@ -78,6 +82,7 @@ def row(record: StoredGame) -> tuple[object, ...]:
         record.joined_by,
         times.encode(record.times, record.created_at),
         record.grace,
+        msgspec.json.encode(record.clock).decode() if record.clock is not None else None,
     )
 
 
@@ -90,11 +95,15 @@ def select(db: sqlite3.Connection, game_id: str) -> StoredGame | None:
     if row is None:
         return None
     (gid, watch, join, red, yellow, local, spent, created, updated, result, reason, finished, rematch_of, moves,
-     computer, level, events, rematch, host, public, match, red_name, yellow_name, joined_by, kept, grace) = row  # fmt: skip
+     computer, level, events, rematch, host, public, match, red_name, yellow_name, joined_by, kept, grace, clock) = row  # fmt: skip
     try:
         at = times.decode(kept, created)
     except ValueError as exc:
         raise StoreError(f"game {gid}: {exc}") from None
+    try:
+        control = msgspec.json.decode(clock, type=TimeControl) if clock is not None else None
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise StoreError(f"game {gid}: no time control {clock!r}: {exc}") from None
     return StoredGame(
         id=gid,
         watch_key=watch,
@@ -123,6 +132,7 @@ def select(db: sqlite3.Connection, game_id: str) -> StoredGame | None:
         joined_by=joined_by,
         times=at,
         grace=grace,
+        clock=control,
     )
 
 

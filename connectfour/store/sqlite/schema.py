@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS games (
     yellow_name  TEXT,
     joined_by    TEXT,
     times        BLOB,
-    grace        REAL
+    grace        REAL,
+    clock        TEXT
 );
 CREATE INDEX IF NOT EXISTS games_open ON games (updated_at) WHERE result IS NULL;
 CREATE INDEX IF NOT EXISTS games_updated ON games (updated_at);
@@ -111,4 +112,6 @@ def migrate(db: sqlite3.Connection) -> None:
         with transaction(db):
             db.execute("ALTER TABLE games ADD COLUMN times BLOB")
             db.execute("ALTER TABLE games ADD COLUMN grace REAL")
+    if "clock" not in columns:  # a timed game's control, as JSON: NULL for an untimed game
+        db.execute("ALTER TABLE games ADD COLUMN clock TEXT")
     db.execute(UNPLAYED_INDEX)

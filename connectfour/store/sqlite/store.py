@@ -22,7 +22,7 @@ import msgspec
 
 from ...bus import Bus, LocalBus
 from ...completion import completion
-from ...domain.events import Claimed, Created, Event, Joined, Moved, RematchStarted, ends
+from ...domain.events import Claimed, Created, Event, Joined, Moved, RematchStarted, TookBack, ends
 from ..base import Committed, ConditionFailed, GameRecord, KeyKind, StoreError, VersionConflict, append
 from ..matching import LocalMatchQueue
 from ..seats import LocalSeats
@@ -30,7 +30,7 @@ from . import journal, rows
 from .connection import connect
 from .entries import created_record, deleted_record, event_record, touched_record
 from .folding import Folder
-from .gamelog import COLUMN_CODES, StoredGame, advance, events, without_log
+from .gamelog import COLUMN_CODES, StoredGame, advance, events, moves_of, without_log
 from .lock import lock
 from .recovery import recover
 from .schema import prepare
@@ -227,6 +227,8 @@ class SQLiteStore:
             record.rematch = None
         elif isinstance(event, Claimed):
             record.grace = None
+        elif isinstance(event, TookBack):
+            record.moves = moves_of(record.log)
         if pending.was_open:
             record.result = record.reason = record.finished_at = None
 
