@@ -275,3 +275,27 @@ async def test_a_refused_draw_says_why():
     with pytest.raises(ProtocolError) as refused:
         await service.moves.commit(game, rulebook.OfferDraw("red"))
     assert refused.value.code == "not_available"
+
+
+async def test_a_takeback_racing_a_move_leaves_one_history_everyone_agrees_on(store):
+    a, b, game_a, game_b, host, guest = await seated(store)
+    await a.play(game_a, "red", 3)
+    await settle()
+    # Red asks for a takeback on its process while yellow moves on the other, at once.
+    asking = asyncio.ensure_future(a.moves.commit(game_a, rulebook.TakeBack("red")))
+    moving = asyncio.ensure_future(b.play(game_b, "yellow", 4))
+    results = await asyncio.gather(asking, moving, return_exceptions=True)
+    assert results == [None, None], results  # neither is refused: each decided on what it lost to
+    await settle()
+    log = [event for _, event in await store.read(game_a.id)]
+    replayed = GameState.replay(game_a.id, log)  # a history the rules accept
+    for game in (game_a, game_b):
+        assert game.state.board.moves == replayed.board.moves == [3, 4]
+        assert game.state.takeback_request == replayed.takeback_request
+    assert replayed.takeback_request in (None, "red")  # withdrawn by the move, or asked after it
+    if replayed.takeback_request is None:  # the move came last: red asks again
+        await a.moves.commit(game_a, rulebook.TakeBack("red"))
+        await settle()
+    await b.moves.commit(game_b, rulebook.TakeBack("yellow"))  # yellow accepts
+    await settle()
+    assert game_a.state.board.moves == game_b.state.board.moves == []  # red's move and yellow's reply
