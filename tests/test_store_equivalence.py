@@ -1,7 +1,8 @@
 """Every store behaves as the rulebook alone does.
 
 Random sequences of commands (joins, moves, resignations, claims, expiries,
-rematch offers), seat changes, time passing, and races of two deciders on the
+flags, draw offers, takebacks and their answers, rematch offers), in untimed
+and timed games, seat changes, time passing, and races of two deciders on the
 same version, are played against the pure core alone (a log in a list, the
 presence a value) and against each store: memory, SQLite, Redis and a Redis
 Cluster of three masters. Each step is decided by the rulebook on the state
@@ -30,7 +31,21 @@ from records import created
 from connectfour.domain import PLAYERS, rulebook
 from connectfour.domain.events import Created, Event
 from connectfour.domain.refusal import Refused
-from connectfour.domain.rulebook import Claim, Expire, Join, Move, OfferRematch, Resign, Seats
+from connectfour.domain.clock import TimeControl
+from connectfour.domain.rulebook import (
+    Claim,
+    DeclineDraw,
+    DeclineTakeback,
+    Expire,
+    Flag,
+    Join,
+    Move,
+    OfferDraw,
+    OfferRematch,
+    Resign,
+    Seats,
+    TakeBack,
+)
 from connectfour.domain.seats import Holder, Presence, first_look
 from connectfour.domain.state import GameState
 from connectfour.store import ConditionFailed, GameRecord, MemoryStore, SQLiteStore, VersionConflict
@@ -51,7 +66,14 @@ commands = st.one_of(
     st.builds(Claim, roles),
     st.builds(Expire),
     st.builds(OfferRematch, colors),
+    st.builds(Flag),
+    st.builds(OfferDraw, roles),
+    st.builds(DeclineDraw, roles),
+    st.builds(TakeBack, roles),
+    st.builds(DeclineTakeback, roles),
 )
+#: The game's time control: untimed, or clocks that the waits below can run out.
+controls = st.sampled_from([None, "1+0", "0.5+2"])
 #: Seat changes: a player's connection on process A or B takes its seat, or leaves it; a spectator comes.
 seat_changes = st.one_of(
     st.tuples(st.just("take"), colors, st.sampled_from(["A", "B"])),
@@ -196,10 +218,13 @@ async def append(driver: Any, version: int, event: Event, seats: Seats | None) -
     return ("stored", type(event).__name__)
 
 
-async def play(driver: Any, game_id: str, script: list[tuple[Any, ...]]) -> tuple[list[Any], list[Event]]:
+async def play(
+    driver: Any, game_id: str, script: list[tuple[Any, ...]], control: str | None = None
+) -> tuple[list[Any], list[Event]]:
     now = 1000.0
     outcomes: list[Any] = []
-    await driver.append(1, created(game_id, at=now), None)
+    clock = TimeControl.parse(control) if control is not None else None
+    await driver.append(1, created(game_id, at=now, clock=clock), None)
     for process in ("A", "B"):
         await driver.renew(process, now)
     dead: set[str] = set()
@@ -276,17 +301,17 @@ def test_every_store_makes_the_same_decisions_and_logs_as_the_pure_core(kind, lo
         return RedisStore(url or "")
 
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(script=steps)
-    def check(script: list[tuple[Any, ...]]) -> None:
+    @given(script=steps, control=controls)
+    def check(script: list[tuple[Any, ...]], control: str | None) -> None:
         game_id = f"eq{os.getpid()}x{next(_games)}"
 
         async def both() -> None:
             reference = Reference()
-            expected, expected_log = await play(reference, game_id, script)
+            expected, expected_log = await play(reference, game_id, script, control)
             store = await open_store()
             try:
                 stored = Stored(store, game_id)
-                outcomes, log = await play(stored, game_id, script)
+                outcomes, log = await play(stored, game_id, script, control)
                 assert outcomes == expected
                 assert log == expected_log
                 if name == "sqlite":  # and as its table gives the game back, folded
