@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 from records import created
 
 from connectfour.domain import PLAYERS, rulebook
+from connectfour.domain.clock import TimeControl
 from connectfour.domain.events import Created, Event
 from connectfour.domain.refusal import Refused
-from connectfour.domain.clock import TimeControl
 from connectfour.domain.rulebook import (
     Claim,
     DeclineDraw,
