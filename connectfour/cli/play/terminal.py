@@ -1,7 +1,9 @@
 """The game as this terminal follows it: what the server's events say (each
 read and checked by ``cli/safe.py``) taken into its state and told to the user
-in plain lines: the board after each move, whose turn, who is away and when
-the win may be claimed, the result, rematch offers. Whether a move may be
+in plain lines: the board after each move, whose turn, the clocks of a timed
+game, who is away and when the win may be claimed, offers of a draw and
+requests for a takeback (a shorter game while one stands is the takeback,
+not moves the server lost), the result, rematch offers. Whether a move may be
 sent now (``ready``), and whether the last one was answered, are kept here
 for the keyboard and the sender.
 """
