@@ -196,14 +196,11 @@ async def _play(args: argparse.Namespace) -> int:
 
 def _conflict(args: argparse.Namespace) -> str | None:
     """Options that cannot go together, said plainly (argparse knows the exclusive ones)."""
-    if args.clock is not None and (args.join or args.watch or args.local):
-        given = "--join" if args.join else "--watch" if args.watch else "--local"
-        return (
-            f"--clock starts a new game on a clock (online, --computer or --match): not with {given}, "
-            "whose game is as it was created"
-            if given != "--local"
-            else "--clock: a game on one device is not timed; play --computer, --match or online"
-        )
+    if args.clock is not None and (args.join or args.watch):
+        given = "--join" if args.join else "--watch"
+        return f"--clock starts a new game on a clock: not with {given}, whose game is on the clock it was created with"
+    if args.clock is not None and args.local:
+        return "--clock: a game on one device is not timed; play --computer, --match or online"
     if args.color is not None and args.computer is None:
         return "--color is the colour you play against the computer: it goes with --computer"
     return None

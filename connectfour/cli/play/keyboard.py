@@ -1,7 +1,7 @@
 """The lines typed: a column (1 to 7) is queued for the sender, every other
-command (help, draw, decline, takeback, claim, resign, r, q) answered at once. The keyboard never waits
-on the server; the end of input (a script) waits for the moves typed to be
-played, and the game shown."""
+command (help, draw, decline, takeback, claim, resign, r, q) answered at
+once. The keyboard never waits on the server; the end of input (a script)
+waits for the moves typed to be played, and the game shown."""
 
 from __future__ import annotations
 
