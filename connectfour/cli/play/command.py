@@ -2,15 +2,18 @@
 
 Speaks connectfour.v1 to any server: starts an online game (and prints the
 invite and watch links; --public lists it in the lobby), plays someone
-(--match: whoever waits longest, else the next to come), joins with an
-invite link or key, watches with a watch link or key, or plays both colours
-on one terminal. --name is the name the opponent sees.
+(--match: whoever waits longest, else the next to come), plays the computer
+(--computer 1 to 4), joins with an invite link or key, watches with a watch
+link or key, or plays both colours on one terminal. --name is the name the
+opponent sees. --clock 3+2 plays a new game on a clock: 3 minutes each, 2
+seconds more after each move; both clocks are shown, counting down.
 
 Type a column number, 1 to 7, to play; the board is redrawn after each
-move. Type help for every command: claim (win once an opponent has been
-away too long), resign, r (a rematch, after a game) and q (quit; Ctrl-C
-too). A dropped connection or a server restart is survived: the client
-resumes its seat with backoff, as the web page does.
+move. Type help for every command: draw (offer or accept a draw), decline,
+takeback, claim (win once an opponent has been away too long), resign, r
+(a rematch, after a game) and q (quit; Ctrl-C too). A dropped connection or
+a server restart is survived: the client resumes its seat with backoff, as
+the web page does.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 import aiohttp
 import msgspec
 
+from ...domain.clock import TimeControl
 from ...protocol.messages import Name
 from ...protocol.names import name_problem
 from ..arguments import count
@@ -31,6 +35,10 @@ from .keyboard import read_commands
 from .links import default_url, key_and_server, link, page_base, server_url
 from .sending import send_moves
 from .terminal import Terminal
+from .ticking import keep_time
+
+#: The computer's levels, as the server names them.
+LEVELS = {1: "beginner", 2: "casual", 3: "strong", 4: "perfect"}
 
 
 def _name(value: str) -> str:
@@ -54,6 +62,22 @@ def _name(value: str) -> str:
     raise argparse.ArgumentTypeError(f"{clean(value, 40)!r}: {reason}")
 
 
+def _control(value: str) -> str:
+    """A time control, ``3+2``, as the server takes it; else the reason in plain words."""
+    try:
+        control = TimeControl.parse(value)
+    except ValueError as exc:
+        reason = str(exc)
+        raise argparse.ArgumentTypeError(reason if repr(value.strip()) in reason else f"{value!r}: {reason}") from None
+    return str(control)
+
+
+def _level(value: str) -> int:
+    if value.strip() not in ("1", "2", "3", "4"):
+        raise argparse.ArgumentTypeError(f"{value!r}: a level is 1 (beginner) to 4 (perfect play)")
+    return int(value)
+
+
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     play = commands.add_parser(
         "play", help="play or watch a game in the terminal", description=__doc__,
@@ -68,6 +92,19 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     mode.add_argument("--watch", type=link, metavar="LINK", help="watch a game, by its watch link (or its key)")
     mode.add_argument("--local", action="store_true", help="both colours on this terminal")
     mode.add_argument("--match", action="store_true", help="play someone: whoever waits, or the next to come")
+    mode.add_argument(
+        "--computer", type=_level, metavar="LEVEL",
+        help="play the computer: " + ", ".join(f"{level} {name}" for level, name in LEVELS.items()),
+    )  # fmt: skip
+    play.add_argument(
+        "--color", choices=("red", "yellow"),
+        help="with --computer: the colour you play (default red, who moves first)",
+    )  # fmt: skip
+    play.add_argument(
+        "--clock", type=_control, metavar="M+S",
+        help="a new game on a clock: M minutes each, S seconds more after each move (3+2, 5+3, 10+5...); "
+        "with --computer, --match or a new online game",
+    )  # fmt: skip
     play.add_argument("--public", action="store_true", help="list a new online game in the lobby, with its invite")
     play.add_argument(
         "--name", type=_name,
@@ -100,6 +137,10 @@ def main(args: argparse.Namespace) -> int:
 
 async def _play(args: argparse.Namespace) -> int:
     """The game the options ask for: the keyboard, the sender and the connections, until one of them ends it."""
+    problem = _conflict(args)
+    if problem:
+        print(f"connectfour play: {problem}", file=sys.stderr)
+        return 2
     hello: dict[str, object] = {"type": "init"}
     url = args.url
     for kind in ("join", "watch"):
@@ -115,14 +156,20 @@ async def _play(args: argparse.Namespace) -> int:
         hello["local"] = True
     if args.match:
         hello = {"type": "match"}
+    elif args.computer is not None:
+        hello["computer"] = args.computer
+        hello["color"] = args.color or "red"
     elif args.public and not (args.local or args.join or args.watch):
         hello["public"] = True
     if args.name is not None and not args.watch:
         hello["name"] = args.name
+    if args.clock is not None:
+        hello["clock"] = args.clock
     url = url or default_url()
     terminal = Terminal(page_base(url), hello)
     typing = asyncio.ensure_future(read_commands(terminal))
     sending = asyncio.ensure_future(send_moves(terminal))
+    ticking = asyncio.ensure_future(keep_time(terminal))
     connecting = asyncio.ensure_future(connect(terminal, url, args.retries, args.analysis))
     try:
         await asyncio.wait({typing, connecting}, return_when=asyncio.FIRST_COMPLETED)
@@ -142,6 +189,18 @@ async def _play(args: argparse.Namespace) -> int:
         except TimeoutError:
             return 0
     finally:
-        for task in (typing, sending, connecting):
+        for task in (typing, sending, ticking, connecting):
             task.cancel()
-        await asyncio.gather(typing, sending, connecting, return_exceptions=True)
+        await asyncio.gather(typing, sending, ticking, connecting, return_exceptions=True)
+
+
+def _conflict(args: argparse.Namespace) -> str | None:
+    """Options that cannot go together, said plainly (argparse knows the exclusive ones)."""
+    if args.clock is not None and (args.join or args.watch):
+        given = "--join" if args.join else "--watch"
+        return f"--clock starts a new game on a clock: not with {given}, whose game is on the clock it was created with"
+    if args.clock is not None and args.local:
+        return "--clock: a game on one device is not timed; play --computer, --match or online"
+    if args.color is not None and args.computer is None:
+        return "--color is the colour you play against the computer: it goes with --computer"
+    return None

@@ -1,7 +1,7 @@
 """The lines typed: a column (1 to 7) is queued for the sender, every other
-command (help, claim, resign, r, q) answered at once. The keyboard never waits
-on the server; the end of input (a script) waits for the moves typed to be
-played, and the game shown."""
+command (help, draw, decline, takeback, claim, resign, r, q) answered at
+once. The keyboard never waits on the server; the end of input (a script)
+waits for the moves typed to be played, and the game shown."""
 
 from __future__ import annotations
 
@@ -22,12 +22,18 @@ QUIT_IDLE = 3.0
 #: and answered, as long as the server keeps talking: at most this long after its last frame.
 END_IDLE = 10.0
 HELP = """Commands:
-  1 to 7   drop a checker in that column (typed early, it is played on your turn)
-  claim    win the game, once your opponent has been away longer than the server allows
-  resign   give the game up: your opponent wins
-  r        after a game: offer a rematch, or accept one
-  help     this list
-  q        quit (Ctrl-C or Ctrl-D too)"""
+  1 to 7    drop a checker in that column (typed early, it is played on your turn)
+  draw      offer a draw, or accept your opponent's offer (online, between two people)
+  decline   decline your opponent's offer of a draw, or request for a takeback
+  takeback  take back your last move: at once against the computer or on one device,
+            online ask your opponent (or accept your opponent's request)
+  claim     win the game, once your opponent has been away longer than the server allows
+  resign    give the game up: your opponent wins
+  r         after a game: offer a rematch, or accept one
+  help      this list
+  q         quit (Ctrl-C or Ctrl-D too)"""
+#: The commands that speak of the game in progress, and the message each sends.
+IN_GAME = {"claim": "claim", "resign": "resign", "draw": "offer_draw", "takeback": "takeback"}
 
 
 def typed_lines() -> asyncio.Queue[str]:
@@ -79,6 +85,7 @@ async def read_commands(terminal: Terminal) -> None:
     lines = typed_lines()
     while True:
         line = await lines.get()
+        terminal.screen.typed()
         text = line.strip().lower()
         if not line:
             # The end of input (a script): the moves typed are played, the last answered, the game shown.
@@ -106,13 +113,17 @@ async def read_commands(terminal: Terminal) -> None:
                 terminal.offered = True
                 if terminal.you != "both":
                     terminal.show("Rematch offered: waiting for your opponent.")
-        elif text in ("claim", "resign"):
+        elif text in IN_GAME or text == "decline":
             if terminal.over:
                 terminal.show("The game has ended: type r for a rematch, or q to quit.")
             elif terminal.game is None:
                 terminal.show("There is no game yet.")
+            elif text == "decline":
+                await decline(terminal)
             else:
-                await terminal.send({"type": text})
+                if text == "takeback" and (terminal.you == "both" or terminal.computer is not None):
+                    terminal.offers.taking_back = True  # done at once: the shorter game is this
+                await terminal.send({"type": IN_GAME[text]})
         elif text.isdigit() and 1 <= int(text) <= COLUMNS:
             if terminal.over:
                 terminal.show("The game has ended: type r for a rematch, or q to quit.")
@@ -123,3 +134,13 @@ async def read_commands(terminal: Terminal) -> None:
             terminal.queued.set()
         elif text:
             terminal.show("Type a column number from 1 to 7, or help for every command.")
+
+
+async def decline(terminal: Terminal) -> None:
+    """Decline what the opponent has standing: an offer of a draw, a request for a takeback, or both."""
+    declines = terminal.offers.to_decline(terminal.you)
+    if not declines:
+        terminal.show("There is no offer of a draw or request for a takeback to decline.")
+    for message in declines:
+        if not await terminal.send({"type": message}):
+            return

@@ -1,7 +1,9 @@
 """The game as this terminal follows it: what the server's events say (each
 read and checked by ``cli/safe.py``) taken into its state and told to the user
-in plain lines: the board after each move, whose turn, who is away and when
-the win may be claimed, the result, rematch offers. Whether a move may be
+in plain lines: the board after each move, whose turn, the clocks of a timed
+game, who is away and when the win may be claimed, offers of a draw and
+requests for a takeback (a shorter game while one stands is the takeback,
+not moves the server lost), the result, rematch offers. Whether a move may be
 sent now (``ready``), and whether the last one was answered, are kept here
 for the keyboard and the sender.
 """
@@ -11,13 +13,18 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import time
 from collections import deque
+from collections.abc import Callable
 
 import aiohttp
 
+from ...domain import other
 from ...protocol.messages import (
     AnnouncementEvent,
+    DrawDeclinedEvent,
     DrawEvent,
+    DrawOfferEvent,
     ErrorEvent,
     InitEvent,
     PlayEvent,
@@ -25,11 +32,17 @@ from ...protocol.messages import (
     RematchEvent,
     ServerEvent,
     StateEvent,
+    TakebackDeclinedEvent,
+    TakebackRequestEvent,
     WinEvent,
 )
 from ..safe import clean, legal, read
 from .analysis import Analyst
 from .board import draw
+from .clocks import ClockLine, rules_line
+from .endings import abandoned_line, colour, draw_line, win_line
+from .offers import Offers
+from .screen import Screen
 
 #: Errors in answer to the first frame after which there is no game to play.
 FATAL = {"game_not_found", "seat_taken", "invalid_token", "not_a_player", "already_started", "invalid_message"}
@@ -47,16 +60,17 @@ class Resync(Exception):
     """The server's events do not follow from one another: reconnect for a fresh snapshot."""
 
 
-def colour(player: str) -> str:
-    """red -> Red."""
-    return player.capitalize()
-
-
 class Terminal:
     """One game as this terminal follows it, across connections: its state, as
     the server's events tell it, and what each event shows the user."""
 
-    def __init__(self, base: str, hello: dict[str, object]) -> None:
+    def __init__(
+        self,
+        base: str,
+        hello: dict[str, object],
+        screen: Screen | None = None,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.base = base
         self.hello = hello
         self.game: str | None = None
@@ -91,6 +105,11 @@ class Terminal:
         self.stated = False  # a state came on this connection
         #: Set (``--analysis``) to show each position's value.
         self.analyst: Analyst | None = None
+        self.screen = screen or Screen()
+        #: A timed game's clocks, as the server last told them, counted down on ``now``.
+        self.clock = ClockLine(self.screen, now)
+        self.offers = Offers()
+        self.computer: str | None = None  # the computer's seat, in a game against it
 
     def my_turn(self) -> bool:
         return not self.over and self.turn is not None and self.you in (self.turn, "both")
@@ -100,7 +119,7 @@ class Terminal:
 
     def show(self, text: str) -> None:
         # Every line cleaned once more: nothing reaches the terminal raw.
-        print("\n".join(clean(line, 2000) for line in text.split("\n")), flush=True)
+        self.screen.lines("\n".join(clean(line, 2000) for line in text.split("\n")))
 
     def first_frame(self) -> dict[str, object]:
         if self.game and self.token:
@@ -169,15 +188,25 @@ class Terminal:
             self.over = True
             self.turn = None
             self.show(draw(self.moves, event.cells))
-            self.show(self._result(event.player, event.reason))
+            self.clock.stop(other(event.player) if event.reason == "time" else None)
+            self.show(win_line(event.player, event.reason, self.you))
             self.offer()
         elif isinstance(event, DrawEvent):
             if self.over:
                 return
             self.over = True
             self.turn = None
-            self.show("Draw: the board is full.")
+            self.clock.stop()
+            self.show(draw_line(None))
             self.offer()
+        elif isinstance(event, DrawOfferEvent):
+            self.show(self.offers.draw_offered(event.player, self.you))
+        elif isinstance(event, DrawDeclinedEvent):
+            self.show(self.offers.draw_declined(event.player, self.you))
+        elif isinstance(event, TakebackRequestEvent):
+            self.show(self.offers.takeback_requested(event.player, self.you))
+        elif isinstance(event, TakebackDeclinedEvent):
+            self.show(self.offers.takeback_declined(event.player, self.you))
         elif isinstance(event, PresenceEvent):
             self._presence(event)
         elif isinstance(event, RematchEvent):
@@ -190,6 +219,7 @@ class Terminal:
             else:
                 self.show(f"{colour(event.player)} offers a rematch.")
         elif isinstance(event, ErrorEvent):
+            self.offers.taking_back = False  # (a takeback refused, if one was asked)
             self.show(f"! {clean(event.message) or event.code}")
             self.prompt()
         elif isinstance(event, AnnouncementEvent):
@@ -205,9 +235,20 @@ class Terminal:
         self.game = event.game
         if event.token:
             self.token = event.token
+        self.computer = event.computer
+        taken_back = 0
         if not new_game and event.moves[: len(self.moves)] != self.moves:
-            # The server no longer has moves it showed here: a failover lost them.
-            self.show(f"! {LOST_MOVES}")
+            if self._took_back(event):
+                taken_back = len(self.moves) - len(event.moves)
+            else:
+                # The server no longer has moves it showed here: a failover lost them.
+                self.show(f"! {LOST_MOVES}")
+        if taken_back:
+            self.show(self.offers.taken_back(taken_back, event.you))
+            self.pending.clear()  # columns typed ahead were for the game before the takeback
+            self.queued.clear()
+        self.offers.reset(event.draw_offer, event.takeback_request)
+        self.offers.taking_back = False
         self.moves, self.you, self.turn = list(event.moves), event.you, event.turn
         self.over = event.status in ("won", "draw", "abandoned")
         self.waiting = event.status == "waiting"
@@ -224,18 +265,23 @@ class Terminal:
                 self.show("You are watching this game.")
             else:
                 self.show(f"You are {self.you}.")
+            if event.computer is not None and event.level is not None:
+                self.show(f"{colour(event.computer)} is the computer, level {event.level}.")
+            if event.clock is not None:
+                self.show(rules_line(event.clock.control))
             if not self.waiting:
                 self.show_names()
         if self.waiting:
             self.show("Looking for an opponent... (q to stop)" if event.match else "Waiting for an opponent...")
         self.show(draw(self.moves, event.cells, last=True))
+        self.clock.set(event.clock, self.turn, self.you)
         if self.over:
             if event.status == "won" and event.winner:
-                self.show(self._result(event.winner, event.reason))
+                self.show(win_line(event.winner, event.reason, self.you))
             elif event.status == "draw":
-                self.show("Draw: the board is full.")
+                self.show(draw_line(event.reason))
             elif event.status == "abandoned":
-                self.show("The game was abandoned: nobody played for too long.")
+                self.show(abandoned_line(event.reason))
             self.offer()
         else:
             self._absence(event.red_claimable_in, event.yellow_claimable_in)
@@ -250,8 +296,11 @@ class Terminal:
             raise Resync
         self.moves.append(event.column)
         self.turn = event.turn
+        self.offers.moved(event.player)
         self.show(f"{event.player} played column {event.column + 1}")
         self.show(draw(self.moves, last=True))
+        if event.clock is not None:
+            self.clock.set(event.clock, self.turn, self.you)
         if self.turn is not None:
             self.analyse()
             self.prompt()
@@ -263,6 +312,8 @@ class Terminal:
         if arrived:
             self.waiting = False
             self.show("Your opponent is here.")
+            if not self.moves and not self.over:
+                self.clock.first_move_due(self.turn)
         if names != self.names or arrived:
             self.names = names
             self.show_names()
@@ -298,19 +349,13 @@ class Terminal:
                 self.show(f"Your opponent left. If they are not back, you may claim the win{wait} (type claim).")
         self.absence = said if said != "back" else None
 
-    def _result(self, winner: str, reason: str | None) -> str:
-        loser = colour("yellow" if winner == "red" else "red")
-        how = {
-            "resign": f"{loser} resigned",
-            "claim": f"{loser} left, and the win was claimed",
-            "expired": "time ran out",
-        }.get(reason or "", reason or "")
-        line = f"{colour(winner)} wins ({how})."
-        if self.you == winner:
-            return f"{line} You win!"
-        if self.you in ("red", "yellow"):
-            return f"{line} You lost."
-        return line
+    def _took_back(self, event: StateEvent) -> bool:
+        """Whether a game shorter than the one shown is a takeback (one stood, or was done at once
+        here); the computer's opponent takes back without asking, so a spectator of a game
+        against it takes one for a takeback too."""
+        if event.moves != self.moves[: len(event.moves)]:
+            return False
+        return self.offers.expects_fewer_moves() or (event.you == "spectator" and event.computer is not None)
 
     def show_names(self) -> None:
         if any(self.names.values()):
