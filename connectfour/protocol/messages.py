@@ -71,7 +71,8 @@ ADDED_IN: dict[str, int] = {
             "client:takeback", "client:decline_takeback", "server:state.clock", "server:play.clock",
             "server:state.draw_offer", "server:state.takeback_request", "server:draw_offer",
             "server:draw_declined", "server:takeback_request", "server:takeback_declined",
-            "server:lobby.waiting.clock", "server:lobby.playing.clock",
+            "server:lobby.waiting.clock", "server:lobby.playing.clock", "server:state.taken_back",
+            "server:presence.clock",
         )
     },  # fmt: skip
 }  # fmt: skip
@@ -281,6 +282,9 @@ class StateEvent(_Server, tag="state", frozen=True):
     clock: ClockView | None = None
     draw_offer: Player | None = None
     takeback_request: Player | None = None
+    #: In the ``state`` sent because moves were taken back: how many (1 or 2), so that no
+    #: client takes it for moves the server lost.
+    taken_back: int | None = None
 
 
 class PlayEvent(_Server, tag="play", frozen=True):
@@ -321,6 +325,9 @@ class PresenceEvent(_Server, tag="presence", frozen=True):
     yellow_claimable_in: float | None = None
     red_name: str | None = None
     yellow_name: str | None = None
+    #: In a timed game (revision 4): both clocks as of this change, as in ``state``; the
+    #: guest's arrival starts the first move's countdown.
+    clock: ClockView | None = None
 
 
 class DrawOfferEvent(_Server, tag="draw_offer", frozen=True):

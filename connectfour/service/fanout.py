@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 
+import msgspec
+
 from .. import metrics
 from ..domain import other
 from ..domain.events import (
@@ -52,9 +54,13 @@ def tell(game: Game, event: Event, row: int = -1) -> None:
     elif isinstance(event, TimedOut):
         game.broadcast(WinEvent(other(event.player), "time"))
     elif isinstance(event, (Expired, Aborted, DrawAgreed, TookBack)):
+        taken_back = event.plies if isinstance(event, TookBack) else None
         for member, role in game.members.items():
             if member.speaks_v1:
-                send_event(member, game.snapshot(role))
+                snapshot = game.snapshot(role)
+                if taken_back is not None:
+                    snapshot = msgspec.structs.replace(snapshot, taken_back=taken_back)
+                send_event(member, snapshot)
             elif isinstance(event, DrawAgreed):  # (a tutorial client knows no takeback)
                 send_event(member, DrawEvent())
     elif isinstance(event, DrawOffered):

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+import msgspec
+
 from ..bus import Inbox
 from ..domain import PLAYERS, RED, YELLOW, Player, Role, SeatState, rulebook
 from ..domain.events import Event
@@ -325,6 +327,8 @@ class Game:
         event = self.presence_event(now)
         if event != self._last_presence:
             self._last_presence = event
+            if self.state.clock is not None:  # (the clocks as of now: not part of what changed)
+                event = msgspec.structs.replace(event, clock=clock_view(self.state, now))
             self.broadcast(event)
         self.cancel_timer(GRACE_TIMER)
         waits = []

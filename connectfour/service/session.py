@@ -161,6 +161,8 @@ class Session:
             elif event.watch is not None:
                 await service.watch(member, event.watch)
             else:
+                if event.local and event.clock is not None:
+                    raise ProtocolError("invalid_message", "A game on one device is untimed: leave out the clock.")
                 await service.create(
                     member, local=event.local, public=event.public, name=event.name, clock=time_control(event.clock)
                 )

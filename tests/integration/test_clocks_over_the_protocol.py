@@ -4,6 +4,7 @@ behind the front door, or spread over three)."""
 from __future__ import annotations
 
 import aiohttp
+from client import until_presence
 
 
 async def timed_game(server, control: str = "3+2"):
@@ -16,6 +17,8 @@ async def timed_game(server, control: str = "3+2"):
     await guest.send({"type": "init", "join": init["join"]})
     state = await guest.expect("state", you="yellow", status="playing")
     assert state["clock"]["first_move_in"] <= 30.0
+    started = await until_presence(host, yellow="connected")  # the first move's countdown began
+    assert started["clock"]["first_move_in"] <= 30.0 and started["clock"]["control"] == control
     return init, host, guest
 
 
@@ -69,7 +72,13 @@ async def test_a_takeback_asked_declined_then_accepted(server):
     await guest.send({"type": "takeback"})
     for client in (host, guest):
         state = await client.until("state")
-        assert state["moves"] == [] and state["turn"] == "red"
+        assert state["moves"] == [] and state["turn"] == "red" and state["taken_back"] == 1
+
+
+async def test_a_game_on_one_device_is_untimed(server):
+    client = await server.connect()
+    await client.send({"type": "init", "local": True, "clock": "3+2"})
+    assert (await client.until("error"))["code"] == "invalid_message"
 
 
 async def test_a_takeback_against_the_computer_is_at_once(server):
@@ -83,3 +92,4 @@ async def test_a_takeback_against_the_computer_is_at_once(server):
     await client.send({"type": "takeback"})
     state = await client.until("state")
     assert state["moves"] == [] and state["turn"] == "red" and state["clock"]["control"] == "5+3"
+    assert state["taken_back"] == 2
