@@ -350,11 +350,13 @@ class Terminal:
         self.absence = said if said != "back" else None
 
     def _took_back(self, event: StateEvent) -> bool:
-        """Whether a game shorter than the one shown is a takeback (one stood, or was done at once
-        here); the computer's opponent takes back without asking, so a spectator of a game
-        against it takes one for a takeback too."""
+        """Whether a game shorter than the one shown is a takeback: the server says so
+        (``taken_back``); from a server that does not, one stood, or was done at once here, or
+        (the computer's opponent takes back without asking) a spectator of a game against it."""
         if event.moves != self.moves[: len(event.moves)]:
             return False
+        if event.taken_back is not None:  # the server says so
+            return True
         return self.offers.expects_fewer_moves() or (event.you == "spectator" and event.computer is not None)
 
     def show_names(self) -> None:
