@@ -180,3 +180,39 @@ async def test_a_version_read_that_crosses_a_move_is_not_taken_for_a_rewind():
     await a.heartbeat()
     assert host.closed is None and not [event for event in host.of("error") if event["code"] == "rewound"]
     assert a.games.get(game.id) is game
+
+
+async def test_a_resume_of_a_game_whose_end_the_store_lost_carries_on_from_what_it_kept(redis_url):
+    """A process still held a game's end that a failover lost (the store went back to an
+    earlier version): a player resuming there was told ``game_over`` and stopped, though the
+    game goes on. The process reads the game back first, finds the loss, and resumes it."""
+    import redis.asyncio as redis_client
+
+    from connectfour.store.redis import RedisStore, game_keys
+
+    store = RedisStore(redis_url)
+    raw = redis_client.Redis.from_url(redis_url)
+    try:
+        service = GameService(store)
+        host, guest, watcher = Member(), Member(), Member()
+        game, _ = await service.create(host, local=False)
+        await service.join(guest, game.state.join_key)
+        await service.watch(watcher, game.state.watch_key)  # (the game stays followed here)
+        token = game.state.red_token
+        for column in [3, 4, 3, 4, 3, 4, 3]:  # red wins
+            await service.play(game, game.state.board.turn or "red", column)
+        assert game.over
+        service.leave(host)
+        log, rec, calls, presence = game_keys(game.id)
+        await raw.ltrim(log, 0, 5)  # what a lagging replica held: the creation, the join, four moves
+        await raw.hdel(rec, "ended")
+        await raw.persist(log)
+        await raw.persist(rec)
+        member = Member()
+        resumed, role = await service.resume(member, game.id, token)
+        assert role == "red" and not resumed.over
+        assert resumed.state.board.moves == [3, 4, 3, 4]
+        assert member.of("state")[-1]["status"] == "playing"
+    finally:
+        await raw.aclose()
+        await store.close()

@@ -104,6 +104,7 @@ class Following:
             "does not hold the last" if stored is None else f"is at version {stored},",
             game.inbox.version,
         )
+        game.lose()
         for member in list(game.members):
             self._detach(game, member)
             send_event(member, ErrorEvent(message=REWOUND, code="rewound"))

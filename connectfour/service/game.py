@@ -121,6 +121,9 @@ class Game:
         self.thinking = False
         #: A read of the store is under way to fill a gap in the events.
         self.reading_back = False
+        #: The store lost events this copy applied (``Following.rewound``): it is let go of,
+        #: and the game loaded again from what the store kept.
+        self.lost = False
         #: Moving this process's members to the rematch, once it started.
         self.to_rematch: asyncio.Future[object] | None = None
         #: The latest activity this process knows the store has for the game.
@@ -155,6 +158,10 @@ class Game:
         """The computer's move is scheduled (``timer``), then searched, until ``thought``."""
         self.thinking = True
         self.add_timer(COMPUTER_TIMER, timer)
+
+    def lose(self) -> None:
+        """The store lost events applied here: this copy is not the game any more."""
+        self.lost = True
 
     def thought(self) -> None:
         self.thinking = False

@@ -142,7 +142,7 @@ class Moves:
         ProtocolError ``rewound`` if it lost it, ``unavailable`` if that cannot be known now."""
         try:
             await self.following.catch_up(game)
-            if self.following.games.get(game.id) is not game:  # it was lost: everyone here is told
+            if game.lost:  # everyone here is told
                 raise ProtocolError("rewound", REWOUND)
             await self.store.confirm(game.id)
         except StoreError as exc:

@@ -244,7 +244,7 @@ class Seating:
         log.debug("game %s has a new spectator (%d here)", game.id, game.spectators_here)
         return game, "spectator"
 
-    async def resume(self, member: Member, game_id: str, token: str) -> tuple[Game, Role]:
+    async def resume(self, member: Member, game_id: str, token: str, looked: bool = False) -> tuple[Game, Role]:
         game = await self.following.follow(game_id)
         if game is None:
             raise ProtocolError("game_not_found", "There is no such game: it never existed, or it was deleted.")
@@ -252,6 +252,16 @@ class Seating:
         if role is None:
             self.following.let_go(game)
             raise ProtocolError("invalid_token", "This token does not hold a seat in this game.")
+        if game.over and not looked and not self.store.in_process:
+            # Its end may be one the store lost (a failover onto a replica that lagged):
+            # look before turning the player away from a game that goes on.
+            try:
+                await self.following.catch_up(game)
+            except StoreError as exc:
+                log.warning("game %s: could not read it back before a resume: %s", game.id, exc)
+            if game.lost:  # resume what the store kept
+                self.following.let_go(game)
+                return await self.resume(member, game_id, token, looked=True)
         if game.over:
             self.following.let_go(game)
             raise ProtocolError("game_over", f"This game has ended; its replay is at /game/{game.id}.")
