@@ -10,6 +10,7 @@ from conftest import SCREENSHOTS
 from e2e_pages import OpenPage, host_online_game, take_seat
 from inprocess import InProcessServer
 from playwright.sync_api import Page, expect
+from test_polish import axe_violations
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -27,7 +28,8 @@ def in_view(page: Page, testid: str, viewport: dict) -> None:
     box = page.get_by_test_id(testid).bounding_box()
     assert box is not None, testid
     assert box["x"] >= 0 and box["y"] >= 0, (testid, box)
-    assert box["x"] + box["width"] <= viewport["width"] and box["y"] + box["height"] <= viewport["height"], (testid, box)
+    right, bottom = box["x"] + box["width"], box["y"] + box["height"]
+    assert right <= viewport["width"] and bottom <= viewport["height"], (testid, box)
 
 
 def move(page: Page, column: int) -> None:
@@ -45,7 +47,7 @@ def test_a_one_minute_game_is_lost_on_time(clocked_server: InProcessServer, open
     expect(invite).not_to_have_value("")
     watch = red.get_by_test_id("watch-link").input_value()
     yellow = take_seat(open_page("yellow", invite.input_value(), viewport=PHONE, **on), "Bea")
-    spectator = open_page("spectator", watch, viewport=LAPTOP, **on)
+    spectator = open_page("spectator", watch, viewport=LAPTOP, color_scheme="dark", **on)
 
     # Both clocks by the names, full; red's first move is due.
     for page in (red, yellow, spectator):
@@ -76,6 +78,9 @@ def test_a_one_minute_game_is_lost_on_time(clocked_server: InProcessServer, open
     assert TENTHS.match(running.text_content() or ""), running.text_content()
     snap(red, "low-time-laptop")
     snap(yellow, "low-time-phone")
+    snap(spectator, "low-time-dark")
+    assert axe_violations(red) == []
+    assert axe_violations(spectator) == []
     for testid in ("red-clock", "yellow-clock", "board"):
         in_view(yellow, testid, PHONE)
         in_view(red, testid, LAPTOP)

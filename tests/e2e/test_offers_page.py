@@ -4,9 +4,11 @@ for (declined, then accepted) between two people. Every answer is a button, and 
 
 from __future__ import annotations
 
+import pytest
 from conftest import SCREENSHOTS
 from e2e_pages import OpenPage, board_of, start_local_game, take_seat
 from playwright.sync_api import Page, expect
+from test_polish import axe_violations
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -26,15 +28,15 @@ def discs(page: Page) -> int:
     return sum(1 for _, player, _ in board_of(page) if player)
 
 
-def two_players(open_page: OpenPage) -> tuple[Page, Page, str]:
-    red = open_page("red", viewport=LAPTOP)
+def two_players(open_page: OpenPage, **options) -> tuple[Page, Page, str]:
+    red = open_page("red", viewport=LAPTOP, **options)
     red.get_by_test_id("name-input").fill("Ada")
     red.get_by_test_id("clock-10+5").check()
     red.get_by_test_id("start-online").click()
     invite = red.get_by_test_id("invite-link")
     expect(invite).not_to_have_value("")
     watch = red.get_by_test_id("watch-link").input_value()
-    yellow = take_seat(open_page("yellow", invite.input_value(), viewport=PHONE), "Bea")
+    yellow = take_seat(open_page("yellow", invite.input_value(), viewport=PHONE, **options), "Bea")
     expect(red.get_by_test_id("turn")).to_have_text("Your turn")
     return red, yellow, watch
 
@@ -148,3 +150,19 @@ def test_between_two_people_a_takeback_is_asked_for(open_page: OpenPage) -> None
     expect(yellow.get_by_test_id("turn")).to_have_text("Your turn")
     assert discs(red) == discs(yellow) == 1
     snap(yellow, "takeback-done-phone")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violations_with_clocks_running_and_an_offer_to_answer(open_page: OpenPage, scheme: str) -> None:
+    red, yellow, _ = two_players(open_page, color_scheme=scheme)
+    expect(red.get_by_test_id("first-move")).to_be_visible()
+    assert axe_violations(red) == []
+    move(red, 3)
+    move(yellow, 3)
+    red.get_by_test_id("offer-draw").click()
+    yellow.get_by_test_id("takeback").click()
+    expect(yellow.get_by_test_id("draw-answer")).to_be_visible()
+    expect(red.get_by_test_id("takeback-answer")).to_be_visible()
+    expect(red.get_by_test_id("red-clock")).to_have_attribute("data-running", "true")
+    assert axe_violations(red) == []
+    assert axe_violations(yellow) == []
