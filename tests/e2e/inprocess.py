@@ -33,7 +33,7 @@ class GameClock:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.offset = 0.0
-        self._loop = loop
+        self.loop = loop
         self._timers: set[Timer] = set()
 
     def __call__(self) -> float:
@@ -54,7 +54,7 @@ class GameClock:
             for timer in list(self._timers):
                 timer.arm()
 
-        asyncio.run_coroutine_threadsafe(move(), self._loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(move(), self.loop).result(timeout=10)
 
 
 class Timer:
@@ -69,7 +69,7 @@ class Timer:
     def arm(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
-        self._handle = self._clock._loop.call_later(max(0.0, self.due - self._clock()), self._fire)
+        self._handle = self._clock.loop.call_later(max(0.0, self.due - self._clock()), self._fire)
 
     def cancel(self) -> None:
         if self._handle is not None:
@@ -100,11 +100,11 @@ class InProcessServer:
         # create_app builds its GameService on the wall clock; this one reads the test's.
         real = app_module.GameService
         service = functools.partial(GameService, clock=self.clock, schedule=self.clock.schedule)
-        app_module.GameService = service  # type: ignore[misc]
+        app_module.GameService = service
         try:
             app = app_module.create_app(settings)
         finally:
-            app_module.GameService = real  # type: ignore[misc]
+            app_module.GameService = real
         self._runner = make_runner(app)
         await self._runner.setup()
         site = Site(self._runner, "127.0.0.1", 0)
@@ -121,7 +121,7 @@ class InProcessServer:
 
 @contextmanager
 def in_process_server(**settings: object) -> Iterator[InProcessServer]:
-    server = InProcessServer(Settings(**settings))  # type: ignore[arg-type]
+    server = InProcessServer(Settings(**settings))
     try:
         yield server
     finally:

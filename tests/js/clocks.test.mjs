@@ -156,3 +156,9 @@ test("the replay's time per move: from the record's times, the first from the ga
   assert.equal(durationText(120), "2 min");
   assert.equal(durationText(null), "");
 });
+
+test("a page that no longer follows its game shows the clocks as last told", () => {
+  const s = seated({ phase: "replaced", clock: takeClock(RUNNING, 1_000) });
+  assert.equal(clockFaces(s, 60_000).red.text, "00:42");
+  assert.equal(clockFaces(s, 60_000).red.running, false);
+});

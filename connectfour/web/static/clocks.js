@@ -107,9 +107,11 @@ export function clockFaces(s, now) {
   const clock = s.clock;
   if (!clock) return null;
   const live = s.status === "playing" && (s.phase === "seated" || s.phase === "reconnecting");
+  // A game this page no longer follows (another tab took it, it ended while away) shows its clocks as last told.
+  const at = live ? now : clock.received;
   const faces = {};
   for (const player of PLAYERS) {
-    const seconds = secondsLeft(clock, player, now);
+    const seconds = secondsLeft(clock, player, at);
     faces[player] = {
       seconds,
       text: formatClock(seconds),
