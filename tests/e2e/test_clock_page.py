@@ -183,16 +183,11 @@ def test_the_host_hears_of_the_first_moves_window_when_the_guest_sits_down(open_
     expect(timed.get_by_test_id("first-move")).to_have_text(re.compile(r"^([12]\d|30) s to make the first move$"))
 
 
-def test_a_game_on_one_device_keeps_both_clocks(open_page: OpenPage) -> None:
+def test_a_game_on_one_device_is_untimed_whatever_the_control(open_page: OpenPage) -> None:
     page = open_page("device", viewport=PHONE)
     page.get_by_test_id("clock-3+2").check()
     page.get_by_test_id("start-local").click()
-    expect(page.get_by_test_id("red-name")).to_have_text("Red")
-    expect(page.get_by_test_id("yellow-name")).to_have_text("Yellow")
-    move(page, 3)
-    move(page, 3)
-    expect(page.get_by_test_id("red-clock")).to_have_attribute("data-running", "true")
-    move(page, 4)
-    expect(page.get_by_test_id("yellow-clock")).to_have_attribute("data-running", "true")
-    expect(page.get_by_test_id("red-clock")).to_have_text(re.compile(r"^03:0[0-2]$"))  # with its increment
-    snap(page, "one-device-phone")
+    expect(page.get_by_test_id("turn")).to_have_text("Red to play")
+    expect(page.get_by_test_id("game")).to_have_attribute("data-timed", "false")
+    expect(page.get_by_test_id("red-clock")).to_have_count(0)
+    expect(page.get_by_test_id("offer-draw")).to_be_hidden()

@@ -12,7 +12,6 @@ import {
   firstMoveLeft,
   formatClock,
   moveDurations,
-  openFirstMove,
   ownClock,
   secondsLeft,
   stopClock,
@@ -86,16 +85,17 @@ test("a stopped clock keeps each side's time then, the flagged side's at zero", 
   assert.equal(stopClock(null, 3_000), null);
 });
 
-test("the host hears from presence that the guest sat down: the first move's window opens then", () => {
+test("the host hears from presence that the guest sat down: the first move's countdown began", () => {
   const clock = takeClock({ control: "1+0", red: 60, yellow: 60, at: 1 }, 1_000);
-  assert.equal(openFirstMove(clock, 9_000).firstMoveIn, 30);
-  assert.equal(openFirstMove(clock, 9_000).received, 9_000);
-  const running = takeClock(RUNNING, 1_000);
-  assert.equal(openFirstMove(running, 9_000), running);
   const host = seated({ status: "waiting", yellow: "empty", moves: [], clock });
-  const after = next(host, { type: "presence", red: "connected", yellow: "connected", spectators: 0, now: 9_000 });
+  const presence = { type: "presence", red: "connected", yellow: "connected", spectators: 0, now: 9_000 };
+  const after = next(host, { ...presence, clock: { ...RUNNING, red: 60, runs: undefined, first_move_in: 30 } });
   assert.equal(after.status, "playing");
   assert.deepEqual(clockFaces(after, 21_000).firstMove, { player: "red", seconds: 18 });
+  assert.equal(next(host, presence).clock, clock); // a presence without clocks keeps those known
+  // Once the game is over, the clocks stay as they stopped.
+  const over = seated({ status: "won", winner: "yellow", reason: "time", turn: null, clock: { ...clock, red: 0 } });
+  assert.equal(next(over, { ...presence, clock: RUNNING }).clock.red, 0);
 });
 
 test("a state and a move bring the clocks, from when the page took them; an untimed game has none", () => {
@@ -129,9 +129,8 @@ test("a game whose first move did not come is aborted, and says so", () => {
   assert.equal(aborted.message.text, "Game aborted: the first move did not come in time.");
 });
 
-test("this page's own clock: its seat's, or on one device the running one", () => {
+test("this page's own clock is its player's", () => {
   assert.equal(ownClock(seated({ you: "yellow" })), "yellow");
-  assert.equal(ownClock(seated({ you: "both", clock: takeClock(RUNNING, 0) })), "red");
   assert.equal(ownClock(seated({ you: "spectator" })), null);
 });
 

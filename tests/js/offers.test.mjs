@@ -6,7 +6,7 @@ import { test } from "node:test";
 
 import { offerControls } from "../../connectfour/web/static/controls.js";
 import { next, stateNews } from "../../connectfour/web/static/game-reducer.js";
-import { canOfferDraw, canTakeBack, takenBack } from "../../connectfour/web/static/game-state.js";
+import { canOfferDraw, canTakeBack } from "../../connectfour/web/static/game-state.js";
 import { DRAW_DECLINED, TAKEBACK_DECLINED, resultText, turnText } from "../../connectfour/web/static/status-text.js";
 import { seated, stateEvent } from "./states.mjs";
 
@@ -78,20 +78,20 @@ test("a takeback asked for stands until a move or an answer", () => {
   assert.equal(next(asked, play("yellow", 2, 3)).takebackRequest, null);
 });
 
-test("the shorter state of a takeback is news, not history lost", () => {
+test("the shorter state of a takeback says so: news, not history lost", () => {
   const asked = seated({ moves: [3, 3, 4], takebackRequest: "red" });
-  const event = stateEvent({ moves: [3, 3] });
+  const event = stateEvent({ moves: [3, 3], taken_back: 1 });
   assert.equal(stateNews(asked, event).takeback, 1);
   assert.equal(stateNews(asked, event).lost, false);
   const after = next(asked, event);
   assert.deepEqual(after.message, { text: "A move was taken back.", kind: "info", code: "takeback" });
   assert.equal(after.takebackRequest, null);
   const computer = seated({ computer: "yellow", moves: [3, 3, 4, 4] });
-  assert.equal(next(computer, stateEvent({ moves: [3, 3], computer: "yellow" })).message.text, "2 moves were taken back.");
-  // Between two people with no request, the same state is history lost; so is one that changes a move.
-  assert.equal(takenBack(seated({ moves: [3, 3, 4] }), [3, 3]), false);
-  assert.equal(takenBack(seated({ moves: [3, 3, 4], computer: "yellow" }), [3, 2]), false);
-  assert.equal(takenBack(seated({ moves: [3, 3, 4, 4], you: "spectator" }), [3]), false); // three at once: not one
+  const both = stateEvent({ moves: [3, 3], computer: "yellow", taken_back: 2 });
+  assert.equal(next(computer, both).message.text, "2 moves were taken back.");
+  // Without `taken_back`, the same state is history lost.
+  assert.equal(stateNews(asked, stateEvent({ moves: [3, 3] })).lost, true);
+  assert.equal(stateNews(asked, stateEvent({ moves: [3, 3] })).takeback, 0);
 });
 
 test("a draw agreed ends the game, offers and all", () => {

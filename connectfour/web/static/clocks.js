@@ -12,8 +12,6 @@ import { colourName } from "./board.js";
 
 /** The time controls the landing page offers: "" is an untimed game. */
 export const TIME_CONTROLS = ["", "1+0", "3+2", "5+3", "10+5"];
-/** Seconds a side has to make its first move, from the start of its turn (docs/protocol.md). */
-export const FIRST_MOVE_SECONDS = 30;
 /** Under this many seconds a clock shows tenths and warns. */
 export const LOW_TIME = 10;
 
@@ -80,12 +78,6 @@ export function stopClock(clock, now, flagged = null) {
   return stopped;
 }
 
-/** Both seats just taken (the host hears it from `presence`): the first move's window opens at `now`. */
-export function openFirstMove(clock, now) {
-  if (clock === null || clock.runs !== null || clock.firstMoveIn !== null) return clock;
-  return { ...clock, firstMoveIn: FIRST_MOVE_SECONDS, received: now };
-}
-
 /** A clock's face: "05:00", "00:42", and under ten seconds with tenths, "00:09.3". */
 export function formatClock(seconds) {
   const left = Math.max(0, seconds);
@@ -125,11 +117,9 @@ export function clockFaces(s, now) {
   return faces;
 }
 
-/** The clock this page keeps an ear on (its own, or on one device the running one), or null. */
+/** The clock this page keeps an ear on: its player's own, or null. */
 export function ownClock(s) {
-  if (s.you === "red" || s.you === "yellow") return s.you;
-  if (s.you === "both") return s.clock?.runs ?? null;
-  return null;
+  return s.you === "red" || s.you === "yellow" ? s.you : null;
 }
 
 /** The seconds each move took, from the record's `times` and `created_at`; null where unknown. */

@@ -5,7 +5,6 @@
 // plays. The views (controls-view.js, share-links.js, players-view.js) only
 // apply what these say.
 
-import { colourName } from "./board.js";
 import { computerName } from "./names.js";
 import {
   canClaim,
@@ -125,18 +124,17 @@ export function matchingNotice(s) {
   };
 }
 
-/** A player's name as the game page shows it: the computer's, the name given, "You" or Anonymous (one device: the colour). */
+/** A player's name as the game page shows it: the computer's, the name given, "You" or Anonymous. */
 export function playerLabel(s, player) {
   if (s.computer === player) return computerName(s.level);
-  if (s.you === "both") return colourName(player);
   const name = s.names[player];
   if (player === s.you) return name ?? "You";
   return name ?? "Anonymous";
 }
 
 /**
- * Who plays, beside the presence line (not for an untimed same-device game;
- * in a timed game always, for the clocks beside the names):
+ * Who plays, beside the presence line (not for a same-device game), in a
+ * timed game each with its clock:
  * {shown: true, players}, each seat taken as {player, label, you}; or
  * {shown: false}, with `alone` when the only one to name would be "You".
  */
@@ -145,7 +143,7 @@ export function playerList(s) {
   const shown =
     s.hasBoard &&
     ["seated", "reconnecting", "replaced", "ended"].includes(phase) &&
-    (s.you !== "both" || s.clock !== null) &&
+    s.you !== "both" &&
     !(phase === "ended" && !s.names.red && !s.names.yellow && !s.you);
   if (!shown) return { shown: false, alone: false };
   const alone = s.you === "red" || s.you === "yellow" ? s[opponentOf(s.you)] === "empty" : false;

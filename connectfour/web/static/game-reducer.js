@@ -10,7 +10,7 @@
 // `state`'s game's links to share as this browser kept them, or null). What
 // to draw, play or save, the caller decides from the states before and after.
 
-import { openFirstMove, stopClock, takeClock } from "./clocks.js";
+import { stopClock, takeClock } from "./clocks.js";
 import {
   bothSeated,
   canResign,
@@ -21,7 +21,6 @@ import {
   opponentOf,
   opponentSeat,
   reviewable,
-  takenBack,
 } from "./game-state.js";
 import { ended, failed, landing, pageNext, replaced } from "./page-reducer.js";
 import {
@@ -114,13 +113,14 @@ export function stateNews(s, event) {
   const paired = s.match && s.status === "waiting";
   const rematch = s.everSeated && s.game !== null && event.game !== s.game && !paired;
   const same = s.everSeated && event.game === s.game;
-  const takeback = same && takenBack(s, event.moves);
+  // The state that follows a takeback says how many moves went: not history the server lost.
+  const takeback = same && Number.isInteger(event.taken_back) && event.taken_back > 0 ? event.taken_back : 0;
   return {
     rematch,
     first: !s.everSeated || rematch,
     back: s.phase === "reconnecting",
     lost: same && !takeback && lostHistory(s.moves, event.moves),
-    takeback: takeback ? s.moves.length - event.moves.length : 0,
+    takeback,
     leftWait: event.match === true && Boolean(s.game) && event.game !== s.game && (paired || !s.everSeated),
   };
 }
@@ -235,12 +235,12 @@ function onPresence(s, event) {
     yellow: event.yellow,
     spectators: event.spectators ?? 0,
     names: namesAfter(s.names, event),
+    // A timed game's clocks as of this change (the guest's arrival starts the host's first move's countdown).
+    clock: isOver(s) ? s.clock : (takeClock(event.clock, event.now) ?? s.clock),
   };
   if (after.status === "waiting" && bothSeated(after)) {
     const message = after.message?.code === "waiting" ? null : after.message;
-    // The host's first move is due from now: the window opens (the server's state said nothing of it yet).
-    const clock = after.moves.length === 0 ? openFirstMove(after.clock, event.now) : after.clock;
-    after = { ...after, status: "playing", matching: false, cancelling: false, message, clock };
+    after = { ...after, status: "playing", matching: false, cancelling: false, message };
   }
   const seat = opponentSeat(after);
   if (seat !== before) {

@@ -217,18 +217,6 @@ export function canTakeBack(s) {
   );
 }
 
-/**
- * Whether a `state` whose `moves` stop short of those shown is a takeback,
- * not history the server lost: a move or two fewer, the rest as shown, in a
- * game where a takeback happens at once (the computer, one device: only a
- * spectator of one cannot tell) or one was asked for.
- */
-export function takenBack(s, moves) {
-  if (!Array.isArray(moves) || moves.length >= s.moves.length || moves.length < s.moves.length - 2) return false;
-  if (moves.some((column, ply) => s.moves[ply] !== column)) return false;
-  return s.takebackRequest !== null || s.computer !== null || s.you === "both" || s.you === "spectator";
-}
-
 export function canClaim(s) {
   return isPlayer(s) && s.you !== "both" && s.status === "playing" && opponentSeat(s) === "gone";
 }

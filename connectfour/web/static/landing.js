@@ -1,8 +1,8 @@
 // The landing page's ways to start a game: play someone (a quick match),
 // a friend online (private or listed in the lobby), this device, the
 // computer, or a game from the lobby. Each takes the player's name along
-// (but this device's), and the time control chosen (time-control.js; a
-// game joined from the lobby has its host's).
+// (but this device's), and the time control chosen (time-control.js): a
+// game on this device is untimed, one joined from the lobby has its host's.
 
 import { ui } from "./elements.js";
 import { chosenName, named } from "./player-name.js";
@@ -23,7 +23,7 @@ export function bindLanding() {
     const listed = ui.onlineForm.elements.visibility.value === "public";
     start(timed(named(listed ? { type: "init", public: true } : { type: "init" }, name), chosenControl()));
   });
-  ui.startLocal.addEventListener("click", () => start(timed({ type: "init", local: true }, chosenControl())));
+  ui.startLocal.addEventListener("click", () => start({ type: "init", local: true }));
   ui.computerForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const name = chosenName();

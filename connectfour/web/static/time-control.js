@@ -1,6 +1,6 @@
 // The landing page's time control: untimed, or one of those clocks.js offers,
-// chosen once for every way to play (someone, a friend online, this device,
-// the computer), and remembered in this browser like the name.
+// chosen once for playing someone, a friend online and the computer (a game
+// on one device is untimed), and remembered in this browser like the name.
 
 import { controlOf, controlWords } from "./clocks.js";
 import { ui } from "./elements.js";
