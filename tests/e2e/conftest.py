@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from inprocess import InProcessServer, in_process_server
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -46,6 +47,14 @@ def browser() -> Iterator[Browser]:
 
 
 OpenPage = Callable[..., Page]
+
+
+@pytest.fixture
+def clocked_server() -> Iterator[InProcessServer]:
+    """The app in this process, its games on a clock the test moves (``server.clock.advance``):
+    open pages on it with ``base_url=server.url``. See inprocess.py."""
+    with in_process_server(games_per_minute=0, computer_delay=0.1) as server:
+        yield server
 
 
 @pytest.fixture

@@ -12,7 +12,21 @@
 // or a quick match ("Play someone"), is asked for on that same connection.
 
 import { bindDismiss } from "./banners.js";
-import { askResign, cancelMatch, cancelResign, claim, leaveWaitingGame, offerRematch, play, resign, takeOver } from "./commands.js";
+import {
+  answerDraw,
+  answerTakeback,
+  askResign,
+  cancelMatch,
+  cancelResign,
+  claim,
+  leaveWaitingGame,
+  offerDraw,
+  offerRematch,
+  play,
+  resign,
+  takeBack,
+  takeOver,
+} from "./commands.js";
 import { ui } from "./elements.js";
 import { board, renderCursor } from "./game-board.js";
 import { isPlayer } from "./game-state.js";
@@ -26,6 +40,7 @@ import { connection } from "./server-link.js";
 import { bindShareLinks } from "./share-links.js";
 import * as sound from "./sound.js";
 import { startFromAddress } from "./starting.js";
+import { bindTimeControl } from "./time-control.js";
 
 connection.listen({ hello, onEvent: handle, onOpen, onDown, onRetry, onEnd });
 
@@ -40,6 +55,12 @@ ui.resign.addEventListener("click", askResign);
 ui.resignCancel.addEventListener("click", cancelResign);
 ui.resignConfirm.addEventListener("click", resign);
 ui.claim.addEventListener("click", claim);
+ui.offerDraw.addEventListener("click", offerDraw);
+ui.acceptDraw.addEventListener("click", () => answerDraw(true));
+ui.declineDraw.addEventListener("click", () => answerDraw(false));
+ui.takeback.addEventListener("click", takeBack);
+ui.acceptTakeback.addEventListener("click", () => answerTakeback(true));
+ui.declineTakeback.addEventListener("click", () => answerTakeback(false));
 ui.rematch.addEventListener("click", offerRematch);
 ui.retryNow.addEventListener("click", () => connection.retryNow());
 ui.takeOver.addEventListener("click", takeOver);
@@ -59,6 +80,7 @@ bindKeyboard(ui.board, {
 });
 
 bindNameField();
+bindTimeControl();
 sound.bindSwitch(ui.sound);
 bindLanding();
 ui.cancelMatch.addEventListener("click", cancelMatch);

@@ -1,14 +1,16 @@
 // What the player asks of the server from the game page: play a column,
-// resign (after a confirmation), claim the win, offer a rematch, stop
-// looking for a quick match, leave a game nobody joined, play here again
-// after another tab took the seat. What was asked is taken into the state
-// (page-reducer.js), then shown.
+// resign (after a confirmation), claim the win, offer a draw or take a move
+// back (and answer the opponent's), offer a rematch, stop looking for a
+// quick match, leave a game nobody joined, play here again after another tab
+// took the seat. What was asked is taken into the state (page-reducer.js),
+// then shown.
 
+import { offerControls } from "./controls.js";
 import { ui } from "./elements.js";
 import { goHome } from "./endings.js";
 import { renderCursor } from "./game-board.js";
 import { render } from "./game-view.js";
-import { canClaim, canResign, checkMove, hostAlone, isOver, isPlayer } from "./game-state.js";
+import { canClaim, canOfferDraw, canResign, canTakeBack, checkMove, hostAlone, isOver, isPlayer } from "./game-state.js";
 import { renderMessage } from "./messages.js";
 import { dispatch, state } from "./page-state.js";
 import { connection } from "./server-link.js";
@@ -56,6 +58,35 @@ export function resign() {
 export function claim() {
   if (!canClaim(state) || state.phase !== "seated") return;
   connection.send({ type: "claim" });
+}
+
+/** Offer a draw to the opponent. */
+export function offerDraw() {
+  if (canOfferDraw(state)) ask("offer_draw", "draw");
+}
+
+/** Answer the opponent's offer of a draw: accepting it is offering one too. */
+export function answerDraw(accept) {
+  if (offerControls(state).drawAnswer?.canAnswer) ask(accept ? "offer_draw" : "decline_draw", "draw");
+}
+
+/** Take the last move back: at once against the computer and on one device; between two people, ask. */
+export function takeBack() {
+  if (canTakeBack(state)) ask("takeback", "takeback");
+}
+
+/** Answer the opponent's request to take a move back: accepting it is asking too. */
+export function answerTakeback(accept) {
+  if (offerControls(state).takebackAnswer?.canAnswer) ask(accept ? "takeback" : "decline_takeback", "takeback");
+}
+
+/** Send `type` (about `what`: a draw or a takeback); its buttons wait for the server's answer. */
+function ask(type, what) {
+  if (state.phase !== "seated" || state.requestSent !== null) return;
+  if (connection.send({ type })) {
+    dispatch({ type: "request-sent", what });
+    render();
+  }
 }
 
 export function offerRematch() {

@@ -1,8 +1,9 @@
 // The game's controls, as controls.js decides them: resign (with its
-// confirmation), claim, the next steps after a game, and the quick match's
-// wait with its Cancel button.
+// confirmation), claim, offering a draw and taking a move back (and the
+// panels that answer the opponent's), the next steps after a game, and the
+// quick match's wait with its Cancel button.
 
-import { actions, matchingNotice } from "./controls.js";
+import { actions, matchingNotice, offerControls } from "./controls.js";
 import { ui } from "./elements.js";
 import { state } from "./page-state.js";
 
@@ -39,6 +40,38 @@ export function renderActions() {
   if (shown.replay) ui.replayLink.href = shown.replay;
   ui.startNew.classList.toggle("primary", shown.startNewPrimary);
   ui.startNew.classList.toggle("secondary", !shown.startNewPrimary);
+  renderOffers();
+}
+
+/** Offer draw and Takeback beside Resign, and the opponent's offer or request with Accept and Decline. */
+function renderOffers() {
+  const focused = document.activeElement;
+  const shown = offerControls(state);
+  showButton(ui.offerDraw, shown.draw);
+  showButton(ui.takeback, shown.takeback);
+  showAnswer(ui.drawAnswer, ui.drawAnswerText, [ui.acceptDraw, ui.declineDraw], shown.drawAnswer);
+  showAnswer(ui.takebackAnswer, ui.takebackAnswerText, [ui.acceptTakeback, ui.declineTakeback], shown.takebackAnswer);
+  // A button that went away (an answer given, an offer made) hands the keyboard to the board.
+  const lost = focused instanceof HTMLButtonElement && (focused.disabled || !focused.checkVisibility());
+  if (lost && focused.closest(".controls, .offer") && !ui.board.hidden) ui.board.focus({ preventScroll: true });
+}
+
+function showButton(button, control) {
+  button.hidden = control === null;
+  if (control === null) return;
+  if (button.textContent !== control.text) button.textContent = control.text;
+  button.disabled = control.disabled;
+  button.dataset.offered = String(control.offered);
+}
+
+function showAnswer(panel, text, buttons, answer) {
+  panel.hidden = answer === null;
+  if (answer === null) return;
+  if (text.textContent !== answer.text) text.textContent = answer.text;
+  for (const button of buttons) {
+    button.hidden = !answer.canAnswer;
+    button.disabled = answer.disabled;
+  }
 }
 
 /** Waiting for a quick match: say so, and offer to stop. */

@@ -1,12 +1,24 @@
 // Which of the game page's controls show, and how, decided from its state
-// alone: resigning and claiming, the next steps after a game (rematch,
-// replay, a new game), the invite and watch links, the quick match's wait,
-// and who plays. The views (controls-view.js, share-links.js,
-// players-view.js) only apply what these say.
+// alone: resigning and claiming, offering a draw and taking a move back (and
+// answering the opponent's), the next steps after a game (rematch, replay, a
+// new game), the invite and watch links, the quick match's wait, and who
+// plays. The views (controls-view.js, share-links.js, players-view.js) only
+// apply what these say.
 
 import { computerName } from "./names.js";
-import { canClaim, canResign, hasSeat, isOver, opponentOf, opponentSeat } from "./game-state.js";
-import { rematchText, resignQuestion } from "./status-text.js";
+import {
+  canClaim,
+  canOfferDraw,
+  canResign,
+  canTakeBack,
+  hasSeat,
+  isOver,
+  isPlayer,
+  opponentOf,
+  opponentSeat,
+  twoPeople,
+} from "./game-state.js";
+import { drawOfferText, rematchText, resignQuestion, takebackText } from "./status-text.js";
 
 /**
  * Resign and claim, and the next steps: for each control whether it shows
@@ -57,6 +69,31 @@ export function actions(s) {
   };
 }
 
+/**
+ * Offering a draw and taking a move back, beside Resign: `draw` and
+ * `takeback`, each null (hidden) or {text, disabled, offered}; and the
+ * opponent's offer or request standing, `drawAnswer` and `takebackAnswer`,
+ * each null or {text, canAnswer (a spectator only sees it), disabled}.
+ */
+export function offerControls(s) {
+  const live = s.phase === "seated";
+  const playing = isPlayer(s) && s.status === "playing";
+  const theirs = s.you === "red" || s.you === "yellow" ? opponentOf(s.you) : null;
+  let draw = null;
+  if (playing && twoPeople(s) && s.drawOffer !== theirs) {
+    const offered = s.drawOffer === s.you;
+    draw = { text: offered ? "Draw offered" : "Offer draw", disabled: !live || !canOfferDraw(s), offered };
+  }
+  let takeback = null;
+  if (playing && !(twoPeople(s) && s.takebackRequest === theirs)) {
+    const offered = s.takebackRequest !== null && s.takebackRequest === s.you;
+    takeback = { text: offered ? "Takeback asked" : "Takeback", disabled: !live || !canTakeBack(s), offered };
+  }
+  const watching = (s.phase === "seated" || s.phase === "reconnecting") && s.status === "playing";
+  const answer = (text) => (text && watching ? { text, canAnswer: twoPeople(s), disabled: !live || s.requestSent !== null } : null);
+  return { draw, takeback, drawAnswer: answer(drawOfferText(s)), takebackAnswer: answer(takebackText(s)) };
+}
+
 /** The invite and watch links: whether each shows, how, and their addresses on `origin`. */
 export function shareLinks(s, origin) {
   const keys = s.keys && s.keys.game === s.game ? s.keys : null;
@@ -78,8 +115,10 @@ export function shareLinks(s, origin) {
 /** The wait for a quick match: null when not shown, else its text and whether it can be cancelled. */
 export function matchingNotice(s) {
   if (!(s.matching && ["connecting", "seated", "reconnecting"].includes(s.phase))) return null;
+  const control = typeof s.hello?.clock === "string" ? s.hello.clock : "";
+  const looking = control ? `Looking for an opponent for a ${control} game…` : "Looking for an opponent…";
   return {
-    text: s.cancelling ? "Cancelling…" : "Looking for an opponent…",
+    text: s.cancelling ? "Cancelling…" : looking,
     // Once the server holds a seat for us, only a connection that is up can give it back.
     canCancel: !(s.cancelling || s.phase === "reconnecting"),
   };
@@ -94,7 +133,8 @@ export function playerLabel(s, player) {
 }
 
 /**
- * Who plays, beside the presence line (not for a same-device game):
+ * Who plays, beside the presence line (not for a same-device game), in a
+ * timed game each with its clock:
  * {shown: true, players}, each seat taken as {player, label, you}; or
  * {shown: false}, with `alone` when the only one to name would be "You".
  */
@@ -107,7 +147,8 @@ export function playerList(s) {
     !(phase === "ended" && !s.names.red && !s.names.yellow && !s.you);
   if (!shown) return { shown: false, alone: false };
   const alone = s.you === "red" || s.you === "yellow" ? s[opponentOf(s.you)] === "empty" : false;
-  if (alone && !s.names[s.you]) return { shown: false, alone: true }; // nobody to name yet but "You": say nothing
+  // Nobody to name yet but "You": say nothing (unless a clock is to show).
+  if (alone && !s.names[s.you] && s.clock === null) return { shown: false, alone: true };
   const players = [];
   for (const player of ["red", "yellow"]) {
     const empty = s[player] === "empty" && !s.names[player] && s.computer !== player;

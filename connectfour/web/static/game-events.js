@@ -1,9 +1,11 @@
 // The game's own events from the server: `init` (the links to share),
-// `state` (the whole game: on joining, after a reconnection, at a rematch),
-// `play`, `win`, `draw`, `presence` (who is connected, and the news about
-// the opponent) and `rematch` (an offer). Each is taken into the state
-// (game-reducer.js decides how); then, from the states before and after,
-// what the page draws, plays, says and saves.
+// `state` (the whole game: on joining, after a reconnection, at a rematch,
+// after a takeback, or ending it: a draw agreed, a game aborted), `play`,
+// `win`, `draw`, `presence` (who is connected, and the news about the
+// opponent) and `rematch` (an offer). Each is taken into the state
+// (game-reducer.js decides how, a timed game's clocks counting from the
+// moment the page took it); then, from the states before and after, what
+// the page draws, plays, says and saves.
 
 import { setAddress } from "./address.js";
 import { colourName, height } from "./board.js";
@@ -12,14 +14,24 @@ import { ui } from "./elements.js";
 import { goHome } from "./endings.js";
 import { board } from "./game-board.js";
 import { stateNews } from "./game-reducer.js";
-import { hasSeat, isPlayer, opponentSeat, outcome } from "./game-state.js";
+import { hasSeat, isOver, isPlayer, opponentSeat, outcome } from "./game-state.js";
 import { render } from "./game-view.js";
 import { announce, renderMessage } from "./messages.js";
 import { dispatch, state } from "./page-state.js";
 import { noteGame } from "./records.js";
 import { renderShare } from "./share-links.js";
 import * as sound from "./sound.js";
-import { LOST_MOVES, PASSING_NEWS, rematchNews, rematchText, resultText, roleText, sentence, turnText } from "./status-text.js";
+import {
+  LOST_MOVES,
+  PASSING_NEWS,
+  rematchNews,
+  rematchText,
+  resultText,
+  roleText,
+  sentence,
+  takebackNews,
+  turnText,
+} from "./status-text.js";
 import * as saved from "./storage.js";
 
 // Good news about the opponent is shown this long, then fades.
@@ -54,7 +66,10 @@ export function onState(event) {
   if (news.rematch) announce(rematchNews(state.you));
   if (news.lost) announce(LOST_MOVES);
   if (news.back) announce("Reconnected.");
+  if (news.takeback) announce(takebackNews(news.takeback));
   render();
+  // A game this state ends (a draw agreed, a game aborted): as a win or a draw would.
+  if (!news.first && before.game === state.game && !isOver(before) && isOver(state)) ended();
   if (news.first) {
     announce(sentence(roleText(state), turnText(state)));
     const focused = document.activeElement;
@@ -66,7 +81,7 @@ export function onState(event) {
 }
 
 export function onPlay(event) {
-  const before = dispatch(event);
+  const before = dispatch({ ...event, now: Date.now() });
   if (state === before) return; // already shown
   if (event.ply > before.moves.length) {
     console.warn(`Missed moves: expected ply ${before.moves.length}, got ${event.ply}`);
@@ -82,25 +97,25 @@ export function onPlay(event) {
 }
 
 export function onWin(event) {
-  const before = dispatch(event);
+  const before = dispatch({ ...event, now: Date.now() });
   if (before.leaving) {
     goHome();
     return;
   }
   board.render(state.moves, state.cells);
-  renderMessage();
-  sound.play(outcome(state) === "loss" ? "lose" : "win");
-  announce(resultText(state));
-  noteGame();
-  render();
-  focusRematch();
+  ended();
 }
 
 export function onDraw(event) {
-  dispatch(event);
+  dispatch({ ...event, now: Date.now() });
+  ended();
+}
+
+/** The game just ended: its sound, its result said, noted, drawn, and the rematch next for the keyboard. */
+function ended() {
   renderMessage();
-  sound.play("draw");
-  announce("Draw! The board is full.");
+  sound.play(state.status === "won" ? (outcome(state) === "loss" ? "lose" : "win") : "draw");
+  announce(resultText(state));
   noteGame();
   render();
   focusRematch();

@@ -1,13 +1,16 @@
 // How the page's state changes: `next(state, event)` is the state after an
 // event, a new object, the one given left as it was. The events are the
 // server's (taken here: `init`, `state`, `play`, `win`, `draw`, `presence`,
-// `rematch`, `error`, `announcement`, `lobby`, `cancelled`) and the page's
-// own (page-reducer.js). Pure: no DOM, no socket, no timer, no storage. What
-// an event needs of the clock or of storage comes in it: `now` (ms since the
-// epoch, when the page took a `state` or `presence`), `savedKeys` (a `state`'s
-// game's links to share as this browser kept them, or null). What to draw,
-// play or save, the caller decides from the states before and after.
+// `rematch`, `draw_offer`, `draw_declined`, `takeback_request`,
+// `takeback_declined`, `error`, `announcement`, `lobby`, `cancelled`) and the
+// page's own (page-reducer.js). Pure: no DOM, no socket, no timer, no
+// storage. What an event needs of the clock or of storage comes in it: `now`
+// (ms since the epoch, when the page took a `state`, `presence`, `play`,
+// `win` or `draw`: a timed game's clocks count from it), `savedKeys` (a
+// `state`'s game's links to share as this browser kept them, or null). What
+// to draw, play or save, the caller decides from the states before and after.
 
+import { stopClock, takeClock } from "./clocks.js";
 import {
   bothSeated,
   canResign,
@@ -15,17 +18,29 @@ import {
   isOver,
   lostHistory,
   namesAfter,
+  opponentOf,
   opponentSeat,
   reviewable,
 } from "./game-state.js";
 import { ended, failed, landing, pageNext, replaced } from "./page-reducer.js";
-import { HOST_LEFT, LOST_MOVES, NO_SUCH_GAME, rematchNews, resultMessage, seatNote } from "./status-text.js";
+import {
+  DRAW_DECLINED,
+  HOST_LEFT,
+  LOST_MOVES,
+  NO_SUCH_GAME,
+  TAKEBACK_DECLINED,
+  rematchNews,
+  resultMessage,
+  seatNote,
+  takebackNews,
+} from "./status-text.js";
 
 // Errors, in answer to the first frame, after which this page has no game to show.
 const FATAL = new Set(["game_not_found", "seat_taken", "already_started", "invalid_message", "not_a_player"]);
 // Errors the player does not need to hear about: a double click, say, or a
 // cancel too late (the opponent arrived: the game starts).
 const QUIET = new Set(["stale_ply", "not_waiting"]);
+const COLOURS = ["red", "yellow"];
 
 /** The state after `event`; `s` itself when the event changes nothing. */
 export function next(s, event) {
@@ -43,11 +58,19 @@ function take(s, event) {
     case "win":
       return onWin(s, event);
     case "draw":
-      return over({ ...s, status: "draw", reason: "full" });
+      return over({ ...s, status: "draw", reason: "full", clock: stopClock(s.clock, event.now) });
     case "presence":
       return onPresence(s, event);
     case "rematch":
       return onRematch(s, event);
+    case "draw_offer":
+      return onDrawOffer(s, event);
+    case "draw_declined":
+      return onDeclined(s, event, { drawOffer: null }, DRAW_DECLINED);
+    case "takeback_request":
+      return COLOURS.includes(event.player) && !isOver(s) ? { ...s, takebackRequest: event.player, requestSent: null } : s;
+    case "takeback_declined":
+      return onDeclined(s, event, { takebackRequest: null }, TAKEBACK_DECLINED);
     case "error":
       return onError(s, event);
     case "announcement":
@@ -81,25 +104,30 @@ function onInit(s, event) {
  * What a `state` event means to a page showing `s`: `rematch`, a new game
  * after the one shown; `first`, the first game shown (or a rematch); `back`,
  * the connection is back; `lost`, the moves do not continue those shown
- * (history lost in a failover); `leftWait`, a quick match's wait ended in
- * another game (paired while away): the seat in the one waited in is over.
+ * (history lost in a failover); `takeback`, how many moves a takeback took
+ * away (0: none); `leftWait`, a quick match's wait ended in another game
+ * (paired while away): the seat in the one waited in is over.
  */
 export function stateNews(s, event) {
   // A quick match's wait may end, after a drop, in another game: the one the server paired us in.
   const paired = s.match && s.status === "waiting";
   const rematch = s.everSeated && s.game !== null && event.game !== s.game && !paired;
+  const same = s.everSeated && event.game === s.game;
+  // The state that follows a takeback says how many moves went: not history the server lost.
+  const takeback = same && Number.isInteger(event.taken_back) && event.taken_back > 0 ? event.taken_back : 0;
   return {
     rematch,
     first: !s.everSeated || rematch,
     back: s.phase === "reconnecting",
-    lost: s.everSeated && event.game === s.game && lostHistory(s.moves, event.moves),
+    lost: same && !takeback && lostHistory(s.moves, event.moves),
+    takeback,
     leftWait: event.match === true && Boolean(s.game) && event.game !== s.game && (paired || !s.everSeated),
   };
 }
 
 /** The whole game: on joining, after a reconnection, at a rematch. */
 function onState(s, event) {
-  const { rematch, lost } = stateNews(s, event);
+  const { rematch, lost, takeback } = stateNews(s, event);
   const match = event.match === true;
   const game = {
     ...s,
@@ -132,10 +160,16 @@ function onState(s, event) {
     retryAt: null,
     keys: keysAfter(s.keys, event),
     reviewPly: null,
+    clock: takeClock(event.clock, event.now),
+    drawOffer: COLOURS.includes(event.draw_offer) ? event.draw_offer : null,
+    takebackRequest: COLOURS.includes(event.takeback_request) ? event.takeback_request : null,
+    requestSent: null,
+    drawOffered: event.game === s.game ? s.drawOffered : { red: null, yellow: null },
   };
   // A rematch: the opponent's arrival in it is no news.
   const quietJoin = rematch && opponentSeat(game) !== "connected";
   let message = rematch ? { text: rematchNews(game.you), kind: "info", code: "rematch" } : null;
+  if (takeback) message = { text: takebackNews(takeback), kind: "info", code: "takeback" };
   message = resultMessage(game) ?? message;
   if (lost) message = { text: LOST_MOVES, kind: "error", code: "rewound" };
   return {
@@ -161,6 +195,7 @@ function keysAfter(keys, event) {
   return after;
 }
 
+/** A move: the clocks it brings; it withdraws the opponent's offer of a draw, and any takeback asked. */
 function onPlay(s, event) {
   if (event.ply < s.moves.length) return s; // already shown
   return {
@@ -168,6 +203,9 @@ function onPlay(s, event) {
     moves: [...s.moves, event.column],
     turn: event.turn ?? null,
     pending: null,
+    clock: takeClock(event.clock, event.now) ?? s.clock,
+    drawOffer: s.drawOffer === event.player ? s.drawOffer : null,
+    takebackRequest: null,
     status: s.status === "waiting" && bothSeated(s) ? "playing" : s.status,
     message: s.message && s.message.kind !== "result" ? null : s.message,
   };
@@ -176,12 +214,14 @@ function onPlay(s, event) {
 /** A win; while the host leaves its game, nothing: the page goes home. */
 function onWin(s, event) {
   if (s.leaving) return s;
-  return over({ ...s, status: "won", winner: event.player, reason: event.reason ?? "four", cells: event.cells ?? [] });
+  const reason = event.reason ?? "four";
+  const clock = stopClock(s.clock, event.now, reason === "time" ? opponentOf(event.player) : null);
+  return over({ ...s, status: "won", winner: event.player, reason, cells: event.cells ?? [], clock });
 }
 
-/** A game just over (`s` says how): nobody's turn, its result the message. */
+/** A game just over (`s` says how): nobody's turn, no offer standing, its result the message. */
 function over(s) {
-  const after = { ...s, turn: null, pending: null, confirmResign: false };
+  const after = { ...s, turn: null, pending: null, confirmResign: false, drawOffer: null, takebackRequest: null, requestSent: null };
   return { ...after, message: resultMessage(after) ?? after.message };
 }
 
@@ -195,6 +235,8 @@ function onPresence(s, event) {
     yellow: event.yellow,
     spectators: event.spectators ?? 0,
     names: namesAfter(s.names, event),
+    // A timed game's clocks as of this change (the guest's arrival starts the host's first move's countdown).
+    clock: isOver(s) ? s.clock : (takeClock(event.clock, event.now) ?? s.clock),
   };
   if (after.status === "waiting" && bothSeated(after)) {
     const message = after.message?.code === "waiting" ? null : after.message;
@@ -215,6 +257,19 @@ function onRematch(s, event) {
   return { ...s, offers: new Set([...s.offers, player]), offerSent: player === s.you ? false : s.offerSent };
 }
 
+/** A player offered a draw: it stands until the opponent answers or moves; noted, so as not to offer again too soon. */
+function onDrawOffer(s, { player }) {
+  if (!COLOURS.includes(player) || isOver(s)) return s;
+  return { ...s, drawOffer: player, requestSent: null, drawOffered: { ...s.drawOffered, [player]: s.moves.length } };
+}
+
+/** A player declined the other's offer or request (`cleared`: what goes); the one who asked hears `news`. */
+function onDeclined(s, { player }, cleared, news) {
+  if (!COLOURS.includes(player)) return s;
+  const told = s.you === opponentOf(player);
+  return { ...s, ...cleared, requestSent: null, message: told ? { text: news, kind: "info", code: "declined" } : s.message };
+}
+
 /**
  * A refusal: a refused first frame leaves the page with no game (or shows
  * the one that ended while away), a seat taken over steps aside, the quiet
@@ -225,7 +280,7 @@ function onError(s, event) {
   if (s.leaving) return s;
   const code = String(event.code ?? "error");
   const text = String(event.message ?? "Something went wrong.");
-  const after = { ...s, pending: null, offerSent: false, cancelling: false };
+  const after = { ...s, pending: null, offerSent: false, cancelling: false, requestSent: null };
   if (after.phase === "landing") return { ...after, lobbyError: text }; // the lobby's connection: a line in the lobby
   if (code === "replaced") return replaced(after);
   if (QUIET.has(code)) return after;

@@ -40,6 +40,11 @@ export function landingFields() {
     cancelling: false,
     attempt: 0,
     retryAt: null,
+    clock: null,
+    drawOffer: null,
+    takebackRequest: null,
+    requestSent: null,
+    drawOffered: { red: null, yellow: null },
   };
 }
 
@@ -69,7 +74,7 @@ export function createState() {
     yellow: "empty",
     spectators: 0,
     winner: null,
-    reason: null, // four | full | resign | claim | expired
+    reason: null, // four | full | resign | claim | expired | time | aborted | agreement
     cells: [],
     pending: null, // the ply of a move sent and not yet confirmed
     cursor: Math.floor(COLUMNS / 2),
@@ -95,6 +100,12 @@ export function createState() {
     lobbyError: null, // the server refused the lobby: why
     leaving: false, // the host left a game nobody joined: its resignation is on its way, then the landing page
     reviewPly: null, // once the game is over, the move whose position the board shows (null: the final one)
+    // A timed game's clocks as the server last gave them, with `received` (ms since the epoch): clocks.js.
+    clock: null,
+    drawOffer: null, // the player whose offer of a draw stands
+    takebackRequest: null, // the player whose request to take a move back stands
+    requestSent: null, // "draw" or "takeback": this page asked (or answered) and the server has not said yet
+    drawOffered: { red: null, yellow: null }, // how many moves were played when each player last offered a draw
   };
 }
 
@@ -171,6 +182,39 @@ export function canPlayNow(s) {
 
 export function canResign(s) {
   return isPlayer(s) && s.status === "playing";
+}
+
+/** Between two people online (not the computer, not one device): where draws are offered and takebacks asked. */
+export function twoPeople(s) {
+  return (s.you === "red" || s.you === "yellow") && s.computer === null;
+}
+
+/** Whether this page has a move of its own to take back (on one device, any move). */
+export function ownMoves(s) {
+  if (s.you === "both") return s.moves.length;
+  if (s.you === "red") return Math.ceil(s.moves.length / 2);
+  if (s.you === "yellow") return Math.floor(s.moves.length / 2);
+  return 0;
+}
+
+/** Whether this player may offer a draw now: none stands, and both sides moved since its last offer. */
+export function canOfferDraw(s) {
+  if (!isPlayer(s) || !twoPeople(s) || s.status !== "playing" || s.drawOffer !== null || s.requestSent !== null) {
+    return false;
+  }
+  const last = s.drawOffered[s.you];
+  return last === null || s.moves.length >= last + 2;
+}
+
+/** Whether this page may take a move back now (or, between two people, ask to). */
+export function canTakeBack(s) {
+  return (
+    isPlayer(s) &&
+    s.status === "playing" &&
+    ownMoves(s) > 0 &&
+    s.takebackRequest === null &&
+    s.requestSent === null
+  );
 }
 
 export function canClaim(s) {

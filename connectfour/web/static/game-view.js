@@ -1,11 +1,12 @@
 // The page drawn from its state: which part shows (the landing page, the
 // invite's name prompt, the game), the status line above the board (who you
-// are, whose turn, who is away, who watches), and every part of the game
-// page in turn. `render()` is called after any change of the state.
+// are, whose turn, who is away, who watches; a timed game's clocks), and
+// every part of the game page in turn. `render()` is called after any change of the state.
 
 import { Analysis } from "./analysis.js";
 import { renderClaimCountdown } from "./away-countdown.js";
 import { renderBanner } from "./banners.js";
+import { renderClocks } from "./clock-view.js";
 import { renderActions, renderMatching } from "./controls-view.js";
 import { ui } from "./elements.js";
 import { board, renderCursor } from "./game-board.js";
@@ -61,6 +62,7 @@ export function render() {
   renderActions();
   renderMatching();
   renderPlayers();
+  renderClocks();
   renderLobbyStatus();
   renderShare();
   renderCursor();

@@ -1,9 +1,11 @@
 // The lobby, as the landing page lists it, decided from the server's lobby
-// event alone: the counts, and one row per game to join or to watch. The
+// event alone: the counts, and one row per game to join or to watch (a timed
+// one's control first in its detail). The
 // server's values are checked here (a count that is not one is 0, a game
 // without a key is left out); lobby-view.js makes the elements.
 
 import { colourName } from "./board.js";
+import { controlName } from "./clocks.js";
 import { nameOf } from "./names.js";
 
 /** A count from the server: a whole number, or 0. */
@@ -41,7 +43,7 @@ export function waitingRow(entry) {
     testid: "waiting-game",
     game: entry.game,
     players: [{ player: host, name: nameOf(entry.name) ?? "Anonymous" }],
-    detail: `plays ${colourName(host)}`,
+    detail: timedDetail(entry, `plays ${colourName(host)}`),
     action: `Join as ${colourName(guest)}`,
   };
 }
@@ -59,9 +61,15 @@ export function playingRow(entry) {
       { player: "red", name: nameOf(entry.red) ?? "Anonymous" },
       { player: "yellow", name: nameOf(entry.yellow) ?? "Anonymous" },
     ],
-    detail: `${moves} ${moves === 1 ? "move" : "moves"} · ${watching ? `${watching} watching` : "no spectators"}`,
+    detail: timedDetail(entry, `${moves} ${moves === 1 ? "move" : "moves"} · ${watching ? `${watching} watching` : "no spectators"}`),
     action: "Watch",
   };
+}
+
+/** A row's detail, after the game's time control when it is timed: "3+2 · plays Red". */
+function timedDetail(entry, detail) {
+  const control = controlName(entry.clock);
+  return control ? `${control} · ${detail}` : detail;
 }
 
 /** "and 3 more" under a list showing `shown` of `total` games; "" when it shows them all. */

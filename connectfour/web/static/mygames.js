@@ -19,7 +19,7 @@ export function resultOf(note) {
     case "draw":
       return { outcome: "draw", text: "Draw" };
     case "abandoned":
-      return { outcome: "neutral", text: "Abandoned" };
+      return { outcome: "neutral", text: note.reason === "aborted" ? "Aborted" : "Abandoned" };
     case "waiting":
       return { outcome: "going", text: "Waiting for an opponent" };
     default:

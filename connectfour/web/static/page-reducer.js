@@ -1,9 +1,10 @@
 // How the page's own events change its state: the player's (the cursor, a
-// move or a resignation sent, a rematch offered, a quick match given up, a
-// move chosen in the review), the connection's (the first frame sent, the
-// link up, down, retrying), and the address's (starting, resuming, looking
-// a game up, asking an invitee's name, back to the landing page); and the
-// ways a game stops being this page's, which the server's errors lead to too.
+// move or a resignation sent, a rematch offered, a draw or a takeback asked
+// for or answered, a quick match given up, a move chosen in the review), the
+// connection's (the first frame sent, the link up, down, retrying), and the
+// address's (starting, resuming, looking a game up, asking an invitee's name,
+// back to the landing page); and the ways a game stops being this page's,
+// which the server's errors lead to too.
 // Pure, like game-reducer.js, whose `next` hands these events here: a new
 // state is returned, the one given is left as it was.
 
@@ -27,6 +28,8 @@ export function pageNext(s, event) {
       return { ...s, confirmResign: false };
     case "rematch-sent":
       return { ...s, offerSent: true };
+    case "request-sent": // a draw or a takeback ("draw", "takeback"), offered, asked or answered: until the server says
+      return { ...s, requestSent: event.what };
     case "cancel-sent":
       return { ...s, cancelling: true };
     case "leaving": // the host left a game nobody joined: its resignation is on its way
@@ -86,6 +89,7 @@ function linkDown(s, { attempt, retryAt }) {
     handshake: false,
     pending: null,
     offerSent: false,
+    requestSent: null,
     attempt,
     retryAt,
   };

@@ -2,10 +2,12 @@
 //
 // The board steps through the moves with the First, Back, Forward and Last
 // buttons or the Home, Left, Right and End keys. The winning four, worked out
-// here from the moves, shows at the final position.
+// here from the moves, shows at the final position; each move says how long
+// it took, from the times the record keeps.
 
 import { Analysis } from "./analysis.js";
 import { BoardView, colourName, height, winningCells } from "./board.js";
+import { controlName, durationText, moveDurations } from "./clocks.js";
 import { GameReview } from "./review.js";
 import { computerName, nameOf, playerChip } from "./names.js";
 
@@ -42,6 +44,7 @@ const view = {
   result: null,
   reason: null,
   winning: [],
+  durations: [], // the seconds each move took, or null where not known
   ply: 0, // how many moves are shown
   timer: null, // while the replay plays itself
 };
@@ -62,9 +65,11 @@ function resultText({ result, reason }) {
   if (result === "red" || result === "yellow") {
     if (reason === "resign") return `${loser} resigned — ${winner} wins`;
     if (reason === "claim") return `${winner} wins: opponent left`;
+    if (reason === "time") return `${winner} wins on time`;
     return `${winner} wins with four in a row`;
   }
-  if (result === "draw") return "Draw: the board is full";
+  if (result === "draw") return reason === "agreement" ? "Draw by agreement" : "Draw: the board is full";
+  if (result === "abandoned" && reason === "aborted") return "Aborted: the first move did not come in time";
   if (result === "abandoned") return "Abandoned: nobody came back to finish it";
   return "Finished";
 }
@@ -94,7 +99,8 @@ function show(ply, { animate = false } = {}) {
     const column = view.moves[view.ply - 1];
     const player = (view.ply - 1) % 2 === 0 ? "red" : "yellow";
     const row = height(view.moves.slice(0, view.ply - 1), column);
-    let text = `${colourName(player)} played column ${column + 1}, row ${row + 1}.`;
+    const took = durationText(view.durations[view.ply - 1]);
+    let text = `${colourName(player)} played column ${column + 1}, row ${row + 1}${took ? `, in ${took}` : ""}.`;
     if (final) text += ` ${resultText(view)}.`;
     ui.moveText.textContent = text;
   }
@@ -219,11 +225,14 @@ async function load() {
   view.result = body.result ?? null;
   view.reason = body.reason ?? null;
   view.winning = view.reason === "four" || view.reason === null ? winningCells(view.moves) : [];
+  view.durations = moveDurations(body.times, body.created_at, view.moves.length);
 
   const result = resultText(view);
   ui.result.textContent = result;
   ui.result.dataset.result = view.result ?? "";
   const parts = [`${view.moves.length} ${view.moves.length === 1 ? "move" : "moves"}`];
+  const control = controlName(body.clock);
+  if (control) parts.push(`${control} clock`);
   const started = when(body.created_at);
   if (started) parts.push(`played ${started}`);
   ui.meta.textContent = parts.join(" · ");
@@ -252,7 +261,7 @@ async function load() {
   ui.loading.hidden = true;
   ui.replay.hidden = false;
   ui.nextSteps.hidden = false;
-  review.load(view.moves);
+  review.load(view.moves, view.durations);
   show(view.moves.length);
 }
 

@@ -9,6 +9,7 @@
 // n answers, fetched in order and drawn as they come.
 
 import { colourName } from "./board.js";
+import { durationText } from "./clocks.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 /** The longest a win can take, in Pascal Pons' scores: 22 - 1 with the board empty. */
@@ -180,8 +181,8 @@ export class GameReview {
     });
   }
 
-  /** A game to review: its moves (a new game stops the analysis of the last). */
-  load(moves) {
+  /** A game to review: its moves, and the seconds each took when known (a new game stops the analysis of the last). */
+  load(moves, durations = []) {
     if (moves.join("") === this.moves.join("") && this.list.children.length === moves.length) return;
     this.run++;
     this.moves = [...moves];
@@ -193,7 +194,10 @@ export class GameReview {
       ...this.moves.map((_, index) => {
         const ply = index + 1;
         const button = element("button", { type: "button", "data-ply": String(ply), "data-testid": `review-move-${ply}` });
-        button.append(element("span", { class: "move-words", text: moveWords(this.moves, ply) }), element("span", { class: "move-note" }));
+        const words = element("span", { class: "move-words", text: moveWords(this.moves, ply) });
+        const took = durationText(durations[index]);
+        if (took) words.append(element("span", { class: "visually-hidden", text: ", in " }), element("span", { class: "move-time", text: took }));
+        button.append(words, element("span", { class: "move-note" }));
         return element("li", { "data-player": moverAt(index) }, button);
       }),
     );

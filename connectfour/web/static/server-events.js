@@ -1,5 +1,6 @@
 // Every event from the server, to the part of the page it is for: the game's
-// events (game-events.js), errors (errors.js), and here the page's own: a
+// events (game-events.js), draws and takebacks (offer-events.js), errors
+// (errors.js), and here the page's own: a
 // word from the operators, the lobby, and the end of a quick match's wait.
 // Each is taken into the state (game-reducer.js), then shown.
 
@@ -10,6 +11,7 @@ import { onDraw, onInit, onPlay, onPresence, onRematch, onState, onWin } from ".
 import { render } from "./game-view.js";
 import { renderLobby } from "./lobby-view.js";
 import { announce } from "./messages.js";
+import { onDeclined, onOffer } from "./offer-events.js";
 import { dispatch, state } from "./page-state.js";
 import { connection } from "./server-link.js";
 import { showLanding } from "./starting.js";
@@ -37,6 +39,14 @@ export function handle(event) {
       break;
     case "rematch":
       onRematch(event);
+      break;
+    case "draw_offer":
+    case "takeback_request":
+      onOffer(event);
+      break;
+    case "draw_declined":
+    case "takeback_declined":
+      onDeclined(event);
       break;
     case "error":
       onError(event);

@@ -1,6 +1,7 @@
 // What the game page says, in words, decided from its state alone: the status
 // line (who you are, whose turn), the presence line, the result, the rematch,
-// the connection banner and the board's label for screen readers.
+// the offers of a draw and the takebacks, the first move's countdown, the
+// connection banner and the board's label for screen readers.
 
 import { colourName } from "./board.js";
 import { isOver, opponentOf, outcome } from "./game-state.js";
@@ -16,6 +17,10 @@ export const HOST_LEFT = "This game is over: its host left before anyone joined.
 export const NOT_YOUR_SEAT = "This link belongs to the players of this game. Ask them for the watch link.";
 export const REPLACED = "This game is open in another tab or device.";
 export const GAME_ENDED = "This game has ended.";
+export const ABORTED = "Game aborted: the first move did not come in time.";
+// The opponent's answer to this page's offer of a draw, or request for a takeback.
+export const DRAW_DECLINED = "Your opponent declined the draw.";
+export const TAKEBACK_DECLINED = "Your opponent declined the takeback.";
 
 export function roleText(s) {
   switch (s.you) {
@@ -59,6 +64,10 @@ export function turnText(s) {
       return `${colourName(s.turn)} to play`;
     case "won": {
       const winner = colourName(s.winner);
+      if (s.reason === "time") {
+        if (s.you === s.winner) return "You won on time";
+        return s.you === "red" || s.you === "yellow" ? "You lost on time" : `${winner} wins on time`;
+      }
       if (s.you === s.winner) return "You win!";
       if (s.you === "red" || s.you === "yellow") {
         if (s.reason === "resign") return "You resigned";
@@ -67,9 +76,9 @@ export function turnText(s) {
       return `${winner} wins!`;
     }
     case "draw":
-      return "Draw: the board is full";
+      return s.reason === "agreement" ? "Draw by agreement" : "Draw: the board is full";
     case "abandoned":
-      return "Game abandoned";
+      return s.reason === "aborted" ? "Game aborted" : "Game abandoned";
     default:
       return "";
   }
@@ -137,11 +146,12 @@ export function resultText(s) {
     case "won":
       if (s.reason === "resign") return `${loser} resigned — ${winner} wins`;
       if (s.reason === "claim") return `${winner} wins: opponent left`;
+      if (s.reason === "time") return `${winner} wins on time`;
       return `${winner} wins!`;
     case "draw":
-      return "Draw! The board is full.";
+      return s.reason === "agreement" ? "Draw by agreement." : "Draw! The board is full.";
     case "abandoned":
-      return "The game was abandoned.";
+      return s.reason === "aborted" ? ABORTED : "The game was abandoned.";
     default:
       return "";
   }
@@ -159,6 +169,34 @@ export function resignQuestion(s) {
   return s.you === "both" && s.turn
     ? `Resign for ${colourName(s.turn)}? ${colourName(opponentOf(s.turn))} wins.`
     : "Resign this game? Your opponent wins.";
+}
+
+/** The opponent's offer of a draw, in words (a spectator's: whose); "" when none stands for this page to see. */
+export function drawOfferText(s) {
+  if (s.drawOffer === null || s.drawOffer === s.you) return "";
+  return s.you === "red" || s.you === "yellow" ? "Your opponent offers a draw" : `${colourName(s.drawOffer)} offers a draw`;
+}
+
+/** The opponent's request to take a move back, in words (a spectator's: whose); "" when none. */
+export function takebackText(s) {
+  if (s.takebackRequest === null || s.takebackRequest === s.you) return "";
+  return s.you === "red" || s.you === "yellow"
+    ? "Your opponent asks to take back their last move"
+    : `${colourName(s.takebackRequest)} asks to take back a move`;
+}
+
+/** The news of a takeback: how many moves went. */
+export function takebackNews(count) {
+  return count === 1 ? "A move was taken back." : `${count} moves were taken back.`;
+}
+
+/** The countdown to a side's first move (`player`, `seconds`): "12 s to make the first move"; "" for the computer's. */
+export function firstMoveText(s, { player, seconds }) {
+  if (s.computer === player) return "";
+  const first = s.moves.length === 0 ? "the first move" : null;
+  if (s.you === player || s.you === "both") return `${seconds} s to make ${first ?? "your first move"}`;
+  if (s.you === "red" || s.you === "yellow") return `Your opponent has ${seconds} s to make ${first ?? "their first move"}`;
+  return `${colourName(player)} has ${seconds} s to make ${first ?? "the first move"}`;
 }
 
 /** The countdown while the opponent is away. */

@@ -5,6 +5,7 @@
 //   connectfour:invite:<key>   the game an invite link seated this browser in
 //   connectfour:games          [[game, saved at], ...], newest last, to forget old games
 //   connectfour:name           the display name the player chose (absent: anonymous)
+//   connectfour:clock          the time control the player chose ("3+2"; absent: untimed)
 //   connectfour:game:<game>    what this browser knows of a game it plays: its colour, the names,
 //                              the computer's seat and level, how it stands, when it began
 //
@@ -126,6 +127,16 @@ export function playerName() {
 export function savePlayerName(name) {
   if (name) write("name", name);
   else remove("name");
+}
+
+/** The time control this browser plays with, as it was chosen ("3+2"), or "" (untimed). */
+export function timeControl() {
+  return read("clock") ?? "";
+}
+
+export function saveTimeControl(control) {
+  if (control) write("clock", control);
+  else remove("clock");
 }
 
 const ROLES = ["red", "yellow", "both"];
