@@ -61,7 +61,7 @@ class GameService:
         grace: float = 60.0,
         expire_after: float = 3600.0,
         forget_unplayed_after: float = 86400.0,
-        schedule: Scheduler = _call_later,
+        schedule: Scheduler | None = None,
         clock: Callable[[], float] = time.time,
         computer: Computer | None = None,
         computer_delay: float = DELAY,
@@ -69,6 +69,7 @@ class GameService:
         lobby_interval: float = lobby.INTERVAL,
     ) -> None:
         self.store = store
+        schedule = schedule or _call_later
         #: This service's name among the processes sharing the store.
         self.process = secrets.token_hex(6)
         #: Plays the computer's seats; without a solver its top levels play quick moves.

@@ -20,6 +20,7 @@ from ..config import Settings
 from ..protocol import encode
 from ..service import GameService
 from ..service.computer import Computer
+from ..service.game import Scheduler
 from ..solver.service import Solver
 from ..store import MemoryStore, Store, StoreError
 from ..store.base import move_times
@@ -310,9 +311,13 @@ def create_app(
     *,
     clock: Callable[[], float] = time.monotonic,
     bus: Bus | None = None,
+    game_clock: Callable[[], float] = time.time,
+    schedule: Scheduler | None = None,
 ) -> web.Application:
     """The application; ``clock`` (monotonic seconds) drives keepalive and the limits per address;
-    ``bus`` is shared with the other processes (in one process, a bus of its own)."""
+    ``bus`` is shared with the other processes (in one process, a bus of its own);
+    ``game_clock`` (seconds since the epoch) and ``schedule`` are the games' time and timers
+    (a test's own, to move a clock by hand)."""
     settings = settings or Settings()
     app = web.Application()
     app[SETTINGS] = settings
@@ -332,6 +337,8 @@ def create_app(
         computer=Computer(solver, budget=settings.search_budget),
         computer_delay=settings.computer_delay,
         lobby_interval=settings.lobby_interval,
+        clock=game_clock,
+        schedule=schedule,
     )
     app[CONNECTIONS] = set()
     limits = AddressLimits(

@@ -12,7 +12,6 @@ told them: a jump shows on them with the next move.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +21,6 @@ from aiohttp import web
 
 import connectfour.web.app as app_module
 from connectfour.config import Settings
-from connectfour.service import GameService
 from connectfour.web.front import Site
 from connectfour.web.server import make_runner
 
@@ -97,14 +95,8 @@ class InProcessServer:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
 
     async def _start(self, settings: Settings) -> int:
-        # create_app builds its GameService on the wall clock; this one reads the test's.
-        real = app_module.GameService
-        service = functools.partial(GameService, clock=self.clock, schedule=self.clock.schedule)
-        app_module.GameService = service
-        try:
-            app = app_module.create_app(settings)
-        finally:
-            app_module.GameService = real
+        # The games' time and timers are the test's.
+        app = app_module.create_app(settings, game_clock=self.clock, schedule=self.clock.schedule)
         self._runner = make_runner(app)
         await self._runner.setup()
         site = Site(self._runner, "127.0.0.1", 0)
