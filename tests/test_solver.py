@@ -180,12 +180,71 @@ def _random_late_position(rng: random.Random, ply: int) -> str:
         return moves
 
 
+def _grid_of(moves: str) -> list[list[int]]:
+    grid = [[0] * 6 for _ in range(7)]
+    for index, char in enumerate(moves):
+        column = int(char) - 1
+        grid[column][grid[column].index(0)] = index % 2 + 1
+    return grid
+
+
 def test_the_solver_agrees_with_a_plain_full_tree_search_near_the_end() -> None:
     rng = random.Random(34)
     for _ in range(40):
         moves = _random_late_position(rng, rng.randint(32, 38))
-        grid = [[0] * 6 for _ in range(7)]
-        for index, char in enumerate(moves):
-            column = int(char) - 1
-            grid[column][grid[column].index(0)] = index % 2 + 1
-        assert solve(moves) == _naive_score(grid, len(moves)), moves
+        assert solve(moves) == _naive_score(_grid_of(moves), len(moves)), moves
+
+
+def test_where_every_column_has_an_even_number_of_empty_cells_the_solver_agrees_with_a_full_tree_search() -> None:
+    # Where the search bounds a score by claimeven (the side not to move answering every
+    # move on top of it), and looks whether either side can still make four at all.
+    rng = random.Random(56)
+    found = 0
+    while found < 25:
+        moves = _random_late_position(rng, rng.choice((32, 34)))
+        if any(moves.count(column) % 2 for column in "1234567"):
+            continue
+        found += 1
+        assert solve(moves) == _naive_score(_grid_of(moves), len(moves)), moves
+
+
+# Positions just past the book whose searches were the longest, with their scores
+# from the solver as it was before its table, its windows and its move ordering changed.
+HARDEST = [
+    ("163572566211", [0, 0, 0, 0, 4, 2, 0]),
+    ("444446666133", [1, 1, 1, 1, 1, 1, 0]),
+    ("1237263371672", [1, 2, 2, 2, 2, 1, 2]),
+    ("4444473222266", [-3, -3, -4, -3, -4, -1, -3]),
+    ("1324444222666", [-1, 1, 0, 1, -2, -1, -2]),
+    ("44444752222666", [-2, -2, -2, -2, -2, 1, -2]),
+    ("53443315553776", [-2, -2, 0, 0, 0, -2, 0]),
+    ("616726312163155", [-3, -1, -8, -12, -1, -3, -2]),
+    ("444446666412222", [-1, -1, -1, None, -1, -1, -1]),
+    ("4444473222275665", [0, 1, 1, 1, 1, 1, 1]),
+]
+
+
+@pytest.mark.parametrize(("moves", "scores"), HARDEST)
+def test_the_hardest_positions_just_past_the_book_keep_their_scores(moves: str, scores: list[int | None]) -> None:
+    _core.clear_table()
+    assert analyse(moves) == scores
+    _core.clear_table()
+    assert solve(moves) == max(score for score in scores if score is not None)
+
+
+def test_a_score_does_not_depend_on_what_the_table_holds_from_earlier_searches() -> None:
+    rng = random.Random(78)
+    positions = [_random_late_position(rng, rng.randint(13, 20)) for _ in range(12)]
+    cold = []
+    for moves in positions:
+        _core.clear_table()
+        cold.append((solve(moves), analyse(moves)))
+    _core.clear_table()
+    warm = [(solve(moves), analyse(moves)) for moves in reversed(positions)]  # each after all the others
+    assert warm[::-1] == cold
+
+
+def test_one_ply_past_the_book_the_floor_it_gives_agrees_with_the_search_alone() -> None:
+    rng = random.Random(90)
+    positions = [_random_late_position(rng, BOOK_PLY + 1) for _ in range(12)]
+    assert [solve(moves) for moves in positions] == [solve(moves, book=False) for moves in positions]

@@ -63,7 +63,8 @@ def test_the_exit_status_says_whether_any_line_was_bad() -> None:
 
 
 def test_a_position_past_its_budget_is_an_error_for_that_line() -> None:
-    # 4453 takes some 40,000 nodes; the clock is read every 4,096, so a microsecond is always past.
-    result = solve("4453\n", "--budget", "0.000001")
+    # Just past the opening book, this one takes some 400,000 nodes; the clock is read every
+    # 4,096, so a microsecond is always past.
+    result = solve("4444473222266\n", "--budget", "0.000001")
     assert "line 1" in result.stderr and "budget" in result.stderr
     assert result.returncode == 1

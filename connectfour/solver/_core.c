@@ -5,7 +5,11 @@
  * Negamax with alpha-beta on bitboards, moves that lose at once pruned,
  * moves ordered by the threats they make, a transposition table, and an
  * iterative null-window search on the score, after the algorithm Pascal
- * Pons published.  Written for this project; no code of his is used.
+ * Pons published; and beyond it: a small table of two-entry buckets holding
+ * both bounds, looked up for the children before they are searched; bounds
+ * from who can still make four (claimeven among them); moves early in the
+ * game ordered by the potential of their lines.  Written for this project;
+ * no code of his is used.
  *
  * Bit layout as in connectfour.rules: bit column * 7 + row, row 0 at the
  * bottom, the seventh bit of each column a sentinel that stays empty.
@@ -20,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #define WIDTH 7
@@ -88,7 +91,17 @@ static bb non_losing_moves(const Pos *p) {
     return possible & ~(threats >> 1);
 }
 
+#if defined(__x86_64__) && !defined(__POPCNT__)
+/* Without -mpopcnt gcc calls a library function for __builtin_popcountll. */
+static inline int popcount(bb x) {
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+#else
 static inline int popcount(bb x) { return __builtin_popcountll(x); }
+#endif
 
 /* ---- opening book: the 12-ply positions of bitbully-databases ---- */
 
@@ -141,22 +154,35 @@ static int book_score(const Pos *p) {
 
 /* ---- transposition table ---- */
 
-#define TT_SIZE 8388593 /* a prime > 2^17, so a 32-bit part of the 49-bit key is enough */
+/* Each thread's table: 2^17 buckets of two entries, 2 MiB.  The search's
+ * time goes to reading the table more than to anything else, and a table
+ * this small stays in the processor's caches: 64 MiB made the hardest
+ * searches 1.8 times as slow for 10% fewer nodes.  Its entries outlive a
+ * search (a bound is true of its position whatever the search), so one
+ * game's searches reuse each other's work. */
+#define TABLE_BITS 17
+#define BUCKETS (1u << TABLE_BITS)
+#define WAYS 2
+#define KEY_BITS 49 /* current + mask: 7 columns of 7 bits */
+/* Odd, so multiplying by it modulo 2^49 is a bijection: its high bits pick the
+ * bucket, its low 32 bits identify the position within it, exactly. */
+#define MIX 0x5DEECE66DB3ULL
 
-/* One table per thread, kept between searches: a fresh table per search
- * would cost a page fault for every entry first touched.  An entry counts
- * only if written by the thread's current search (its generation), so
- * nothing needs clearing between searches but once every 65535. */
 typedef struct {
-    uint32_t key;       /* the low 32 bits of the position's key */
-    uint8_t value;      /* 1..64 an upper bound; 65..128 a lower bound */
-    uint8_t unused;
-    uint16_t generation; /* the search that wrote it */
-} Entry;                /* 8 bytes: one probe, one cache line */
+    uint32_t check;     /* the mixed key's low 32 bits */
+    uint8_t lower;      /* a lower bound on the score, score - MIN_SCORE + 1; 0 none */
+    uint8_t upper;      /* an upper bound, likewise */
+    uint8_t work;       /* log2 of the nodes its bounds cost: what it is worth keeping */
+    uint8_t generation; /* the search that last wrote it */
+} Entry;
 
 typedef struct {
-    Entry *entries;
-    uint16_t generation;
+    Entry e[WAYS];
+} Bucket;
+
+typedef struct {
+    Bucket *buckets;
+    uint8_t generation;
 } Table;
 
 static pthread_key_t table_key;
@@ -164,20 +190,8 @@ static pthread_key_t table_key;
 static void table_free(void *arg) {
     Table *t = arg;
     if (!t) return;
-    free(t->entries);
+    free(t->buckets);
     free(t);
-}
-
-/* Zeroed memory in huge pages where the kernel has them, touched now so that
- * no search pays a page fault per entry (random access touches them all). */
-static void *table_alloc(size_t size) {
-    void *p = NULL;
-    if (posix_memalign(&p, 1 << 21, size)) return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, size, MADV_HUGEPAGE);
-#endif
-    memset(p, 0, size);
-    return p;
 }
 
 /* The calling thread's table, ready for a new search; NULL if out of memory. */
@@ -186,16 +200,13 @@ static Table *table_for_search(void) {
     if (!t) {
         t = calloc(1, sizeof *t);
         if (!t) return NULL;
-        t->entries = table_alloc(TT_SIZE * sizeof *t->entries);
-        if (!t->entries || pthread_setspecific(table_key, t)) {
+        t->buckets = calloc(BUCKETS, sizeof *t->buckets);
+        if (!t->buckets || pthread_setspecific(table_key, t)) {
             table_free(t);
             return NULL;
         }
     }
-    if (++t->generation == 0) {
-        memset(t->entries, 0, TT_SIZE * sizeof *t->entries);
-        t->generation = 1;
-    }
+    t->generation++;
     return t;
 }
 
@@ -209,19 +220,44 @@ typedef struct {
 } Search;
 
 static inline bb key_of(const Pos *p) { return p->current + p->mask; }
+static inline bb mixed(bb key) { return (key * MIX) & ((1ULL << KEY_BITS) - 1); }
+static inline Bucket *bucket_of(const Search *s, bb h) { return &s->table->buckets[h >> (KEY_BITS - TABLE_BITS)]; }
 
-static void tt_put(Search *s, bb key, uint8_t value) {
-    Table *t = s->table;
-    Entry *e = &t->entries[key % TT_SIZE];
-    e->key = (uint32_t)key;
-    e->value = value;
-    e->generation = t->generation;
+static inline Entry *tt_find(const Search *s, bb h) {
+    Bucket *b = bucket_of(s, h);
+    for (int i = 0; i < WAYS; i++)
+        if (b->e[i].check == (uint32_t)h && (b->e[i].lower | b->e[i].upper)) return &b->e[i];
+    return NULL;
 }
 
-static uint8_t tt_get(Search *s, bb key) {
+static inline int score_of(uint8_t stored) { return stored - 1 + MIN_SCORE; }
+static inline uint8_t stored_of(int score) { return (uint8_t)(score - MIN_SCORE + 1); }
+
+/* Record a bound (0 for the one not known) found with `nodes` nodes of work. */
+static void tt_put(Search *s, bb h, uint8_t lower, uint8_t upper, uint64_t nodes) {
     Table *t = s->table;
-    const Entry *e = &t->entries[key % TT_SIZE];
-    return e->generation == t->generation && e->key == (uint32_t)key ? e->value : 0;
+    int work = 63 - __builtin_clzll(nodes | 1);
+    Entry *e = tt_find(s, h);
+    if (e) { /* both bounds stay true: keep the tighter of each */
+        if (lower > e->lower) e->lower = lower;
+        if (upper && (!e->upper || upper < e->upper)) e->upper = upper;
+        if (work > e->work) e->work = (uint8_t)work;
+        e->generation = t->generation;
+        return;
+    }
+    /* Replace an empty entry, else one from an earlier search, else the one that cost less. */
+    Bucket *b = bucket_of(s, h);
+    e = &b->e[0];
+    int least = INT32_MAX;
+    for (int i = 0; i < WAYS; i++) {
+        Entry *c = &b->e[i];
+        int worth = !(c->lower | c->upper) ? -1 : c->work + (c->generation == t->generation ? 64 : 0);
+        if (worth < least) {
+            least = worth;
+            e = c;
+        }
+    }
+    *e = (Entry){(uint32_t)h, lower, upper, (uint8_t)work, t->generation};
 }
 
 static int past_deadline(Search *s) {
@@ -231,8 +267,50 @@ static int past_deadline(Search *s) {
            (now.tv_sec == s->deadline.tv_sec && now.tv_nsec >= s->deadline.tv_nsec);
 }
 
+/* ---- what a position says without a search ---- */
+
+#define ROWS_1_3_5 (BOTTOM * 0x15ULL) /* the first, third and fifth rows from the bottom */
+#define ROWS_2_4_6 (BOTTOM * 0x2AULL)
+
+/* Whether four in a row fit in `cells` anywhere. */
+static inline int has_four(bb cells) {
+    if (cells & (cells >> 1) & (cells >> 2) & (cells >> 3)) return 1;
+    static const int shifts[3] = {HEIGHT + 1, HEIGHT, HEIGHT + 2};
+    for (int i = 0; i < 3; i++) {
+        bb pairs = cells & (cells >> shifts[i]);
+        if (pairs & (pairs >> 2 * shifts[i])) return 1;
+    }
+    return 0;
+}
+
+/* How promising `own`'s lines are: over every line of four that holds none of
+ * `other`'s stones, one point for holding one of `own`'s, two more for two,
+ * three more for three. */
+static int potential(bb own, bb other) {
+    bb open = ~other & BOARD;
+    int sum = 0;
+    static const int shifts[4] = {1, HEIGHT + 1, HEIGHT, HEIGHT + 2};
+    for (int i = 0; i < 4; i++) {
+        int s = shifts[i];
+        bb lines = open & (open >> s) & (open >> 2 * s) & (open >> 3 * s); /* by their first cell */
+        bb a = own & lines, b = (own >> s) & lines, c = (own >> 2 * s) & lines, d = (own >> 3 * s) & lines;
+        bb ab = a & b, cd = c & d, a_b = a | b, c_d = c | d;
+        sum += popcount(a_b | c_d) + 2 * popcount(ab | cd | (a_b & c_d)) + 3 * popcount((ab & c_d) | (cd & a_b));
+    }
+    return sum;
+}
+
+/* ---- the search ---- */
+
+#define LATE 20      /* from this ply on, look whether either side can still make four */
+#define EARLY 24     /* before this ply, order moves by their lines' potential too */
+#define ORDERED 34   /* from this ply on, try moves centre first only: ordering costs more than it saves */
+#define ETC_BEFORE 36 /* before this ply, look the children up in the table before searching them */
+
 static const int ORDER[WIDTH] = {3, 2, 4, 1, 5, 0, 6};
 
+/* Fail-soft null-window negamax: the score if it lies in (alpha, beta), else a
+ * bound beyond the window on the side it lies. */
 static int negamax(Search *s, const Pos *p, int alpha, int beta) {
     if (s->timed_out) return 0;
     if ((++s->nodes & 0xFFF) == 0 && s->has_deadline && past_deadline(s)) {
@@ -243,32 +321,40 @@ static int negamax(Search *s, const Pos *p, int alpha, int beta) {
     if (next == 0) return -(CELLS - p->moves) / 2;
     if (p->moves >= CELLS - 2) return 0;
 
-    int lo = -(CELLS - 2 - p->moves) / 2;
+    int lo = -(CELLS - 2 - p->moves) / 2; /* the opponent cannot win before its stone after next */
+    int hi = (CELLS - 1 - p->moves) / 2;  /* nor can we before our stone after next */
+    if (p->moves >= LATE) {
+        bb opponent = p->current ^ p->mask, empty = ~p->mask & BOARD;
+        if (!has_four(p->current | empty)) hi = hi < 0 ? hi : 0; /* we cannot make four any more */
+        if (!has_four(opponent | empty)) lo = lo > 0 ? lo : 0;   /* nor can the opponent */
+        /* Claimeven: with an even number of empty cells in every column, the
+         * opponent can answer every move on top of it, taking every empty cell
+         * of rows 2, 4 and 6; we then win only with four in the others, and if
+         * there are none, its four in its cells come at the latest at the end. */
+        if (!(playable(p) & ROWS_2_4_6) && !has_four(p->current | (empty & ROWS_1_3_5))) {
+            int most = has_four(opponent | (empty & ROWS_2_4_6)) ? -1 : 0;
+            if (hi > most) hi = most;
+        }
+    }
     if (alpha < lo) {
         alpha = lo;
         if (alpha >= beta) return alpha;
     }
-    int hi = (CELLS - 1 - p->moves) / 2;
     if (beta > hi) {
         beta = hi;
         if (alpha >= beta) return beta;
     }
 
-    bb key = key_of(p);
-    uint8_t cached = tt_get(s, key);
+    bb h = mixed(key_of(p));
+    Entry *cached = tt_find(s, h);
     if (cached) {
-        if (cached > 64) {
-            int lower = cached - 65 + MIN_SCORE;
-            if (alpha < lower) {
-                alpha = lower;
-                if (alpha >= beta) return alpha;
-            }
-        } else {
-            int upper = cached - 1 + MIN_SCORE;
-            if (beta > upper) {
-                beta = upper;
-                if (alpha >= beta) return beta;
-            }
+        if (cached->lower && alpha < score_of(cached->lower)) {
+            alpha = score_of(cached->lower);
+            if (alpha >= beta) return alpha;
+        }
+        if (cached->upper && beta > score_of(cached->upper)) {
+            beta = score_of(cached->upper);
+            if (alpha >= beta) return beta;
         }
     }
 
@@ -277,22 +363,55 @@ static int negamax(Search *s, const Pos *p, int alpha, int beta) {
         if (exact != 127) return exact;
     }
 
-    /* Order the moves: the more winning cells a move makes, the earlier. */
-    bb moves[WIDTH];
+    /* Order the moves: the more winning cells a move makes, the earlier; early
+     * in the game, where few moves make any, the more promising its lines and
+     * the less the opponent's afterwards; centre first among equals.  Each
+     * child's bucket is fetched meanwhile. */
+    uint64_t start = s->nodes;
+    bb moves[WIDTH], keys[WIDTH];
     int scores[WIDTH];
     int n = 0;
+    bb opponent = p->current ^ p->mask;
     for (int i = 0; i < WIDTH; i++) {
         bb move = next & column_of(ORDER[i]);
         if (!move) continue;
-        int score = popcount(winning_cells(p->current | move, p->mask | move));
+        bb key = mixed(opponent + (p->mask | move)); /* the child's: the opponent to move */
+        __builtin_prefetch(bucket_of(s, key));
+        int score = 0;
+        if (p->moves < ORDERED) score = popcount(winning_cells(p->current | move, p->mask | move));
+        if (p->moves < EARLY)
+            score = score * 1024 + 512 + potential(p->current | move, opponent) - potential(opponent, p->current | move);
         int j = n++;
         while (j > 0 && scores[j - 1] < score) {
             moves[j] = moves[j - 1];
+            keys[j] = keys[j - 1];
             scores[j] = scores[j - 1];
             j--;
         }
         moves[j] = move;
+        keys[j] = key;
         scores[j] = score;
+    }
+
+    int best = lo; /* fail-soft: no move scores more than the best bound found */
+    if (p->moves < ETC_BEFORE) {
+        /* Enhanced transposition cutoff: a child the table holds as bad enough for
+         * the opponent refutes the window unsearched; one it holds as good enough
+         * for the opponent cannot raise alpha, and is not searched either. */
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            Entry *c = tt_find(s, keys[i]);
+            if (c && c->upper && -score_of(c->upper) >= beta) {
+                tt_put(s, h, stored_of(-score_of(c->upper)), 0, 1);
+                return -score_of(c->upper);
+            }
+            if (c && c->lower && -score_of(c->lower) <= alpha) {
+                if (-score_of(c->lower) > best) best = -score_of(c->lower);
+                continue;
+            }
+            moves[kept++] = moves[i];
+        }
+        n = kept;
     }
 
     for (int i = 0; i < n; i++) {
@@ -301,34 +420,58 @@ static int negamax(Search *s, const Pos *p, int alpha, int beta) {
         int score = -negamax(s, &child, -beta, -alpha);
         if (s->timed_out) return 0;
         if (score >= beta) {
-            tt_put(s, key, (uint8_t)(score - MIN_SCORE + 65));
+            tt_put(s, h, stored_of(score), 0, s->nodes - start);
             return score;
         }
-        if (score > alpha) alpha = score;
+        if (score > best) best = score;
     }
-    tt_put(s, key, (uint8_t)(alpha - MIN_SCORE + 1));
-    return alpha;
+    tt_put(s, h, 0, stored_of(best), s->nodes - start);
+    return best;
 }
 
-/* The exact score of a position where the side to move has not won yet,
- * known to be at least `floor`. */
+/* A lower bound on the score of a position one ply past the book: no position
+ * scores less than the opposite of one it follows, and every one it follows
+ * (the last mover's stone on top of some column taken back) is in the book. */
+static int book_floor(const Pos *p) {
+    int floor = -CELLS;
+    bb mover = p->current ^ p->mask;
+    for (int col = 0; col < WIDTH; col++) {
+        bb stones = p->mask & column_of(col);
+        bb top = ((stones + bottom_of(col)) >> 1) & stones;
+        if (!(top & mover)) continue;
+        Pos before = {mover ^ top, p->mask ^ top, p->moves - 1};
+        int score = book_score(&before);
+        if (score != 127 && -score > floor) floor = -score;
+    }
+    return floor;
+}
+
+/* The exact score of a position where the side to move has not won yet, known
+ * to be at least `floor`: null-window searches, the first at the floor if there
+ * is one (most moves of a position score just what it does), else at 0 (where
+ * most scores lie), each next one beside the bound the last one found. */
 static int solve_above(Search *s, const Pos *p, int floor) {
     if (can_win_next(p)) return (CELLS + 1 - p->moves) / 2;
     if (p->moves >= CELLS) return 0;
+    if (s->use_book && p->moves == BOOK_PLY + 1 && __atomic_load_n(&book_size, __ATOMIC_ACQUIRE)) {
+        int known = book_floor(p);
+        if (known > floor) floor = known;
+    }
     int lo = -(CELLS - p->moves) / 2;
-    int first = lo < floor; /* a floor from the parent: most moves score just that */
-    if (lo < floor) lo = floor;
     int hi = (CELLS + 1 - p->moves) / 2;
+    int guess = 0;
+    if (lo < floor) lo = guess = floor;
     while (lo < hi) {
-        int med = lo + (hi - lo) / 2;
-        if (first) med = lo;
-        else if (med <= 0 && lo / 2 < med) med = lo / 2;
-        else if (med >= 0 && hi / 2 > med) med = hi / 2;
-        first = 0;
+        int med = guess < lo ? lo : guess >= hi ? hi - 1 : guess;
         int r = negamax(s, p, med, med + 1);
         if (s->timed_out) return 0;
-        if (r <= med) hi = r;
-        else lo = r;
+        if (r <= med) {
+            hi = r;
+            guess = r - 1;
+        } else {
+            lo = r;
+            guess = r;
+        }
     }
     return lo;
 }
@@ -516,6 +659,15 @@ static PyObject *py_book_lookup(PyObject *self, PyObject *arg) {
     return PyLong_FromLong(score);
 }
 
+/* clear_table(): empty the calling thread's table, so that its next search starts
+ * from nothing (for measuring a search alone). */
+static PyObject *py_clear_table(PyObject *self, PyObject *unused) {
+    Table *t = table_for_search();
+    if (!t) return PyErr_NoMemory();
+    memset(t->buckets, 0, BUCKETS * sizeof *t->buckets);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"solve", (PyCFunction)(void (*)(void))py_solve, METH_VARARGS | METH_KEYWORDS,
      "solve(moves, budget=0, book=True) -> (score, nodes)"},
@@ -523,6 +675,7 @@ static PyMethodDef methods[] = {
      "analyse(moves, budget=0, book=True) -> (scores, nodes)"},
     {"load_book", py_load_book, METH_O, "load_book(data) -> entries"},
     {"book_lookup", py_book_lookup, METH_O, "book_lookup(moves) -> score or None"},
+    {"clear_table", py_clear_table, METH_NOARGS, "clear_table(): empty this thread's table"},
     {NULL, NULL, 0, NULL},
 };
 
