@@ -256,3 +256,16 @@ def test_the_computer_searches_a_share_of_its_clock_and_all_it_needs_while_it_ha
     for n, (player, column) in enumerate([("red", 3), ("yellow", 3), ("red", 4)]):
         slow.apply(Moved(at=101.0 + n, player=player, column=column))
     assert budget_for(slow, 104.0) == CLOCK_BUDGET
+
+
+async def test_a_quick_match_pool_left_empty_is_not_kept():
+    from connectfour.store.matching import LocalMatchQueue, Ticket
+
+    queue = LocalMatchQueue()
+    for n in range(50):  # a client choosing ever new controls
+        pool = f"{n + 1}+0"
+        assert await queue.offer(Ticket(f"g{n}", f"j{n}", pool), 0.0) is None
+        assert await queue.cancel(f"g{n}", pool)
+    assert await queue.offer(Ticket("a", "ja", "3+2"), 0.0) is None
+    assert await queue.take(1.0, "3+2") == Ticket("a", "ja", "3+2")
+    assert queue.pools == 0  # nothing left of 51 pools

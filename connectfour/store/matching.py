@@ -69,7 +69,9 @@ class LocalMatchQueue:
         return None
 
     async def take(self, now: float, pool: str = "") -> Ticket | None:
-        return self._pop(now, pool)
+        taken = self._pop(now, pool)
+        self._tidy(pool)
+        return taken
 
     async def offer(self, ticket: Ticket, now: float) -> Ticket | None:
         queue = self._queues.setdefault(ticket.pool, {})
@@ -79,10 +81,24 @@ class LocalMatchQueue:
         taken = self._pop(now, ticket.pool)
         if taken is None:
             queue[ticket.game] = (ticket, now + self.ttl)
+        self._tidy(ticket.pool)
         return taken
 
     async def cancel(self, game_id: str, pool: str = "") -> bool:
-        return self._queues.get(pool, {}).pop(game_id, None) is not None
+        queue = self._queues.get(pool, {})
+        withdrawn = queue.pop(game_id, None) is not None
+        self._tidy(pool)
+        return withdrawn
+
+    @property
+    def pools(self) -> int:
+        """How many pools hold a ticket (an empty one is not kept)."""
+        return len(self._queues)
+
+    def _tidy(self, pool: str) -> None:
+        """An empty pool goes: a client choosing ever new time controls leaves nothing behind."""
+        if not self._queues.get(pool, True):
+            del self._queues[pool]
 
     async def renew(self, game_ids: list[str], now: float) -> None:
         for queue in self._queues.values():
