@@ -23,8 +23,9 @@ from connectfour.domain.events import (
     TakebackRequested,
     TookBack,
 )
+from connectfour.domain.offers import DeclineDraw, DeclineTakeback, OfferDraw, TakeBack
 from connectfour.domain.refusal import Refused
-from connectfour.domain.rulebook import DeclineDraw, DeclineTakeback, Move, OfferDraw, TakeBack
+from connectfour.domain.rulebook import Move
 from connectfour.domain.state import GameState
 from connectfour.protocol import ProtocolError
 from connectfour.service import GameService
@@ -210,10 +211,10 @@ async def test_a_draw_agreed_through_the_service_reaches_both_and_the_record(sto
     a, b, game_a, game_b, host, guest = await seated(store)
     await a.play(game_a, "red", 3)
     await settle()
-    await a.moves.commit(game_a, rulebook.OfferDraw("red"))
+    await a.moves.commit(game_a, OfferDraw("red"))
     await settle()
     assert guest.of("draw_offer")[-1] == {"type": "draw_offer", "player": "red"}
-    await b.moves.commit(game_b, rulebook.OfferDraw("yellow"))
+    await b.moves.commit(game_b, OfferDraw("yellow"))
     await settle()
     for member in (host, guest):
         last = member.of("state")[-1]
@@ -228,10 +229,10 @@ async def test_a_takeback_accepted_through_the_service_shortens_the_game_everywh
     await settle()
     await b.play(game_b, "yellow", 4)
     await settle()
-    await b.moves.commit(game_b, rulebook.TakeBack("yellow"))
+    await b.moves.commit(game_b, TakeBack("yellow"))
     await settle()
     assert host.of("takeback_request")[-1] == {"type": "takeback_request", "player": "yellow"}
-    await a.moves.commit(game_a, rulebook.TakeBack("red"))
+    await a.moves.commit(game_a, TakeBack("red"))
     await settle()
     for member in (host, guest):
         assert member.of("state")[-1]["moves"] == [3]
@@ -250,9 +251,9 @@ async def test_a_takeback_survives_a_restart_of_sqlite(tmp_path):
     for service, game, column in ((a, game_a, 3), (b, game_b, 4), (a, game_a, 5)):
         await service.play(game, game.state.board.turn or "red", column)
         await settle()
-    await a.moves.commit(game_a, rulebook.TakeBack("red"))
+    await a.moves.commit(game_a, TakeBack("red"))
     await settle()
-    await b.moves.commit(game_b, rulebook.TakeBack("yellow"))
+    await b.moves.commit(game_b, TakeBack("yellow"))
     await settle()
     game_id = game_a.id
     await first.close()
@@ -273,7 +274,7 @@ async def test_a_refused_draw_says_why():
     member = Member()
     game, _ = await service.create_computer(member, level=1, color="red")
     with pytest.raises(ProtocolError) as refused:
-        await service.moves.commit(game, rulebook.OfferDraw("red"))
+        await service.moves.commit(game, OfferDraw("red"))
     assert refused.value.code == "not_available"
 
 
@@ -282,7 +283,7 @@ async def test_a_takeback_racing_a_move_leaves_one_history_everyone_agrees_on(st
     await a.play(game_a, "red", 3)
     await settle()
     # Red asks for a takeback on its process while yellow moves on the other, at once.
-    asking = asyncio.ensure_future(a.moves.commit(game_a, rulebook.TakeBack("red")))
+    asking = asyncio.ensure_future(a.moves.commit(game_a, TakeBack("red")))
     moving = asyncio.ensure_future(b.play(game_b, "yellow", 4))
     results = await asyncio.gather(asking, moving, return_exceptions=True)
     assert results == [None, None], results  # neither is refused: each decided on what it lost to
@@ -294,8 +295,8 @@ async def test_a_takeback_racing_a_move_leaves_one_history_everyone_agrees_on(st
         assert game.state.takeback_request == replayed.takeback_request
     assert replayed.takeback_request in (None, "red")  # withdrawn by the move, or asked after it
     if replayed.takeback_request is None:  # the move came last: red asks again
-        await a.moves.commit(game_a, rulebook.TakeBack("red"))
+        await a.moves.commit(game_a, TakeBack("red"))
         await settle()
-    await b.moves.commit(game_b, rulebook.TakeBack("yellow"))  # yellow accepts
+    await b.moves.commit(game_b, TakeBack("yellow"))  # yellow accepts
     await settle()
     assert game_a.state.board.moves == game_b.state.board.moves == []  # red's move and yellow's reply

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from connectfour.protocol.messages import PlayingGame, WaitingGame
+from connectfour.protocol.server_messages import PlayingGame, WaitingGame
 from connectfour.service.lobby import BUDGET, SHOWN, Lobby, LobbyShare, merge
 
 

@@ -7,20 +7,19 @@ import json
 import pytest
 
 from connectfour.protocol import ProtocolError, decode, encode, encode_legacy
+from connectfour.protocol.client_messages import Init, Play
 from connectfour.protocol.legacy import TUTORIAL_FIELDS
-from connectfour.protocol.messages import (
+from connectfour.protocol.reference import DOC, generated_section, render
+from connectfour.protocol.server_messages import (
     SERVER_EVENTS,
     DrawEvent,
     ErrorEvent,
-    Init,
     InitEvent,
-    Play,
     PlayEvent,
     PresenceEvent,
     StateEvent,
     WinEvent,
 )
-from connectfour.protocol.reference import DOC, generated_section, render
 
 
 def test_the_reference_document_matches_the_message_definitions():

@@ -10,7 +10,7 @@ from members import Member, Timers
 
 from connectfour.bus import LocalBus
 from connectfour.protocol import ProtocolError
-from connectfour.protocol.messages import Init, Lobby, Play
+from connectfour.protocol.client_messages import Init, Lobby, Play
 from connectfour.service import GameService, Session
 from connectfour.store import MemoryStore
 

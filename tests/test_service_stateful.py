@@ -32,8 +32,7 @@ from connectfour.domain import PLAYERS, other
 from connectfour.domain.events import RematchOffered, RematchStarted
 from connectfour.domain.state import GameState
 from connectfour.protocol import ERROR_CODES, ProtocolError, encode
-from connectfour.protocol.legacy import TUTORIAL_FIELDS
-from connectfour.protocol.messages import (
+from connectfour.protocol.client_messages import (
     Cancel,
     Claim,
     ClientEvent,
@@ -44,8 +43,9 @@ from connectfour.protocol.messages import (
     Rematch,
     Resign,
     Resume,
-    ServerEvent,
 )
+from connectfour.protocol.legacy import TUTORIAL_FIELDS
+from connectfour.protocol.server_messages import ServerEvent
 from connectfour.rules import Board
 from connectfour.service import GameService, Session
 from connectfour.service.computer import Computer

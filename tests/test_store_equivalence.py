@@ -31,20 +31,17 @@ from records import created
 from connectfour.domain import PLAYERS, rulebook
 from connectfour.domain.clock import TimeControl
 from connectfour.domain.events import Created, Event
+from connectfour.domain.offers import DeclineDraw, DeclineTakeback, OfferDraw, TakeBack
 from connectfour.domain.refusal import Refused
 from connectfour.domain.rulebook import (
     Claim,
-    DeclineDraw,
-    DeclineTakeback,
     Expire,
     Flag,
     Join,
     Move,
-    OfferDraw,
     OfferRematch,
     Resign,
     Seats,
-    TakeBack,
 )
 from connectfour.domain.seats import Holder, Presence, first_look
 from connectfour.domain.state import GameState

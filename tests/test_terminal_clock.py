@@ -17,7 +17,7 @@ from connectfour.cli.play.clocks import ClockLine, Clocks, clock_text
 from connectfour.cli.play.screen import Screen
 from connectfour.cli.play.terminal import LOST_MOVES
 from connectfour.cli.play.terminal import Terminal as Game
-from connectfour.protocol.messages import ClockView
+from connectfour.protocol.server_messages import ClockView
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 types, checked, and made safe to print.
 
 A server is not trusted. Every frame is decoded into one of the server
-events of ``connectfour.protocol.messages`` (the server encodes with the same
+events of ``connectfour.protocol.server_messages`` (the server encodes with the same
 structs); one that is not JSON, has the wrong shape or a missing field, or
 holds a game no rules allow (a move out of range, a column past full, more
 moves than a board holds) is refused here, as ``None``. Every text a server
@@ -17,13 +17,7 @@ import unicodedata
 
 import msgspec
 
-from ..protocol.messages import (
-    InitEvent,
-    PlayEvent,
-    ServerEvent,
-    StateEvent,
-    WinEvent,
-)
+from ..protocol.server_messages import InitEvent, PlayEvent, ServerEvent, StateEvent, WinEvent
 from ..rules import COLUMNS, ROWS, Board, IllegalMove
 
 # Typed explicitly: a mypy without PEP 747 TypeForm (which msgspec's stubs use) cannot infer it.

@@ -10,7 +10,9 @@ that read the seats, the presence's ``seq``) and appends.
 
 How a seat looks (connected, away, gone) and since when a player counts as
 away are rules too, so they live here as well, for the decisions and for
-what every process tells its clients.
+what every process tells its clients. The offers of a draw and the
+takebacks, what one player may ask of the other, are decided in
+``offers.py``: ``decide`` hands them there with the player they speak for.
 """
 
 from __future__ import annotations
@@ -22,13 +24,10 @@ from dataclasses import dataclass
 import msgspec
 
 from ..rules import IllegalMove
-from . import PLAYERS, RED, YELLOW, Player, Role, SeatState, other
+from . import PLAYERS, RED, YELLOW, Player, Role, SeatState, offers, other
 from .events import (
     Aborted,
     Claimed,
-    DrawAgreed,
-    DrawDeclined,
-    DrawOffered,
     Event,
     Expired,
     Joined,
@@ -36,11 +35,9 @@ from .events import (
     RematchOffered,
     RematchStarted,
     Resigned,
-    TakebackDeclined,
-    TakebackRequested,
     TimedOut,
-    TookBack,
 )
+from .offers import DeclineDraw, DeclineTakeback, OfferDraw, TakeBack
 from .refusal import RefusalCode, Refused
 from .seats import Expiries, Presence
 from .state import GameState
@@ -80,27 +77,6 @@ class Expire(msgspec.Struct, frozen=True):
 class Flag(msgspec.Struct, frozen=True):
     """End a timed game whose side to move ran out of time (or, before both sides moved,
     of its first move's window): any process may ask, the first stored wins."""
-
-
-class OfferDraw(msgspec.Struct, frozen=True):
-    """Offer a draw, or accept the opponent's standing offer."""
-
-    role: Role
-
-
-class DeclineDraw(msgspec.Struct, frozen=True):
-    role: Role
-
-
-class TakeBack(msgspec.Struct, frozen=True):
-    """Take back one's last move: at once against the computer or on one device; between two
-    people, ask the opponent (or accept the opponent's standing request)."""
-
-    role: Role
-
-
-class DeclineTakeback(msgspec.Struct, frozen=True):
-    role: Role
 
 
 class OfferRematch(msgspec.Struct, frozen=True):
@@ -263,9 +239,9 @@ def decide(state: GameState, command: Command, now: float, seats: Seats | None =
     if isinstance(command, Flag):
         return flag(state, now)
     if isinstance(command, (OfferDraw, DeclineDraw)):
-        return draw(state, command, now)
+        return offers.draw(state, mover(state, command.role), command, now)
     if isinstance(command, (TakeBack, DeclineTakeback)):
-        return takeback(state, command, now)
+        return offers.takeback(state, mover(state, command.role), command, now)
     if isinstance(command, OfferRematch):
         if command.color == state.computer:
             raise Refused("not_a_player", "The computer does not offer rematches: it accepts them.")
@@ -319,71 +295,6 @@ def flag(state: GameState, now: float) -> TimedOut | Aborted:
     if clock is not None and clock.running:
         return TimedOut(at=deadline, player=turn)
     return Aborted(at=deadline)
-
-
-def _player(state: GameState, role: Role) -> Player:
-    """The player a command of ``role`` speaks for, in a game that goes on."""
-    if role == "spectator":
-        raise Refused("not_a_player", "Only a player can do this.")
-    if state.over or state.board.turn is None:
-        raise Refused("game_over", "The game is over.")
-    return state.board.turn if role == "both" else role
-
-
-def draw(state: GameState, command: OfferDraw | DeclineDraw, now: float) -> Event:
-    """An offer of a draw, its acceptance or its refusal: between two people only. A player
-    may offer again only once both sides moved since its last offer."""
-    player = _player(state, command.role)
-    if state.local or state.computer is not None:
-        raise Refused("not_available", "Draws are offered between two people playing online.")
-    offer = state.draw_offer
-    if isinstance(command, DeclineDraw):
-        if offer != other(player):
-            raise Refused("not_available", "There is no offer of a draw to decline.")
-        return DrawDeclined(at=now, player=player)
-    if offer == other(player):
-        return DrawAgreed(at=now)
-    if offer == player:
-        raise Refused("not_available", "Your offer of a draw stands already.")
-    last = state.draw_offered_at.get(player)
-    if last is not None and state.board.ply - last < 2:
-        raise Refused("not_available", "You can offer a draw again once both of you have moved.")
-    return DrawOffered(at=now, player=player)
-
-
-def takeback_plies(state: GameState, player: Player) -> int:
-    """How many moves ``player``'s takeback removes: its last move, and the reply to it if there
-    is one (0: it has no move to take back)."""
-    moves = len(state.board.moves)
-    plies = 1 if state.board.turn == other(player) else 2
-    return plies if plies <= moves else 0
-
-
-def takeback(state: GameState, command: TakeBack | DeclineTakeback, now: float) -> Event:
-    """A takeback: at once on one device (the last move) and against the computer (the player's
-    last move and the computer's reply); between two people, a request the opponent accepts
-    (by asking too) or declines."""
-    player = _player(state, command.role)
-    request = state.takeback_request
-    if isinstance(command, DeclineTakeback):
-        if state.local or state.computer is not None or request != other(player):
-            raise Refused("not_available", "There is no request for a takeback to decline.")
-        return TakebackDeclined(at=now, player=player)
-    if state.local:
-        if not state.board.moves:
-            raise Refused("not_available", "There is no move to take back.")
-        return TookBack(at=now, plies=1)
-    if state.computer is not None or request == other(player):
-        asking = other(player) if request == other(player) else player
-        plies = takeback_plies(state, asking)
-        if not plies:
-            raise Refused("not_available", "There is no move to take back.")
-        return TookBack(at=now, plies=plies)
-    if request == player:
-        raise Refused("not_available", "Your request for a takeback stands already.")
-    if not takeback_plies(state, player):
-        raise Refused("not_available", "There is no move of yours to take back.")
-    return TakebackRequested(at=now, player=player)
 
 
 def already(state: GameState, command: Command) -> bool:

@@ -3,6 +3,6 @@
 from .codec import decode, encode
 from .errors import ERROR_CODES, ProtocolError
 from .legacy import encode_legacy
-from .messages import SUBPROTOCOL_V1
+from .revisions import SUBPROTOCOL_V1
 
 __all__ = ["ERROR_CODES", "SUBPROTOCOL_V1", "ProtocolError", "decode", "encode", "encode_legacy"]

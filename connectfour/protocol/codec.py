@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import msgspec
 
+from .client_messages import ClientEvent, Init, Match
 from .errors import ProtocolError
-from .messages import ClientEvent, Init, Match, ServerEvent
 from .names import name_problem
+from .server_messages import ServerEvent
 
 # Typed explicitly: a mypy without PEP 747 TypeForm (which msgspec's stubs use) cannot infer it.
 _decoder: msgspec.json.Decoder[ClientEvent] = msgspec.json.Decoder(ClientEvent)

@@ -13,15 +13,7 @@ import json
 
 from ..domain import Player
 from ..rules import COLUMNS, PLAYERS, ROWS
-from .messages import (
-    DrawEvent,
-    ErrorEvent,
-    InitEvent,
-    PlayEvent,
-    ServerEvent,
-    StateEvent,
-    WinEvent,
-)
+from .server_messages import DrawEvent, ErrorEvent, InitEvent, PlayEvent, ServerEvent, StateEvent, WinEvent
 
 DRAW_MESSAGE = "The game ended in a draw."
 

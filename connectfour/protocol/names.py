@@ -1,4 +1,4 @@
-"""What a display name may not be, beyond its shape (``messages.Name``): a name that
+"""What a display name may not be, beyond its shape (``client_messages.Name``): a name that
 could pass for someone else's, or that shows nothing.
 
 - Written in plain letters: a name must be what Unicode's compatibility

@@ -13,9 +13,11 @@ from pathlib import Path
 import msgspec
 import msgspec.inspect as mi
 
+from .client_messages import CLIENT_EVENTS
 from .errors import ERROR_CODES
 from .legacy import TUTORIAL_FIELDS
-from .messages import ADDED_IN, CLIENT_EVENTS, SERVER_EVENTS, SUBPROTOCOL_V1
+from .revisions import ADDED_IN, SUBPROTOCOL_V1
+from .server_messages import SERVER_EVENTS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 BEGIN = "<!-- BEGIN GENERATED: run `python -m connectfour.protocol.reference --write` -->"

@@ -30,7 +30,7 @@ from ..domain.events import (
     TimedOut,
     TookBack,
 )
-from ..protocol.messages import (
+from ..protocol.server_messages import (
     DrawDeclinedEvent,
     DrawEvent,
     DrawOfferEvent,
@@ -40,7 +40,8 @@ from ..protocol.messages import (
     TakebackRequestEvent,
     WinEvent,
 )
-from .game import Game, clock_view, send_event
+from .game import Game, send_event
+from .views import clock_view
 
 
 def tell(game: Game, event: Event, row: int = -1) -> None:

@@ -21,7 +21,7 @@ from ..domain.events import Created, Event, Moved
 from ..domain.refusal import Refused
 from ..domain.seats import Presence
 from ..domain.state import GameState
-from ..protocol.messages import ErrorEvent
+from ..protocol.server_messages import ErrorEvent
 from ..store import Store
 from ..store.seats import PRESENCE
 from .game import Game, Member, Scheduler, send_event

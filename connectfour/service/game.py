@@ -25,8 +25,9 @@ from ..domain.events import Event
 from ..domain.seats import Holder, Presence
 from ..domain.state import GameState
 from ..protocol import encode, encode_legacy
-from ..protocol.messages import ClockView, PresenceEvent, ServerEvent, StateEvent
+from ..protocol.server_messages import PresenceEvent, ServerEvent, StateEvent
 from ..rules import Board
+from . import views
 
 log = logging.getLogger("connectfour.game")
 
@@ -232,56 +233,11 @@ class Game:
         return rulebook.role_of(state, matches)
 
     def snapshot(self, role: Role) -> StateEvent:
-        state = self.state
-        board = state.board
-        result = state.result
-        token = None
-        if role in (RED, "both"):
-            token = state.red_token
-        elif role == YELLOW:
-            token = state.yellow_token
-        now = self._clock()
-        return StateEvent(
-            game=self.id,
-            you=role,
-            moves=list(board.moves),
-            ply=board.ply,
-            status=state.status,
-            turn=state.turn,
-            red=self.seat_state(RED, now),
-            yellow=self.seat_state(YELLOW, now),
-            spectators=self.spectators(),
-            # == narrows the type in every mypy; `in PLAYERS` only from mypy 1.11.
-            winner=result if result == RED or result == YELLOW else None,
-            reason=state.reason,
-            cells=[(c, r) for c, r in board.cells],
-            token=token,
-            rematch_of=state.rematch_of,
-            computer=state.computer,
-            level=state.level if state.computer else None,
-            red_claimable_in=self.claimable_in(RED, now),
-            yellow_claimable_in=self.claimable_in(YELLOW, now),
-            red_name=state.names.get(RED),
-            yellow_name=state.names.get(YELLOW),
-            public=state.public,
-            match=state.match,
-            watch=state.watch_key if role != "spectator" else None,
-            clock=clock_view(state, now) if state.clock is not None else None,
-            draw_offer=state.draw_offer,
-            takeback_request=state.takeback_request,
-        )
+        """The whole ``state`` a connection of ``role`` is sent, as of now."""
+        return views.state_view(self.state, self.seats(), role, self._clock(), self.spectators())
 
     def presence_event(self, now: float) -> PresenceEvent:
-        state, seats = self.state, self.seats()
-        return PresenceEvent(
-            red=rulebook.seat_state(state, seats, RED, now),
-            yellow=rulebook.seat_state(state, seats, YELLOW, now),
-            spectators=self.spectators(),
-            red_claimable_in=rulebook.claimable_in(state, seats, RED, now),
-            yellow_claimable_in=rulebook.claimable_in(state, seats, YELLOW, now),
-            red_name=self.state.names.get(RED),
-            yellow_name=self.state.names.get(YELLOW),
-        )
+        return views.presence_view(self.state, self.seats(), now, self.spectators())
 
     # -- members --------------------------------------------------------------
 
@@ -335,7 +291,7 @@ class Game:
         if event != self._last_presence:
             self._last_presence = event
             if self.state.clock is not None:  # (the clocks as of now: not part of what changed)
-                event = msgspec.structs.replace(event, clock=clock_view(self.state, now))
+                event = msgspec.structs.replace(event, clock=views.clock_view(self.state, now))
             self.broadcast(event)
         self.cancel_timer(GRACE_TIMER)
         waits = []
@@ -386,23 +342,3 @@ class Game:
                     legacy = encode_legacy(event)
                 for frame in legacy:
                     member.send(frame)
-
-
-def clock_view(state: GameState, now: float) -> ClockView | None:
-    """Both sides' time as the protocol tells it, at ``now`` (at the end, once the game is over)."""
-    clock = state.clock
-    if clock is None:
-        return None
-    if state.finished_at is not None:
-        now = state.finished_at
-    runs = clock.turn if clock.running and not state.over else None
-    deadline = clock.deadline
-    first = None if clock.running or state.over or deadline is None else max(0.0, deadline - now)
-    return ClockView(
-        control=str(clock.control),
-        red=round(clock.remaining(RED, now), 3),
-        yellow=round(clock.remaining(YELLOW, now), 3),
-        at=now,
-        runs=runs,
-        first_move_in=None if first is None else round(first, 3),
-    )

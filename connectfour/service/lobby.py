@@ -33,7 +33,7 @@ import msgspec
 
 from ..domain import Player
 from ..protocol import encode
-from ..protocol.messages import LobbyEvent, PlayingGame, WaitingGame
+from ..protocol.server_messages import LobbyEvent, PlayingGame, WaitingGame
 from .game import Game
 
 log = logging.getLogger("connectfour.lobby")

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from .. import metrics
-from ..domain import PLAYERS, RED, YELLOW, Player, Role, other, rulebook
+from ..domain import PLAYERS, RED, Player, Role, other, rulebook
 from ..domain.clock import TimeControl
 from ..domain.events import Created
 from ..domain.seats import Holder
 from ..domain.state import GameState
 from ..protocol import ProtocolError
-from ..protocol.messages import CancelledEvent, InitEvent
+from ..protocol.server_messages import CancelledEvent, InitEvent
 from ..store import Store, StoreError
 from ..store.matching import Ticket
+from .creation import created, new_game_id
 from .following import Following
 from .game import (
     PRESENCE_DELAY,
@@ -39,14 +39,6 @@ from .game import (
 from .moves import ATTEMPTS, Moves
 
 log = logging.getLogger("connectfour.service")
-
-#: Bytes of randomness in invite and watch keys and player tokens (128 bits).
-KEY_BYTES = 16
-GAME_ID_BYTES = 9
-
-
-def _new_key() -> str:
-    return secrets.token_urlsafe(KEY_BYTES)
 
 
 class Seating:
@@ -145,7 +137,7 @@ class Seating:
         """Start a game: on one device, or online with an invite (listed in the lobby if ``public``);
         on ``clock``, or untimed."""
         public = public and not local
-        game = await self._create(self.created(local=local, public=public, names={RED: name}, clock=clock))
+        game = await self._create(created(at=self._clock(), local=local, public=public, names={RED: name}, clock=clock))
         metrics.count("connectfour_games_created_total")
         log.info("game %s created (%s)", game.id, "same device" if local else "public" if public else "online")
         return await self._open(game, member, "both" if local else RED)
@@ -155,54 +147,20 @@ class Seating:
     ) -> tuple[Game, Role]:
         """Start a game against the computer at ``level``; the creator plays ``color``."""
         game = await self._create(
-            self.created(local=False, computer=other(color), level=level, names={color: name}, clock=clock)
+            created(at=self._clock(), local=False, computer=other(color), level=level, names={color: name}, clock=clock)
         )
         metrics.count("connectfour_games_created_total")
         log.info("game %s created (computer level %d)", game.id, level)
         return await self._open(game, member, color)
 
-    async def _create(self, created: Created) -> Game:
+    async def _create(self, event: Created) -> Game:
         try:
-            game = await self.following.follow(secrets.token_urlsafe(GAME_ID_BYTES), created)
+            game = await self.following.follow(new_game_id(), event)
         except StoreError as exc:
             log.error("could not store a new game: %s", exc)
             raise ProtocolError("unavailable", "The game could not be created; try again.") from None
         assert game is not None
         return game
-
-    def created(
-        self,
-        *,
-        local: bool,
-        rematch_of: str | None = None,
-        computer: Player | None = None,
-        level: int = 0,
-        host: Player = RED,
-        public: bool = False,
-        match: bool = False,
-        names: Mapping[Player, str | None] | None = None,
-        clock: TimeControl | None = None,
-    ) -> Created:
-        red_token = _new_key()
-        seated = rematch_of is not None or computer is not None  # no invite to wait for
-        names = names or {}
-        return Created(
-            host=host,
-            public=public,
-            match=match,
-            red_name=names.get(RED),
-            yellow_name=names.get(YELLOW),
-            at=self._clock(),
-            local=local,
-            watch_key=_new_key(),
-            join_key=None if local or seated else _new_key(),
-            red_token=red_token,
-            yellow_token=red_token if local else _new_key(),
-            rematch_of=rematch_of,
-            computer=computer,
-            level=level,
-            clock=clock,
-        )
 
     async def _open(self, game: Game, creator: Member, role: Role) -> tuple[Game, Role]:
         """Seat the creator of a game: the init event first, then the snapshot.
@@ -308,7 +266,9 @@ class Seating:
                 continue
             host = self._draw(PLAYERS)
             game = await self._create(
-                self.created(local=False, public=True, match=True, host=host, names={host: name}, clock=clock)
+                created(
+                    at=self._clock(), local=False, public=True, match=True, host=host, names={host: name}, clock=clock
+                )
             )
             assert game.state.join_key is not None
             try:

@@ -10,11 +10,12 @@ again (a stale ply, a game over, or the same event at the next version).
 
 The parts, one concept each: ``following.py`` (the games followed here, in
 version order), ``moves.py`` (commands that append, moves first),
-``seating.py`` (entering and leaving, the quick match), ``fanout.py`` (what
-an event means to the connections here), ``computer.py`` (the computer's
-seat), ``sweeps.py`` (games nobody is connected to), ``lobby.py``. This
-module wires them, keeps the process alive in the registry, and moves
-everyone on to a rematch.
+``seating.py`` (entering and leaving, the quick match), ``creation.py`` (a
+new game's keys and first event), ``fanout.py`` and ``views.py`` (what an
+event means to the connections here, and what they are shown),
+``computer.py`` (the computer's seat), ``sweeps.py`` (games nobody is
+connected to), ``lobby.py``. This module wires them, keeps the process
+alive in the registry, and moves everyone on to a rematch.
 """
 
 from __future__ import annotations
@@ -31,16 +32,17 @@ from ..domain import RED, YELLOW, Player, Role, other, rulebook
 from ..domain.clock import TimeControl
 from ..domain.events import Event, Moved, RematchStarted
 from ..protocol import ProtocolError
-from ..protocol.messages import InitEvent
+from ..protocol.server_messages import InitEvent
 from ..store import Store, StoreError
 from ..store.base import ends
 from . import fanout, lobby, tasks
 from .computer import DELAY, Computer, ComputerSeat
+from .creation import created, new_game_id
 from .flags import Flags
 from .following import CLOSE_REPLACED, Following
 from .game import COMPUTER_TIMER, Game, Member, Scheduler, colors_of, send_event
 from .moves import Moves
-from .seating import GAME_ID_BYTES, Seating
+from .seating import Seating
 from .sweeps import Sweeps
 
 log = logging.getLogger("connectfour.service")
@@ -313,7 +315,8 @@ class GameService:
         if any(game.seat_state(color) != "connected" for color in rulebook.humans(state)):
             return None  # the other player left: the offers stand, the game does not start
         computer = other(state.computer) if state.computer is not None else None
-        created = self.seating.created(
+        event = created(
+            at=self._clock(),
             local=state.local,
             rematch_of=game.id,
             computer=computer,
@@ -322,9 +325,9 @@ class GameService:
             names={RED: state.names.get(YELLOW), YELLOW: state.names.get(RED)},  # colours swap
             clock=state.clock.control if state.clock is not None else None,
         )
-        new_id = secrets.token_urlsafe(GAME_ID_BYTES)
+        new_id = new_game_id()
         try:
-            await self.store.append(new_id, 1, created)
+            await self.store.append(new_id, 1, event)
         except StoreError as exc:
             log.error("game %s: could not store its rematch: %s", game.id, exc)
             raise ProtocolError("unavailable", "The rematch could not be created; try again.") from None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from ..domain import RED, Role, rulebook
+from ..domain import RED, Role, offers, rulebook
 from ..domain.clock import TimeControl
 from ..protocol import ProtocolError
-from ..protocol.messages import (
+from ..protocol.client_messages import (
     Cancel,
     Claim,
     ClientEvent,
@@ -179,13 +179,13 @@ class Session:
         elif isinstance(event, Rematch):
             await service.rematch(game, role)
         elif isinstance(event, OfferDraw):
-            await service.moves.commit(game, rulebook.OfferDraw(role))
+            await service.moves.commit(game, offers.OfferDraw(role))
         elif isinstance(event, DeclineDraw):
-            await service.moves.commit(game, rulebook.DeclineDraw(role))
+            await service.moves.commit(game, offers.DeclineDraw(role))
         elif isinstance(event, Takeback):
-            await service.moves.commit(game, rulebook.TakeBack(role))
+            await service.moves.commit(game, offers.TakeBack(role))
         elif isinstance(event, DeclineTakeback):
-            await service.moves.commit(game, rulebook.DeclineTakeback(role))
+            await service.moves.commit(game, offers.DeclineTakeback(role))
 
     def close(self) -> None:
         self.closed = True

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from ..bus import Bus
 from ..protocol import encode
-from ..protocol.messages import AnnouncementEvent
+from ..protocol.server_messages import AnnouncementEvent
 from .connection import Connection
 from .endpoint import CLIENTS, CONNECTIONS, SETTINGS, client_address
 

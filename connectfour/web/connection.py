@@ -22,7 +22,8 @@ from .. import metrics
 from ..config import Settings
 from ..eager import start_eagerly
 from ..protocol import ProtocolError, decode
-from ..protocol.messages import AckEvent, ClientEvent, ErrorEvent, Init, Match, Play, Rematch
+from ..protocol.client_messages import ClientEvent, Init, Match, Play, Rematch
+from ..protocol.server_messages import AckEvent, ErrorEvent
 from ..service import GameService, Session
 from ..service.game import send_event
 from ..store import StoreError

@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 from aiohttp import web
 
 from ..config import Settings
-from ..protocol.messages import SUBPROTOCOL_V1
+from ..protocol.revisions import SUBPROTOCOL_V1
 from ..service import GameService
 from .connection import Connection
 from .handshake import HandshakeRefused, check_upgrade

@@ -35,7 +35,7 @@ from typing import cast
 
 from aiohttp import web
 
-from ..protocol.messages import SUBPROTOCOL_V1
+from ..protocol.revisions import SUBPROTOCOL_V1
 from .connection import Connection
 from .endpoint import CLIENTS, CONNECTIONS, SERVICE, SETTINGS, open_connection
 from .handshake import HandshakeRefused, RequestHead, check_upgrade, parse_head

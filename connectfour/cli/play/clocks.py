@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import msgspec
 
 from ...domain.clock import ABORT_AFTER, TimeControl
-from ...protocol.messages import ClockView
+from ...protocol.server_messages import ClockView
 from ..safe import clean
 from .screen import Screen
 

@@ -26,7 +26,7 @@ import aiohttp
 import msgspec
 
 from ...domain.clock import TimeControl
-from ...protocol.messages import Name
+from ...protocol.client_messages import Name
 from ...protocol.names import name_problem
 from ..arguments import count
 from ..safe import clean

@@ -11,7 +11,7 @@ import sys
 
 import aiohttp
 
-from ...protocol.messages import SUBPROTOCOL_V1
+from ...protocol.revisions import SUBPROTOCOL_V1
 from ..safe import clean
 from .analysis import Analyst
 from .terminal import Fatal, Resync, Terminal

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import aiohttp
 
 from ...domain import other
-from ...protocol.messages import (
+from ...protocol.server_messages import (
     AnnouncementEvent,
     DrawDeclinedEvent,
     DrawEvent,

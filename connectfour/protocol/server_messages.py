@@ -1,218 +1,26 @@
-"""Typed messages, one struct per event type and direction.
+"""The messages the server sends, one struct per event, with the parts they are made of.
 
-The tutorial's events (``init``, ``play``, ``win``, ``error``) are the
-compatibility contract. A client that negotiates the ``connectfour.v1``
-WebSocket subprotocol receives the richer events defined here; every other
-client receives a projection of them onto the tutorial's fields (see
-``legacy.py``).
-
-``docs/protocol.md`` is checked against these definitions by a test, so a
-field added here without documentation fails the build.
+Encoded once per protocol flavour (``codec.py``; the tutorial's view,
+``legacy.py``); ``docs/protocol.md`` is checked against these definitions by
+a test, so a field added here without documentation fails the build.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Literal, get_args
 
 import msgspec
 
 from ..domain import Player, Reason, Role, SeatState, Status
 
-#: The subprotocol a client offers to opt into every extension.
-SUBPROTOCOL_V1 = "connectfour.v1"
-
-Column = Annotated[int, msgspec.Meta(ge=0, le=6, description="0 (left) to 6 (right)")]
-Ply = Annotated[int, msgspec.Meta(ge=0, le=42)]
-Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 #: A seat: empty (the invite is unused), connected, disconnected, or gone
 #: (absent longer than the grace period).
 Seat = SeatState
 Cell = tuple[int, int]
-#: The computer's strength: 1 (a beginner) to 4 (perfect play).
-#: A time control: minutes each side starts with, + seconds added after each of its moves.
-TimeControlText = Annotated[
-    str,
-    msgspec.Meta(max_length=9, pattern=r"^\d{1,3}(\.\d{1,2})?\+\d{1,2}\Z", description='minutes+seconds, e.g. "3+2"'),
-]
-Level = Annotated[int, msgspec.Meta(ge=1, le=4, description="1 (beginner) to 4 (perfect)")]
-#: A player's display name: letters and digits of any script, with ``_ - . '``
-#: and single spaces between words; never markup, and shown as text only.
-NAME_PATTERN = r"^[\w'.-]+( [\w'.-]+)*\Z"
-Name = Annotated[
-    str,
-    msgspec.Meta(min_length=1, max_length=24, pattern=NAME_PATTERN, description="a display name"),
-]
-#: The revision of ``connectfour.v1`` each later addition came with (an event's
-#: tag, or ``tag.field``); anything not named here is revision 1. A revision
-#: only adds: a client of revision 1 is served unchanged, and an older server
-#: answers a newer request with ``unknown_type``.
-REVISION = 4
-ADDED_IN: dict[str, int] = {
-    **{
-        name: 2
-        for name in (
-            "client:init.public", "client:init.name", "client:lobby", "client:match", "client:cancel",
-            "server:state.red_name", "server:state.yellow_name", "server:state.public", "server:state.match",
-            "server:presence.red_name", "server:presence.yellow_name", "server:lobby", "server:cancelled",
-        )
-    },
-    **{
-        name: 3
-        for name in (
-            "client:init.id", "client:play.id", "client:resume.id", "client:resign.id", "client:claim.id",
-            "client:rematch.id", "client:lobby.id", "client:match.id", "client:cancel.id",
-            "server:ack", "server:error.id", "server:error.ply", "server:state.watch",
-        )
-    },
-    **{
-        name: 4
-        for name in (
-            "client:init.clock", "client:match.clock", "client:offer_draw", "client:decline_draw",
-            "client:takeback", "client:decline_takeback", "server:state.clock", "server:play.clock",
-            "server:state.draw_offer", "server:state.takeback_request", "server:draw_offer",
-            "server:draw_declined", "server:takeback_request", "server:takeback_declined",
-            "server:lobby.waiting.clock", "server:lobby.playing.clock", "server:state.taken_back",
-            "server:presence.clock",
-        )
-    },  # fmt: skip
-}  # fmt: skip
-#: A client's name for one request, echoed by its answer (``ack`` or ``error``).
-RequestId = Annotated[
-    str,
-    msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+\Z", description="a request id"),
-]
 
 
-# Every event repeats ``frozen=True``: msgspec inherits it from the base anyway,
-# but type checkers (dataclass_transform) treat a subclass without it as mutable.
-class _Client(msgspec.Struct, tag_field="type", frozen=True, kw_only=True):
-    """Base of the events a client sends. ``id`` (v1, revision 3): the client's name for
-    this request; its answer, ``ack`` or ``error``, carries it back, and the same request
-    sent again with the same ``id`` (after a lost answer, on another connection) is
-    answered as the first was instead of being refused."""
-
-    id: RequestId | None = None
-
-
-class Init(_Client, tag="init", frozen=True):
-    """Start a game, or take a seat with ``join``, or watch with ``watch``.
-
-    ``local`` (v1) starts a game played by both colours on one device.
-    ``computer`` (v1) starts a game against the computer at that level, 1
-    (a beginner) to 4 (perfect play); ``color`` is the colour the person
-    plays, red (first) by default.
-    ``public`` lists a new game in the lobby, with its invite, until a guest
-    joins, then as a game anyone may watch; a game is private (link only)
-    by default. ``name`` is the display name shown to everyone in the game
-    (when starting or joining).
-    ``clock`` (v1, revision 4) plays a new game (online, or against the
-    computer) on a clock: ``"3+2"`` is 3 minutes each and 2 seconds more
-    after each move; without it the game is untimed.
-    """
-
-    join: Key | None = None
-    watch: Key | None = None
-    local: bool = False
-    computer: Level | None = None
-    color: Player = "red"
-    public: bool = False
-    name: Name | None = None
-    clock: TimeControlText | None = None
-
-
-class Play(_Client, tag="play", frozen=True):
-    """Drop a checker in ``column``.
-
-    ``ply`` (v1, optional) is the index the move must take in the move log:
-    a move sent for a ply that is already played is refused, so a double
-    click or a second tab can never play twice.
-    """
-
-    column: Column
-    ply: Ply | None = None
-
-
-class Resume(_Client, tag="resume", frozen=True):
-    """Take back a seat after a reload or a dropped connection (v1).
-
-    ``token`` is the seat's secret from ``state``. A newer connection with the
-    same token takes the seat; the older one is told why and closed.
-    """
-
-    game: Key
-    token: Key
-
-
-class Resign(_Client, tag="resign", frozen=True):
-    """Give the game up: the opponent wins (v1)."""
-
-
-class Claim(_Client, tag="claim", frozen=True):
-    """Win a game whose opponent has been away longer than the grace period (v1)."""
-
-
-class Rematch(_Client, tag="rematch", frozen=True):
-    """Offer, or accept, a new game with colours swapped once this one ended (v1)."""
-
-
-class OfferDraw(_Client, tag="offer_draw", frozen=True):
-    """Offer a draw, or accept the opponent's standing offer (v1, revision 4). Between two
-    people online only; an offer stands until the opponent moves, accepts or declines, and
-    a player may offer again once both sides moved since."""
-
-
-class DeclineDraw(_Client, tag="decline_draw", frozen=True):
-    """Decline the opponent's offer of a draw (v1, revision 4)."""
-
-
-class Takeback(_Client, tag="takeback", frozen=True):
-    """Take back one's last move (v1, revision 4): at once against the computer (with its
-    reply) and on one device; between two people, ask the opponent, or accept its request."""
-
-
-class DeclineTakeback(_Client, tag="decline_takeback", frozen=True):
-    """Decline the opponent's request for a takeback (v1, revision 4)."""
-
-
-class Lobby(_Client, tag="lobby", frozen=True):
-    """Follow the lobby: a ``lobby`` event now, then whenever it changes, at
-    most a few a second. A connection in a game cannot; starting, joining or
-    watching a game stops the updates."""
-
-
-class Match(_Client, tag="match", frozen=True):
-    """Play someone: pair with the player who has waited longest for a quick
-    match, or wait for the next one (``state`` with ``match`` and status
-    ``waiting``). Colours are drawn at random. ``name`` as in ``init``;
-    ``clock`` (revision 4) as in ``init``: only players who chose the same
-    control (or none) are paired."""
-
-    name: Name | None = None
-    clock: TimeControlText | None = None
-
-
-class Cancel(_Client, tag="cancel", frozen=True):
-    """Stop waiting for a quick match; ``cancelled`` confirms, and the
-    connection may start over. Too late once an opponent was found."""
-
-
-ClientEvent = (
-    Init
-    | Play
-    | Resume
-    | Resign
-    | Claim
-    | Rematch
-    | Lobby
-    | Match
-    | Cancel
-    | OfferDraw
-    | DeclineDraw
-    | Takeback
-    | DeclineTakeback
-)
-
-
+# Every event repeats ``frozen=True``, as in client_messages.py: type checkers treat a
+# subclass without it as mutable.
 class _Server(msgspec.Struct, tag_field="type", frozen=True, omit_defaults=True):
     """Base of the events the server sends."""
 
@@ -462,6 +270,5 @@ ServerEvent = (
     | TakebackDeclinedEvent
 )
 
-# The same lists, for the reference and the tests: one place to add an event.
-CLIENT_EVENTS: tuple[type[_Client], ...] = get_args(ClientEvent)
+# For the reference and the tests: one place to add an event.
 SERVER_EVENTS: tuple[type[_Server], ...] = get_args(ServerEvent)
