@@ -23,7 +23,7 @@ from connectfour.domain.events import (
     TakebackRequested,
     TookBack,
 )
-from connectfour.domain.offers import DeclineDraw, DeclineTakeback, OfferDraw, TakeBack
+from connectfour.domain.offers import DeclineDraw, DeclineTakeback, OfferDraw, TakeBack, draw_again_at
 from connectfour.domain.refusal import Refused
 from connectfour.domain.rulebook import Move
 from connectfour.domain.state import GameState
@@ -94,6 +94,23 @@ def test_a_player_offers_again_only_once_both_sides_moved():
     assert refusal(state, OfferDraw("red")) == "not_available"  # one move only
     play(state, 4)
     assert do(state, OfferDraw("red")) == DrawOffered(at=300.0, player="red")
+
+
+def test_draw_again_at_says_when_each_player_may_offer_again_as_the_refusal_decides():
+    state = online(3, 3)
+    assert draw_again_at(state) == {}
+    do(state, OfferDraw("red"))
+    do(state, DeclineDraw("yellow"))
+    assert draw_again_at(state) == {"red": 4}
+    play(state, 4)
+    assert draw_again_at(state) == {"red": 4}
+    do(state, OfferDraw("yellow"))  # yellow's offer holds yellow back, not red
+    assert draw_again_at(state) == {"red": 4, "yellow": 5}
+    play(state, 4)  # yellow's move: both sides moved since red's offer
+    assert draw_again_at(state) == {"yellow": 5}
+    do(state, DeclineDraw("red"))
+    assert do(state, OfferDraw("red")) == DrawOffered(at=300.0, player="red")
+    assert draw_again_at(state) == {"red": 6, "yellow": 5}
 
 
 def test_no_draws_against_the_computer_on_one_device_or_by_a_spectator():
@@ -213,7 +230,8 @@ async def test_a_draw_agreed_through_the_service_reaches_both_and_the_record(sto
     await settle()
     await a.moves.commit(game_a, OfferDraw("red"))
     await settle()
-    assert guest.of("draw_offer")[-1] == {"type": "draw_offer", "player": "red"}
+    # red offered at 1 move: it may again once both sides moved, at 3
+    assert guest.of("draw_offer")[-1] == {"type": "draw_offer", "player": "red", "draw_again_at": {"red": 3}}
     await b.moves.commit(game_b, OfferDraw("yellow"))
     await settle()
     for member in (host, guest):

@@ -25,6 +25,10 @@ from .events import (
 from .refusal import Refused
 from .state import GameState
 
+#: A player who offered a draw may offer again once this many moves were played since:
+#: one by each side.
+DRAW_AGAIN_AFTER = 2
+
 # -- commands --------------------------------------------------------------------------
 
 
@@ -66,10 +70,18 @@ def draw(state: GameState, player: Player, command: OfferDraw | DeclineDraw, now
         return DrawAgreed(at=now)
     if offer == player:
         raise Refused("not_available", "Your offer of a draw stands already.")
-    last = state.draw_offered_at.get(player)
-    if last is not None and state.board.ply - last < 2:
+    if player in draw_again_at(state):
         raise Refused("not_available", "You can offer a draw again once both of you have moved.")
     return DrawOffered(at=now, player=player)
+
+
+def draw_again_at(state: GameState) -> dict[Player, int]:
+    """For each player whose last offer of a draw keeps it from offering again, the number of
+    moves from which it may: the one rule, for the refusal and for what the players are told
+    (empty: nobody is kept from offering)."""
+    ply = state.board.ply
+    again = {player: last + DRAW_AGAIN_AFTER for player, last in state.draw_offered_at.items()}
+    return {player: at for player, at in again.items() if ply < at}
 
 
 def takeback_plies(state: GameState, player: Player) -> int:

@@ -48,6 +48,8 @@ def describe(t: mi.Type) -> str:
         return " \\| ".join(f'`"{v}"`' for v in t.values)
     if isinstance(t, mi.UnionType):
         return " or ".join(describe(member) for member in t.types)
+    if isinstance(t, mi.DictType):
+        return f"object of {describe(t.key_type)} to {describe(t.value_type)}"
     if isinstance(t, mi.ListType):
         if isinstance(t.item_type, mi.StructType):
             return f"array of `{t.item_type.cls.__name__}` objects"

@@ -43,7 +43,7 @@ ADDED_IN: dict[str, int] = {
             "server:state.draw_offer", "server:state.takeback_request", "server:draw_offer",
             "server:draw_declined", "server:takeback_request", "server:takeback_declined",
             "server:lobby.waiting.clock", "server:lobby.playing.clock", "server:state.taken_back",
-            "server:presence.clock",
+            "server:presence.clock", "server:state.draw_again_at",
         )
     },  # fmt: skip
 }  # fmt: skip

@@ -61,6 +61,9 @@ class StateEvent(_Server, tag="state", frozen=True):
     they gave one. ``public``: the game is listed in the lobby; ``match``:
     it was made by a quick match. ``watch``: the game's watch key, for a
     player (either one) to share; spectators have it already.
+    ``draw_offer`` and ``takeback_request`` (revision 4): whose stands; ``draw_again_at``:
+    for each player held back by its last offer of a draw, the number of moves from which it
+    may offer again.
     """
 
     game: str
@@ -89,6 +92,10 @@ class StateEvent(_Server, tag="state", frozen=True):
     watch: str | None = None
     clock: ClockView | None = None
     draw_offer: Player | None = None
+    #: For each player held back by its last offer of a draw (revision 4), the number of moves
+    #: (``ply``) from which it may offer again: once both sides moved since. Absent while
+    #: nobody is held back.
+    draw_again_at: dict[Player, int] = {}
     takeback_request: Player | None = None
     #: In the ``state`` sent because moves were taken back: how many (1 or 2), so that no
     #: client takes it for moves the server lost.
@@ -140,9 +147,11 @@ class PresenceEvent(_Server, tag="presence", frozen=True):
 
 class DrawOfferEvent(_Server, tag="draw_offer", frozen=True):
     """``player`` offers a draw (v1, revision 4): the opponent may ``offer_draw`` to accept,
-    ``decline_draw``, or move on (which withdraws it)."""
+    ``decline_draw``, or move on (which withdraws it). ``draw_again_at``: as in ``state``,
+    after this offer (``player`` may offer again once both sides moved)."""
 
     player: Player
+    draw_again_at: dict[Player, int] = {}
 
 
 class DrawDeclinedEvent(_Server, tag="draw_declined", frozen=True):

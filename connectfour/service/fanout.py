@@ -13,7 +13,7 @@ import time
 import msgspec
 
 from .. import metrics
-from ..domain import other
+from ..domain import offers, other
 from ..domain.events import (
     Aborted,
     Claimed,
@@ -65,7 +65,7 @@ def tell(game: Game, event: Event, row: int = -1) -> None:
             elif isinstance(event, DrawAgreed):  # (a tutorial client knows no takeback)
                 send_event(member, DrawEvent())
     elif isinstance(event, DrawOffered):
-        game.broadcast(DrawOfferEvent(event.player))
+        game.broadcast(DrawOfferEvent(event.player, offers.draw_again_at(game.state)))
     elif isinstance(event, DrawDeclined):
         game.broadcast(DrawDeclinedEvent(event.player))
     elif isinstance(event, TakebackRequested):

@@ -9,7 +9,7 @@ that every process, and a reload, shows the same game from the same log.
 
 from __future__ import annotations
 
-from ..domain import RED, YELLOW, Role, rulebook
+from ..domain import RED, YELLOW, Role, offers, rulebook
 from ..domain.state import GameState
 from ..protocol.server_messages import ClockView, PresenceEvent, StateEvent
 
@@ -50,6 +50,7 @@ def state_view(state: GameState, seats: rulebook.Seats, role: Role, now: float, 
         watch=state.watch_key if role != "spectator" else None,
         clock=clock_view(state, now) if state.clock is not None else None,
         draw_offer=state.draw_offer,
+        draw_again_at=offers.draw_again_at(state),
         takeback_request=state.takeback_request,
     )
 

@@ -93,3 +93,38 @@ async def test_a_takeback_against_the_computer_is_at_once(server):
     state = await client.until("state")
     assert state["moves"] == [] and state["turn"] == "red" and state["clock"]["control"] == "5+3"
     assert state["taken_back"] == 2
+
+
+async def test_a_player_hears_when_it_may_offer_a_draw_again_also_after_a_reconnect(server):
+    host = await server.connect()
+    await host.send({"type": "init"})
+    init = await host.expect("init")
+    token = (await host.expect("state", you="red"))["token"]
+    guest = await server.connect()
+    await guest.send({"type": "init", "join": init["join"]})
+    await guest.expect("state", you="yellow", status="playing")
+    for ply, (player, column) in enumerate([(host, 3), (guest, 3)]):
+        await player.send({"type": "play", "column": column, "ply": ply})
+        await guest.until("play")
+    await host.send({"type": "offer_draw"})
+    for client in (host, guest):
+        assert (await client.until("draw_offer"))["draw_again_at"] == {"red": 4}
+    await guest.send({"type": "decline_draw"})
+    await host.until("draw_declined")
+
+    back = await server.connect()  # a reload: the page knows only what the state says
+    await back.send({"type": "resume", "game": init["game"], "token": token})
+    state = await back.expect("state", you="red")
+    assert state["ply"] == 2 and "draw_offer" not in state and state["draw_again_at"] == {"red": 4}
+    await back.send({"type": "offer_draw"})
+    assert (await back.until("error"))["code"] == "not_available"  # as the state said
+
+    for ply, (player, column) in enumerate([(back, 4), (guest, 4)], start=2):
+        await player.send({"type": "play", "column": column, "ply": ply})
+        await guest.until("play")
+    again = await server.connect()
+    await again.send({"type": "resume", "game": init["game"], "token": token})
+    state = await again.expect("state", you="red")
+    assert state["ply"] == 4 and "draw_again_at" not in state  # nothing holds red back now
+    await again.send({"type": "offer_draw"})
+    assert (await guest.until("draw_offer")) == {"type": "draw_offer", "player": "red", "draw_again_at": {"red": 6}}
