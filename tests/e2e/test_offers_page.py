@@ -64,6 +64,10 @@ def test_a_draw_is_offered_declined_withdrawn_and_agreed(open_page: OpenPage) ->
     expect(yellow.get_by_test_id("draw-answer")).to_be_hidden()
     expect(offer).to_have_text("Offer draw")
     expect(offer).to_be_disabled()  # again once both sides moved
+    red.reload()  # the server says when, also to a page that remembers nothing
+    expect(red.get_by_test_id("turn")).to_have_text("Your turn")
+    expect(offer).to_have_text("Offer draw")
+    expect(offer).to_be_disabled()
 
     move(red, 4)
     yellow.get_by_test_id("offer-draw").click()

@@ -8,15 +8,15 @@ import { offerControls } from "../../connectfour/web/static/controls.js";
 import { next, stateNews } from "../../connectfour/web/static/game-reducer.js";
 import { canOfferDraw, canTakeBack } from "../../connectfour/web/static/game-state.js";
 import { DRAW_DECLINED, TAKEBACK_DECLINED, resultText, turnText } from "../../connectfour/web/static/status-text.js";
-import { seated, stateEvent } from "./states.mjs";
+import { page, seated, stateEvent } from "./states.mjs";
 
 const play = (player, column, ply) => ({ type: "play", player, column, row: 0, ply, turn: player === "red" ? "yellow" : "red", now: 1 });
 
 test("a draw offered stands for everyone, and the offerer's button says so", () => {
-  const offered = next(seated({ requestSent: "draw" }), { type: "draw_offer", player: "red" });
+  const offered = next(seated({ requestSent: "draw" }), { type: "draw_offer", player: "red", draw_again_at: { red: 4 } });
   assert.equal(offered.drawOffer, "red");
   assert.equal(offered.requestSent, null);
-  assert.deepEqual(offered.drawOffered, { red: 2, yellow: null });
+  assert.deepEqual(offered.drawAgainAt, { red: 4, yellow: null });
   assert.deepEqual(offerControls(offered).draw, { text: "Draw offered", disabled: true, offered: true });
   assert.equal(offerControls(offered).drawAnswer, null); // nothing for the offerer to answer
   const opponent = { ...offered, you: "yellow", turn: "red" };
@@ -34,7 +34,7 @@ test("the opponent's move withdraws an offer; the offerer's own does not", () =>
 });
 
 test("a player offers again only once both sides moved since its last offer", () => {
-  const s = seated({ drawOffered: { red: 2, yellow: null } });
+  const s = seated({ drawAgainAt: { red: 4, yellow: null } });
   assert.equal(canOfferDraw({ ...s, moves: [3, 3, 4] }), false);
   assert.equal(canOfferDraw({ ...s, moves: [3, 3, 4, 4] }), true);
   assert.equal(canOfferDraw({ ...s, drawOffer: "yellow" }), false);
@@ -117,4 +117,31 @@ test("a state carries the offers standing, from a reload or a reconnection", () 
   assert.equal(after.drawOffer, "yellow");
   assert.equal(after.takebackRequest, "yellow");
   assert.equal(next(seated(), stateEvent({ draw_offer: "green" })).drawOffer, null);
+});
+
+test("when a player may offer a draw again is the server's word, kept through the moves", () => {
+  const offered = next(seated(), { type: "draw_offer", player: "red", draw_again_at: { red: 4 } });
+  const declined = next(offered, { type: "draw_declined", player: "yellow" });
+  assert.equal(canOfferDraw(declined), false);
+  const moved = next(declined, play("red", 4, 2));
+  assert.equal(canOfferDraw(moved), false); // one move only
+  const both = next(moved, play("yellow", 4, 3));
+  assert.deepEqual(both.drawAgainAt, { red: 4, yellow: null });
+  assert.equal(canOfferDraw(both), true);
+  // The opponent's offer leaves red's limit as the server gives it.
+  const theirs = next(both, { type: "draw_offer", player: "yellow", draw_again_at: { yellow: 6 } });
+  assert.deepEqual(theirs.drawAgainAt, { red: null, yellow: 6 });
+});
+
+test("a state after a reload says when each player may offer a draw again", () => {
+  const reloaded = next(page(), stateEvent({ draw_again_at: { red: 4 } }));
+  assert.deepEqual(reloaded.drawAgainAt, { red: 4, yellow: null });
+  assert.equal(canOfferDraw(reloaded), false);
+  assert.equal(offerControls(reloaded).draw.disabled, true);
+  const later = next(reloaded, stateEvent({ moves: [3, 3, 4, 4], ply: 4 }));
+  assert.deepEqual(later.drawAgainAt, { red: null, yellow: null }); // nothing holds anyone back
+  assert.equal(canOfferDraw(later), true);
+  // Not a number of moves: nothing the page could compare with.
+  assert.deepEqual(next(seated(), stateEvent({ draw_again_at: { red: "4", yellow: null } })).drawAgainAt, { red: null, yellow: null });
+  assert.deepEqual(next(seated(), stateEvent({ draw_again_at: 4 })).drawAgainAt, { red: null, yellow: null });
 });

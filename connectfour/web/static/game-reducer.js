@@ -15,6 +15,7 @@ import {
   bothSeated,
   canResign,
   claimTimes,
+  drawAgainAt,
   isOver,
   lostHistory,
   namesAfter,
@@ -164,7 +165,7 @@ function onState(s, event) {
     drawOffer: COLOURS.includes(event.draw_offer) ? event.draw_offer : null,
     takebackRequest: COLOURS.includes(event.takeback_request) ? event.takeback_request : null,
     requestSent: null,
-    drawOffered: event.game === s.game ? s.drawOffered : { red: null, yellow: null },
+    drawAgainAt: drawAgainAt(event),
   };
   // A rematch: the opponent's arrival in it is no news.
   const quietJoin = rematch && opponentSeat(game) !== "connected";
@@ -257,10 +258,11 @@ function onRematch(s, event) {
   return { ...s, offers: new Set([...s.offers, player]), offerSent: player === s.you ? false : s.offerSent };
 }
 
-/** A player offered a draw: it stands until the opponent answers or moves; noted, so as not to offer again too soon. */
-function onDrawOffer(s, { player }) {
+/** A player offered a draw: it stands until the opponent answers or moves; the server says when each may offer again. */
+function onDrawOffer(s, event) {
+  const player = event.player;
   if (!COLOURS.includes(player) || isOver(s)) return s;
-  return { ...s, drawOffer: player, requestSent: null, drawOffered: { ...s.drawOffered, [player]: s.moves.length } };
+  return { ...s, drawOffer: player, requestSent: null, drawAgainAt: drawAgainAt(event) };
 }
 
 /** A player declined the other's offer or request (`cleared`: what goes); the one who asked hears `news`. */

@@ -44,7 +44,7 @@ export function landingFields() {
     drawOffer: null,
     takebackRequest: null,
     requestSent: null,
-    drawOffered: { red: null, yellow: null },
+    drawAgainAt: { red: null, yellow: null },
   };
 }
 
@@ -105,7 +105,8 @@ export function createState() {
     drawOffer: null, // the player whose offer of a draw stands
     takebackRequest: null, // the player whose request to take a move back stands
     requestSent: null, // "draw" or "takeback": this page asked (or answered) and the server has not said yet
-    drawOffered: { red: null, yellow: null }, // how many moves were played when each player last offered a draw
+    // From how many moves each player may offer a draw again, as the server says (null: nothing holds it back).
+    drawAgainAt: { red: null, yellow: null },
   };
 }
 
@@ -118,6 +119,14 @@ export function claimTimes(event, now) {
     const seconds = event[`${player}_claimable_in`];
     at[player] = typeof seconds === "number" ? now + seconds * 1000 : null;
   }
+  return at;
+}
+
+/** The server's `draw_again_at` (in `state` and `draw_offer`): from how many moves each player may offer a draw again. */
+export function drawAgainAt(event) {
+  const given = event.draw_again_at ?? {};
+  const at = {};
+  for (const player of ["red", "yellow"]) at[player] = Number.isInteger(given[player]) ? given[player] : null;
   return at;
 }
 
@@ -197,13 +206,13 @@ export function ownMoves(s) {
   return 0;
 }
 
-/** Whether this player may offer a draw now: none stands, and both sides moved since its last offer. */
+/** Whether this player may offer a draw now: none stands, and the server's rule lets it (both sides moved since its last offer). */
 export function canOfferDraw(s) {
   if (!isPlayer(s) || !twoPeople(s) || s.status !== "playing" || s.drawOffer !== null || s.requestSent !== null) {
     return false;
   }
-  const last = s.drawOffered[s.you];
-  return last === null || s.moves.length >= last + 2;
+  const at = s.drawAgainAt[s.you];
+  return at === null || s.moves.length >= at;
 }
 
 /** Whether this page may take a move back now (or, between two people, ask to). */
