@@ -6,39 +6,39 @@ The parts: a Cluster's ``nodes_manager`` (its ``initialize()`` reads the map of 
 slots again at will, its ``move_slot`` learns a MOVED), a ``ClusterNode`` made by hand
 from the client's connection settings, the ``connection_class`` and
 ``connection_kwargs`` of a node and of a pool (connections of one's own, and the
-pool's class replaced), a connection's ``socket_timeout`` read at every read,
-``read_response(disconnect_on_error=False)``, ``send_packed_command``'s
-``check_health``, ``disconnect(nowait=True)``, ``get_node_from_key`` taking bytes, and
-the errors a reply is parsed into (``MOVED``, ``ASK``, ``TRYAGAIN``, ``CLUSTERDOWN``,
-with their slot and node). Every use is in ``connectfour/redis/`` (``slots.py``,
-``client.py``), ``connectfour/store/redis_routing.py`` and ``connectfour/bus/redis_link.py``.
+pool's class replaced), an SSLConnection's ``ssl_context``, ``send_packed_command``'s
+``check_health``, ``get_node_from_key`` taking bytes, and the errors a reply is made
+(``MOVED``, ``ASK``, ``TRYAGAIN``, ``CLUSTERDOWN``, with their slot and node: public
+classes, made by ``connectfour/redis/pipe.py`` as redis-py makes them). Every use is in
+``connectfour/redis/`` (``slots.py``, ``client.py``, ``pipe.py``) and
+``connectfour/store/redis_routing.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import time
+import ssl
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.cluster import RedisCluster as ClusterClient
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import Connection, SSLConnection
 from redis.cluster import PRIMARY
 from redis.crc import key_slot
 from redis.exceptions import (
     AskError,
     ClusterDownError,
     MovedError,
-    ResponseError,
     SlotNotCoveredError,
     TryAgainError,
 )
 from redis_server import RedisCluster
 
-from connectfour.redis.client import client_for, cluster_client, connection_like, subscriptions_pool
+from connectfour.redis.client import client_for, cluster_client, pack
+from connectfour.redis.pipe import Endpoint, open_pipe
 from connectfour.redis.slots import learn_move, master_now, master_of, node_at, read_again
 
 KEY = b"cf:{contract}:log"
@@ -134,34 +134,26 @@ async def test_a_cluster_node_made_by_hand_from_the_connection_kwargs_reaches_it
 # -- connections of one's own: connection_class and connection_kwargs ---------------------------
 
 
-async def round_trip(connection: Connection, *command: bytes | str) -> object:
-    """One command, sent and answered, as the appends' writer and the bus's links do it."""
-    assert "check_health" in inspect.signature(connection.send_packed_command).parameters
-    if not connection.is_connected:
-        await connection.connect()
-    await connection.send_packed_command(connection.pack_commands([command]), check_health=False)
-    return await connection.read_response()
-
-
-async def test_a_cluster_nodes_connection_class_and_kwargs_make_a_connection_of_ones_own(client):
-    """The bus's links to a Cluster's masters, and the appends' connections to them."""
+async def test_a_cluster_nodes_connection_kwargs_say_where_a_connection_of_ones_own_goes(client):
+    """The bus's links to a Cluster's masters, and the appends' connections to them
+    (``Endpoint.of``: host, port, credentials, database from ``connection_kwargs``)."""
     node = client.get_primaries()[0]
     assert issubclass(node.connection_class, Connection)
     assert node.connection_kwargs["host"] == node.host and node.connection_kwargs["port"] == node.port
-    connection = connection_like(node, socket_timeout=None, protocol=2, client_name="contract-node")
-    assert isinstance(connection, node.connection_class)
+    endpoint = Endpoint.of(node, name="contract-node")
+    assert (endpoint.host, endpoint.port) == (node.host, node.port)
+    pipe = await open_pipe(endpoint)
     try:
-        assert await round_trip(connection, "CLIENT", "GETNAME") == b"contract-node"
-        assert connection.socket_timeout is None
+        pipe.send(pack([("CLIENT", "GETNAME")]))
+        assert await asyncio.wait_for(pipe.replies(1), 5) == [b"contract-node"]
     finally:
-        await connection.disconnect()
-    assert not connection.is_connected
+        pipe.close()
 
 
-async def test_a_pools_connection_class_and_kwargs_make_a_connection_of_ones_own(redis_url):
-    """The appends' connection to a standalone server, made like the store's pool makes its own
-    (whose class ``client_for`` replaced: the pool makes its connections with it, and sends
-    every command through its ``send_packed_command(command, check_health)``)."""
+async def test_a_pools_connection_class_and_kwargs(redis_url):
+    """The appends' connection to a standalone server goes where the store's pool's go
+    (``connection_kwargs``); the pool's class, which ``client_for`` replaced, makes the pool's
+    connections and sends every command through its ``send_packed_command(command, check_health)``."""
     client = client_for(redis_url, timeout=2.0)
     try:
         pool = client.connection_pool
@@ -185,71 +177,26 @@ async def test_a_pools_connection_class_and_kwargs_make_a_connection_of_ones_own
         finally:
             pool.connection_class.send_packed_command = send
         assert sent, "a command did not go through the pool's class's send_packed_command"
-        connection = connection_like(pool, socket_timeout=None)
-        assert isinstance(connection, pool.connection_class)
-        assert await round_trip(connection, "PING") == b"PONG"
-        await connection.disconnect(nowait=True)
-        assert "nowait" in inspect.signature(connection.disconnect).parameters
+        endpoint = Endpoint.of(pool)
+        assert (endpoint.host, endpoint.port, endpoint.db) == (
+            pool.connection_kwargs["host"],
+            pool.connection_kwargs["port"],
+            0,
+        )
     finally:
         await client.aclose()
 
 
-async def test_a_connections_socket_timeout_is_read_at_every_read(redis_url, raw_redis):
-    """The bus's links read with no timeout (``socket_timeout = None`` while they serve) and
-    restore it for the next handshake: redis-py reads the attribute at each read."""
-    pool = ConnectionPool.from_url(redis_url, socket_timeout=0.2)
-    connection = pool.make_connection()
-    try:
-        await connection.connect()
-        connection.socket_timeout = None
-        await raw_redis.delete("contract:list")
-
-        async def push_later() -> None:
-            await asyncio.sleep(0.5)
-            await raw_redis.rpush("contract:list", "x")
-
-        pusher = asyncio.ensure_future(push_later())
-        started = time.monotonic()
-        assert await round_trip(connection, "BLPOP", "contract:list", "0") == [b"contract:list", b"x"]
-        assert time.monotonic() - started > 0.4  # past the 0.2 s it was made with
-        await pusher
-    finally:
-        await connection.disconnect()
-        await pool.disconnect()
+def test_a_tls_pools_connection_class_holds_its_tls_context():
+    """``rediss://``: the connection class is an SSLConnection whose ``ssl_context.get()``
+    gives the ``ssl.SSLContext`` its connections use (``Endpoint.of`` takes it)."""
+    pool = ConnectionPool.from_url("rediss://h:6380/0?ssl_cert_reqs=none")
+    assert issubclass(pool.connection_class, SSLConnection)
+    context = pool.connection_class(**pool.connection_kwargs).ssl_context.get()
+    assert isinstance(context, ssl.SSLContext) and context.verify_mode == ssl.CERT_NONE
 
 
-# -- reading replies: read_response(disconnect_on_error=False), and the errors -------------------
-
-
-async def test_read_response_takes_disconnect_on_error_and_leaves_the_connection_to_its_reader(redis_url):
-    """The bus's reader: an error reply is raised and the connection stays in step; a read
-    cancelled (the link stopping its reader) leaves the connection to be closed by the link."""
-    parameter = inspect.signature(Connection.read_response).parameters["disconnect_on_error"]
-    assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
-    pool = subscriptions_pool(redis_url, timeout=2.0, name="contract-bus")
-    connection = pool.make_connection()
-    try:
-        await connection.connect()
-        await connection.send_packed_command(
-            connection.pack_commands([("NO-SUCH-COMMAND",), ("SSUBSCRIBE", "cf:{g}:chan"), ("PING", "p")]),
-            check_health=False,
-        )
-        with pytest.raises(ResponseError):
-            await connection.read_response(disconnect_on_error=False)
-        assert connection.is_connected
-        # RESP2 (the pool's protocol=2): pub/sub messages are plain replies.
-        assert await connection.read_response(disconnect_on_error=False) == [b"ssubscribe", b"cf:{g}:chan", 1]
-        assert await connection.read_response(disconnect_on_error=False) == [b"pong", b"p"]
-        connection.socket_timeout = None
-        reading = asyncio.ensure_future(connection.read_response(disconnect_on_error=False))
-        await asyncio.sleep(0.05)
-        reading.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await reading
-        assert connection.is_connected  # the link disconnects it itself
-    finally:
-        await connection.disconnect(nowait=True)
-        await pool.disconnect()
+# -- the errors a reply is parsed into -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -261,22 +208,19 @@ async def test_read_response_takes_disconnect_on_error_and_leaves_the_connection
         ("CLUSTERDOWN The cluster is down", ClusterDownError),
     ],
 )
-async def test_a_clusters_error_replies_are_parsed_into_the_errors_the_appends_and_the_bus_follow(
-    redis_url, reply, error
-):
+async def test_a_clusters_error_replies_are_the_errors_the_appends_and_the_bus_follow(redis_url, reply, error):
     """``Router._follow`` tells them apart by class (a MovedError is an AskError: the bus's
     reader takes both as a slot gone); MOVED and ASK carry the slot and the node."""
     assert issubclass(MovedError, AskError)
-    pool = ConnectionPool.from_url(redis_url, socket_timeout=2.0)
-    connection = pool.make_connection()
+    pipe = await open_pipe(Endpoint.of(ConnectionPool.from_url(redis_url)))
     try:
-        with pytest.raises(error) as raised:
-            await round_trip(connection, "EVAL", f"return redis.error_reply('{reply}')", "0")
-        if issubclass(error, AskError):
-            assert (raised.value.slot_id, raised.value.host, raised.value.port) == (866, "127.0.0.1", int(reply[-4:]))
+        pipe.send(pack([("EVAL", f"return redis.error_reply('{reply}')", "0")]))
+        (answer,) = await asyncio.wait_for(pipe.replies(1), 5)
     finally:
-        await connection.disconnect()
-        await pool.disconnect()
+        pipe.close()
+    assert type(answer) is error
+    if issubclass(error, AskError):
+        assert (answer.slot_id, answer.host, answer.port) == (866, "127.0.0.1", int(reply[-4:]))
 
 
 @pytest.fixture

@@ -40,11 +40,11 @@ from typing import TYPE_CHECKING, Any, cast
 import msgspec
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.connection import Connection
 
 from ..domain.events import decode_event, encode_event
 from ..domain.seats import Presence, decode_presence, encode_presence
-from ..redis.client import ERRORS, bus_client, cluster_url, connection_like, subscriptions_pool
+from ..redis.client import ERRORS, bus_client, cluster_url
+from ..redis.pipe import Endpoint
 from ..redis.slots import master_of
 from ..store.base import StoreError
 from .base import Bus, Delivery, Hearing, Known, Message
@@ -97,9 +97,9 @@ class RedisBus:
         #: For PUBLISH and SPUBLISH (tell_all, publish).
         self._client: Any = client if client is not None else bus_client(url, timeout=timeout)
         self._own_client = client is None
-        #: Standalone: where the subscriptions' connection comes from.
-        self._pool: ConnectionPool | None = (
-            None if self.cluster else subscriptions_pool(url, timeout=timeout, name=self.name)
+        #: Standalone: where the subscriptions' connection goes.
+        self._endpoint: Endpoint | None = (
+            None if self.cluster else Endpoint.of(ConnectionPool.from_url(url), name=self.name)
         )
         self._wiring = Wiring(
             timeout=timeout,
@@ -243,8 +243,6 @@ class RedisBus:
             await link.stop()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._pool is not None:
-            await self._pool.disconnect()
         if self._own_client:
             await self._client.aclose()
 
@@ -259,10 +257,8 @@ class RedisBus:
         """The subscriptions' connection for a channel: the one, or its master's in a Cluster."""
         if self._wiring.closed:
             raise StoreError("the bus is closed")
-        if self._pool is not None:
-            pool = self._pool
-            key = ""
-            make: Callable[[], Connection] = lambda: cast(Any, pool).make_connection()  # noqa: E731
+        if self._endpoint is not None:
+            key, endpoint = "", self._endpoint
         else:
             try:
                 node = await master_of(cast(RedisCluster, self._client), name)
@@ -272,17 +268,10 @@ class RedisBus:
                 raise StoreError(f"no master owns {name.decode()}")
             if self._wiring.closed:
                 raise StoreError("the bus is closed")
-            key = node.name
-            timeout, client_name = self.timeout, self.name
-            make = lambda: cast(  # noqa: E731
-                Connection,
-                connection_like(
-                    node, socket_timeout=timeout, socket_connect_timeout=timeout, protocol=2, client_name=client_name
-                ),
-            )
+            key, endpoint = node.name, Endpoint.of(node, name=self.name)
         link = self._links.get(key)
         if link is None:
-            link = self._links[key] = Link(self._wiring, key, make)
+            link = self._links[key] = Link(self._wiring, key, endpoint)
         return link
 
     async def move_subscription(self, name: bytes) -> Link | None:

@@ -20,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio.connection import Connection
 from redis.crc import key_slot
-from redis.exceptions import AskError, ResponseError
+from redis.exceptions import AskError
 
+from ..redis.client import pack
+from ..redis.pipe import Endpoint, Pipe, Reply, open_pipe
 from ..store.base import StoreError
 
 log = logging.getLogger("connectfour.bus.redis")
@@ -69,12 +70,14 @@ class Wiring:
 class Link:
     """One subscriptions' connection: the channels wanted on it, the current connection, its task."""
 
-    def __init__(self, wiring: Wiring, key: str, make: Callable[[], Connection]) -> None:
+    def __init__(self, wiring: Wiring, key: str, endpoint: Endpoint) -> None:
         self._wiring = wiring
         self._tokens = itertools.count()  # (the payloads of PINGs someone waits on)
+        self._loop = asyncio.get_running_loop()
         #: The master's name ("host:port") in a Cluster, "" standalone.
         self.key = key
-        self._make = make
+        #: Where its connections go, and the name they bear there.
+        self.endpoint = endpoint
         #: The sharded channels wanted on this connection; and whether ``cf:all`` is.
         self.channels: set[bytes] = set()
         self.all = False
@@ -193,17 +196,16 @@ class Link:
 
     async def _run(self) -> None:
         wiring = self._wiring
-        connection: Any = self._make()
         first, pause = True, wiring.backoff[0]
         loop = asyncio.get_running_loop()
         while not wiring.closed:
             try:
-                await connection.connect()
-            except Exception as exc:  # RedisError, OSError; any: the task lives on
-                log.warning("bus: cannot connect%s (%s); again in %.2fs", self._where(), exc, pause)
+                async with asyncio.timeout(wiring.timeout):
+                    pipe = await open_pipe(self.endpoint, push=self._read)
+            except Exception as exc:  # RedisError, OSError, a timeout; any: the task lives on
+                log.warning("bus: cannot connect%s (%s); again in %.2fs", self._where(), exc or "no answer", pause)
                 if wiring.cluster:
                     wiring.suspect(self)
-                await connection.disconnect(nowait=True)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, wiring.backoff[1])
                 continue
@@ -211,7 +213,7 @@ class Link:
             first = False
             started = loop.time()
             try:
-                await self._serve(connection)
+                await self._serve(pipe)
             except Exception as exc:  # RedisError, OSError, uvloop's RuntimeError on a reset transport...
                 log.warning("bus: connection lost%s (%s); reconnecting", self._where(), exc)
                 if wiring.cluster and not wiring.closed:
@@ -226,7 +228,7 @@ class Link:
                         else:
                             answer.set_exception(StoreError("the bus lost its connection"))
                 self._pongs = {k: v for k, v in self._pongs.items() if not isinstance(v, asyncio.Future)}
-                await connection.disconnect(nowait=True)
+                pipe.close()
             if loop.time() - started < 1.0:  # lost at once: not in a tight loop
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, wiring.backoff[1])
@@ -268,33 +270,30 @@ class Link:
         self.connected = True
         self._up.set()
 
-    async def _serve(self, connection: Connection) -> None:
-        """Read, write and watch the connection, each in a task of its own for as long as it
-        lasts; the first of them to end (the watchdog finding it dead, an error) ends it."""
+    async def _serve(self, pipe: Pipe) -> None:
+        """Write and watch the connection, each in a task of its own, for as long as it lasts
+        (what it brings is read as it comes, ``_read``); the first to end (the connection
+        lost, the watchdog finding it dead, an error) ends it."""
         serving = [True]
         loop = asyncio.get_running_loop()
-        # The reads wait with no timeout of their own (an object and a timer per message
-        # otherwise): the watchdog looks at the connection every tick instead.
-        timeout = connection.socket_timeout
-        connection.socket_timeout = None
         self._heard = loop.time()
         tasks = [
-            loop.create_task(self._read(connection), name="cf-redis-bus-reader"),
-            loop.create_task(self._write(connection, serving), name="cf-redis-bus-writer"),
+            loop.create_task(self._write(pipe, serving), name="cf-redis-bus-writer"),
             loop.create_task(self._watch(), name="cf-redis-bus-watchdog"),
         ]
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait([*tasks, pipe.lost], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 task.result()  # its error: the connection is gone
+            if pipe.lost.done():
+                raise ConnectionError("the server closed the connection")
         finally:
             serving[0] = False
             self._wake.set()
             for task in tasks:
                 await stop_task(task)
-            connection.socket_timeout = timeout  # for the next connection's handshake
 
-    async def _write(self, connection: Connection, serving: list[bool]) -> None:
+    async def _write(self, pipe: Pipe, serving: list[bool]) -> None:
         wake = self._wake
         loop = asyncio.get_running_loop()
         while serving[0]:
@@ -308,24 +307,19 @@ class Link:
                 commands.append((b"PING", b"sync"))
                 pings = 1
             self._pings.extend(itertools.repeat(loop.time(), pings))
-            await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
+            pipe.send(pack(commands))
 
-    async def _read(self, connection: Connection) -> None:
-        wiring = self._wiring
-        loop = asyncio.get_running_loop()
-        while not wiring.closed:
-            try:
-                response = await connection.read_response(disconnect_on_error=False)
-            except ResponseError as exc:
-                self._heard = loop.time()
-                if isinstance(exc, AskError) and wiring.cluster:  # MOVED (a subclass): an SSUBSCRIBE of a slot gone
-                    log.info("bus: the slot %d is not on %s any more", exc.slot_id, self.key)
-                    self.lose_slot(exc.slot_id)
-                    continue
-                log.error("bus: the server refused a command%s: %s", self._where(), exc)
-                continue
-            self._heard = loop.time()
-            self._handle(response)
+    def _read(self, reply: Reply) -> None:
+        """What the server sent, as it comes: every reply of a subscriptions' connection."""
+        self._heard = self._loop.time()
+        if isinstance(reply, Exception):
+            if isinstance(reply, AskError) and self._wiring.cluster:  # MOVED (a subclass): an SSUBSCRIBE of a slot gone
+                log.info("bus: the slot %d is not on %s any more", reply.slot_id, self.key)
+                self.lose_slot(reply.slot_id)
+            else:
+                log.error("bus: the server refused a command%s: %s", self._where(), reply)
+            return
+        self._handle(reply)
 
     async def _watch(self) -> None:
         """Every tick: a connection silent while a PING waits longer than ``timeout`` is dead;

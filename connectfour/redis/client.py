@@ -6,11 +6,10 @@
   (``cluster_url``, ``cluster_seeds``); either shown without its password
   (``without_password``).
 - Clients: the store's (``client_for``: every wait bounded, a pool of
-  ``POOL``), the bus's (``bus_client``, ``subscriptions_pool``), a Cluster's
-  (``cluster_client``: every node the URL names a starting point); and
-  connections of one's own beside a pool (``connection_like``), for a task
-  that holds one: the appends' writer, the bus's links.
-- ``pack``: commands in the Redis protocol, by hand, for the appends.
+  ``POOL``), the bus's (``bus_client``), a Cluster's (``cluster_client``:
+  every node the URL names a starting point). The two connections that carry
+  a move, the appends' and the bus's subscriptions, are our own (``pipe.py``).
+- ``pack``: commands in the Redis protocol, by hand, for those two.
 
 What a client may raise: ``ERRORS``; ``FAILURES`` with uvloop's RuntimeError too.
 """
@@ -23,7 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -163,22 +161,6 @@ def bus_client(url: str, *, timeout: float) -> Redis | RedisCluster:
     if cluster_url(url) is not None:
         return cluster_client(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-
-
-def subscriptions_pool(url: str, *, timeout: float, name: str) -> ConnectionPool:
-    """Where a standalone server's subscriptions' connection comes from: RESP2, whose
-    pub/sub messages are plain replies, named ``name`` on the server (CLIENT LIST)."""
-    return ConnectionPool.from_url(
-        url, socket_timeout=timeout, socket_connect_timeout=timeout, protocol=2, client_name=name
-    )
-
-
-def connection_like(source: ConnectionPool | ClusterNode, **overrides: Any) -> AbstractConnection:
-    """A connection of one's own, made as ``source`` (a pool, or a Cluster's node) makes
-    its own (its class, TLS and credentials included), with ``overrides``; outside the
-    pool, for a task that holds it as long as it lasts."""
-    connection_class: Any = source.connection_class
-    return connection_class(**{**source.connection_kwargs, **overrides})  # type: ignore[no-any-return]
 
 
 # -- the Redis protocol ------------------------------------------------------------------------

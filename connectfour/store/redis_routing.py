@@ -16,13 +16,14 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Container, Sequence
-from typing import Any, cast
+from typing import cast
 
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.exceptions import AskError, ClusterDownError, MovedError, ResponseError, TryAgainError
 from redis.exceptions import TimeoutError as RedisTimeout
 
-from ..redis.client import FAILURES, connection_like, pack
+from ..redis.client import FAILURES, pack
+from ..redis.pipe import Endpoint, Pipe, open_pipe
 from ..redis.slots import learn_move, node_at, read_again
 from .base import StoreError
 from .redis_functions import LIBRARY, Functions, missing_function
@@ -55,10 +56,10 @@ class Router:
         self._functions = functions
         self.timeout = timeout
         self.replication = replication
-        #: The appends' own connections (one per master in a Cluster, "" standalone), whose reads
-        #: and writes are bounded by ``timeout`` as a whole (a socket timeout would cost a task
-        #: per write on Python 3.11).
-        self._connections: dict[str, Any] = {}  # (redis-py's Connection: its connect() is not typed)
+        #: The appends' own connections (one per master in a Cluster, "" standalone), whose
+        #: round trips are bounded by their batch's deadline as a whole; and where each goes.
+        self._pipes: dict[str, Pipe] = {}
+        self._endpoints: dict[str, Endpoint] = {}
 
     async def send(self, commands: list[Command], deadline: float) -> list[object]:
         """Each command's answer (an error answer, or a StoreError, in its place), all by
@@ -78,8 +79,9 @@ class Router:
         return results
 
     async def close(self) -> None:
-        for connection in self._connections.values():
-            await connection.disconnect()
+        for pipe in self._pipes.values():
+            pipe.close()
+        self._pipes.clear()
 
     async def _follow(self, commands: list[Command], deadline: float) -> list[object]:
         """Send ``commands`` to their masters (``_spread``), and follow a Cluster that changes:
@@ -199,14 +201,25 @@ class Router:
                 results[n], nodes[n] = result, node
         return results, nodes
 
-    def _connection_to(self, node: ClusterNode | None) -> Any:
-        """The appends' own connection to the server, or to a Cluster's master."""
+    async def _pipe_to(self, node: ClusterNode | None) -> Pipe:
+        """The appends' own connection to the server, or to a Cluster's master: made again
+        if it was lost (the caller bounds the wait)."""
         key = node.name if node is not None else ""
-        connection = self._connections.get(key)
-        if connection is None:
+        pipe = self._pipes.get(key)
+        if pipe is not None and pipe.is_open:
+            return pipe
+        endpoint = self._endpoints.get(key)
+        if endpoint is None:
             source = node if node is not None else self._functions.client.connection_pool
-            connection = self._connections[key] = connection_like(source, socket_timeout=None)
-        return connection
+            endpoint = self._endpoints[key] = Endpoint.of(source)
+        pipe = self._pipes[key] = await open_pipe(endpoint)
+        return pipe
+
+    def _drop(self, node: ClusterNode | None) -> None:
+        """Close the connection to ``node`` (what was on its way is lost: the next attempt makes another)."""
+        pipe = self._pipes.pop(node.name if node is not None else "", None)
+        if pipe is not None:
+            pipe.close()
 
     async def _roundtrip(
         self,
@@ -226,7 +239,6 @@ class Router:
         ``load``: the function library first."""
         loop = asyncio.get_running_loop()
         error: BaseException | None = None
-        connection = self._connection_to(node)
         wire: list[Command] = [("FUNCTION", "LOAD", "REPLACE", LIBRARY)] if load else []
         for command in commands:
             if asking:
@@ -236,6 +248,7 @@ class Router:
         if replication.waits:
             # In the same write, on the same connection: it waits for what this connection wrote.
             wire.append(replication.command(deadline - loop.time()))
+        packed = pack(wire)
         for attempt in range(ATTEMPTS):
             if attempt:
                 pause = BACKOFF * 2**attempt
@@ -244,33 +257,30 @@ class Router:
                 await asyncio.sleep(pause)
             try:
                 async with asyncio.timeout_at(deadline):
-                    if not connection.is_connected:
-                        await connection.connect()
-                    await connection.send_packed_command(pack(wire), check_health=False)
-                    results: list[object] = []
-                    for command in wire:
-                        try:
-                            answer = await connection.read_response()
-                        except ResponseError as exc:
-                            answer = exc
-                        if command[0] in ("ASKING", "FUNCTION"):
-                            if isinstance(answer, ResponseError):
-                                log.info("redis%s: %s answered %s", f" {node.name}" if node else "", command[0], answer)
-                            continue
-                        if command[0] in ("WAIT", "WAITAOF"):
-                            short = replication.short(answer, node.name if node is not None else "")
-                            if short is not None:
-                                # Stored (what was not refused), but not where it must be before it is
-                                # acknowledged: its outcome is unknown to the caller, who asks again.
-                                results = [r if isinstance(r, Exception) else short for r in results]
-                            continue
-                        results.append(answer)
-                    return results
+                    pipe = await self._pipe_to(node)
+                    pipe.send(packed)
+                    answers = await pipe.replies(len(wire))
             except (*FAILURES, OSError, TimeoutError) as exc:
                 error = exc
-                await connection.disconnect(nowait=True)
+                self._drop(node)
                 if isinstance(exc, (TimeoutError, RedisTimeout, RuntimeError)):
                     self._functions.purge()
+                continue
+            results: list[object] = []
+            for command, answer in zip(wire, answers):
+                if command[0] in ("ASKING", "FUNCTION"):
+                    if isinstance(answer, ResponseError):
+                        log.info("redis%s: %s answered %s", f" {node.name}" if node else "", command[0], answer)
+                    continue
+                if command[0] in ("WAIT", "WAITAOF"):
+                    short = replication.short(answer, node.name if node is not None else "")
+                    if short is not None:
+                        # Stored (what was not refused), but not where it must be before it is
+                        # acknowledged: its outcome is unknown to the caller, who asks again.
+                        results = [r if isinstance(r, Exception) else short for r in results]
+                    continue
+                results.append(answer)
+            return results
         where = f" {node.name}" if node is not None else ""
         if error is None or isinstance(error, TimeoutError) or not str(error):
             raise StoreError(f"redis{where}: no answer in {self.timeout:g}s")
