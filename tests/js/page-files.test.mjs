@@ -42,3 +42,16 @@ test("both pages lay their sheets in the same order, the ground first", () => {
   const shared = index.filter((name) => replay.includes(name));
   assert.deepEqual(shared, replay.filter((name) => index.includes(name)));
 });
+
+test("every style sheet's braces pair up (a stray one drops the rules after it)", () => {
+  for (const name of readdirSync(STATIC).filter((file) => file.endsWith(".css"))) {
+    const text = read(name).replace(/\/\*[\s\S]*?\*\//g, "").replace(/"[^"]*"|'[^']*'/g, "");
+    let depth = 0;
+    for (const [at, char] of [...text].entries()) {
+      if (char === "{") depth += 1;
+      if (char === "}") depth -= 1;
+      assert.ok(depth >= 0, `${name}: a "}" closes nothing (character ${at})`);
+    }
+    assert.equal(depth, 0, `${name}: a "{" is never closed`);
+  }
+});
