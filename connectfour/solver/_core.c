@@ -7,9 +7,9 @@
  * iterative null-window search on the score, after the algorithm Pascal
  * Pons published; and beyond it: a small table of two-entry buckets holding
  * both bounds, looked up for the children before they are searched; bounds
- * from who can still make four (claimeven among them); moves early in the
- * game ordered by the potential of their lines.  Written for this project;
- * no code of his is used.
+ * from who can still make four (a follow-up on top of the other's moves, and
+ * zugzwang, among them); moves early in the game ordered by the potential of
+ * their lines.  Written for this project; no code of his is used.
  *
  * Bit layout as in connectfour.rules: bit column * 7 + row, row 0 at the
  * bottom, the seventh bit of each column a sentinel that stays empty.
@@ -92,11 +92,12 @@ static bb non_losing_moves(const Pos *p, bb threats) {
 
 static inline int popcount(bb x) { return __builtin_popcountll(x); }
 
-/* The build's flags are setuptools' own, for any x86-64: without POPCNT,
- * where a population count is a library call.  The search, which counts
- * cells at every node, is so built twice, with and without the instruction,
- * and the processor picks one when the module loads (12% less time). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__POPCNT__)
+/* The build's flags are setuptools' own, for any x86-64: without POPCNT, so
+ * that a population count is a library call.  The search, which counts cells
+ * at every node, is built twice, with the instruction and without, and the
+ * processor's own is picked when the module loads (2 to 6% less time; the
+ * choice at load time needs glibc). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__) && !defined(__POPCNT__)
 #define WITH_POPCNT __attribute__((target_clones("popcnt", "default")))
 #else
 #define WITH_POPCNT
@@ -346,8 +347,9 @@ WITH_POPCNT static int negamax(Search *s, const Pos *p, int alpha, int beta) {
     int lo = -(CELLS - 2 - p->moves) / 2; /* the opponent cannot win before its stone after next */
     int hi = (CELLS - 1 - p->moves) / 2;  /* nor can we before our stone after next */
     if (p->moves >= LATE) {
-        /* What either side can still make, whatever the other does.  The window
-         * is null: a bound is worth computing only where it would end the search. */
+        /* What either side can still make, whatever the other does.  Each
+         * bound is on the 0 or the +-1 side of a draw, and the window is null:
+         * one is worked out only where it would end the search. */
         bb opponent = p->current ^ p->mask, empty = ~p->mask & BOARD;
         int second = p->moves & 1;          /* the side to move is the second player */
         bb theirs = second ? ROWS_1_3_5 : ROWS_2_4_6; /* the rows of the opponent's zugzwang */
@@ -366,10 +368,10 @@ WITH_POPCNT static int negamax(Search *s, const Pos *p, int alpha, int beta) {
                 if (alpha >= 0 && !has_four(p->current | empty)) hi = hi < 0 ? hi : 0; /* we cannot make four any more */
                 /* One column with an odd number of empty cells, and in it a winning
                  * cell of the first player's in row 3 or 5 over an empty one: it
-                 * answers each of our moves on top of it, and never plays under
-                 * that cell; at last we must.  We get only the empty cells of rows
-                 * 1, 3 and 5 elsewhere, and of rows 2, 4 and 6 in that column up to
-                 * the one under its cell. */
+                 * answers each of our moves on top of it and never plays under that
+                 * cell, so at last we must.  We get only the empty cells of rows 1,
+                 * 3 and 5 elsewhere, and of rows 2, 4 and 6 in that column up to the
+                 * one under its cell. */
                 if (hi > -1 && base && !(base & (base - 1))) {
                     bb column = column_of(__builtin_ctzll(base) / (HEIGHT + 1));
                     bb good = threats & column & ROWS_1_3_5 & (empty << 1);
