@@ -208,6 +208,38 @@ def test_where_every_column_has_an_even_number_of_empty_cells_the_solver_agrees_
         assert solve(moves) == _naive_score(_grid_of(moves), len(moves)), moves
 
 
+def _threat_over_an_empty_cell(grid: list[list[int]]) -> bool:
+    """Whether either side has a cell that would make it four with the cell under it still empty."""
+    for column in range(7):
+        for row in range(1, 6):
+            if grid[column][row] or grid[column][row - 1]:
+                continue
+            for player in (1, 2):
+                grid[column][row] = player
+                found = _four_through(grid, column, row, player)
+                grid[column][row] = 0
+                if found:
+                    return True
+    return False
+
+
+def test_where_columns_have_odd_numbers_of_empty_cells_and_threats_wait_the_solver_agrees_with_a_full_tree_search() -> (
+    None
+):
+    # Where the search bounds a score by a follow-up with the odd columns' next cells
+    # paired, or by zugzwang: a winning cell over an empty one that the other side
+    # must fill at last.
+    rng = random.Random(57)
+    found = 0
+    while found < 30:
+        moves = _random_late_position(rng, rng.randint(31, 36))
+        grid = _grid_of(moves)
+        if all(moves.count(column) % 2 == 0 for column in "1234567") or not _threat_over_an_empty_cell(grid):
+            continue
+        found += 1
+        assert solve(moves) == _naive_score(grid, len(moves)), moves
+
+
 # Positions just past the book whose searches were the longest, with their scores
 # from the solver as it was before its table, its windows and its move ordering changed.
 HARDEST = [
