@@ -178,14 +178,16 @@ async def test_a_reply_nobody_asked_for_without_a_push_closes_the_connection(pip
 # -- a connection lost, or a server out of its mind --------------------------------------------
 
 
-async def scripted_server(answer: bytes) -> tuple[asyncio.Server, int]:
-    """A server that answers the first thing it reads with ``answer``, then keeps quiet."""
+async def scripted_server(answer: bytes, *, then_close: bool = False) -> tuple[asyncio.Server, int]:
+    """A server that answers the first thing it reads with ``answer``, then keeps quiet
+    (or closes the connection)."""
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(1024)
         writer.write(answer)
         await writer.drain()
-        await reader.read(1024)  # until the client goes
+        if not then_close:
+            await reader.read(1024)  # until the client goes
         writer.close()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
@@ -210,14 +212,9 @@ async def test_a_batch_waiting_when_the_connection_is_closed_here_fails_with_a_c
 
 
 async def test_a_server_that_closes_the_connection_fails_the_batch_waiting():
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read(1024)
-        writer.write(b"+OK\r\n")  # one of the two answers, then gone
-        writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    server, port = await scripted_server(b"+OK\r\n", then_close=True)  # one of the two answers, then gone
     try:
-        pipe = await open_pipe(Endpoint(port=server.sockets[0].getsockname()[1]))
+        pipe = await open_pipe(Endpoint(port=port))
         pipe.send(pack([("SET", "a", "1"), ("SET", "b", "2")]))
         with pytest.raises(ConnectionError, match="closed the connection"):
             await asyncio.wait_for(pipe.replies(2), 5)

@@ -148,6 +148,8 @@ class Pipe(asyncio.Protocol):
         self._pushed: list[Reply] = []
         self._handing_on = False
         self._loop = asyncio.get_running_loop()
+        #: Why this end closed the connection, if it did: what the batches waiting hear.
+        self._error: RedisError | None = None
         #: Done when the connection is lost.
         self.lost: asyncio.Future[None] = self._loop.create_future()
 
@@ -197,7 +199,9 @@ class Pipe(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
-        error = RedisConnectionError(f"the connection was lost: {exc}" if exc else "the server closed the connection")
+        error = self._error or RedisConnectionError(
+            f"the connection was lost: {exc}" if exc else "the server closed the connection"
+        )
         while self._waiting:
             future = self._waiting.popleft()[0]
             if not future.done():
@@ -230,16 +234,15 @@ class Pipe(asyncio.Protocol):
         return future
 
     def close(self) -> None:
-        """Close at once (what is on its way is lost; whoever waits hears ``connection lost``)."""
-        if self._transport is not None:
-            self._transport.abort()
+        """Close at once (what is on its way is lost; whoever waits hears so)."""
+        self._fail(RedisConnectionError("the connection was closed"))
 
     def _fail(self, error: RedisError) -> None:
-        while self._waiting:
-            future = self._waiting.popleft()[0]
-            if not future.done():
-                future.set_exception(error)
-        self.close()
+        """Close, the batches waiting failing with ``error`` (the first reason given)."""
+        if self._error is None:
+            self._error = error
+        if self._transport is not None:
+            self._transport.abort()
 
 
 async def open_pipe(endpoint: Endpoint, *, push: Callable[[Reply], None] | None = None) -> Pipe:
