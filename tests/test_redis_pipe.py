@@ -175,6 +175,105 @@ async def test_a_reply_nobody_asked_for_without_a_push_closes_the_connection(pip
         pipe.send(pack([("PING",)]))
 
 
+# -- one connection for both: RESP3 ---------------------------------------------------------------
+
+
+@pytest.fixture
+async def resp3(redis_url: str) -> AsyncIterator[tuple[Pipe, list[object]]]:
+    """A RESP3 connection, and what the server pushed on it."""
+    heard: list[object] = []
+    made = await open_pipe(Endpoint.of(ConnectionPool.from_url(redis_url)), push=heard.append, resp3=True)
+    yield made, heard
+    made.close()
+
+
+async def test_in_resp3_a_push_is_told_from_the_replies_of_the_batch_waiting(resp3):
+    """An announcement that comes between a batch's replies (the batch's own, as an append's
+    comes back) goes to ``push``; the batch gets its replies, and only them."""
+    pipe, heard = resp3
+    pipe.send(pack([("SSUBSCRIBE", "cf:{g}:chan"), ("PING", "subscribed")]))
+    assert await asyncio.wait_for(pipe.answers(1), 5) == [b"subscribed"]
+    assert await call(pipe, ("SPUBLISH", "cf:{g}:chan", "a move"), ("ECHO", "after")) == [1, b"after"]
+    await asyncio.sleep(0)  # (pushes are handed on on the next turn)
+    assert heard == [[b"ssubscribe", b"cf:{g}:chan", 1], [b"smessage", b"cf:{g}:chan", b"a move"]]
+
+
+async def test_answers_are_the_replies_up_to_the_pings_with_the_refusals_before_them(resp3):
+    """Subscriptions answer only when refused: a write of them closed by a PING is answered
+    by whatever was refused, then the PING's answer."""
+    pipe, heard = resp3
+    pipe.send(pack([("SSUBSCRIBE", "cf:{a}:chan"), ("SUBSCRIBE",), ("SSUBSCRIBE", "cf:{b}:chan"), ("PING", "t")]))
+    refused, pong = await asyncio.wait_for(pipe.answers(1), 5)
+    assert isinstance(refused, ResponseError) and "wrong number of arguments" in str(refused)
+    assert pong == b"t"
+    assert await call(pipe, ("ECHO", "next")) == [b"next"]  # and the next batch's replies are its own
+    await asyncio.sleep(0)
+    assert [push[1] for push in heard] == [b"cf:{a}:chan", b"cf:{b}:chan"]
+
+
+async def test_a_resp3_false_is_a_reply_like_any_other(resp3):
+    """RESP3 has booleans: a false reply must not read as "no whole reply yet"."""
+    pipe, _ = resp3
+    script = "redis.setresp(3); return false"
+    assert await call(pipe, ("EVAL", script, 0), ("ECHO", "after")) == [False, b"after"]
+
+
+async def test_a_resp3_push_with_nobody_listening_closes_the_connection(redis_url):
+    pipe = await open_pipe(Endpoint.of(ConnectionPool.from_url(redis_url)), resp3=True)
+    pipe.send(pack([("SUBSCRIBE", "cf:all")]))
+    await asyncio.wait_for(pipe.lost, 5)
+    assert not pipe.is_open
+
+
+async def test_a_processs_moves_go_on_its_bus_connection_and_their_announcements_come_back_on_it(redis_url):
+    """The process that stored a move hears it back in the read that brings the answer: its
+    appends go on the bus's connection to that server, and on no other."""
+    from redis.asyncio import Redis
+
+    store = RedisStore(redis_url)
+    heard: list[int] = []
+    got = asyncio.Event()
+
+    def deliver(game_id: str, version: int, message: object) -> None:
+        heard.append(version)
+        if version == 4:
+            got.set()
+
+    try:
+        await store.bus.subscribe("carried", deliver)
+        created = Created(at=1.0, local=True, watch_key="w", join_key=None, red_token="t", yellow_token="t")
+        await store.append("carried", 1, created)
+        for version, (player, column) in enumerate([("red", 3), ("yellow", 3), ("red", 4)], start=2):
+            await store.append("carried", version, Moved(at=float(version), player=player, column=column))
+        await asyncio.wait_for(got.wait(), 5)
+        async with Redis.from_url(redis_url) as client:
+            clients = await client.client_list()
+        # (redis-py's connections, which made the game, name their library; ours do not)
+        moved_on = [each for each in clients if each["cmd"] == "fcall" and not each.get("lib-name")]
+        assert [(each["name"], each["ssub"], each["resp"]) for each in moved_on] == [(store.bus.name, "1", "3")]
+        assert heard == [1, 2, 3, 4]
+    finally:
+        await store.close()
+
+
+async def test_appends_go_on_a_connection_of_their_own_while_the_bus_has_none_there(redis_url):
+    from redis.asyncio import Redis
+
+    store = RedisStore(redis_url)
+    try:
+        created = Created(at=1.0, local=True, watch_key="w", join_key=None, red_token="t", yellow_token="t")
+        await store.append("alone", 1, created)
+        await store.append("alone", 2, Moved(at=2.0, player="red", column=3))
+        async with Redis.from_url(redis_url) as client:
+            clients = await client.client_list()
+            assert await client.llen("cf:{alone}:log") == 2
+        assert not store.bus.links
+        ours = [each for each in clients if each["cmd"] == "fcall" and not each.get("lib-name")]
+        assert [(each["name"], each["ssub"]) for each in ours] == [("", "0")]
+    finally:
+        await store.close()
+
+
 # -- a connection lost, or a server out of its mind --------------------------------------------
 
 
@@ -262,6 +361,11 @@ def test_an_endpoint_is_read_from_a_pools_url():
         ("CLIENT", "SETNAME", "bus")
     ]
     assert Endpoint.of(ConnectionPool.from_url("redis://:pw@h/0")).introduction() == [("AUTH", "pw")]
+    # In RESP3, one HELLO carries the credentials and the name.
+    assert endpoint.introduction(resp3=True) == [("HELLO", 3, "AUTH", "bob", "pw", "SETNAME", "x"), ("SELECT", 3)]
+    assert Endpoint.of(ConnectionPool.from_url("redis://:pw@h/0")).introduction(resp3=True) == [
+        ("HELLO", 3, "AUTH", "default", "pw")
+    ]
     socket = Endpoint.of(ConnectionPool.from_url("unix:///run/valkey.sock?db=2"))
     assert (socket.path, socket.db, socket.where) == ("/run/valkey.sock", 2, "/run/valkey.sock")
 
@@ -287,10 +391,22 @@ async def test_a_connection_introduces_itself_with_its_user_name_and_database(gu
         pipe.close()
 
 
-async def test_a_wrong_password_is_an_authentication_error_and_no_connection(guarded):
+async def test_a_resp3_connection_introduces_itself_with_its_user_name_and_database(guarded):
+    url = f"redis://{USER}:{PASSWORD}@127.0.0.1:{guarded[0].port}/2"
+    pipe = await open_pipe(Endpoint.of(ConnectionPool.from_url(url), name="cf-bus"), push=print, resp3=True)
+    try:
+        whoami, name, info = await call(pipe, ("ACL", "WHOAMI"), ("CLIENT", "GETNAME"), ("CLIENT", "INFO"))
+        assert (whoami, name) == (USER.encode(), b"cf-bus")
+        assert b" db=2 " in info and b" resp=3 " in info
+    finally:
+        pipe.close()
+
+
+@pytest.mark.parametrize("resp3", [False, True])
+async def test_a_wrong_password_is_an_authentication_error_and_no_connection(guarded, resp3):
     url = f"redis://{USER}:wrong@127.0.0.1:{guarded[0].port}/0"
     with pytest.raises(AuthenticationError):
-        await open_pipe(Endpoint.of(ConnectionPool.from_url(url)))
+        await open_pipe(Endpoint.of(ConnectionPool.from_url(url)), resp3=resp3)
 
 
 async def test_a_unix_socket_is_reached(guarded):
@@ -303,8 +419,8 @@ async def test_a_unix_socket_is_reached(guarded):
 
 
 async def test_a_store_and_its_bus_play_on_a_server_that_asks_for_a_password_and_a_database(guarded):
-    """Both connections of our own (the appends', the bus's) introduce themselves as the
-    URL says: a move is stored in database 2 and heard back."""
+    """The connection of our own (the bus's, which carries the appends) introduces itself
+    as the URL says: a move is stored in database 2 and heard back."""
     from redis.asyncio import Redis
 
     url = f"redis://{USER}:{PASSWORD}@127.0.0.1:{guarded[0].port}/2"

@@ -44,7 +44,7 @@ from redis.asyncio.cluster import RedisCluster
 from ..domain.events import decode_event, encode_event
 from ..domain.seats import Presence, decode_presence, encode_presence
 from ..redis.client import ERRORS, bus_client, cluster_url
-from ..redis.pipe import Endpoint
+from ..redis.pipe import Endpoint, Pipe
 from ..redis.slots import master_of
 from ..store.base import StoreError
 from .base import Bus, Delivery, Hearing, Known, Message
@@ -252,6 +252,15 @@ class RedisBus:
     def links(self) -> dict[str, Link]:
         """The subscriptions' connections, by server ("" standalone, a node's name in a Cluster)."""
         return self._links
+
+    def carrier(self, key: str, endpoint: Endpoint) -> Pipe | None:
+        """The subscriptions' connection to a server ("" standalone, a node's name in a
+        Cluster), while it serves, for the appends of a store on the same server and
+        database: their announcements then come back in the same read as their answers."""
+        link = self._links.get(key)
+        if link is None or link.pipe is None or not link.pipe.is_open or not link.endpoint.same_server(endpoint):
+            return None
+        return link.pipe
 
     async def link_for(self, name: bytes) -> Link:
         """The subscriptions' connection for a channel: the one, or its master's in a Cluster."""

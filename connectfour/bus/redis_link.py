@@ -2,12 +2,19 @@
 Cluster): the channels wanted on it, and the connection, made again whenever it is lost.
 
 Each link has one task that connects (again, with backoff), subscribes to every
-channel wanted there, then serves the connection with three tasks of its own: a
-writer (commands, each write followed by a PING), a reader (each reply read and
-handed on: announcements, what is said to all, confirmations, PINGs' answers) and a
-watchdog (a connection silent while a PING waits longer than ``timeout`` is dead;
-one silent longer than ``health`` is asked). What it reads goes where its ``Wiring``
-says: to the bus, and in a Cluster to its topology follower (a slot moved, a master lost).
+channel wanted there, then serves the connection with two tasks of its own: a
+writer (commands, each write closed by a PING) and a watchdog (a connection silent
+while a PING waits longer than ``timeout`` is dead; one silent longer than ``health``
+is asked). The connection speaks RESP3: what the server pushes (announcements, what
+is said to all, confirmations) is handed on as it is read, and the answers to a
+write (its PINGs', and refusals) come to it together. What it reads goes where its
+``Wiring`` says: to the bus, and in a Cluster to its topology follower (a slot moved,
+a master lost).
+
+The same connection carries the appends of the store beside the bus (``pipe``,
+which ``RedisBus.carrier`` lends to it): the announcement of an append this process
+made comes back in the same read as the append's answer, not on a connection of its
+own.
 """
 
 from __future__ import annotations
@@ -85,6 +92,8 @@ class Link:
         self.retired = False
         # -- the state of the current connection --
         self.connected = False
+        #: The current connection, while it serves.
+        self.pipe: Pipe | None = None
         self._up = asyncio.Event()
         self._outbox: list[Command] = []
         self._wake = asyncio.Event()
@@ -201,7 +210,7 @@ class Link:
         while not wiring.closed:
             try:
                 async with asyncio.timeout(wiring.timeout):
-                    pipe = await open_pipe(self.endpoint, push=self._read)
+                    pipe = await open_pipe(self.endpoint, push=self._read, resp3=True)
             except Exception as exc:  # RedisError, OSError, a timeout; any: the task lives on
                 log.warning("bus: cannot connect%s (%s); again in %.2fs", self._where(), exc or "no answer", pause)
                 if wiring.cluster:
@@ -209,6 +218,7 @@ class Link:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, wiring.backoff[1])
                 continue
+            self.pipe = pipe
             self._resubscribe(again=not first)
             first = False
             started = loop.time()
@@ -220,6 +230,7 @@ class Link:
                     wiring.suspect(self)
             finally:
                 self.connected = False
+                self.pipe = None
                 self._up.clear()
                 for answer in self._pongs.values():
                     if isinstance(answer, asyncio.Future) and not answer.done():
@@ -308,18 +319,29 @@ class Link:
                 pings = 1
             self._pings.extend(itertools.repeat(loop.time(), pings))
             pipe.send(pack(commands))
+            # Subscriptions answer only when refused: the write's answers end with its PINGs'.
+            pipe.answers(pings).add_done_callback(self._answered)
 
     def _read(self, reply: Reply) -> None:
-        """What the server sent, as it comes: every reply of a subscriptions' connection."""
+        """What the server pushed, as it comes."""
         self._heard = self._loop.time()
-        if isinstance(reply, Exception):
-            if isinstance(reply, AskError) and self._wiring.cluster:  # MOVED (a subclass): an SSUBSCRIBE of a slot gone
+        self._handle(reply)
+
+    def _answered(self, answers: asyncio.Future[list[Reply]]) -> None:
+        """A write's answers: its PINGs', and the refusals of its commands."""
+        if answers.cancelled() or answers.exception() is not None:
+            return  # the connection is lost: the link makes another
+        self._heard = self._loop.time()
+        for reply in answers.result():
+            if not isinstance(reply, Exception):
+                self._pong(reply)
+            elif (
+                isinstance(reply, AskError) and self._wiring.cluster
+            ):  # MOVED (a subclass): an SSUBSCRIBE of a slot gone
                 log.info("bus: the slot %d is not on %s any more", reply.slot_id, self.key)
                 self.lose_slot(reply.slot_id)
             else:
                 log.error("bus: the server refused a command%s: %s", self._where(), reply)
-            return
-        self._handle(reply)
 
     async def _watch(self) -> None:
         """Every tick: a connection silent while a PING waits longer than ``timeout`` is dead;
@@ -339,9 +361,6 @@ class Link:
                 self._command(b"PING", b"health")
 
     def _handle(self, response: Any) -> None:
-        if isinstance(response, bytes):  # a PING's answer while subscribed to nothing
-            self._pong(response)
-            return
         kind = response[0]
         if kind == b"smessage":
             self._wiring.announce(response[1], response[2])
@@ -353,8 +372,6 @@ class Link:
             self.lose([response[1]])
         elif kind in (b"ssubscribe", b"sunsubscribe", b"subscribe", b"unsubscribe"):
             self._confirm(response[1])
-        elif kind == b"pong":
-            self._pong(response[1])
 
     def _confirm(self, name: bytes) -> None:
         due = self._due.get(name, 0) - 1

@@ -11,6 +11,11 @@ without a task switch (docs/benchmarks.md has the figures). redis-py stays the c
 for everything else; what makes a connection (address, TLS, credentials, database,
 name) is read from redis-py's own settings (``Endpoint.of``).
 
+A connection opened in RESP3 (``open_pipe(..., resp3=True)``) carries both: replies
+to what it sent and the server's pushes (a subscriber's announcements), told apart by
+their type, so that a process's appends and its subscriptions share one connection and
+the announcement of an append comes back in the same read as its answer.
+
 Error replies come as redis-py's exceptions (``error_of``: ``MOVED``, ``ASK``,
 ``TRYAGAIN``, ``CLUSTERDOWN`` and the rest as the client itself would raise them), in
 their reply's place, not raised.
@@ -120,30 +125,72 @@ class Endpoint:
     def where(self) -> str:
         return self.path if self.path is not None else f"{self.host}:{self.port}"
 
-    def introduction(self) -> list[tuple[bytes | str | int, ...]]:
-        """The commands that make a new connection this endpoint's: credentials, name, database."""
+    def same_server(self, other: Endpoint) -> bool:
+        """Whether a connection to ``other`` is one to this server, database and user."""
+        return (self.where, self.db, self.username) == (other.where, other.db, other.username)
+
+    def introduction(self, *, resp3: bool = False) -> list[tuple[bytes | str | int, ...]]:
+        """The commands that make a new connection this endpoint's: the protocol (RESP3: a
+        HELLO, which carries the credentials and the name), credentials, name, database."""
         commands: list[tuple[bytes | str | int, ...]] = []
-        if self.password is not None:
+        if resp3:
+            hello: tuple[bytes | str | int, ...] = ("HELLO", 3)
+            if self.password is not None:
+                hello += ("AUTH", self.username or "default", self.password)
+            if self.name:
+                hello += ("SETNAME", self.name)
+            commands.append(hello)
+        elif self.password is not None:
             commands.append(("AUTH", self.username, self.password) if self.username else ("AUTH", self.password))
-        if self.name:
+        if self.name and not resp3:
             commands.append(("CLIENT", "SETNAME", self.name))
         if self.db:
             commands.append(("SELECT", self.db))
         return commands
 
 
+#: What ``hiredis.Reader.gets`` answers while no whole reply is there (not False: in
+#: RESP3, False is a reply).
+_INCOMPLETE = object()
+
+
+class _Batch:
+    """Replies awaited together: ``count`` of them, or (``answers``) up to the ``count``-th
+    that is not an error."""
+
+    __slots__ = ("future", "count", "answers", "replies")
+
+    def __init__(self, future: asyncio.Future[list[Reply]], count: int, answers: bool) -> None:
+        self.future = future
+        self.count = count
+        self.answers = answers
+        self.replies: list[Reply] = []
+
+    def take(self, reply: Reply) -> bool:
+        """Whether the batch is whole with ``reply``."""
+        self.replies.append(reply)
+        if self.answers:
+            if isinstance(reply, Exception):
+                return False
+            self.count -= 1
+            return self.count == 0
+        return len(self.replies) == self.count
+
+
 class Pipe(asyncio.Protocol):
     """One connection: ``send`` writes, ``replies`` awaits the next answers in order."""
 
-    def __init__(self, push: Callable[[Reply], None] | None = None) -> None:
-        #: Where a reply no batch waits for goes (a subscriber's announcements); without it,
-        #: such a reply is the server out of step with us, and the connection is closed.
+    def __init__(self, push: Callable[[Reply], None] | None = None, *, resp3: bool = False) -> None:
+        #: Where a push goes (RESP3), or (RESP2) a reply no batch waits for: a subscriber's
+        #: announcements. Without it, such a reply is the server out of step with us, and
+        #: the connection is closed.
         self.push = push
-        self._reader = hiredis.Reader(replyError=error_of)
+        #: Whether the connection speaks RESP3: pushes are told from replies by their type.
+        self.resp3 = resp3
+        self._reader = hiredis.Reader(replyError=error_of, notEnoughData=_INCOMPLETE)
         self._transport: asyncio.Transport | None = None
-        #: The batches waiting, oldest first: each a future, how many replies it wants, and
-        #: those come so far.
-        self._waiting: collections.deque[tuple[asyncio.Future[list[Reply]], int, list[Reply]]] = collections.deque()
+        #: The batches waiting, oldest first.
+        self._waiting: collections.deque[_Batch] = collections.deque()
         #: Replies for ``push``, read and not yet handed on (``_hand_on``).
         self._pushed: list[Reply] = []
         self._handing_on = False
@@ -162,16 +209,21 @@ class Pipe(asyncio.Protocol):
         reader = self._reader
         reader.feed(data)
         waiting = self._waiting
+        resp3 = self.resp3
         try:
-            while (reply := reader.gets()) is not False:
-                if waiting:
-                    future, count, replies = waiting[0]
-                    replies.append(reply)
-                    if len(replies) == count:
+            while (reply := reader.gets()) is not _INCOMPLETE:
+                if resp3 and type(reply) is hiredis.PushNotification:
+                    if self.push is None:
+                        self._fail(RedisConnectionError(f"the server pushed what nobody listens to: {reply!r:.80}"))
+                        return
+                    self._pushed.append(reply)
+                elif waiting:
+                    batch = waiting[0]
+                    if batch.take(reply):
                         waiting.popleft()
-                        if not future.done():
-                            future.set_result(replies)
-                elif self.push is not None:
+                        if not batch.future.done():
+                            batch.future.set_result(batch.replies)
+                elif self.push is not None and not resp3:
                     self._pushed.append(reply)
                 else:
                     self._fail(RedisConnectionError(f"the server sent a reply nobody asked for: {reply!r:.80}"))
@@ -203,7 +255,7 @@ class Pipe(asyncio.Protocol):
             f"the connection was lost: {exc}" if exc else "the server closed the connection"
         )
         while self._waiting:
-            future = self._waiting.popleft()[0]
+            future = self._waiting.popleft().future
             if not future.done():
                 future.set_exception(error)
         if not self.lost.done():
@@ -223,14 +275,24 @@ class Pipe(asyncio.Protocol):
 
     def replies(self, count: int) -> asyncio.Future[list[Reply]]:
         """The next ``count`` replies, in order (error replies in their place), once all came.
-        The caller bounds the wait; a connection lost fails it."""
-        future: asyncio.Future[list[Reply]] = asyncio.get_running_loop().create_future()
+        The caller bounds the wait; a connection lost fails it. A batch given up (its wait
+        timed out) still takes its replies when they come: the next one's stay its own."""
+        return self._await(count, answers=False)
+
+    def answers(self, count: int) -> asyncio.Future[list[Reply]]:
+        """The next replies up to the ``count``-th that is not an error (the errors before it
+        included): for commands answered only when refused, as RESP3's subscriptions are,
+        each write of them closed by a PING."""
+        return self._await(count, answers=True)
+
+    def _await(self, count: int, *, answers: bool) -> asyncio.Future[list[Reply]]:
+        future: asyncio.Future[list[Reply]] = self._loop.create_future()
         if self._transport is None:
             future.set_exception(RedisConnectionError("the connection is closed"))
         elif count <= 0:
             future.set_result([])
         else:
-            self._waiting.append((future, count, []))
+            self._waiting.append(_Batch(future, count, answers))
         return future
 
     def close(self) -> None:
@@ -245,11 +307,11 @@ class Pipe(asyncio.Protocol):
             self._transport.abort()
 
 
-async def open_pipe(endpoint: Endpoint, *, push: Callable[[Reply], None] | None = None) -> Pipe:
-    """A connection to ``endpoint``, introduced (credentials, name, database). The caller
-    bounds the wait (``asyncio.timeout``); a refusal of the introduction is raised."""
+async def open_pipe(endpoint: Endpoint, *, push: Callable[[Reply], None] | None = None, resp3: bool = False) -> Pipe:
+    """A connection to ``endpoint``, introduced (protocol, credentials, name, database). The
+    caller bounds the wait (``asyncio.timeout``); a refusal of the introduction is raised."""
     loop = asyncio.get_running_loop()
-    pipe = Pipe()
+    pipe = Pipe(resp3=resp3)
     if endpoint.path is not None:
         await loop.create_unix_connection(lambda: pipe, endpoint.path)
     else:
@@ -261,7 +323,7 @@ async def open_pipe(endpoint: Endpoint, *, push: Callable[[Reply], None] | None 
             server_hostname=endpoint.host if endpoint.tls is not None else None,
         )
     try:
-        commands = endpoint.introduction()
+        commands = endpoint.introduction(resp3=resp3)
         if commands:
             pipe.send(pack(commands))
             for reply in await pipe.replies(len(commands)):

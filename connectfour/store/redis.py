@@ -113,7 +113,7 @@ class RedisStore:
         self.retention = retention
         self.timeout = timeout
         self._call_ids = CallIds()
-        self._router = Router(self._functions, timeout, replication)
+        self._router = Router(self._functions, timeout, replication, carrier=self.bus.carrier)
         self._sweeps = RedisSweeps(self._functions, retention)
         self._batcher = AppendBatcher(
             self._functions, self._router, self._call_ids, retention=retention, timeout=timeout

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import cast
 
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -37,6 +37,9 @@ BACKOFF = 0.0125
 
 #: A command of the appends' batches.
 Command = tuple[bytes | str | int, ...]
+#: Lends the appends a connection of the bus to a server (the key: "" standalone, a node's
+#: name in a Cluster), if it has one open there (``RedisBus.carrier``).
+Carrier = Callable[[str, Endpoint], Pipe | None]
 
 
 class Unreachable(StoreError):
@@ -49,13 +52,21 @@ def _key_of(command: Command) -> bytes:
 
 
 class Router:
-    """Sends the appends' batches (``send``) on connections of its own, one per server; each
-    round trip ends with the wait ``replication`` asks for, if any."""
+    """Sends the appends' batches (``send``), one connection per server: the bus's (``carrier``)
+    where it has one open, so that an append's announcement comes back with its answer; else
+    one of its own. Each round trip ends with the wait ``replication`` asks for, if any."""
 
-    def __init__(self, functions: Functions, timeout: float, replication: Replication = AT_ONCE) -> None:
+    def __init__(
+        self,
+        functions: Functions,
+        timeout: float,
+        replication: Replication = AT_ONCE,
+        carrier: Carrier | None = None,
+    ) -> None:
         self._functions = functions
         self.timeout = timeout
         self.replication = replication
+        self._carrier = carrier
         #: The appends' own connections (one per master in a Cluster, "" standalone), whose
         #: round trips are bounded by their batch's deadline as a whole; and where each goes.
         self._pipes: dict[str, Pipe] = {}
@@ -202,22 +213,32 @@ class Router:
         return results, nodes
 
     async def _pipe_to(self, node: ClusterNode | None) -> Pipe:
-        """The appends' own connection to the server, or to a Cluster's master: made again
-        if it was lost (the caller bounds the wait)."""
+        """The appends' connection to the server, or to a Cluster's master: the bus's if it
+        has one open there, else one of their own, made again if it was lost (the caller
+        bounds the wait)."""
         key = node.name if node is not None else ""
-        pipe = self._pipes.get(key)
-        if pipe is not None and pipe.is_open:
-            return pipe
         endpoint = self._endpoints.get(key)
         if endpoint is None:
             source = node if node is not None else self._functions.client.connection_pool
             endpoint = self._endpoints[key] = Endpoint.of(source)
+        if self._carrier is not None:
+            carried = self._carrier(key, endpoint)
+            if carried is not None:
+                return carried
+        pipe = self._pipes.get(key)
+        if pipe is not None and pipe.is_open:
+            return pipe
         pipe = self._pipes[key] = await open_pipe(endpoint)
         return pipe
 
-    def _drop(self, node: ClusterNode | None) -> None:
-        """Close the connection to ``node`` (what was on its way is lost: the next attempt makes another)."""
-        pipe = self._pipes.pop(node.name if node is not None else "", None)
+    def _drop(self, node: ClusterNode | None, pipe: Pipe | None) -> None:
+        """Close the connection a round trip to ``node`` failed on (what was on its way is
+        lost: the next attempt makes another; the bus's, lent, is made again by the bus)."""
+        key = node.name if node is not None else ""
+        if pipe is None:
+            pipe = self._pipes.get(key)
+        if pipe is not None and self._pipes.get(key) is pipe:
+            del self._pipes[key]
         if pipe is not None:
             pipe.close()
 
@@ -255,6 +276,7 @@ class Router:
                 if loop.time() + pause >= deadline:
                     break
                 await asyncio.sleep(pause)
+            pipe: Pipe | None = None
             try:
                 async with asyncio.timeout_at(deadline):
                     pipe = await self._pipe_to(node)
@@ -262,7 +284,7 @@ class Router:
                     answers = await pipe.replies(len(wire))
             except (*FAILURES, OSError, TimeoutError) as exc:
                 error = exc
-                self._drop(node)
+                self._drop(node, pipe)
                 if isinstance(exc, (TimeoutError, RedisTimeout, RuntimeError)):
                     self._functions.purge()
                 continue
