@@ -335,9 +335,8 @@ class Link:
         for reply in answers.result():
             if not isinstance(reply, Exception):
                 self._pong(reply)
-            elif (
-                isinstance(reply, AskError) and self._wiring.cluster
-            ):  # MOVED (a subclass): an SSUBSCRIBE of a slot gone
+            elif isinstance(reply, AskError) and self._wiring.cluster:
+                # MOVED (a subclass): an SSUBSCRIBE of a slot gone elsewhere
                 log.info("bus: the slot %d is not on %s any more", reply.slot_id, self.key)
                 self.lose_slot(reply.slot_id)
             else:
