@@ -92,6 +92,7 @@ class SQLiteStore:
         # The folder's own dicts, which it never replaces: one lookup less on every move.
         self._dirty = self._folder.dirty
         self._folding = self._folder.folding
+        self._folded = self._folder.folded
 
     # -- writes -----------------------------------------------------------------
 
@@ -233,14 +234,24 @@ class SQLiteStore:
             record.result = record.reason = record.finished_at = None
 
     def _load(self, game_id: str) -> StoredGame | None:
-        """The game's record, kept in memory from now until it is next folded."""
-        record = self._dirty.get(game_id) or self._folding.get(game_id) or rows.select(self._db, game_id)
+        """The game's record, kept in memory from now until it is next folded (one folded
+        lately is still there: as SQLite holds it, without reading it back)."""
+        record = (
+            self._dirty.get(game_id)
+            or self._folding.get(game_id)
+            or self._folded.pop(game_id, None)
+            or rows.select(self._db, game_id)
+        )
         if record is not None:
             self._dirty[game_id] = record
         return record
 
+    def _in_memory(self, game_id: str) -> StoredGame | None:
+        """The game's record if it is in memory: as new as SQLite's row, or newer."""
+        return self._dirty.get(game_id) or self._folding.get(game_id) or self._folded.get(game_id)
+
     def _over(self, game_id: str) -> bool:
-        record = self._dirty.get(game_id) or self._folding.get(game_id) or rows.select(self._db, game_id)
+        record = self._in_memory(game_id) or rows.select(self._db, game_id)
         return record is not None and record.result is not None
 
     # -- reads ------------------------------------------------------------------
@@ -249,7 +260,7 @@ class SQLiteStore:
         """The game with every change to it in the journal: none is shown before."""
         if self._pending:
             self._flush()
-        return self._dirty.get(game_id) or self._folding.get(game_id) or rows.select(self._db, game_id)
+        return self._in_memory(game_id) or rows.select(self._db, game_id)
 
     async def read(self, game_id: str, after: int = 0) -> list[tuple[int, Event]]:
         record = self._durable(game_id)
@@ -263,7 +274,7 @@ class SQLiteStore:
         found: dict[str, int] = {}
         stored: list[str] = []
         for game_id in game_ids:
-            record = self._dirty.get(game_id) or self._folding.get(game_id)
+            record = self._in_memory(game_id)
             if record is not None:
                 found[game_id] = record.version
             else:
@@ -342,7 +353,7 @@ class SQLiteStore:
         for game_id in candidates:
             if game_id in keep:
                 continue
-            record = self._dirty.get(game_id) or self._folding.get(game_id)
+            record = self._in_memory(game_id)
             if record is None:
                 stored.append(game_id)  # not in memory, so its row is current
             elif _unplayed(record, before):
