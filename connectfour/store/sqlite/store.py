@@ -114,7 +114,7 @@ class SQLiteStore:
                 code = COLUMN_CODES.get(event.column)
                 if code is None:
                     raise StoreError(f"game {game_id}: no column {event.column!r}")
-                entry = f"E {game_id} {version} {code} {event.at!r}"  # (entries.py: the journal's records)
+                entry = f"E {game_id} {version} {code} {event.at.hex()}"  # (entries.py: the journal's records)
                 if event.end is not None:
                     entry = f"{entry} {event.end}"
             else:
