@@ -133,7 +133,7 @@ class Moves:
         self, game: Game, role: Role, column: int, ply: int | None, done: Callable[[ProtocolError | None], None]
     ) -> None:
         """A move: ``commit_nowait`` of ``rulebook.Move``, for the ply the game is at unless it says."""
-        self.commit_nowait(game, rulebook.Move(role, column, game.state.board.ply if ply is None else ply), done)
+        self.commit_nowait(game, rulebook.Move(role, column, len(game.state.board.moves) if ply is None else ply), done)
 
     async def play(self, game: Game, role: Role, column: int, ply: int | None = None) -> None:
         await self.commit(game, rulebook.Move(role, column, ply))

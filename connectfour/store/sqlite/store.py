@@ -136,7 +136,11 @@ class SQLiteStore:
                 record.updated_at = at
         else:
             advance(record, event, code)
-        self._enqueue(Pending(entry, record, version, event, previous, was_open, committed))
+        # ``_enqueue``, inlined: every move passes here.
+        self._pending.append(Pending(entry, record, version, event, previous, was_open, committed))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _create(self, game_id: str, version: int, event: Created, committed: Committed) -> None:
         """Start a game not in memory: it must be unknown, at version 1, with keys of its own."""
@@ -205,7 +209,10 @@ class SQLiteStore:
                 if record.result is not None and ends(event):
                     self.seats.ended(record.id)
                 publish(record.id, pending.version, event)
-            _notify(pending.committed, None)
+            try:  # (one sender's failure must not keep the others of its batch from hearing)
+                pending.committed(None)
+            except Exception:
+                log.exception("handling a stored change failed")
 
     def _undo(self, pending: Pending) -> None:
         """Take back an event (or a touch) whose journal write failed."""
