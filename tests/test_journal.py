@@ -19,7 +19,7 @@ from servers import ROOT
 from connectfour.domain.events import Claimed, Joined, Moved, RematchOffered
 from connectfour.domain.state import GameState
 from connectfour.store import StoreError
-from connectfour.store.sqlite import SCHEMA, DatabaseInUse, SQLiteStore, folding, journal, prune_database
+from connectfour.store.sqlite import SCHEMA, DatabaseInUse, SQLiteStore, entries, folding, journal, prune_database, rows
 
 MOVES = [3, 3, 4, 4, 5, 2]
 
@@ -147,6 +147,13 @@ async def test_each_events_time_and_a_claims_grace_survive_a_kill_9(tmp_path):
         assert [event for _, event in await store.read("g1")] == game
     finally:
         await store.close()
+
+
+def test_an_events_time_reads_back_exactly_as_written_now_and_before():
+    """Written with ``float.hex``; a journal written before holds ``repr``."""
+    for at in (1718000000.1234567, 0.1, -0.0, 5e-324, 1e300, -1718000000.5):
+        assert entries.event_time(at.hex()) == at and entries.event_time(repr(at)) == at
+        assert str(entries.event_time(at.hex())) == str(at)  # the sign of a zero too
 
 
 async def test_replaying_a_journal_again_changes_nothing(tmp_path):
@@ -445,6 +452,50 @@ async def test_a_deleted_game_stays_deleted_when_the_journal_is_replayed(tmp_pat
     finally:
         await store.close()
     assert stored_moves(path) == {"played": "3"}
+
+
+async def folded(store) -> None:
+    """Start a new segment and wait until the full one is folded into SQLite."""
+    store._folder.rotate()
+    async with asyncio.timeout(10):
+        while store._folder.folding_seq:
+            await asyncio.sleep(0)
+
+
+async def test_a_game_played_on_after_its_fold_is_not_read_back_from_sqlite(tmp_path, monkeypatch):
+    path = tmp_path / "games.db"
+    store = SQLiteStore(path)
+    try:
+        await create(store, local=True, join_key=None)
+        await play(store, "g1", MOVES[:2], at=1.0)
+        await folded(store)
+        assert stored_moves(path) == {"g1": "33"}
+
+        def unread(db, game_id):
+            raise AssertionError(f"{game_id} read back from SQLite")
+
+        monkeypatch.setattr(rows, "select", unread)
+        await store.append("g1", 4, moves(MOVES)[2])
+        await folded(store)
+        assert stored_moves(path) == {"g1": "334"}
+    finally:
+        await store.close()
+
+
+async def test_a_game_folded_then_deleted_is_not_played_on_from_memory(tmp_path):
+    path = tmp_path / "games.db"
+    store = SQLiteStore(path)
+    try:
+        await create(store)
+        await folded(store)
+        assert await store.delete_unplayed(before=500.0) == 1
+        with pytest.raises(StoreError, match="not next"):
+            await store.append("g1", 2, Joined(at=600.0))
+        await store.close()
+        store = SQLiteStore(path)
+        assert stored_moves(path) == {} and await store.get("g1") is None
+    finally:
+        await store.close()
 
 
 async def test_a_game_deleted_while_its_segment_is_folded_is_not_written_back(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 
 import msgspec
@@ -25,7 +26,6 @@ from connectfour.domain.state import GameState
 from connectfour.store import ConditionFailed, MemoryStore, SQLiteStore, StoreError, VersionConflict
 from connectfour.store.sqlite import SCHEMA, rows
 from connectfour.store.sqlite import store as sqlite_store
-from connectfour.store.sqlite.gamelog import StoredGame
 from connectfour.store.sqlite.schema import UNPLAYED
 
 RED_WINS = [3, 3, 4, 4, 5, 5, 6]
@@ -607,7 +607,7 @@ async def test_sqlite_folds_an_older_record_over_a_newer_row_without_change(tmp_
         await create(store)
         await store.append("g1", 2, Joined(at=150.0))
         older = store._dirty["g1"]
-        snapshot = StoredGame(**{**vars(older), "moves": [], "log": "J", "times": [150.0]})
+        snapshot = dataclasses.replace(older, moves=[], log="J", times=[150.0])
         await play(store, "g1", [3, 3])
         store._folder.fold_everything(restart=True)
         rows.upsert(store._db, [snapshot])

@@ -102,6 +102,40 @@ def test_a_stream_gives_the_same_calls_cut_into_reads_of_any_size():
         assert recorder.calls == MIXED_CALLS, step
 
 
+@pytest.mark.parametrize(
+    ("frames", "max_size", "calls"),
+    [
+        (
+            [client_frame(b'{"type":"play","column":3}'), client_frame(b"")],
+            MAX,
+            [("message", wire.OP_TEXT, b'{"type":"play","column":3}'), ("message", wire.OP_TEXT, b"")],
+        ),
+        (
+            [client_frame(b"z" * 125), client_frame("\u00e9t\u00e9".encode(), mask=b"\x00\x00\x00\x00")],
+            MAX,
+            [("message", wire.OP_TEXT, b"z" * 125), ("message", wire.OP_TEXT, "\u00e9t\u00e9".encode())],
+        ),
+        ([client_frame(b"\xff\xfe")], MAX, [("violation", wire.CLOSE_INVALID_DATA)]),
+        ([client_frame(b"x", fin=False), client_frame(b"y")], MAX, [("violation", wire.CLOSE_PROTOCOL_ERROR)]),
+        ([client_frame(b"x" * 30)], 20, [("violation", wire.CLOSE_TOO_BIG)]),
+        # 132 bytes, as a frame of 126 with a 6-byte header would be:
+        ([client_frame(b"x" * 124, length="16")], MAX, [("message", wire.OP_TEXT, b"x" * 124)]),
+        (
+            [client_frame(b"x" * 120, length="64"), client_frame(b"x", rsv=4)],
+            MAX,
+            [("message", wire.OP_TEXT, b"x" * 120), ("violation", wire.CLOSE_PROTOCOL_ERROR)],
+        ),
+    ],
+)
+def test_each_frame_in_a_read_of_its_own_is_cut_and_checked_as_any_other(frames, max_size, calls):
+    """One whole small text frame per read is the commonest case, parsed in fewer steps."""
+    recorder = Recorder()
+    parser = wire.Wire(recorder, max_size)
+    for frame in frames:
+        parser.feed_data(frame)
+    assert recorder.calls == calls
+
+
 def test_payloads_are_bytes_even_when_the_frame_was_buffered():
     # The recorder asserts the type: a bytearray from the buffer must not leak out.
     data = client_frame(b"abc", mask=b"\x00\x00\x00\x00") + client_frame(b"?", wire.OP_PING, mask=b"\x00\x00\x00\x00")

@@ -265,7 +265,7 @@ def decide_move(state: GameState, role: Role, column: int, ply: int | None, now:
     if state.result is not None:
         raise Refused("game_over", "The game is over.")
     board = state.board
-    if ply is not None and ply != board.ply:
+    if ply is not None and ply != len(board.moves):
         code: RefusalCode = "stale_ply" if ply < board.ply else "future_ply"
         raise Refused(code, f"That move was for ply {ply}, but the game is at ply {board.ply}.")
     player = board.turn if role == "both" else role

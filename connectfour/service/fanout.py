@@ -13,7 +13,7 @@ import time
 import msgspec
 
 from .. import metrics
-from ..domain import offers, other
+from ..domain import RED, YELLOW, offers, other
 from ..domain.events import (
     Aborted,
     Claimed,
@@ -84,9 +84,8 @@ def tell_move(game: Game, event: Moved, row: int) -> None:
     player = event.player
     started = time.perf_counter()
     clock = clock_view(state, event.at) if state.clock is not None else None
-    game.broadcast(
-        PlayEvent(player, event.column, row, len(state.board.moves) - 1, None if end else other(player), clock)
-    )
+    turn = None if end else YELLOW if player == RED else RED  # (``other``, inlined)
+    game.broadcast(PlayEvent(player, event.column, row, len(state.board.moves) - 1, turn, clock))
     metrics.fanned_out(started)
     if end == "four":
         game.broadcast(WinEvent(player, "four", [(c, r) for c, r in state.board.cells]))

@@ -88,6 +88,12 @@ def colors_of(role: Role) -> tuple[Player, ...]:
 class Game:
     """A game followed by this process, with the connections attached to it here."""
 
+    __slots__ = (
+        "state", "id", "inbox", "last", "presence", "expiries", "process", "members", "arriving", "holders",
+        "spectators_here", "spectators_told", "thinking", "reading_back", "lost", "to_rematch", "touched_at",
+        "_grace", "_schedule", "_clock", "_timers", "_here", "_last_presence",
+    )  # fmt: skip
+
     def __init__(
         self,
         state: GameState,

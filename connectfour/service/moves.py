@@ -15,12 +15,15 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import msgspec
+
 from .. import metrics
 from ..completion import completion
 from ..domain import Role, rulebook
 from ..domain.events import Event, Moved
 from ..domain.refusal import Refused
 from ..domain.rulebook import Command
+from ..domain.state import GameState
 from ..protocol import ProtocolError
 from ..store import ConditionFailed, Store, StoreError, VersionConflict
 from .following import REWOUND, Following
@@ -80,38 +83,10 @@ class Moves:
         except Refused as exc:
             raise ProtocolError.of(exc) from None
         version = state.version + 1
-
-        def committed(error: StoreError | None) -> None:
-            metrics.store_appended(sent)
-            if error is None:
-                if type(event) is Moved:
-                    metrics.count("connectfour_moves_total")
-                    if event.end is not None:
-                        metrics.count("connectfour_games_ended_total", event.end)
-                    inbox = game.inbox
-                    if inbox.version == version - 1 and not inbox.gap:
-                        # Version N+1 is ours, so the state is the one the move was checked
-                        # against: played as checked, not checked again.
-                        inbox.take(version)
-                        state.play_checked(event, row)
-                        self._after(game, event, row)
-                        done(None)
-                        return
-                self.following.offer(game, version, event)
-                done(None)
-            elif isinstance(error, VersionConflict) and error.last < version - 1:
-                self.following.rewound(game, error.last)  # the store lost events we applied
-                done(ProtocolError("rewound", REWOUND))
-            elif isinstance(error, (VersionConflict, ConditionFailed)) and attempts > 1:
-                self._spawn(self._again(game, command, done, attempts - 1, isinstance(error, ConditionFailed)))
-            elif isinstance(error, (VersionConflict, ConditionFailed)):
-                done(ProtocolError("unavailable", "The game is too busy right now; try again."))
-            else:
-                log.error("game %s: could not store %s: %s", game.id, type(event).__name__, error)
-                done(ProtocolError("unavailable", "That could not be saved; try again."))
-
-        sent = time.perf_counter()
-        self.store.append_nowait(game.id, version, event, committed, seats.presence.seq if seats is not None else None)
+        append = _Append(self, game, state, command, done, attempts, event, row, version, time.perf_counter())
+        self.store.append_nowait(
+            game.id, version, event, append.stored, seats.presence.seq if seats is not None else None
+        )
 
     async def _again(
         self,
@@ -157,8 +132,8 @@ class Moves:
     def play_nowait(
         self, game: Game, role: Role, column: int, ply: int | None, done: Callable[[ProtocolError | None], None]
     ) -> None:
-        """A move: ``commit_nowait`` of ``rulebook.Move``."""
-        self.commit_nowait(game, rulebook.Move(role, column, ply), done)
+        """A move: ``commit_nowait`` of ``rulebook.Move``, for the ply the game is at unless it says."""
+        self.commit_nowait(game, rulebook.Move(role, column, len(game.state.board.moves) if ply is None else ply), done)
 
     async def play(self, game: Game, role: Role, column: int, ply: int | None = None) -> None:
         await self.commit(game, rulebook.Move(role, column, ply))
@@ -170,3 +145,57 @@ class Moves:
     async def claim(self, game: Game, role: Role) -> None:
         await self.commit(game, rulebook.Claim(role))
         metrics.count("connectfour_games_ended_total", "claim")
+
+
+class _Append(msgspec.Struct):
+    """A decided event on its way to the store, and what its answer needs (in one
+    object: a closure over as many variables costs twice as much to make).
+
+    ``stored`` hears the store: the event taken and told, or the race lost and the
+    command decided again, or the failure told to ``done``.
+    """
+
+    moves: Moves
+    game: Game
+    #: The game's state the event was decided on; a move is played on it as checked.
+    state: GameState
+    command: Command
+    done: Callable[[ProtocolError | None], None]
+    attempts: int
+    event: Event
+    #: The row a move lands on, as its check found it.
+    row: int
+    version: int
+    #: When the append was sent (``time.perf_counter()``).
+    sent: float
+
+    def stored(self, error: StoreError | None) -> None:
+        metrics.store_appended(self.sent)
+        moves, game, event, version = self.moves, self.game, self.event, self.version
+        if error is None:
+            if type(event) is Moved:
+                metrics.count("connectfour_moves_total")
+                if event.end is not None:
+                    metrics.count("connectfour_games_ended_total", event.end)
+                inbox = game.inbox
+                if inbox.version == version - 1 and not inbox.gap:
+                    # Version N+1 is ours, so the state is the one the move was checked
+                    # against: played as checked, not checked again.
+                    inbox.take(version)
+                    self.state.play_checked(event, self.row)
+                    moves._after(game, event, self.row)
+                    self.done(None)
+                    return
+            moves.following.offer(game, version, event)
+            self.done(None)
+        elif isinstance(error, VersionConflict) and error.last < version - 1:
+            moves.following.rewound(game, error.last)  # the store lost events we applied
+            self.done(ProtocolError("rewound", REWOUND))
+        elif isinstance(error, (VersionConflict, ConditionFailed)) and self.attempts > 1:
+            again = moves._again(game, self.command, self.done, self.attempts - 1, isinstance(error, ConditionFailed))
+            moves._spawn(again)
+        elif isinstance(error, (VersionConflict, ConditionFailed)):
+            self.done(ProtocolError("unavailable", "The game is too busy right now; try again."))
+        else:
+            log.error("game %s: could not store %s: %s", game.id, type(event).__name__, error)
+            self.done(ProtocolError("unavailable", "That could not be saved; try again."))

@@ -55,7 +55,7 @@ class Session:
         False when the move needs the general path (no game yet). Refusals
         found at once raise ProtocolError; later ones reach ``done``.
         """
-        game, role = self.service.where(self.member)
+        game, role = self.service.seating.where(self.member)
         if game is None or role is None:
             return False
         if event.id is None:

@@ -69,7 +69,7 @@ class ConditionFailed(StoreError):
     decide again on the presence as it is now."""
 
 
-@dataclass
+@dataclass(slots=True)
 class GameRecord:
     """What the store keeps of one game besides its log: what queries and the replay page read."""
 

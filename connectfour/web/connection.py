@@ -53,8 +53,8 @@ _last_frame: bytes = wire.frame(b"")
 class Connection:
     __slots__ = (
         "id", "peer", "client", "speaks_v1", "session", "wire", "transport", "_closed", "_gone", "close_code", "heard",
-        "pinged_at", "_settings", "_clients", "_on_close", "_tokens", "_stamp", "_dropped", "_busy", "_waiting",
-        "_pending", "_local", "_request",
+        "pinged_at", "_settings", "_clients", "_on_close", "_rate", "_burst", "_tokens", "_stamp", "_dropped",
+        "_busy", "_waiting", "_pending", "_local", "_request",
     )  # fmt: skip
 
     def __init__(
@@ -87,7 +87,10 @@ class Connection:
         self._settings = settings
         self._clients = clients
         self._on_close = on_close
-        self._tokens = float(settings.burst)
+        #: The rate limit's bucket: frames per second, and as many at once.
+        self._rate = settings.rate
+        self._burst = float(settings.burst)
+        self._tokens = self._burst
         self._stamp = time.monotonic()
         self._dropped = 0
         self._busy = False
@@ -184,8 +187,9 @@ class Connection:
     def _admit(self) -> bool:
         """The rate limit, one token per frame: False when this frame is dropped."""
         now = time.monotonic()
-        settings = self._settings
-        tokens = min(float(settings.burst), self._tokens + (now - self._stamp) * settings.rate)
+        tokens = self._tokens + (now - self._stamp) * self._rate
+        if tokens > self._burst:
+            tokens = self._burst
         self._stamp = now
         if tokens >= 1.0:
             self._tokens = tokens - 1.0

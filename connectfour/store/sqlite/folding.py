@@ -4,9 +4,10 @@ Every event is applied at once to its game's record in memory (``dirty``).
 Every ``FOLD_INTERVAL`` seconds the journal starts a new segment, and the
 games the full one changed (now ``folding``) are folded into SQLite, a few
 per event-loop turn, one row each (a game that starts and ends within a
-segment costs one insert); then the segment is deleted and the games leave
-memory. A thread then copies SQLite's WAL into the database file, off the
-event loop.
+segment costs one insert); then the segment is deleted. A game folded stays
+in memory (``folded``) until the next fold ends, so that one played on is
+not read back from SQLite; one left alone that long leaves memory. A thread
+then copies SQLite's WAL into the database file, off the event loop.
 """
 
 from __future__ import annotations
@@ -49,12 +50,14 @@ class Folder:
         flush: Callable[[], None],
         connect: Callable[[], sqlite3.Connection],
     ) -> None:
-        # Both dicts are emptied and filled, never replaced: the store reads
-        # ``dirty`` on every move through a reference of its own.
+        # The dicts are emptied and filled, never replaced: the store reads
+        # them on every move through references of its own.
         #: The games changed in the segment being written.
         self.dirty: dict[str, StoredGame] = {}
         #: The games changed in the segment being folded.
         self.folding: dict[str, StoredGame] = {}
+        #: The games the last fold wrote and nothing changed since, as SQLite holds them.
+        self.folded: dict[str, StoredGame] = {}
         #: That segment's number; 0 while none is folded.
         self.folding_seq = 0
         #: The games still to fold, a transaction each, the last first.
@@ -111,9 +114,11 @@ class Folder:
             self._journal.path(self.folding_seq).unlink(missing_ok=True)
         except OSError as exc:  # harmless: folding it again changes nothing
             log.warning("cannot delete a folded journal segment: %s", exc)
+        self.folded.clear()  # those left alone for a whole segment leave memory
         for game_id, record in self.folding.items():
             if game_id not in self.dirty:
                 self.forget_keys(record)
+                self.folded[game_id] = record
         self.folding.clear()
         self.folding_seq = 0
         self.checkpoint()
@@ -130,6 +135,7 @@ class Folder:
                 path.unlink()
         self.dirty.clear()
         self.folding.clear()
+        self.folded.clear()
         self.keys.clear()
         self.folding_seq, self.chunks = 0, []
         self.due = time.monotonic() + FOLD_INTERVAL
@@ -139,6 +145,7 @@ class Folder:
         for game_id, record in records.items():
             self.dirty.pop(game_id, None)
             self.folding.pop(game_id, None)
+            self.folded.pop(game_id, None)
             self.forget_keys(record)
         if records and self.chunks:
             self.chunks = [[r for r in chunk if r.id not in records] for chunk in self.chunks]

@@ -94,7 +94,7 @@ _BY_PLAYER: dict[str, tuple[type[DrawOffered | DrawDeclined | TakebackRequested 
 _RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(GameRecord))
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredGame(GameRecord):
     """A game's record as this store keeps it: with its log, whose events it can rebuild."""
 

@@ -92,6 +92,7 @@ class SQLiteStore:
         # The folder's own dicts, which it never replaces: one lookup less on every move.
         self._dirty = self._folder.dirty
         self._folding = self._folder.folding
+        self._folded = self._folder.folded
 
     # -- writes -----------------------------------------------------------------
 
@@ -99,6 +100,30 @@ class SQLiteStore:
         self, game_id: str, version: int, event: Event, committed: Committed, presence_seq: int | None = None
     ) -> None:
         record = self._dirty.get(game_id)
+        if record is not None and type(event) is Moved and version == record.version + 1 and presence_seq is None:
+            # The hot path: a move of a game in memory, at the next version. Nothing is encoded
+            # but its journal record (entries.py), nor checked but its column's log character.
+            column = event.column
+            code = COLUMN_CODES.get(column)
+            if code is not None:
+                at, end = event.at, event.end
+                entry = f"E {game_id} {version} {code} {at.hex()}"
+                previous, was_open = record.updated_at, record.result is None
+                if end is None:  # ``advance``, without its dispatch
+                    record.version = version
+                    record.moves.append(column)
+                    record.log += code
+                    record.times.append(at)
+                    if at > previous:
+                        record.updated_at = at
+                else:
+                    entry = f"{entry} {end}"
+                    advance(record, event, code)
+                self._pending.append(Pending(entry, record, version, event, previous, was_open, committed))
+                if not self._flush_scheduled:  # (``_enqueue``, inlined)
+                    self._flush_scheduled = True
+                    asyncio.get_running_loop().call_soon(self._flush)
+                return
         try:
             if record is None:
                 if isinstance(event, Created):
@@ -109,11 +134,11 @@ class SQLiteStore:
                     raise VersionConflict(game_id, version, 0)
             if version != record.version + 1:
                 raise VersionConflict(game_id, version, record.version)
-            if type(event) is Moved:  # the hot path: no condition, and no encoding but the record's
+            if type(event) is Moved:
                 code = COLUMN_CODES.get(event.column)
                 if code is None:
                     raise StoreError(f"game {game_id}: no column {event.column!r}")
-                entry = f"E {game_id} {version} {code} {event.at!r}"  # (entries.py: the journal's records)
+                entry = f"E {game_id} {version} {code} {event.at.hex()}"
                 if event.end is not None:
                     entry = f"{entry} {event.end}"
             else:
@@ -124,17 +149,7 @@ class SQLiteStore:
             committed(exc)
             return
         previous, was_open = record.updated_at, record.result is None
-        if type(event) is Moved and event.end is None:
-            # ``GameRecord.advance`` for the commonest event, without its dispatch.
-            at = event.at
-            record.version = version
-            record.moves.append(event.column)
-            record.log += code
-            record.times.append(at)
-            if at > previous:
-                record.updated_at = at
-        else:
-            advance(record, event, code)
+        advance(record, event, code)
         self._enqueue(Pending(entry, record, version, event, previous, was_open, committed))
 
     def _create(self, game_id: str, version: int, event: Created, committed: Committed) -> None:
@@ -204,7 +219,10 @@ class SQLiteStore:
                 if record.result is not None and ends(event):
                     self.seats.ended(record.id)
                 publish(record.id, pending.version, event)
-            _notify(pending.committed, None)
+            try:  # (one sender's failure must not keep the others of its batch from hearing)
+                pending.committed(None)
+            except Exception:
+                log.exception("handling a stored change failed")
 
     def _undo(self, pending: Pending) -> None:
         """Take back an event (or a touch) whose journal write failed."""
@@ -233,14 +251,24 @@ class SQLiteStore:
             record.result = record.reason = record.finished_at = None
 
     def _load(self, game_id: str) -> StoredGame | None:
-        """The game's record, kept in memory from now until it is next folded."""
-        record = self._dirty.get(game_id) or self._folding.get(game_id) or rows.select(self._db, game_id)
+        """The game's record, kept in memory from now until it is next folded (one folded
+        lately is still there: as SQLite holds it, without reading it back)."""
+        record = (
+            self._dirty.get(game_id)
+            or self._folding.get(game_id)
+            or self._folded.pop(game_id, None)
+            or rows.select(self._db, game_id)
+        )
         if record is not None:
             self._dirty[game_id] = record
         return record
 
+    def _in_memory(self, game_id: str) -> StoredGame | None:
+        """The game's record if it is in memory: as new as SQLite's row, or newer."""
+        return self._dirty.get(game_id) or self._folding.get(game_id) or self._folded.get(game_id)
+
     def _over(self, game_id: str) -> bool:
-        record = self._dirty.get(game_id) or self._folding.get(game_id) or rows.select(self._db, game_id)
+        record = self._in_memory(game_id) or rows.select(self._db, game_id)
         return record is not None and record.result is not None
 
     # -- reads ------------------------------------------------------------------
@@ -249,7 +277,7 @@ class SQLiteStore:
         """The game with every change to it in the journal: none is shown before."""
         if self._pending:
             self._flush()
-        return self._dirty.get(game_id) or self._folding.get(game_id) or rows.select(self._db, game_id)
+        return self._in_memory(game_id) or rows.select(self._db, game_id)
 
     async def read(self, game_id: str, after: int = 0) -> list[tuple[int, Event]]:
         record = self._durable(game_id)
@@ -263,7 +291,7 @@ class SQLiteStore:
         found: dict[str, int] = {}
         stored: list[str] = []
         for game_id in game_ids:
-            record = self._dirty.get(game_id) or self._folding.get(game_id)
+            record = self._in_memory(game_id)
             if record is not None:
                 found[game_id] = record.version
             else:
@@ -342,7 +370,7 @@ class SQLiteStore:
         for game_id in candidates:
             if game_id in keep:
                 continue
-            record = self._dirty.get(game_id) or self._folding.get(game_id)
+            record = self._in_memory(game_id)
             if record is None:
                 stored.append(game_id)  # not in memory, so its row is current
             elif _unplayed(record, before):
