@@ -19,7 +19,7 @@ from servers import ROOT
 from connectfour.domain.events import Claimed, Joined, Moved, RematchOffered
 from connectfour.domain.state import GameState
 from connectfour.store import StoreError
-from connectfour.store.sqlite import SCHEMA, DatabaseInUse, SQLiteStore, entries, folding, journal, prune_database, rows
+from connectfour.store.sqlite import SCHEMA, DatabaseInUse, SQLiteStore, folding, journal, prune_database, rows
 
 MOVES = [3, 3, 4, 4, 5, 2]
 
@@ -147,13 +147,6 @@ async def test_each_events_time_and_a_claims_grace_survive_a_kill_9(tmp_path):
         assert [event for _, event in await store.read("g1")] == game
     finally:
         await store.close()
-
-
-def test_an_events_time_reads_back_exactly_as_written_now_and_before():
-    """Written with ``float.hex``; a journal written before holds ``repr``."""
-    for at in (1718000000.1234567, 0.1, -0.0, 5e-324, 1e300, -1718000000.5):
-        assert entries.event_time(at.hex()) == at and entries.event_time(repr(at)) == at
-        assert str(entries.event_time(at.hex())) == str(at)  # the sign of a zero too
 
 
 async def test_replaying_a_journal_again_changes_nothing(tmp_path):

@@ -1,13 +1,11 @@
 """The journal's records, one per change: how each is written, and how a replay applies it.
 
 ``E <game> <version> <character> <time>`` is an event, by its log character
-(``gamelog.py``) and its time (``float.hex``, which gives the same float
-back, as ``repr`` does, in half the time: this is written on every move; a
-journal written before holds ``repr``), then a move's end ("four", "full"),
-a claim's grace (``repr``; a journal written before it was kept has none:
-0.0), the rematch's game or the guest's name and request; ``C`` and the
-record as JSON is a game created; ``T <game> <time>`` a touch (``repr``);
-``D <game>`` a deletion. A journal written before versions holds ``M`` (a
+(``gamelog.py``) and its time (``repr``, which gives the same float back),
+then a move's end ("four", "full"), a claim's grace (``repr``; a journal
+written before it was kept has none: 0.0), the rematch's game or the
+guest's name and request; ``C`` and the record as JSON is a game created;
+``T <game> <time>`` a touch; ``D <game>`` a deletion. A journal written before versions holds ``M`` (a
 move by its ply), ``S`` (an invite spent) and ``F`` (a game finished)
 instead of ``E``.
 
@@ -109,12 +107,7 @@ def event_record(game_id: str, version: int, stored: Event) -> tuple[str, str]:
         raise StoreError(f"game {game_id} already exists")
     else:
         raise StoreError(f"game {game_id}: an event {stored!r} of no kind this store keeps")
-    return code, f"E {game_id} {version} {code} {stored.at.hex()}{extra}"
-
-
-def event_time(text: str) -> float:
-    """An event's time as its record holds it: ``float.hex``, or ``repr`` in a journal written before."""
-    return float.fromhex(text) if text.startswith(("0x", "-0x")) else float(text)
+    return code, f"E {game_id} {version} {code} {stored.at!r}{extra}"
 
 
 def created_record(record: StoredGame) -> str:
@@ -155,7 +148,7 @@ def replay(
         return
     games[game_id] = record
     if kind == "E":
-        version, code, at = int(fields[0]), fields[1], event_time(fields[2])
+        version, code, at = int(fields[0]), fields[1], float(fields[2])
         if version == record.version + 1:
             extra = fields[3] if len(fields) > 3 else None
             joined = _joined(record, at, extra) if code == "J" else None

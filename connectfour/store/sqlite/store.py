@@ -107,7 +107,7 @@ class SQLiteStore:
             code = COLUMN_CODES.get(column)
             if code is not None:
                 at, end = event.at, event.end
-                entry = f"E {game_id} {version} {code} {at.hex()}"
+                entry = f"E {game_id} {version} {code} {at!r}"
                 previous, was_open = record.updated_at, record.result is None
                 if end is None:  # ``advance``, without its dispatch
                     record.version = version
@@ -138,7 +138,7 @@ class SQLiteStore:
                 code = COLUMN_CODES.get(event.column)
                 if code is None:
                     raise StoreError(f"game {game_id}: no column {event.column!r}")
-                entry = f"E {game_id} {version} {code} {event.at.hex()}"
+                entry = f"E {game_id} {version} {code} {event.at!r}"
                 if event.end is not None:
                     entry = f"{entry} {event.end}"
             else:
