@@ -4,10 +4,10 @@
 (``gamelog.py``) and its time (``repr``, which gives the same float back),
 then a move's end ("four", "full"), a claim's grace (``repr``; a journal
 written before it was kept has none: 0.0), the rematch's game or the
-guest's name and request; ``C`` and the record as JSON is a game created;
-``T <game> <time>`` a touch; ``D <game>`` a deletion. A journal written before versions holds ``M`` (a
-move by its ply), ``S`` (an invite spent) and ``F`` (a game finished)
-instead of ``E``.
+guest's name and request; ``C`` and the record as JSON is a game
+created; ``T <game> <time>`` a touch; ``D <game>`` a deletion. A journal
+written before versions holds ``M`` (a move by its ply), ``S`` (an invite
+spent) and ``F`` (a game finished) instead of ``E``.
 
 Replaying is idempotent: an event applies only at the version after the
 game's, so one already folded into SQLite (or replayed) changes nothing.
