@@ -10,6 +10,7 @@ tutorial's page shows to its user (a draw).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from ..domain import Player
 from ..rules import COLUMNS, PLAYERS, ROWS
@@ -40,12 +41,14 @@ _PLAY_FRAMES = {
 }
 _WIN_FRAMES = {player: _dumps({"type": "win", "player": player}) for player in PLAYERS}
 _DRAW_FRAME = _dumps({"type": "error", "message": DRAW_MESSAGE})
+# A move's frames as ``encode_legacy`` returns them: made once, not on every move.
+_PLAYED = {key: (frame,) for key, frame in _PLAY_FRAMES.items()}
 
 
-def encode_legacy(event: ServerEvent) -> list[bytes]:
+def encode_legacy(event: ServerEvent) -> Sequence[bytes]:
     """The frames a tutorial client receives for ``event`` (often one, maybe none)."""
     if isinstance(event, PlayEvent):
-        return [_PLAY_FRAMES[event.player, event.column, event.row]]
+        return _PLAYED[event.player, event.column, event.row]
     if isinstance(event, WinEvent):
         return [_WIN_FRAMES[event.player]]
     if isinstance(event, DrawEvent):

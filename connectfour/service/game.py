@@ -14,7 +14,7 @@ import asyncio
 import hmac
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import msgspec
@@ -337,7 +337,7 @@ class Game:
     def broadcast(self, event: ServerEvent) -> None:
         """Send ``event`` to every member, encoding it once per protocol flavour."""
         v1: bytes | None = None
-        legacy: list[bytes] | None = None
+        legacy: Sequence[bytes] | None = None
         for member in self.members:
             if member.speaks_v1:
                 if v1 is None:

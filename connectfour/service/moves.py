@@ -132,8 +132,19 @@ class Moves:
     def play_nowait(
         self, game: Game, role: Role, column: int, ply: int | None, done: Callable[[ProtocolError | None], None]
     ) -> None:
-        """A move: ``commit_nowait`` of ``rulebook.Move``, for the ply the game is at unless it says."""
-        self.commit_nowait(game, rulebook.Move(role, column, len(game.state.board.moves) if ply is None else ply), done)
+        """A move: ``commit_nowait`` of ``rulebook.Move`` (for the ply the game is at unless it
+        says), its decision made here, the commonest, without the dispatch on the command."""
+        state = game.state
+        if ply is None:  # its retries are for this ply
+            ply = len(state.board.moves)
+        try:
+            event, row = rulebook.decide_move(state, role, column, ply, self._clock())
+        except Refused as exc:
+            raise ProtocolError.of(exc) from None
+        version = state.version + 1
+        command = rulebook.Move(role, column, ply)
+        append = _Append(self, game, state, command, done, ATTEMPTS, event, row, version, time.perf_counter())
+        self.store.append_nowait(game.id, version, event, append.stored)
 
     async def play(self, game: Game, role: Role, column: int, ply: int | None = None) -> None:
         await self.commit(game, rulebook.Move(role, column, ply))
