@@ -130,6 +130,25 @@ def advance(record: StoredGame, event: Event, code: str) -> None:
         record.grace = event.grace
 
 
+def take_back(record: StoredGame, event: Event, was_open: bool) -> None:
+    """Undo ``advance`` of ``event`` (never ``Created``), the game's last: its journal write failed."""
+    record.version -= 1
+    record.log = record.log[:-1]
+    record.times.pop()
+    if type(event) is Moved:
+        record.moves.pop()
+    elif type(event) is Joined:
+        record.invite_spent = False
+    elif type(event) is RematchStarted:
+        record.rematch = None
+    elif type(event) is Claimed:
+        record.grace = None
+    elif type(event) is TookBack:
+        record.moves = moves_of(record.log)
+    if was_open:
+        record.result = record.reason = record.finished_at = None
+
+
 def moves_of(log: str) -> list[int]:
     """The columns a log leaves on the board: its moves, less those taken back."""
     moves: list[int] = []

@@ -22,7 +22,7 @@ import msgspec
 
 from ...bus import Bus, LocalBus
 from ...completion import completion
-from ...domain.events import Claimed, Created, Event, Joined, Moved, RematchStarted, TookBack, ends
+from ...domain.events import Created, Event, Moved, ends
 from ..base import Committed, ConditionFailed, GameRecord, KeyKind, StoreError, VersionConflict, append
 from ..matching import LocalMatchQueue
 from ..seats import LocalSeats
@@ -30,7 +30,7 @@ from . import journal, rows
 from .connection import connect
 from .entries import created_record, deleted_record, event_record, touched_record
 from .folding import Folder
-from .gamelog import COLUMN_CODES, StoredGame, advance, events, moves_of, without_log
+from .gamelog import COLUMN_CODES, StoredGame, advance, events, take_back, without_log
 from .lock import lock
 from .recovery import recover
 from .schema import prepare
@@ -233,22 +233,8 @@ class SQLiteStore:
         if isinstance(event, Created):
             self._dirty.pop(record.id, None)
             self._folder.forget_keys(record)
-            return
-        record.version -= 1
-        record.log = record.log[:-1]
-        record.times.pop()
-        if isinstance(event, Moved):
-            record.moves.pop()
-        elif isinstance(event, Joined):
-            record.invite_spent = False
-        elif isinstance(event, RematchStarted):
-            record.rematch = None
-        elif isinstance(event, Claimed):
-            record.grace = None
-        elif isinstance(event, TookBack):
-            record.moves = moves_of(record.log)
-        if pending.was_open:
-            record.result = record.reason = record.finished_at = None
+        else:
+            take_back(record, event, pending.was_open)
 
     def _load(self, game_id: str) -> StoredGame | None:
         """The game's record, kept in memory from now until it is next folded (one folded
