@@ -31,7 +31,7 @@ def decode(frame: str | bytes) -> ClientEvent:
         raise ProtocolError("invalid_message", "Message is nested too deeply.") from None
     except Exception as exc:  # whatever else the decoder may raise, the client hears of it
         raise ProtocolError("invalid_message", f"Message could not be read: {type(exc).__name__}.") from None
-    if isinstance(event, (Init, Match)) and event.name is not None:
+    if (type(event) is Init or type(event) is Match) and event.name is not None:  # (decoding makes exact types)
         problem = name_problem(event.name)
         if problem is not None:
             raise ProtocolError("invalid_message", f"Invalid name {event.name!r}: {problem}.")

@@ -182,7 +182,10 @@ class _Append(msgspec.Struct):
 
     def stored(self, error: StoreError | None) -> None:
         metrics.store_appended(self.sent)
-        moves, game, event, version = self.moves, self.game, self.event, self.version
+        moves = self.moves
+        game = self.game
+        event = self.event
+        version = self.version
         if error is None:
             if type(event) is Moved:
                 metrics.count("connectfour_moves_total")

@@ -152,12 +152,12 @@ class Wire:
         # of a read is copied, and kept until its next part is in.
         if self._done:
             return False, b""
-        if len(data) > 5 and data[0] == 0x81 and len(data) - 6 == data[1] - 0x80 < 126 and not self._buffer:
+        size = len(data) - 6
+        if size >= 0 and data[0] == 0x81 and data[1] - 0x80 == size < 126 and not self._buffer:
             # The commonest read by far: one whole, final, masked text frame of at most 125
             # bytes (its second byte is 0x80 plus that size), and nothing else; the checks
             # below, those it can fail, in as few steps.
             payload = data[6:]
-            size = len(payload)
             if self._fragments:
                 return self._violate(CLOSE_PROTOCOL_ERROR, "A new message began inside a fragmented one.")
             if size > self._room:
