@@ -100,30 +100,6 @@ class SQLiteStore:
         self, game_id: str, version: int, event: Event, committed: Committed, presence_seq: int | None = None
     ) -> None:
         record = self._dirty.get(game_id)
-        if record is not None and type(event) is Moved and version == record.version + 1 and presence_seq is None:
-            # The hot path: a move of a game in memory, at the next version. Nothing is encoded
-            # but its journal record (entries.py), nor checked but its column's log character.
-            column = event.column
-            code = COLUMN_CODES.get(column)
-            if code is not None:
-                at, end = event.at, event.end
-                entry = f"E {game_id} {version} {code} {at!r}"
-                previous, was_open = record.updated_at, record.result is None
-                if end is None:  # ``advance``, without its dispatch
-                    record.version = version
-                    record.moves.append(column)
-                    record.log += code
-                    record.times.append(at)
-                    if at > previous:
-                        record.updated_at = at
-                else:
-                    entry = f"{entry} {end}"
-                    advance(record, event, code)
-                self._pending.append(Pending(entry, record, version, event, previous, was_open, committed))
-                if not self._flush_scheduled:  # (``_enqueue``, inlined)
-                    self._flush_scheduled = True
-                    asyncio.get_running_loop().call_soon(self._flush)
-                return
         try:
             if record is None:
                 if isinstance(event, Created):
@@ -134,7 +110,7 @@ class SQLiteStore:
                     raise VersionConflict(game_id, version, 0)
             if version != record.version + 1:
                 raise VersionConflict(game_id, version, record.version)
-            if type(event) is Moved:
+            if type(event) is Moved:  # the hot path: no condition, and no encoding but the record's
                 code = COLUMN_CODES.get(event.column)
                 if code is None:
                     raise StoreError(f"game {game_id}: no column {event.column!r}")
@@ -149,8 +125,22 @@ class SQLiteStore:
             committed(exc)
             return
         previous, was_open = record.updated_at, record.result is None
-        advance(record, event, code)
-        self._enqueue(Pending(entry, record, version, event, previous, was_open, committed))
+        if type(event) is Moved and event.end is None:
+            # ``GameRecord.advance`` for the commonest event, without its dispatch.
+            at = event.at
+            record.version = version
+            record.moves.append(event.column)
+            record.log += code
+            record.times.append(at)
+            if at > previous:
+                record.updated_at = at
+        else:
+            advance(record, event, code)
+        # ``_enqueue``, inlined: every move passes here.
+        self._pending.append(Pending(entry, record, version, event, previous, was_open, committed))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _create(self, game_id: str, version: int, event: Created, committed: Committed) -> None:
         """Start a game not in memory: it must be unknown, at version 1, with keys of its own."""
