@@ -1,10 +1,17 @@
 """The appends' batches: every append without a condition (moves, above all) that a process
 makes while one batch is on its way goes in the next, one round trip for the lot.
 
-One task (the writer) sends the batches and lives on between them, waiting for
-the next append; each append is answered within the store's ``timeout`` of its
-asking, whatever batch was on its way meanwhile. An append that ends a game
-also tidies the indexes of the sweeps, with the next batch; a confirmation
+A batch is sent at the end of the loop's turn it was begun in (or as soon as the
+one before it is answered). Standalone, on a connection that is open and with no
+wait for the replication, it is written at once and its answer handled in a
+callback: no task, no coroutine, one timer for its deadline. Otherwise (a
+Cluster, a replication to wait for, no connection yet, or the library to load),
+and whenever that quick way fails (the connection lost, the library gone), the
+same commands, with the same call ids, take the router's way in a task: it
+reconnects, follows a Cluster, loads the library and retries, all by the same
+deadline. Each append is answered within the store's ``timeout`` of its asking,
+whatever batch was on its way meanwhile. An append that ends a game also tidies
+the indexes of the sweeps, with the next batch; a confirmation
 (``RedisStore.confirm``) is a write to the game's slot in the next batch, which
 waits as every batch does.
 """
@@ -18,9 +25,10 @@ import math
 from redis.exceptions import ResponseError
 
 from ..domain.events import Event
-from ..redis.client import FAILURES
+from ..redis.client import FAILURES, pack
+from ..redis.pipe import Pipe, Reply
 from .base import Committed, StoreError
-from .redis_functions import Functions
+from .redis_functions import Functions, missing_function
 from .redis_layout import (
     DONE,
     OPEN,
@@ -53,6 +61,33 @@ def tell(committed: Committed, error: StoreError | None) -> None:
         log.exception("a caller's completion callback failed")
 
 
+class _Batch:
+    """A batch on its way: what it carries, its commands (each call with its call id, the
+    same if it is sent again) and the deadline of its answer."""
+
+    __slots__ = ("appends", "index_updates", "confirms", "commands", "deadline", "timer", "done")
+
+    def __init__(
+        self,
+        appends: list[_Pending],
+        index_updates: list[Command],
+        confirms: list[_Confirm],
+        commands: list[Command],
+        deadline: float,
+    ) -> None:
+        self.appends = appends
+        self.index_updates = index_updates
+        self.confirms = confirms
+        self.commands = commands
+        self.deadline = deadline
+        self.timer: asyncio.TimerHandle | None = None
+        #: Whether its callers heard (the answer came, or the deadline passed first).
+        self.done = False
+
+    def callers(self) -> list[Committed]:
+        return [committed for *_, committed, _ in self.appends] + [done for _, done, _ in self.confirms]
+
+
 class AppendBatcher:
     def __init__(
         self, functions: Functions, router: Router, call_ids: CallIds, *, retention: float, timeout: float
@@ -69,38 +104,46 @@ class AppendBatcher:
         self._confirms: list[_Confirm] = []
         #: Commands that tidy the indexes after a game ended, sent with the next batch.
         self._index_updates: list[Command] = []
-        #: The task that sends the batches: it lives on between them, waiting on ``_idle``.
-        self._writer: asyncio.Task[None] | None = None
-        self._idle: asyncio.Future[None] | None = None
-        self._closing = False
+        #: The batch on its way, if any: the next waits for its answer.
+        self._on_way: _Batch | None = None
+        #: Whether a send is due at the end of this turn of the loop.
+        self._due = False
+        #: The tasks of batches on the router's way (at most one at a time).
+        self._tasks: set[asyncio.Task[None]] = set()
+        #: Who waits for every batch to be answered (``drain``).
+        self._drained: list[asyncio.Future[None]] = []
 
     def add(self, game_id: str, version: int, event: Event, committed: Committed) -> None:
         """Queue an append for the next batch."""
-        self._queue.append((game_id, version, event, committed, asyncio.get_running_loop().time()))
-        self._wake_writer()
+        loop = asyncio.get_running_loop()
+        self._queue.append((game_id, version, event, committed, loop.time()))
+        if not self._due and self._on_way is None:
+            self._due = True
+            loop.call_soon(self._send)
 
     def confirm(self, game_id: str, done: Committed, asked: float) -> None:
         """Queue a write to the game's slot for the next batch: ``done`` hears once the batch's
         wait covered it (everything the master took before it)."""
         self._confirms.append((game_id, done, asked))
-        self._wake_writer()
+        self._schedule()
 
     @property
     def writing(self) -> bool:
         """Whether appends (or updates of the indexes) are waiting or on their way."""
-        return self._writer is not None and self._idle is None
+        return self._on_way is not None or self._waiting()
 
     @property
     def running(self) -> bool:
-        """Whether the writer task is there (busy or waiting for more)."""
-        return self._writer is not None
+        """Whether a batch is on its way or due."""
+        return self._on_way is not None or self._due or self._waiting()
 
     async def drain(self) -> None:
-        """Send what is left, and let the writer end: the store is closing."""
-        self._closing = True
-        self._wake_writer()
-        if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)
+        """Wait until every batch, those waiting included, is answered: the store is closing."""
+        while self.running:
+            self._schedule()
+            drained: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._drained.append(drained)
+            await drained
 
     def answer(self, game_id: str, version: int, event: Event, result: object) -> StoreError | None:
         """What an append's answer means: None if it was stored; else the StoreError (its
@@ -124,74 +167,139 @@ class AppendBatcher:
         for key in (watch_key, join_key):
             if key:
                 self._index_updates.append(("EXPIRE", b"cf:key:" + key, seconds))
-        self._wake_writer()
+        self._schedule()
 
-    def _wake_writer(self) -> None:
-        idle = self._idle
-        if idle is not None:
-            self._idle = None
-            if not idle.done():
-                idle.set_result(None)
-        elif self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write(), name="cf-redis-appends")
+    def _waiting(self) -> bool:
+        return bool(self._queue or self._index_updates or self._confirms)
 
-    async def _write(self) -> None:
-        """Send what was appended meanwhile, one pipeline per round trip; then wait for more
-        (a task per batch would cost more than one waiting) until the store closes."""
-        loop = asyncio.get_running_loop()
+    def _schedule(self) -> None:
+        """Send what waits at the end of this turn of the loop, unless a batch is on its way
+        (what waits then goes when it is answered)."""
+        if not self._due and self._on_way is None:
+            self._due = True
+            asyncio.get_running_loop().call_soon(self._send)
+
+    def _send(self) -> None:
+        """Send what waits as one batch: at once on an open connection, else the router's way."""
+        self._due = False
+        if self._on_way is not None:
+            return
+        if not self._waiting():
+            self._tell_drained()
+            return
+        batch = self._batch()
+        self._on_way = batch
+        pipe = self._router.ready() if self._functions.loaded() else None
+        if pipe is None:
+            self._the_long_way(batch)
+            return
         try:
-            while True:
-                while self._queue or self._index_updates or self._confirms:
-                    batch, self._queue = self._queue, []
-                    index_updates, self._index_updates = self._index_updates, []
-                    confirms, self._confirms = self._confirms, []
-                    await self._send(batch, index_updates, confirms)
-                if self._closing:
-                    return
-                idle = self._idle = loop.create_future()
-                await idle
-        finally:
-            self._writer = self._idle = None
+            pipe.send(pack(batch.commands))
+        except Exception:  # (the connection closing under it)
+            self._the_long_way(batch)
+            return
+        loop = asyncio.get_running_loop()
+        batch.timer = loop.call_at(batch.deadline, self._late, batch, pipe)
+        pipe.replies(len(batch.commands)).add_done_callback(lambda answers: self._answered(batch, answers))
 
-    async def _send(self, batch: list[_Pending], index_updates: list[Command], confirms: list[_Confirm]) -> None:
+    def _batch(self) -> _Batch:
+        """What waits, as one batch: the commands, each call with a call id of its own."""
+        appends, self._queue = self._queue, []
+        index_updates, self._index_updates = self._index_updates, []
+        confirms, self._confirms = self._confirms, []
+        # Each append is answered within ``timeout`` of its asking, whatever batch was on
+        # its way meanwhile: the oldest one waiting sets the batch's deadline.
+        oldest = min(
+            [asked for *_, asked in appends] + [asked for *_, asked in confirms],
+            default=asyncio.get_running_loop().time(),
+        )
+        commands: list[Command] = list(index_updates)
+        call_ids, retention_ms = self._call_ids, self.retention_ms
+        for game_id, version, event, _, _ in appends:
+            if goes_on(event):  # a move, the hot path: compare, append, announce
+                commands.append(("FCALL", "cf_move", 1, log_key(game_id), *move_args(version, event, call_ids.next())))
+            else:
+                args = append_args(version, event, call_ids.next(), retention_ms)
+                commands.append(("FCALL", "cf_append", 4, *game_keys(game_id), *args))
+        for game_id, _, _ in confirms:
+            # A write to the game's slot that the batch's wait then covers.
+            commands.append(("SET", sync_key(game_id), b"1", "PX", b"60000"))
+        return _Batch(appends, index_updates, confirms, commands, oldest + self.timeout)
+
+    def _answered(self, batch: _Batch, answers: asyncio.Future[list[Reply]]) -> None:
+        """The answers of a batch sent at once; a lost connection, or a server that lost the
+        library, sends the same calls again the router's way."""
+        if batch.done:
+            return  # its deadline passed first
+        if batch.timer is not None:
+            batch.timer.cancel()
+        if answers.cancelled() or answers.exception() is not None:
+            self._the_long_way(batch)
+            return
+        results = answers.result()
+        if any(missing_function(result) for result in results):
+            self._the_long_way(batch)
+            return
+        self._finish(batch, results)
+
+    def _late(self, batch: _Batch, pipe: Pipe) -> None:
+        """No answer by the deadline: the connection goes, and the callers hear so."""
+        if batch.done:
+            return
+        self._router.lost(pipe)
+        self._fail(batch, StoreError(f"redis: no answer in {self.timeout:g}s"))
+
+    def _the_long_way(self, batch: _Batch) -> None:
+        batch.timer = None
+        task = asyncio.get_running_loop().create_task(self._route(batch), name="cf-redis-appends")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _route(self, batch: _Batch) -> None:
+        """The router's way: it connects, follows a Cluster, loads the library and tries again
+        (the same calls, with the same call ids) until the batch's deadline."""
         functions = self._functions
-        waiting = [committed for *_, committed, _ in batch] + [done for _, done, _ in confirms]
         try:
             if not functions.loaded():
                 await functions.load()
-            # Each append is answered within ``timeout`` of its asking, whatever batch was on
-            # its way meanwhile: the oldest one waiting sets the batch's deadline.
-            now = asyncio.get_running_loop().time()
-            oldest = min([asked for *_, asked in batch] + [asked for *_, asked in confirms], default=now)
-            deadline = oldest + self.timeout
-            commands: list[Command] = list(index_updates)
-            call_ids, retention_ms = self._call_ids, self.retention_ms
-            for game_id, version, event, _, _ in batch:
-                if goes_on(event):  # a move, the hot path: compare, append, announce
-                    commands.append(
-                        ("FCALL", "cf_move", 1, log_key(game_id), *move_args(version, event, call_ids.next()))
-                    )
-                else:
-                    args = append_args(version, event, call_ids.next(), retention_ms)
-                    commands.append(("FCALL", "cf_append", 4, *game_keys(game_id), *args))
-            for game_id, _, _ in confirms:
-                # A write to the game's slot that the batch's wait then covers.
-                commands.append(("SET", sync_key(game_id), b"1", "PX", b"60000"))
-            results = await self._router.send(commands, deadline)
+            results = await self._router.send(batch.commands, batch.deadline)
         except (*FAILURES, StoreError) as exc:
-            error = functions.failed(exc)
-            for committed in waiting:
-                tell(committed, error)
+            self._fail(batch, functions.failed(exc))
             return
         except Exception as exc:  # never leave a caller waiting
             log.exception("the appends' batch failed")
-            for committed in waiting:
-                tell(committed, StoreError(f"redis: {exc!r}"))
+            self._fail(batch, StoreError(f"redis: {exc!r}"))
             return
-        answers = results[len(index_updates) :]
-        for (game_id, version, event, committed, _), result in zip(batch, answers):
+        self._finish(batch, results)
+
+    def _fail(self, batch: _Batch, error: StoreError) -> None:
+        batch.done = True
+        for committed in batch.callers():
+            tell(committed, error)
+        self._next(batch)
+
+    def _finish(self, batch: _Batch, results: list[object]) -> None:
+        batch.done = True
+        answers = results[len(batch.index_updates) :]
+        for (game_id, version, event, committed, _), result in zip(batch.appends, answers):
             tell(committed, self.answer(game_id, version, event, result))
-        for (game_id, done, _), result in zip(confirms, answers[len(batch) :]):
+        for (game_id, done, _), result in zip(batch.confirms, answers[len(batch.appends) :]):
             if isinstance(result, Exception) and not isinstance(result, StoreError):
                 result = StoreError(f"game {game_id}: {result}")
             tell(done, result if isinstance(result, StoreError) else None)
+        self._next(batch)
+
+    def _next(self, batch: _Batch) -> None:
+        """A batch answered: what waited meanwhile goes now."""
+        if self._on_way is batch:
+            self._on_way = None
+        if self._waiting():
+            self._send()
+        elif not self._due:
+            self._tell_drained()
+
+    def _tell_drained(self) -> None:
+        drained, self._drained = self._drained, []
+        for future in drained:
+            if not future.done():
+                future.set_result(None)

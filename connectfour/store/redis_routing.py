@@ -89,6 +89,28 @@ class Router:
                 results[n] = result
         return results
 
+    def ready(self) -> Pipe | None:
+        """The connection a batch can be written to at once, standalone, with no wait for the
+        replication: the bus's, or the appends' own, if one is open and its server known; else
+        None, and ``send`` makes one. (In a Cluster, each batch takes ``send``'s way.)"""
+        if self._functions.cluster or self.replication.waits:
+            return None
+        endpoint = self._endpoints.get("")
+        if endpoint is None:
+            return None
+        if self._carrier is not None:
+            carried = self._carrier("", endpoint)
+            if carried is not None:
+                return carried
+        pipe = self._pipes.get("")
+        return pipe if pipe is not None and pipe.is_open else None
+
+    def lost(self, pipe: Pipe) -> None:
+        """A batch written to ``pipe`` (``ready``) had no answer by its deadline: the
+        connection goes (the way to the server may be cut), and so do the pool's idle ones."""
+        self._drop(None, pipe)
+        self._functions.purge()
+
     async def close(self) -> None:
         for pipe in self._pipes.values():
             pipe.close()
