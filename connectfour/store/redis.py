@@ -58,11 +58,12 @@ from ..domain.seats import TTL
 from ..redis.client import FAILURES, client_for, cluster_url, without_password
 from .base import Committed, GameRecord, KeyKind, Store, StoreError, VersionConflict, append
 from .redis_batcher import AppendBatcher, tell
-from .redis_functions import Functions, fcall, missing_function
+from .redis_functions import Functions
 from .redis_layout import (
     OPEN,
     UNPLAYED,
     CallIds,
+    answered,
     append_args,
     created_fields,
     encode_time,
@@ -71,7 +72,7 @@ from .redis_layout import (
     refusal,
 )
 from .redis_match import RedisMatchQueue
-from .redis_routing import Router
+from .redis_routing import Command, Router
 from .redis_seats import RedisSeats
 from .redis_sweeps import RedisSweeps
 from .replication import AT_ONCE, Replication
@@ -108,12 +109,12 @@ class RedisStore:
         self.bus: RedisBus = bus if bus is not None else RedisBus(url, client=self._redis, timeout=timeout)
         self._own_bus = bus is None
         self._functions = Functions(self._redis)
-        self.seats = RedisSeats(self._functions, ttl)
+        self._router = Router(self._functions, timeout, replication, carrier=self.bus.carrier)
+        self.seats = RedisSeats(self._functions, self._router, ttl)
         self.match = RedisMatchQueue(self._functions, ttl)
         self.retention = retention
         self.timeout = timeout
         self._call_ids = CallIds()
-        self._router = Router(self._functions, timeout, replication, carrier=self.bus.carrier)
         self._sweeps = RedisSweeps(self._functions, retention)
         self._batcher = AppendBatcher(
             self._functions, self._router, self._call_ids, retention=retention, timeout=timeout
@@ -182,41 +183,34 @@ class RedisStore:
         keys: list[tuple[bytes, bytes]] = [(index_key(event.watch_key), b"%s watch" % game_id.encode())]
         if event.join_key is not None:
             keys.append((index_key(event.join_key), b"%s join" % game_id.encode()))
-        pipe = self._redis.pipeline(transaction=False)
-        for key, value in keys:
-            pipe.set(key, value, nx=True, get=True)
-        answers = await pipe.execute()
+        router = self._router
+        answers = [
+            answered(answer, f"game {game_id}")
+            for answer in await router.ask([("SET", *key, "NX", "GET") for key in keys])
+        ]
         new = [key for (key, _), answer in zip(keys, answers) if answer is None]
         if any(answer is not None and answer != value for (_, value), answer in zip(keys, answers)):
-            for key in new:  # one by one: in a Cluster, each in its own slot
-                await self._redis.delete(key)
+            if new:  # (in a Cluster, each to its own slot's master)
+                await router.ask([("DEL", key) for key in new])
             raise StoreError(f"game {game_id}: one of its keys belongs to another game")
-        member = game_id.encode()
-        functions = self._functions
-        if not functions.loaded():
-            await functions.load()
-        call = self._call_ids.next()
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.zadd(OPEN, {member: event.at}, nx=True)
-        pipe.zadd(UNPLAYED, {member: event.at}, nx=True)
+        member, at = game_id.encode(), encode_time(event.at)
+        args = [self._call_ids.next(), encode_event(event), *created_fields(event)]
         keys_of_game = game_keys(game_id)
-        route = await functions.route(keys_of_game[0])
-        fcall(pipe, "cf_create", keys_of_game, [call, encode_event(event), *created_fields(event)], route)
-        opened, unplayed, created = await pipe.execute(raise_on_error=False)
-        if missing_function(created):
-            await functions.load()
-            created = await functions.call(
-                "cf_create", game_keys(game_id), [call, encode_event(event), *created_fields(event)]
-            )
+        opened, unplayed, created = await router.ask(
+            [
+                ("ZADD", OPEN, "NX", at, member),
+                ("ZADD", UNPLAYED, "NX", at, member),
+                ("FCALL", "cf_create", len(keys_of_game), *keys_of_game, *args),
+            ]
+        )
         if isinstance(created, Exception):
-            tidy = self._redis.pipeline(transaction=False)
-            for key in new:
-                tidy.delete(key)
+            tidy: list[Command] = [("DEL", key) for key in new]
             if opened == 1:
-                tidy.zrem(OPEN, member)
+                tidy.append(("ZREM", OPEN, member))
             if unplayed == 1:
-                tidy.zrem(UNPLAYED, member)
-            await tidy.execute()
+                tidy.append(("ZREM", UNPLAYED, member))
+            if tidy:
+                await router.ask(tidy)
             if isinstance(created, ResponseError):
                 raise refusal(game_id, version, created)
             raise StoreError(f"game {game_id}: {created}")
@@ -224,10 +218,8 @@ class RedisStore:
     async def _conditional(self, game_id: str, version: int, event: Event, presence_seq: int) -> None:
         """An append whose decision read the game's presence: stored only if its seq is unchanged."""
         args = append_args(version, event, self._call_ids.next(), self._batcher.retention_ms, b"%d" % presence_seq)
-        try:
-            result = await self._functions.call("cf_append", game_keys(game_id), args)
-        except ResponseError as exc:
-            raise refusal(game_id, version, exc) from None
+        keys = game_keys(game_id)
+        (result,) = await self._router.ask([("FCALL", "cf_append", len(keys), *keys, *args)])
         error = self._batcher.answer(game_id, version, event, result)
         if error is not None:
             raise error
@@ -235,11 +227,11 @@ class RedisStore:
     # -- reading ------------------------------------------------------------------------
 
     async def read(self, game_id: str, after: int = 0) -> list[tuple[int, Event]]:
-        try:
-            stored = await self._redis.lrange(game_keys(game_id)[0], after, -1)
-        except FAILURES as exc:
-            raise self._functions.failed(exc, f"game {game_id}") from exc
-        return [(version, decode_event(data)) for version, data in enumerate(stored, after + 1)]
+        (stored,) = await self._router.ask([("LRANGE", game_keys(game_id)[0], after, -1)])
+        return [
+            (version, decode_event(data))
+            for version, data in enumerate(cast("list[bytes]", answered(stored, f"game {game_id}")), after + 1)
+        ]
 
     async def versions(self, game_ids: list[str]) -> dict[str, int]:
         if not game_ids:
@@ -262,35 +254,28 @@ class RedisStore:
         # The record is the log folded (the hash keeps only what the functions read),
         # and the last time someone looked at the game (``touch``).
         log, rec = game_keys(game_id)[:2]
-        try:
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.lrange(log, 0, -1)
-            pipe.hget(rec, b"updated_at")
-            stored, touched = await pipe.execute()
-        except FAILURES as exc:
-            raise self._functions.failed(exc, f"game {game_id}") from exc
-        record = GameRecord.folded(game_id, map(decode_event, stored))
+        stored, touched = [
+            answered(answer, f"game {game_id}")
+            for answer in await self._router.ask([("LRANGE", log, 0, -1), ("HGET", rec, "updated_at")])
+        ]
+        record = GameRecord.folded(game_id, map(decode_event, cast("list[bytes]", stored)))
         if record is not None and touched is not None:
-            record.updated_at = max(record.updated_at, float(touched))
+            record.updated_at = max(record.updated_at, float(cast(bytes, touched)))
         return record
 
     async def find_key(self, key: str) -> tuple[str, KeyKind] | None:
-        try:
-            found = cast("bytes | None", await self._redis.get(index_key(key)))
-        except FAILURES as exc:
-            raise self._functions.failed(exc) from exc
+        (answer,) = await self._router.ask([("GET", index_key(key))])
+        found = cast("bytes | None", answered(answer))
         if found is None:
             return None
         game_id, _, kind = found.decode().rpartition(" ")
         return game_id, cast(KeyKind, kind)
 
     async def touch(self, game_id: str, at: float) -> None:
-        try:
-            await self._functions.call("cf_touch", game_keys(game_id)[1:2], [encode_time(at)])
-        except ResponseError as exc:
-            raise refusal(game_id, 0, exc) from None
-        except FAILURES as exc:
-            raise self._functions.failed(exc, f"game {game_id}") from exc
+        (answer,) = await self._router.ask([("FCALL", "cf_touch", 1, game_keys(game_id)[1], encode_time(at))])
+        if isinstance(answer, ResponseError):
+            raise refusal(game_id, 0, answer)
+        answered(answer, f"game {game_id}")
 
     # -- sweeps ---------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import secrets
-from typing import NamedTuple, TypeGuard
+from typing import NamedTuple, TypeGuard, cast
 
 from redis.exceptions import ResponseError
 
@@ -148,3 +148,20 @@ def created_fields(event: Created) -> list[bytes]:
 def last_time(entry: bytes | None) -> float:
     """When the event of a log's entry happened (0.0 for none)."""
     return decode_event(entry).at if entry is not None else 0.0
+
+
+def answered(result: object, what: str = "redis") -> object:
+    """A command's answer; an error answer raised as a StoreError about ``what``."""
+    if isinstance(result, StoreError):
+        raise result
+    if isinstance(result, Exception):
+        raise StoreError(f"{what}: {result}")
+    return result
+
+
+def fields(reply: object, what: str = "redis") -> dict[bytes, bytes]:
+    """A hash's fields as ``HGETALL`` answers them: a map (RESP3), or a flat list (RESP2)."""
+    if isinstance(reply, dict):
+        return reply
+    items = cast("list[bytes]", answered(reply, what))
+    return dict(zip(items[::2], items[1::2]))

@@ -19,7 +19,8 @@ from ..domain.seats import TTL, Holder, Presence, decode_presence, encode_presen
 from ..redis.client import FAILURES
 from .base import StoreError
 from .redis_functions import Functions
-from .redis_layout import exclusive, game_keys
+from .redis_layout import answered, exclusive, fields, game_keys
+from .redis_routing import Router
 
 if TYPE_CHECKING:
     from .seats import Seats
@@ -79,16 +80,15 @@ class RedisSeats:
     one is still that one, and else answers the stored one to make the change on again:
     no rule of the seats is written twice."""
 
-    def __init__(self, functions: Functions, ttl: float = TTL) -> None:
+    def __init__(self, functions: Functions, router: Router, ttl: float = TTL) -> None:
         self._functions = functions
+        #: A game's presence is read and written the appends' way (``Router.ask``).
+        self._router = router
         self.ttl = ttl
 
     async def _read(self, game_id: str) -> Presence | None:
-        try:
-            fields = await self._functions.client.hgetall(game_keys(game_id)[3])
-        except FAILURES as exc:
-            raise self._functions.failed(exc, f"game {game_id}") from exc
-        return stored_presence(cast("dict[bytes, bytes]", fields))  # (no decode_responses: bytes)
+        (stored,) = await self._router.ask([("HGETALL", game_keys(game_id)[3])])
+        return stored_presence(fields(stored, f"game {game_id}"))
 
     async def _change(
         self, game_id: str, now: float, change: Callable[[Presence], Presence], *, announce: bool = True
@@ -110,13 +110,11 @@ class RedisSeats:
                 nobody=b"1" if made.red is None and made.yellow is None and not made.watching else b"0",
                 announce=b"1" if announce else b"0",
             )
-            try:
-                answer = await self._functions.call("cf_presence", (keys[3], keys[1]), args)
-            except FAILURES as exc:
-                raise self._functions.failed(exc, f"game {game_id}") from exc
+            (answer,) = await self._router.ask([("FCALL", "cf_presence", 2, keys[3], keys[1], *args)])
+            answered(answer, f"game {game_id}")
             if answer == 1:
                 return made
-            seq, body = answer
+            seq, body = cast("list[bytes]", answer)
             current = decode_presence(body) if seq and body else None  # (an older layout's: made anew)
         raise StoreError(f"game {game_id}: its presence kept changing")
 
