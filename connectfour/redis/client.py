@@ -16,10 +16,11 @@ What a client may raise: ``ERRORS``; ``FAILURES`` with uvloop's RuntimeError too
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
+import hiredis
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
@@ -166,19 +167,15 @@ def bus_client(url: str, *, timeout: float) -> Redis | RedisCluster:
 # -- the Redis protocol ------------------------------------------------------------------------
 
 
-def pack(commands: Sequence[Sequence[bytes | str | int]]) -> bytes:
-    """Commands in the Redis protocol (RESP arrays of bulk strings), in one piece.
+#: hiredis's ``pack_command`` (its stub types the tuple as of one argument only).
+pack_command = cast("Callable[[tuple[bytes | str | int, ...]], bytes]", hiredis.pack_command)
 
-    What redis-py's ``pack_commands`` makes, byte for byte (tests/test_redis.py
-    holds it to that), at 40% of the cost (timeit: 2.9 µs against 7.3 for an
-    append's FCALL of 17 arguments, which redis-py encodes each through
-    several calls)."""
-    parts: list[bytes] = []
-    append = parts.append
-    for command in commands:
-        append(b"*%d\r\n" % len(command))
-        for arg in command:
-            if type(arg) is not bytes:
-                arg = arg.encode() if type(arg) is str else str(arg).encode()
-            append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-    return b"".join(parts)
+
+def pack(commands: Sequence[Sequence[bytes | str | int]]) -> bytes:
+    """Commands in the Redis protocol (RESP arrays of bulk strings), in one piece: hiredis's
+    ``pack_command`` for each, what redis-py's ``pack_commands`` makes, byte for byte
+    (tests/test_redis.py holds it to that), at a fifth of its cost (timeit: 1.2 µs for a
+    move's FCALL, against 2.5 for the same in Python and 7.3 for redis-py's)."""
+    if len(commands) == 1:
+        return pack_command(tuple(commands[0]))
+    return b"".join([pack_command(tuple(command)) for command in commands])
