@@ -8,7 +8,7 @@ announces it on the game's sharded channel, so that a stored event is always ann
 and an unstored one never is. A move the game goes on after (``cf_move``) is that and
 nothing more; an event that ends the game also marks the record and sets the keys'
 expiry (``cf_append``). The record ``get`` answers is the log folded. Each call carries a call id:
-redis-py retries a command after a connection error, and a retried append answers
+a command is sent again after a connection error, and a retried append answers
 as the first did instead of appending twice.
 
 Keys (``redis_layout.py``; every key of a game shares its hash tag, so one Cluster
@@ -23,9 +23,11 @@ end (its replay can be read from any process meanwhile).
 Appends without a condition (moves, above all) are batched (``redis_batcher.py``):
 all those a process makes while one batch is on its way go in the next, one round
 trip for the lot, sent and followed through a Cluster's changes by
-``redis_routing.py``. A creation costs two round trips (the key index is in other
-slots, so it is written first, ``SET NX``); an append with a presence's seq, one of
-its own.
+``redis_routing.py``. The same way, one round trip each (``Router.ask``), go a
+game's reads and the changes that are not batched: a creation costs two (the key
+index is in other slots, so it is written first, ``SET NX``); an append with a
+presence's seq, and a presence's change, one each. redis-py carries the rest (the
+libraries' loading, the heartbeat, the sweeps, the quick match).
 
 A connection error or a timeout becomes ``StoreError``: every socket has a timeout,
 and the retries are few and short (``connectfour/redis/client.py``: a connection
@@ -162,9 +164,9 @@ class RedisStore:
 
     async def confirm(self, game_id: str) -> None:
         """Return once what is stored of the game is where ``replication`` asks (at once
-        when it asks for nothing). The appends' writer sends a write to the game's slot
-        in its next batch, which waits as every batch does: the wait covers everything
-        the master took before that write. For a change stored outside the batches, and
+        when it asks for nothing). The appends' next batch carries a write to the game's
+        slot, which waits as every batch does: the wait covers everything the master took
+        before that write. For a change stored outside the batches, and
         for a request sent again, answered from what is stored already."""
         if not self.replication.waits:
             return
@@ -316,7 +318,7 @@ class RedisStore:
     async def close(self) -> None:
         """Wait for the appends on their way, then let the connections go."""
         while self._batcher.running or self._tasks:
-            # The writer sends what is left, then ends (an append alone that ends a game wakes it again).
+            # What is left is sent (an append alone that ends a game queues more).
             await asyncio.gather(self._batcher.drain(), *self._tasks, return_exceptions=True)
         await self._functions.settle()
         await self._router.close()

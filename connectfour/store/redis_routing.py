@@ -1,5 +1,7 @@
-"""The appends' way to the server: each batch in one write per master, on connections of
-the store's own, and a Redis Cluster followed while it changes under them.
+"""The appends' way to the server: each batch in one write per master, on the bus's
+connection there (or one of the store's own), and a Redis Cluster followed while it
+changes under them. A game's reads and its changes that are not batched go the same
+way (``Router.ask``).
 
 Standalone, a batch is one round trip on one connection. In a Cluster it is
 split by the master of each command's slot, one round trip per master, in
@@ -302,12 +304,12 @@ class Router:
         wait: bool = True,
     ) -> list[object]:
         """Send ``commands`` in one write and read their answers (an error answer in its
-        place), on the writer's own connection to ``node`` (None: the standalone server).
+        place), on the appends' connection to ``node`` (None: the standalone server).
         After a connection error, reconnect and send them all again: an append carries
         its call id, so one the server ran before the answer was lost answers again as
         it did. All of it, retries included, before ``deadline`` (the loop's time).
         ``asking``: each command after an ASKING (a slot being migrated to ``node``);
-        ``load``: the function library first."""
+        ``load``: the function library first; ``wait``: the replication's wait last."""
         loop = asyncio.get_running_loop()
         error: BaseException | None = None
         wire: list[Command] = [("FUNCTION", "LOAD", "REPLACE", LIBRARY)] if load else []
