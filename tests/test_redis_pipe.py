@@ -256,6 +256,42 @@ async def test_a_processs_moves_go_on_its_bus_connection_and_their_announcements
         await store.close()
 
 
+async def test_a_games_reads_and_presence_go_on_the_bus_connection_and_redis_py_only_loads_the_library():
+    """A game made, joined, watched, looked up, read back and played: every one of its
+    commands goes on the bus's connection; redis-py's connections load the library, no more.
+    (A server of its own: no other test's connections in its list.)"""
+    from redis.asyncio import Redis
+
+    from connectfour.domain.seats import Holder
+
+    server = RedisServer()
+    redis_url = server.url
+    store = RedisStore(redis_url)
+    try:
+        await store.bus.subscribe("talked", lambda *args: None)
+        created = Created(at=1.0, local=False, watch_key="wk", join_key="jk", red_token="t", yellow_token="u")
+        await store.append("talked", 1, created)
+        assert await store.find_key("jk") == ("talked", "join")
+        await store.seats.take("talked", ("red",), Holder("A", 1), 1.0)
+        await store.seats.watch("talked", "A", 1, 1.0)
+        await store.append("talked", 2, Moved(at=2.0, player="red", column=3))
+        assert [version for version, _ in await store.read("talked")] == [1, 2]
+        record = await store.get("talked")
+        assert record is not None and record.version == 2
+        async with Redis.from_url(redis_url) as client:
+            clients = [each for each in await client.client_list() if each["cmd"] != "client|list"]
+        # redis-py's connection: its own introduction, then the library's loading, last
+        assert [each["cmd"] for each in clients if each.get("lib-name") == "redis-py"] == ["function|load"]
+        # the bus's: its own 3 (HELLO, SSUBSCRIBE, PING), and the game's 14 (2 SET, 2 ZADD and
+        # cf_create; GET; HGETALL and cf_presence twice; cf_move; LRANGE; LRANGE and HGET), and
+        # what the functions called (the server counts those too)
+        (bus,) = [each for each in clients if each["name"] == store.bus.name]
+        assert int(bus["tot-cmds"]) >= 3 + 14
+    finally:
+        await store.close()
+        server.close()
+
+
 async def test_appends_go_on_a_connection_of_their_own_while_the_bus_has_none_there(redis_url):
     from redis.asyncio import Redis
 
