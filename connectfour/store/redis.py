@@ -60,7 +60,7 @@ from ..domain.seats import TTL
 from ..redis.client import FAILURES, client_for, cluster_url, without_password
 from .base import Committed, GameRecord, KeyKind, Store, StoreError, VersionConflict, append
 from .redis_batcher import AppendBatcher, tell
-from .redis_functions import Functions
+from .redis_functions import Functions, function_call
 from .redis_layout import (
     OPEN,
     UNPLAYED,
@@ -202,7 +202,7 @@ class RedisStore:
             [
                 ("ZADD", OPEN, "NX", at, member),
                 ("ZADD", UNPLAYED, "NX", at, member),
-                ("FCALL", "cf_create", len(keys_of_game), *keys_of_game, *args),
+                function_call("cf_create", keys_of_game, args),
             ]
         )
         if isinstance(created, Exception):
@@ -220,8 +220,7 @@ class RedisStore:
     async def _conditional(self, game_id: str, version: int, event: Event, presence_seq: int) -> None:
         """An append whose decision read the game's presence: stored only if its seq is unchanged."""
         args = append_args(version, event, self._call_ids.next(), self._batcher.retention_ms, b"%d" % presence_seq)
-        keys = game_keys(game_id)
-        (result,) = await self._router.ask([("FCALL", "cf_append", len(keys), *keys, *args)])
+        (result,) = await self._router.ask([function_call("cf_append", game_keys(game_id), args)])
         error = self._batcher.answer(game_id, version, event, result)
         if error is not None:
             raise error
@@ -274,7 +273,7 @@ class RedisStore:
         return game_id, cast(KeyKind, kind)
 
     async def touch(self, game_id: str, at: float) -> None:
-        (answer,) = await self._router.ask([("FCALL", "cf_touch", 1, game_keys(game_id)[1], encode_time(at))])
+        (answer,) = await self._router.ask([function_call("cf_touch", game_keys(game_id)[1:2], [encode_time(at)])])
         if isinstance(answer, ResponseError):
             raise refusal(game_id, 0, answer)
         answered(answer, f"game {game_id}")

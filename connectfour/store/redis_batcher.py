@@ -28,7 +28,7 @@ from ..domain.events import Event
 from ..redis.client import FAILURES, pack
 from ..redis.pipe import Pipe, Reply
 from .base import Committed, StoreError
-from .redis_functions import Functions, missing_function
+from .redis_functions import Functions, function_call, missing_function
 from .redis_layout import (
     DONE,
     OPEN,
@@ -117,9 +117,7 @@ class AppendBatcher:
         """Queue an append for the next batch."""
         loop = asyncio.get_running_loop()
         self._queue.append((game_id, version, event, committed, loop.time()))
-        if not self._due and self._on_way is None:
-            self._due = True
-            loop.call_soon(self._send)
+        self._schedule(loop)
 
     def confirm(self, game_id: str, done: Committed, asked: float) -> None:
         """Queue a write to the game's slot for the next batch: ``done`` hears once the batch's
@@ -172,12 +170,12 @@ class AppendBatcher:
     def _waiting(self) -> bool:
         return bool(self._queue or self._index_updates or self._confirms)
 
-    def _schedule(self) -> None:
+    def _schedule(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Send what waits at the end of this turn of the loop, unless a batch is on its way
         (what waits then goes when it is answered)."""
         if not self._due and self._on_way is None:
             self._due = True
-            asyncio.get_running_loop().call_soon(self._send)
+            (loop or asyncio.get_running_loop()).call_soon(self._send)
 
     def _send(self) -> None:
         """Send what waits as one batch: at once on an open connection, else the router's way."""
@@ -220,7 +218,7 @@ class AppendBatcher:
                 commands.append(("FCALL", "cf_move", 1, log_key(game_id), *move_args(version, event, call_ids.next())))
             else:
                 args = append_args(version, event, call_ids.next(), retention_ms)
-                commands.append(("FCALL", "cf_append", 4, *game_keys(game_id), *args))
+                commands.append(function_call("cf_append", game_keys(game_id), args))
         for game_id, _, _ in confirms:
             # A write to the game's slot that the batch's wait then covers.
             commands.append(("SET", sync_key(game_id), b"1", "PX", b"60000"))

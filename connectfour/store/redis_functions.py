@@ -37,9 +37,14 @@ def missing_function(result: object) -> bool:
     return isinstance(result, ResponseError) and "function not found" in str(result).lower()
 
 
+def function_call(function: str, keys: Sequence[bytes], args: Iterable[bytes | str]) -> tuple[bytes | str | int, ...]:
+    """The command that calls ``function`` with ``keys`` and ``args``."""
+    return ("FCALL", function, len(keys), *keys, *args)
+
+
 def fcall(target: Any, function: str, keys: Sequence[bytes], args: Iterable[bytes | str], route: dict[str, Any]) -> Any:
     """FCALL on a client (an awaitable) or a pipeline (queued); ``route``: ``Functions.route``."""
-    return target.execute_command("FCALL", function, len(keys), *keys, *args, **route)
+    return target.execute_command(*function_call(function, keys, args), **route)
 
 
 class Functions:

@@ -235,30 +235,23 @@ class Router:
             target = targets[n] if targets is not None else None
             node, asking = target if target is not None else (await self._functions.master(_key_of(command)), False)
             masters.setdefault((node.name, asking), (node, []))[1].append(n)
-        if len(masters) == 1:  # (the commonest: one game's commands; no gather, no extra turn)
-            ((_, asking), (node, _)) = next(iter(masters.items()))
+
+        async def answers(node: ClusterNode, asking: bool, places: list[int]) -> list[object]:
+            """The master's answers; each an ``Unreachable`` if it could not be reached."""
             try:
-                only = await self._roundtrip(node, commands, deadline, asking=asking, load=node.name in load, wait=wait)
-            except Exception as exc:
-                only = [Unreachable(str(self._functions.failed(exc)))] * len(commands)
-            return only, [node] * len(commands)
-        results: list[object] = [None] * len(commands)
-        nodes: list[ClusterNode | None] = [None] * len(commands)
-        answers = await asyncio.gather(
-            *(
-                self._roundtrip(
+                return await self._roundtrip(
                     node, [commands[n] for n in places], deadline, asking=asking, load=node.name in load, wait=wait
                 )
-                for (_, asking), (node, places) in masters.items()
-            ),
-            return_exceptions=True,
-        )
-        for (node, places), answer in zip(masters.values(), answers):
-            if isinstance(answer, BaseException):
-                if not isinstance(answer, Exception):
-                    raise answer  # a cancellation
-                error = self._functions.failed(answer)
-                answer = [Unreachable(str(error))] * len(places)
+            except Exception as exc:
+                return [Unreachable(str(self._functions.failed(exc)))] * len(places)
+
+        if len(masters) == 1:  # (the commonest: one game's commands; no gather, no extra turn)
+            ((_, asking), (node, places)) = next(iter(masters.items()))
+            return await answers(node, asking, places), [node] * len(commands)
+        results: list[object] = [None] * len(commands)
+        nodes: list[ClusterNode | None] = [None] * len(commands)
+        each = await asyncio.gather(*(answers(node, asking, places) for (_, asking), (node, places) in masters.items()))
+        for (node, places), answer in zip(masters.values(), each):
             for n, result in zip(places, answer):
                 results[n], nodes[n] = result, node
         return results, nodes

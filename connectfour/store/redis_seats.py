@@ -18,7 +18,7 @@ from ..domain import Player
 from ..domain.seats import TTL, Holder, Presence, decode_presence, encode_presence, first_look
 from ..redis.client import FAILURES
 from .base import StoreError
-from .redis_functions import Functions
+from .redis_functions import Functions, function_call
 from .redis_layout import answered, exclusive, fields, game_keys
 from .redis_routing import Router
 
@@ -110,7 +110,7 @@ class RedisSeats:
                 nobody=b"1" if made.red is None and made.yellow is None and not made.watching else b"0",
                 announce=b"1" if announce else b"0",
             )
-            (answer,) = await self._router.ask([("FCALL", "cf_presence", 2, keys[3], keys[1], *args)])
+            (answer,) = await self._router.ask([function_call("cf_presence", (keys[3], keys[1]), args)])
             answered(answer, f"game {game_id}")
             if answer == 1:
                 return made
