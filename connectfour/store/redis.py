@@ -71,6 +71,7 @@ from .redis_layout import (
     encode_time,
     game_keys,
     index_key,
+    log_key,
     refusal,
 )
 from .redis_match import RedisMatchQueue
@@ -83,8 +84,8 @@ __all__ = ["RETENTION", "RedisStore", "game_keys"]
 
 #: Seconds a finished game is kept (its replay page works meanwhile), then it expires.
 RETENTION = 30 * 86400.0
-#: Games whose versions one pipeline asks for (``versions``).
-VERSIONS_CHUNK = 100
+#: Games whose versions one round trip asks for (``versions``).
+VERSIONS_CHUNK = 500
 
 
 class RedisStore:
@@ -235,21 +236,14 @@ class RedisStore:
         ]
 
     async def versions(self, game_ids: list[str]) -> dict[str, int]:
-        if not game_ids:
-            return {}
-        # A pipeline per chunk: the heartbeat asks for every game a process follows,
-        # and one pipeline of thousands would hold the event loop for as many
-        # replies parsed in a row (7 ms for 1,000), delaying every move meanwhile.
-        lengths: list[int] = []
-        try:
-            for start in range(0, len(game_ids), VERSIONS_CHUNK):
-                pipe = self._redis.pipeline(transaction=False)
-                for game_id in game_ids[start : start + VERSIONS_CHUNK]:
-                    pipe.llen(game_keys(game_id)[0])
-                lengths += await pipe.execute()
-        except FAILURES as exc:
-            raise self._functions.failed(exc) from exc
-        return dict(zip(game_ids, lengths))
+        # A round trip per chunk: the heartbeat asks for every game a process follows, and
+        # one of thousands would hold the event loop for as many replies read in a row.
+        lengths: list[object] = []
+        for start in range(0, len(game_ids), VERSIONS_CHUNK):
+            lengths += await self._router.ask(
+                [("LLEN", log_key(game_id)) for game_id in game_ids[start : start + VERSIONS_CHUNK]]
+            )
+        return {game_id: cast(int, answered(length, f"game {game_id}")) for game_id, length in zip(game_ids, lengths)}
 
     async def get(self, game_id: str) -> GameRecord | None:
         # The record is the log folded (the hash keeps only what the functions read),
