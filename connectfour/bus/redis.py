@@ -256,9 +256,12 @@ class RedisBus:
     def carrier(self, key: str, endpoint: Endpoint) -> Pipe | None:
         """The subscriptions' connection to a server ("" standalone, a node's name in a
         Cluster), while it serves, for the appends of a store on the same server and
-        database: their announcements then come back in the same read as their answers."""
+        database: their announcements then come back in the same read as their answers.
+        None while a write of ours is still to be answered (``Link.settled``)."""
         link = self._links.get(key)
         if link is None or link.pipe is None or not link.pipe.is_open or not link.endpoint.same_server(endpoint):
+            return None
+        if not link.settled:
             return None
         return link.pipe
 

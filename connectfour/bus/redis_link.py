@@ -111,6 +111,15 @@ class Link:
         self._heard = 0.0
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"cf-redis-bus {key}".rstrip())
 
+    @property
+    def settled(self) -> bool:
+        """Whether every write of this connection was answered (no PING of ours unanswered):
+        only then may a store's requests share it. A PING refused (a server loading its
+        data refuses it, as an ACL can) leaves its write's answers taking the next reply:
+        never a lent request's, so only ours; the watch then finds the PING unanswered and
+        connects again."""
+        return not self._pings
+
     # -- what the bus asks --------------------------------------------------------------
 
     async def subscribe(self, name: bytes) -> None:
