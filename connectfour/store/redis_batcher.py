@@ -4,7 +4,8 @@ makes while one batch is on its way goes in the next, one round trip for the lot
 A batch is sent at the end of the loop's turn it was begun in (or as soon as the
 one before it is answered). Standalone, on a connection that is open and with no
 wait for the replication, it is written at once and its answer handled in a
-callback: no task, no coroutine, one timer for its deadline. Otherwise (a
+callback: no task, no coroutine, and no timer of its own: one watches the deadline
+of whichever batch is on its way (``_watch``). Otherwise (a
 Cluster, a replication to wait for, no connection yet, or the library to load),
 and whenever that quick way fails (the connection lost, the library gone), the
 same commands, with the same call ids, take the router's way in a task: it
@@ -65,7 +66,7 @@ class _Batch:
     """A batch on its way: what it carries, its commands (each call with its call id, the
     same if it is sent again) and the deadline of its answer."""
 
-    __slots__ = ("appends", "index_updates", "confirms", "commands", "deadline", "timer", "done")
+    __slots__ = ("appends", "index_updates", "confirms", "commands", "deadline", "pipe", "done")
 
     def __init__(
         self,
@@ -80,7 +81,8 @@ class _Batch:
         self.confirms = confirms
         self.commands = commands
         self.deadline = deadline
-        self.timer: asyncio.TimerHandle | None = None
+        #: The connection it was written to at once, while its answer is awaited there.
+        self.pipe: Pipe | None = None
         #: Whether its callers heard (the answer came, or the deadline passed first).
         self.done = False
 
@@ -110,6 +112,8 @@ class AppendBatcher:
         self._due = False
         #: The tasks of batches on the router's way (at most one at a time).
         self._tasks: set[asyncio.Task[None]] = set()
+        #: The timer that goes off by the deadline of the batch written at once (``_watch``).
+        self._watching: asyncio.TimerHandle | None = None
         #: Who waits for every batch to be answered (``drain``).
         self._drained: list[asyncio.Future[None]] = []
 
@@ -196,8 +200,8 @@ class AppendBatcher:
         except Exception:  # (the connection closing under it)
             self._the_long_way(batch)
             return
-        loop = asyncio.get_running_loop()
-        batch.timer = loop.call_at(batch.deadline, self._late, batch, pipe)
+        batch.pipe = pipe
+        self._watch(batch.deadline)
         pipe.replies(len(batch.commands)).add_done_callback(lambda answers: self._answered(batch, answers))
 
     def _batch(self) -> _Batch:
@@ -229,8 +233,6 @@ class AppendBatcher:
         library, sends the same calls again the router's way."""
         if batch.done:
             return  # its deadline passed first
-        if batch.timer is not None:
-            batch.timer.cancel()
         if answers.cancelled() or answers.exception() is not None:
             self._the_long_way(batch)
             return
@@ -240,6 +242,26 @@ class AppendBatcher:
             return
         self._finish(batch, results)
 
+    def _watch(self, deadline: float) -> None:
+        """Have the watch go off by ``deadline``: one timer for every batch written at once,
+        moved only to an earlier deadline (arming and cancelling a timer per batch cost 2 µs,
+        and a batch is a move or two)."""
+        if self._watching is None or deadline < self._watching.when():
+            if self._watching is not None:
+                self._watching.cancel()
+            self._watching = asyncio.get_running_loop().call_at(deadline, self._watched)
+
+    def _watched(self) -> None:
+        """The watch went off: the batch on its way, if any, is late, or is watched till its own deadline."""
+        went_off, self._watching = self._watching, None
+        batch = self._on_way
+        if went_off is None or batch is None or batch.done or batch.pipe is None:
+            return
+        if batch.deadline <= went_off.when():  # (as a timer of its own would have gone off)
+            self._late(batch, batch.pipe)
+        else:
+            self._watch(batch.deadline)
+
     def _late(self, batch: _Batch, pipe: Pipe) -> None:
         """No answer by the deadline: the connection goes, and the callers hear so."""
         if batch.done:
@@ -248,7 +270,7 @@ class AppendBatcher:
         self._fail(batch, StoreError(f"redis: no answer in {self.timeout:g}s"))
 
     def _the_long_way(self, batch: _Batch) -> None:
-        batch.timer = None
+        batch.pipe = None  # (the router's way keeps the deadline itself)
         task = asyncio.get_running_loop().create_task(self._route(batch), name="cf-redis-appends")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
