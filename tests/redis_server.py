@@ -83,7 +83,8 @@ class RedisServer:
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
 
-    def start(self) -> None:
+    def start(self, *, answering: bool = True) -> None:
+        """Start the process; by default, return once it answers (its data loaded back)."""
         if self.pid is not None:
             return
         self.proc = subprocess.Popen(
@@ -93,9 +94,10 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self._wait_until_it_answers()
+        if answering:
+            self.wait_until_it_answers()
 
-    def _wait_until_it_answers(self) -> None:
+    def wait_until_it_answers(self) -> None:
         """Poll with PING until +PONG (not -LOADING while it reads its AOF back)."""
         deadline = time.monotonic() + self.start_timeout
         last: object = None

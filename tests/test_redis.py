@@ -464,6 +464,60 @@ async def test_a_move_asked_while_a_batch_waits_on_a_stalled_server_is_answered_
         await store.close()
 
 
+async def test_after_a_restart_each_request_gets_its_own_answers_once_the_data_is_loaded():
+    """A restarted server refuses PING, and every read, while it loads its data back. The
+    bus, connecting again meanwhile, ends its write of subscriptions with a PING so refused;
+    the store's requests share no connection with that write, so once the data is loaded
+    each gets its own answers (one of them took that PING's place, and timed out, before)."""
+    # 1 ms per key loaded back, clients served every 1 kB read meanwhile
+    server = RedisServer(fsync="always", extra=["key-load-delay 1000", "loading-process-events-interval-bytes 1024"])
+    store = RedisStore(server.url)
+    try:
+        await store.bus.subscribe("g1", lambda *args: None)
+        await create(store)
+        version = await play(store, "g1", [3, 3, 4])
+        async with Redis.from_url(server.url) as client:
+            await client.mset({f"filler-{n}": b"x" * 100 for n in range(1500)})
+            await client.bgrewriteaof()  # an RDB base: read back key by key, ``key-load-delay`` apart
+            await until_async(lambda: rewritten(client), "the AOF rewritten")
+        await asyncio.to_thread(server.stop, kill=True)
+        server.start(answering=False)
+        # While it loads: the bus connects again and subscribes (allowed), its PING refused.
+        await asyncio.wait_for(store.bus.subscribe("g2", lambda *args: None), PATIENCE)
+        assert (await ping(server.port)).startswith(b"-LOADING")  # (still loading: the case holds)
+        await asyncio.to_thread(server.wait_until_it_answers)
+        assert await store.versions(["g1", "g2"]) == {"g1": version, "g2": 0}
+        assert [number for number, _ in await store.read("g1")] == list(range(1, version + 1))
+        assert await play(store, "g1", [4]) == version + 1
+    finally:
+        await store.close()
+        server.close()
+
+
+async def ping(port: int) -> bytes:
+    """What a PING of a connection of its own is answered."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"PING\r\n")
+        return await asyncio.wait_for(reader.readline(), PATIENCE)
+    finally:
+        writer.close()
+
+
+async def rewritten(client: Redis) -> bool:
+    persistence = await client.info("persistence")
+    return not persistence["aof_rewrite_in_progress"] and not persistence["aof_rewrite_scheduled"]
+
+
+async def until_async(condition, what: str, timeout: float = PATIENCE) -> None:
+    """``until`` for a condition that must be awaited."""
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
 async def test_a_server_that_lost_the_functions_gets_them_again(store, raw):
     await create(store)
     await raw.function_flush()
