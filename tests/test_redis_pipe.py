@@ -496,18 +496,30 @@ async def test_a_store_shares_no_connection_with_a_bus_write_whose_ping_was_refu
     """A server may refuse the PING that closes a write of subscriptions (one loading its
     data does; here the user may not PING): that write's answers then take the next reply
     on the connection. A game's reads and appends never share it meanwhile, so each gets
-    its own answers, not another's."""
+    its own answers, not another's; and the announcements still come."""
     server = RedisServer(extra=["user noping on >secret ~* &* +@all -ping"])
     url = server.url.replace("redis://", "redis://noping:secret@")
-    store = RedisStore(url)
+    store, other = RedisStore(url), RedisStore(server.url)
+    heard: list[int] = []
+    fifth = asyncio.Event()
+
+    def deliver(game_id: str, version: int, message: object) -> None:
+        heard.append(version)
+        if version == 5:
+            fifth.set()
+
     try:
-        await store.bus.subscribe("shared", lambda *args: None)  # SSUBSCRIBE, then a refused PING
+        await store.bus.subscribe("shared", deliver)  # SSUBSCRIBE, then a refused PING
         created = Created(at=1.0, local=True, watch_key="w", join_key=None, red_token="t", yellow_token="t")
         await store.append("shared", 1, created)
         for version, (player, column) in enumerate([("red", 3), ("yellow", 3), ("red", 4)], start=2):
             await store.append("shared", version, Moved(at=float(version), player=player, column=column))
         assert await store.versions(["shared", "none"]) == {"shared": 4, "none": 0}
         assert [version for version, _ in await store.read("shared")] == [1, 2, 3, 4]
+        await other.append("shared", 5, Moved(at=5.0, player="yellow", column=4))  # another process's
+        await asyncio.wait_for(fifth.wait(), 5)
+        assert heard[-1] == 5
     finally:
         await store.close()
+        await other.close()
         server.close()
