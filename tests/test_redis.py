@@ -518,6 +518,31 @@ async def until_async(condition, what: str, timeout: float = PATIENCE) -> None:
         await asyncio.sleep(0.01)
 
 
+async def test_an_append_on_a_stalled_server_is_given_its_whole_timeout(own_server):
+    """The bound is each append's own: one sent after an earlier batch was answered is not
+    given up at that batch's deadline, which comes first."""
+    timeout = 1.0
+    store = RedisStore(own_server.url, timeout=timeout)
+    try:
+        await create(store)
+        await create(store, "g2")
+        await store.append("g2", 2, Joined(at=1.0))  # a batch answered: its deadline comes first
+        await asyncio.sleep(timeout / 2)  # (the time between the two, not a wait for anything)
+        pid = own_server.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            asked = time.monotonic()
+            with pytest.raises(StoreError):
+                await store.append("g1", 2, Joined(at=1.0))
+            waited = time.monotonic() - asked
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert 0.9 * timeout <= waited < 1.5 * timeout, f"given up {waited:.2f}s after it was asked"
+    finally:
+        await store.close()
+
+
 async def test_a_server_that_lost_the_functions_gets_them_again(store, raw):
     await create(store)
     await raw.function_flush()
