@@ -259,11 +259,9 @@ class RedisBus:
         database: their announcements then come back in the same read as their answers.
         None while a write of ours is still to be answered (``Link.settled``)."""
         link = self._links.get(key)
-        if link is None or link.pipe is None or not link.pipe.is_open or not link.endpoint.same_server(endpoint):
+        if link is None or link.pipe is None or not link.pipe.is_open or not link.settled:
             return None
-        if not link.settled:
-            return None
-        return link.pipe
+        return link.pipe if link.endpoint.same_server(endpoint) else None
 
     async def link_for(self, name: bytes) -> Link:
         """The subscriptions' connection for a channel: the one, or its master's in a Cluster."""
