@@ -95,7 +95,11 @@ def _serve(args: argparse.Namespace) -> int:
         try:
             replication = Replication(replicas=args.redis_replicas, aof=args.redis_aof)
             store = RedisStore(
-                args.redis, retention=args.keep_finished, ttl=args.registration_ttl, replication=replication
+                args.redis,
+                retention=args.keep_finished,
+                ttl=args.registration_ttl,
+                replication=replication,
+                batch_interval=args.redis_batch_interval,
             )
         except ValueError as exc:  # redis-py's word on a URL it cannot read, or ours on a Cluster's
             print(f"connectfour: --redis: {exc}", file=sys.stderr)

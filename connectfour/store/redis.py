@@ -21,8 +21,8 @@ changes must be on replicas before they are acknowledged (``confirm``,
 end (its replay can be read from any process meanwhile).
 
 Appends without a condition (moves, above all) are batched (``redis_batcher.py``):
-all those a process makes while one batch is on its way go in the next, one round
-trip for the lot, sent and followed through a Cluster's changes by
+all those a process makes while one batch is on its way, or within ``batch_interval``
+of the last one sent, go in the next, one round trip for the lot, sent and followed through a Cluster's changes by
 ``redis_routing.py``. The same way, one round trip each (``Router.ask``), go a
 game's reads and the changes that are not batched: a creation costs two (the key
 index is in other slots, so it is written first, ``SET NX``); an append with a
@@ -99,7 +99,10 @@ class RedisStore:
         ttl: float = TTL,
         timeout: float = 2.0,
         replication: Replication = AT_ONCE,
+        batch_interval: float = 0.0,
     ) -> None:
+        if not 0 <= batch_interval < timeout:
+            raise ValueError(f"the batch interval must be 0 or more and under {timeout:g}s, not {batch_interval:g}")
         #: What a change waits for before it is acknowledged (nothing, by default).
         self.replication = replication
         #: Whether the server is a Cluster (a ``redis+cluster://`` URL).
@@ -120,7 +123,7 @@ class RedisStore:
         self._call_ids = CallIds()
         self._sweeps = RedisSweeps(self._functions, retention)
         self._batcher = AppendBatcher(
-            self._functions, self._router, self._call_ids, retention=retention, timeout=timeout
+            self._functions, self._router, self._call_ids, retention=retention, timeout=timeout, interval=batch_interval
         )
         #: The appends that are not batched (a creation, a conditional append), each in its task.
         self._tasks: set[asyncio.Task[None]] = set()

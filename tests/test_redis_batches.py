@@ -1,0 +1,91 @@
+"""A process's batches of moves to Redis, paced by the batch interval (``--redis-batch-interval``):
+a batch goes no sooner than the interval after the one before it, so that under load each
+carries more moves; a move after a quiet moment goes at once."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+from records import create
+
+from connectfour.domain.events import Joined
+from connectfour.store.redis import RedisStore
+
+#: Seconds any single wait in these tests may take before it counts as a hang.
+PATIENCE = 10.0
+#: The batch interval of these tests: long against a round trip to a local server.
+INTERVAL = 1.0
+
+
+async def test_moves_asked_within_the_interval_of_a_batch_go_together_once_it_has_passed(redis_url):
+    store = RedisStore(redis_url, batch_interval=INTERVAL, timeout=5.0)
+    loop = asyncio.get_running_loop()
+    try:
+        for game_id in ("g1", "g2", "g3", "g4"):
+            await create(store, game_id)
+        asked = loop.time()
+        await store.append("g1", 2, Joined(at=1.0))
+        answered: list[tuple[object, float]] = []
+        between: list[int] = []  # how many were answered when the loop next turned
+
+        def heard(error: object) -> None:
+            answered.append((error, loop.time()))
+            if len(answered) == 1:
+                loop.call_soon(lambda: between.append(len(answered)))
+
+        for game_id in ("g2", "g3", "g4"):
+            store.append_nowait(game_id, 2, Joined(at=1.0), heard)
+            await store.client.ping()  # a round trip: each would have gone, and come back, by itself
+        await asyncio.wait_for(_until(lambda: len(answered) == 3), PATIENCE)
+        assert [error for error, _ in answered] == [None, None, None]
+        assert between == [3], "the three went in one batch"
+        assert min(at for _, at in answered) >= asked + INTERVAL, "no sooner than the interval after the first"
+        assert [len(await store.read(game_id)) for game_id in ("g1", "g2", "g3", "g4")] == [2, 2, 2, 2]
+    finally:
+        await store.close()
+
+
+async def test_a_move_after_a_quiet_moment_goes_at_once(redis_url):
+    store = RedisStore(redis_url, batch_interval=INTERVAL, timeout=5.0)
+    loop = asyncio.get_running_loop()
+    try:
+        await create(store, "g1")
+        asked = loop.time()
+        await store.append("g1", 2, Joined(at=1.0))  # the first batch: none before it
+        assert loop.time() - asked < INTERVAL
+        await asyncio.sleep(INTERVAL)  # the quiet moment itself
+        asked = loop.time()
+        await store.append("g1", 3, Joined(at=2.0))
+        assert loop.time() - asked < INTERVAL
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("interval", [-0.001, 2.0, 3.0])
+def test_a_batch_interval_outside_zero_to_the_timeout_is_refused(interval):
+    with pytest.raises(ValueError, match="batch interval"):
+        RedisStore("redis://127.0.0.1:1/0", batch_interval=interval, timeout=2.0)
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--memory", "--redis-batch-interval", "0.01"], "it needs --redis"),
+        (["--redis", "redis://127.0.0.1:1/0", "--redis-batch-interval", "1"], "at most 0.5 seconds"),
+        (["--redis", "redis://127.0.0.1:1/0", "--redis-batch-interval", "-1"], "zero or more seconds"),
+    ],
+)
+def test_the_command_line_refuses_a_batch_interval_it_cannot_keep(options, said):
+    result = subprocess.run(
+        [sys.executable, "-m", "connectfour", "serve", *options], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode != 0
+    assert said in result.stderr
+
+
+async def _until(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.005)
