@@ -22,8 +22,8 @@ end (its replay can be read from any process meanwhile).
 
 Appends without a condition (moves, above all) are batched (``redis_batcher.py``):
 all those a process makes while one batch is on its way, or within ``batch_interval``
-of the last one sent, go in the next, one round trip for the lot, sent and followed through a Cluster's changes by
-``redis_routing.py``. The same way, one round trip each (``Router.ask``), go a
+of the last one sent, go in the next, one round trip for the lot, sent and followed
+through a Cluster's changes by ``redis_routing.py``. The same way, one round trip each (``Router.ask``), go a
 game's reads and the changes that are not batched: a creation costs two (the key
 index is in other slots, so it is written first, ``SET NX``); an append with a
 presence's seq, and a presence's change, one each. redis-py carries the rest (the

@@ -336,8 +336,8 @@ class AppendBatcher:
         if self._on_way is batch:
             self._on_way = None
         if self._waiting():
-            if self.interval:
-                self._schedule()
+            if self._sent_at + self.interval > asyncio.get_running_loop().time():
+                self._schedule()  # when the interval since the last batch is out
             else:
                 self._send()
         elif not self._due:
