@@ -9,8 +9,10 @@ import subprocess
 import sys
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from records import create
 
+from connectfour import metrics
 from connectfour.domain.events import Joined
 from connectfour.store.redis import RedisStore
 
@@ -64,6 +66,19 @@ async def test_a_move_after_a_quiet_moment_goes_at_once(redis_url):
         await store.close()
 
 
+async def test_each_batch_sent_is_counted_for_the_metrics(redis_url):
+    store = RedisStore(redis_url)
+    try:
+        for game_id in ("g1", "g2", "g3"):
+            await create(store, game_id)
+        before = _batches()
+        await store.append("g1", 2, Joined(at=1.0))
+        await asyncio.gather(store.append("g2", 2, Joined(at=1.0)), store.append("g3", 2, Joined(at=1.0)))
+        assert _batches() - before == 2  # the two asked in one turn went together
+    finally:
+        await store.close()
+
+
 @pytest.mark.parametrize("interval", [-0.001, 2.0, 3.0])
 def test_a_batch_interval_outside_zero_to_the_timeout_is_refused(interval):
     with pytest.raises(ValueError, match="batch interval"):
@@ -89,3 +104,12 @@ def test_the_command_line_refuses_a_batch_interval_it_cannot_keep(options, said)
 async def _until(condition) -> None:
     while not condition():
         await asyncio.sleep(0.005)
+
+
+def _batches() -> float:
+    """``connectfour_redis_batches_total`` as this process's /metrics shows it."""
+    for family in text_string_to_metric_families(metrics.render({}).decode()):
+        for sample in family.samples:
+            if sample.name == "connectfour_redis_batches_total":
+                return sample.value
+    return 0.0

@@ -29,6 +29,7 @@ import math
 
 from redis.exceptions import ResponseError
 
+from .. import metrics
 from ..domain.events import Event
 from ..redis.client import FAILURES, pack
 from ..redis.pipe import Pipe, Reply
@@ -213,6 +214,7 @@ class AppendBatcher:
         batch = self._batch()
         self._on_way = batch
         self._sent_at = asyncio.get_running_loop().time()
+        metrics.count("connectfour_redis_batches_total")
         pipe = self._router.ready() if self._functions.loaded() else None
         if pipe is None:
             self._the_long_way(batch)
