@@ -51,6 +51,7 @@ _counts: Counter[tuple[str, str]] = Counter()
 HELP = {
     "connectfour_moves_total": "Moves stored and announced.",
     "connectfour_redis_batches_total": "Batches of appends sent to Redis (--redis): moves per batch is the moves over this.",
+    "connectfour_journal_writes_total": "Writes to the SQLite store's journal: moves per write is the moves over this.",
     "connectfour_games_created_total": "Games created, rematches included.",
     "connectfour_games_ended_total": "Games ended, by result reason.",
     "connectfour_refusals_total": "Requests refused with an error event, by code.",

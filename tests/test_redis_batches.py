@@ -1,4 +1,4 @@
-"""A process's batches of moves to Redis, paced by the batch interval (``--redis-batch-interval``):
+"""A process's batches of moves to Redis, paced by the batch interval (``--batch-interval``):
 a batch goes no sooner than the interval after the one before it, so that under load each
 carries more moves; a move after a quiet moment goes at once."""
 
@@ -88,9 +88,11 @@ def test_a_batch_interval_outside_zero_to_the_timeout_is_refused(interval):
 @pytest.mark.parametrize(
     ("options", "said"),
     [
-        (["--memory", "--redis-batch-interval", "0.01"], "it needs --redis"),
-        (["--redis", "redis://127.0.0.1:1/0", "--redis-batch-interval", "1"], "at most 0.5 seconds"),
-        (["--redis", "redis://127.0.0.1:1/0", "--redis-batch-interval", "-1"], "zero or more seconds"),
+        (["--memory", "--batch-interval", "0.01"], "--memory writes nothing"),
+        (["--redis", "redis://127.0.0.1:1/0", "--batch-interval", "1"], "at most 0.5 seconds"),
+        (["--db", "games.db", "--batch-interval", "-1"], "zero or more seconds"),
+        # its name while it paced Redis only
+        (["--redis", "redis://127.0.0.1:1/0", "--redis-batch-interval", "0.6"], "at most 0.5 seconds"),
     ],
 )
 def test_the_command_line_refuses_a_batch_interval_it_cannot_keep(options, said):

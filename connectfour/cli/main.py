@@ -99,7 +99,7 @@ def _serve(args: argparse.Namespace) -> int:
                 retention=args.keep_finished,
                 ttl=args.registration_ttl,
                 replication=replication,
-                batch_interval=args.redis_batch_interval,
+                batch_interval=args.batch_interval,
             )
         except ValueError as exc:  # redis-py's word on a URL it cannot read, or ours on a Cluster's
             print(f"connectfour: --redis: {exc}", file=sys.stderr)
@@ -116,7 +116,7 @@ def _serve(args: argparse.Namespace) -> int:
         log.info("games are kept in memory only")
     else:
         try:
-            store = SQLiteStore(args.db, fsync=args.fsync)
+            store = SQLiteStore(args.db, fsync=args.fsync, batch_interval=args.batch_interval)
         except StoreError as exc:
             print(f"connectfour: --db: {exc}", file=sys.stderr)
             return 1

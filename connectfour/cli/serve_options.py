@@ -12,10 +12,11 @@ from ..config import Settings
 from .arguments import count, ipv6_prefix, port, positive, positive_seconds, rate, seconds, workers
 
 DEFAULT_DB = "var/connectfour.db"
-#: The longest ``--redis-batch-interval``: an append's wait for its batch counts against
-#: the store's 2 s to answer it.
+#: The longest ``--batch-interval``: in Redis mode an append's wait for its batch counts
+#: against the store's 2 s to answer it.
 MAX_BATCH_INTERVAL = 0.5
-#: ``--redis-batch-interval``'s default (docs/benchmarks.md, "Batches of moves at most every 2 ms").
+#: ``--batch-interval``'s default (docs/benchmarks.md, "Batches of moves at most every 2 ms",
+#: and "The journal written at most every 2 ms").
 BATCH_INTERVAL = 0.002
 
 
@@ -36,8 +37,8 @@ def database(value: str) -> str:
 
 
 def _batch_interval(value: str) -> float:
-    """Seconds between a process's batches of moves to Redis: under the store's timeout, which
-    a batch's wait counts against."""
+    """Seconds between a process's writes to its store: under Redis's timeout, which a batch's
+    wait counts against."""
     given = seconds(value)
     if given > MAX_BATCH_INTERVAL:
         raise argparse.ArgumentTypeError(f"must be at most {MAX_BATCH_INTERVAL:g} seconds, not {value}")
@@ -75,8 +76,8 @@ def problem(args: argparse.Namespace) -> str | None:
         return "--memory and --redis are two different stores: choose one"
     if (args.redis_replicas or args.redis_aof) and not args.redis:
         return "--redis-replicas and --redis-aof say what a change in Redis waits for: they need --redis"
-    if args.redis_batch_interval != BATCH_INTERVAL and not args.redis:
-        return "--redis-batch-interval paces a process's batches of moves to Redis: it needs --redis"
+    if args.batch_interval != BATCH_INTERVAL and args.memory:
+        return "--batch-interval paces a store's writes, and --memory writes nothing: choose one"
     if args.workers != 1 and not args.redis:
         return "--workers above 1 needs --redis: worker processes share games only through Redis"
     if args.workers != 1 and args.port == 0:
@@ -139,13 +140,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "and in those of the --redis-replicas replicas (WAITAOF; the primary needs appendonly yes)",
     )
     serve.add_argument(
-        "--redis-batch-interval",
+        "--batch-interval",
+        "--redis-batch-interval",  # its name while it paced Redis only
         type=_batch_interval,
         default=BATCH_INTERVAL,
         metavar="SECONDS",
-        help="with --redis: the least time between two batches of a process's moves to Redis; under load "
-        "each batch then carries more moves, and Redis spends less per move, for at most this much more "
-        "time per move; 0 sends each batch as soon as the last is answered (default %(default)g)",
+        help="the least time between two of a process's writes to its store (SQLite's journal, or a batch "
+        "to Redis); under load each write then carries more moves, and the server (and Redis) spend less "
+        "per move, for at most this much more time per move; a move after a quiet moment is written at "
+        "once; 0 writes as soon as the loop turns (SQLite) or the last batch is answered (Redis) "
+        "(default %(default)g)",
     )
     serve.add_argument(
         "--workers",

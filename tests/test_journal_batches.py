@@ -1,0 +1,135 @@
+"""The SQLite store's writes to its journal, paced by the batch interval (``--batch-interval``):
+a write comes no sooner than the interval after the one before it, so that under load each
+carries more changes; a change after a quiet moment, a read and a stop do not wait."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from records import create
+
+from connectfour import metrics
+from connectfour.domain.events import Joined
+from connectfour.store import SQLiteStore
+
+#: Seconds any single wait in these tests may take before it counts as a hang.
+PATIENCE = 10.0
+#: The batch interval of these tests: long against a write to a local file.
+INTERVAL = 0.5
+
+
+async def test_changes_asked_within_the_interval_of_a_write_go_together_once_it_has_passed(tmp_path):
+    store = SQLiteStore(tmp_path / "games.db", batch_interval=INTERVAL)
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.gather(*(create(store, game_id) for game_id in ("g1", "g2", "g3", "g4")))
+        await asyncio.sleep(INTERVAL)  # a quiet moment: the next write goes at once
+        asked = loop.time()
+        await store.append("g1", 2, Joined(at=1.0))
+        before = _journal_writes()
+        answered: list[tuple[object, float]] = []
+        between: list[int] = []  # how many were answered when the loop next turned
+
+        def heard(error: object) -> None:
+            answered.append((error, loop.time()))
+            if len(answered) == 1:
+                loop.call_soon(lambda: between.append(len(answered)))
+
+        for game_id in ("g2", "g3", "g4"):
+            store.append_nowait(game_id, 2, Joined(at=1.0), heard)
+            await asyncio.sleep(0)  # a turn of the loop: each would have been written by itself
+        await asyncio.wait_for(_until(lambda: len(answered) == 3), PATIENCE)
+        assert [error for error, _ in answered] == [None, None, None]
+        assert between == [3], "the three were answered together"
+        assert _journal_writes() - before == 1, "with one write"
+        assert min(at for _, at in answered) >= asked + INTERVAL, "no sooner than the interval after the first"
+    finally:
+        await store.close()
+    reopened = SQLiteStore(tmp_path / "games.db")
+    try:
+        assert [len(await reopened.read(game_id)) for game_id in ("g1", "g2", "g3", "g4")] == [2, 2, 2, 2]
+    finally:
+        await reopened.close()
+
+
+async def test_a_change_after_a_quiet_moment_is_written_at_once(tmp_path):
+    store = SQLiteStore(tmp_path / "games.db", batch_interval=INTERVAL)
+    loop = asyncio.get_running_loop()
+    try:
+        asked = loop.time()
+        await create(store, "g1")  # the first write: none before it
+        assert loop.time() - asked < INTERVAL
+        await asyncio.sleep(INTERVAL)  # the quiet moment itself
+        asked = loop.time()
+        await store.append("g1", 2, Joined(at=1.0))
+        assert loop.time() - asked < INTERVAL
+    finally:
+        await store.close()
+
+
+async def test_a_read_writes_what_waits_at_once_and_returns_it(tmp_path):
+    store = SQLiteStore(tmp_path / "games.db", batch_interval=INTERVAL)
+    loop = asyncio.get_running_loop()
+    try:
+        await create(store, "g1")
+        answered: list[object] = []
+        asked = loop.time()
+        store.append_nowait("g1", 2, Joined(at=1.0), answered.append)  # within the interval: it waits
+        assert answered == []
+        assert [version for version, _ in await store.read("g1")] == [1, 2]
+        assert answered == [None], "written, so answered"
+        assert loop.time() - asked < INTERVAL
+    finally:
+        await store.close()
+
+
+async def test_a_stop_writes_what_waits_and_answers_it(tmp_path):
+    store = SQLiteStore(tmp_path / "games.db", batch_interval=INTERVAL)
+    answered: list[object] = []
+    try:
+        await create(store, "g1")
+        store.append_nowait("g1", 2, Joined(at=1.0), answered.append)
+        assert answered == []
+    finally:
+        await store.close()
+    assert answered == [None]
+    reopened = SQLiteStore(tmp_path / "games.db")
+    try:
+        assert [version for version, _ in await reopened.read("g1")] == [1, 2]
+    finally:
+        await reopened.close()
+
+
+async def test_without_an_interval_each_turn_of_the_loop_has_its_write(tmp_path):
+    store = SQLiteStore(tmp_path / "games.db")
+    try:
+        await asyncio.gather(create(store, "g1"), create(store, "g2"))
+        before = _journal_writes()
+        await store.append("g1", 2, Joined(at=1.0))
+        await store.append("g2", 2, Joined(at=1.0))
+        assert _journal_writes() - before == 2
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("interval", [-0.001, 1.5])
+def test_a_batch_interval_outside_zero_to_one_second_is_refused(tmp_path, interval):
+    with pytest.raises(ValueError, match="batch interval"):
+        SQLiteStore(tmp_path / "games.db", batch_interval=interval)
+    assert not (tmp_path / "games.db").exists(), "refused before anything is opened"
+
+
+async def _until(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.005)
+
+
+def _journal_writes() -> float:
+    """``connectfour_journal_writes_total`` as this process's /metrics shows it."""
+    for family in text_string_to_metric_families(metrics.render({}).decode()):
+        for sample in family.samples:
+            if sample.name == "connectfour_journal_writes_total":
+                return sample.value
+    return 0.0
