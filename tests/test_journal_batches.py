@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
+from process_metrics import counted, until
 from records import create
 
-from connectfour import metrics
 from connectfour.domain.events import Joined
 from connectfour.store import SQLiteStore
 
@@ -28,7 +27,7 @@ async def test_changes_asked_within_the_interval_of_a_write_go_together_once_it_
         await asyncio.sleep(INTERVAL)  # a quiet moment: the next write goes at once
         asked = loop.time()
         await store.append("g1", 2, Joined(at=1.0))
-        before = _journal_writes()
+        before = counted("connectfour_journal_writes_total")
         answered: list[tuple[object, float]] = []
         between: list[int] = []  # how many were answered when the loop next turned
 
@@ -40,10 +39,10 @@ async def test_changes_asked_within_the_interval_of_a_write_go_together_once_it_
         for game_id in ("g2", "g3", "g4"):
             store.append_nowait(game_id, 2, Joined(at=1.0), heard)
             await asyncio.sleep(0)  # a turn of the loop: each would have been written by itself
-        await asyncio.wait_for(_until(lambda: len(answered) == 3), PATIENCE)
+        await asyncio.wait_for(until(lambda: len(answered) == 3), PATIENCE)
         assert [error for error, _ in answered] == [None, None, None]
         assert between == [3], "the three were answered together"
-        assert _journal_writes() - before == 1, "with one write"
+        assert counted("connectfour_journal_writes_total") - before == 1, "with one write"
         assert min(at for _, at in answered) >= asked + INTERVAL, "no sooner than the interval after the first"
     finally:
         await store.close()
@@ -106,10 +105,10 @@ async def test_without_an_interval_each_turn_of_the_loop_has_its_write(tmp_path)
     store = SQLiteStore(tmp_path / "games.db")
     try:
         await asyncio.gather(create(store, "g1"), create(store, "g2"))
-        before = _journal_writes()
+        before = counted("connectfour_journal_writes_total")
         await store.append("g1", 2, Joined(at=1.0))
         await store.append("g2", 2, Joined(at=1.0))
-        assert _journal_writes() - before == 2
+        assert counted("connectfour_journal_writes_total") - before == 2
     finally:
         await store.close()
 
@@ -119,17 +118,3 @@ def test_a_batch_interval_outside_zero_to_one_second_is_refused(tmp_path, interv
     with pytest.raises(ValueError, match="batch interval"):
         SQLiteStore(tmp_path / "games.db", batch_interval=interval)
     assert not (tmp_path / "games.db").exists(), "refused before anything is opened"
-
-
-async def _until(condition) -> None:
-    while not condition():
-        await asyncio.sleep(0.005)
-
-
-def _journal_writes() -> float:
-    """``connectfour_journal_writes_total`` as this process's /metrics shows it."""
-    for family in text_string_to_metric_families(metrics.render({}).decode()):
-        for sample in family.samples:
-            if sample.name == "connectfour_journal_writes_total":
-                return sample.value
-    return 0.0

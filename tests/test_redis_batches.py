@@ -9,10 +9,9 @@ import subprocess
 import sys
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
+from process_metrics import counted, until
 from records import create
 
-from connectfour import metrics
 from connectfour.domain.events import Joined
 from connectfour.store.redis import RedisStore
 
@@ -41,7 +40,7 @@ async def test_moves_asked_within_the_interval_of_a_batch_go_together_once_it_ha
         for game_id in ("g2", "g3", "g4"):
             store.append_nowait(game_id, 2, Joined(at=1.0), heard)
             await store.client.ping()  # a round trip: each would have gone, and come back, by itself
-        await asyncio.wait_for(_until(lambda: len(answered) == 3), PATIENCE)
+        await asyncio.wait_for(until(lambda: len(answered) == 3), PATIENCE)
         assert [error for error, _ in answered] == [None, None, None]
         assert between == [3], "the three went in one batch"
         assert min(at for _, at in answered) >= asked + INTERVAL, "no sooner than the interval after the first"
@@ -71,10 +70,10 @@ async def test_each_batch_sent_is_counted_for_the_metrics(redis_url):
     try:
         for game_id in ("g1", "g2", "g3"):
             await create(store, game_id)
-        before = _batches()
+        before = counted("connectfour_redis_batches_total")
         await store.append("g1", 2, Joined(at=1.0))
         await asyncio.gather(store.append("g2", 2, Joined(at=1.0)), store.append("g3", 2, Joined(at=1.0)))
-        assert _batches() - before == 2  # the two asked in one turn went together
+        assert counted("connectfour_redis_batches_total") - before == 2  # the two asked in one turn went together
     finally:
         await store.close()
 
@@ -101,17 +100,3 @@ def test_the_command_line_refuses_a_batch_interval_it_cannot_keep(options, said)
     )
     assert result.returncode != 0
     assert said in result.stderr
-
-
-async def _until(condition) -> None:
-    while not condition():
-        await asyncio.sleep(0.005)
-
-
-def _batches() -> float:
-    """``connectfour_redis_batches_total`` as this process's /metrics shows it."""
-    for family in text_string_to_metric_families(metrics.render({}).decode()):
-        for sample in family.samples:
-            if sample.name == "connectfour_redis_batches_total":
-                return sample.value
-    return 0.0
