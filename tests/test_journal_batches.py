@@ -1,6 +1,7 @@
-"""The SQLite store's writes to its journal, paced by the batch interval (``--batch-interval``):
-a write comes no sooner than the interval after the one before it, so that under load each
-carries more changes; a change after a quiet moment, a read and a stop do not wait."""
+"""The SQLite store's writes to its journal, paced under load by the batch interval
+(``--batch-interval``): after a write of a crowd of changes (``pacing.CROWD`` or more), the next
+comes no sooner than the interval after it, so that each carries more; a change after a quiet
+moment or a smaller write, a read and a stop do not wait."""
 
 from __future__ import annotations
 
@@ -12,45 +13,80 @@ from records import create
 
 from connectfour.domain.events import Joined
 from connectfour.store import SQLiteStore
+from connectfour.store.pacing import CROWD
 
 #: Seconds any single wait in these tests may take before it counts as a hang.
 PATIENCE = 10.0
 #: The batch interval of these tests: long against a write to a local file.
 INTERVAL = 0.5
+#: Games enough for a crowd and three more.
+GAMES = [f"g{n}" for n in range(1, CROWD + 4)]
 
 
-async def test_changes_asked_within_the_interval_of_a_write_go_together_once_it_has_passed(tmp_path):
+async def one_write(store: SQLiteStore, game_ids: list[str]) -> None:
+    """One write of a change to each of ``game_ids`` (joined), all asked in one turn of the loop."""
+    before = counted("connectfour_journal_writes_total")
+    await asyncio.gather(*(store.append(game_id, 2, Joined(at=1.0)) for game_id in game_ids))
+    assert counted("connectfour_journal_writes_total") - before == 1
+
+
+def hearing(answered: list[tuple[object, float]], between: list[int]):
+    """An answer's callback that notes it and its time, and how many were answered by the
+    time the loop turned after the first."""
+    loop = asyncio.get_running_loop()
+
+    def heard(error: object) -> None:
+        answered.append((error, loop.time()))
+        if len(answered) == 1:
+            loop.call_soon(lambda: between.append(len(answered)))
+
+    return heard
+
+
+async def test_changes_asked_within_the_interval_of_a_crowded_write_go_together_once_it_has_passed(tmp_path):
     store = SQLiteStore(tmp_path / "games.db", batch_interval=INTERVAL)
     loop = asyncio.get_running_loop()
     try:
-        await asyncio.gather(*(create(store, game_id) for game_id in ("g1", "g2", "g3", "g4")))
+        await asyncio.gather(*(create(store, game_id) for game_id in GAMES))
         await asyncio.sleep(INTERVAL)  # a quiet moment: the next write goes at once
         asked = loop.time()
-        await store.append("g1", 2, Joined(at=1.0))
+        await one_write(store, GAMES[:CROWD])
         before = counted("connectfour_journal_writes_total")
         answered: list[tuple[object, float]] = []
-        between: list[int] = []  # how many were answered when the loop next turned
-
-        def heard(error: object) -> None:
-            answered.append((error, loop.time()))
-            if len(answered) == 1:
-                loop.call_soon(lambda: between.append(len(answered)))
-
-        for game_id in ("g2", "g3", "g4"):
+        between: list[int] = []
+        heard = hearing(answered, between)
+        for game_id in GAMES[CROWD:]:
             store.append_nowait(game_id, 2, Joined(at=1.0), heard)
             await asyncio.sleep(0)  # a turn of the loop: each would have been written by itself
         await asyncio.wait_for(until(lambda: len(answered) == 3), PATIENCE)
         assert [error for error, _ in answered] == [None, None, None]
         assert between == [3], "the three were answered together"
         assert counted("connectfour_journal_writes_total") - before == 1, "with one write"
-        assert min(at for _, at in answered) >= asked + INTERVAL, "no sooner than the interval after the first"
+        assert min(at for _, at in answered) >= asked + INTERVAL, "no sooner than the interval after the crowd's"
     finally:
         await store.close()
     reopened = SQLiteStore(tmp_path / "games.db")
     try:
-        assert [len(await reopened.read(game_id)) for game_id in ("g1", "g2", "g3", "g4")] == [2, 2, 2, 2]
+        assert [len(await reopened.read(game_id)) for game_id in GAMES] == [2] * len(GAMES)
     finally:
         await reopened.close()
+
+
+async def test_after_a_write_of_fewer_than_a_crowd_the_next_change_is_written_at_once(tmp_path):
+    store = SQLiteStore(tmp_path / "games.db", batch_interval=INTERVAL)
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.gather(*(create(store, game_id) for game_id in GAMES))
+        await asyncio.sleep(INTERVAL)
+        await one_write(store, GAMES[: CROWD - 1])  # one short of a crowd: no pacing after it
+        before = counted("connectfour_journal_writes_total")
+        asked = loop.time()
+        for game_id in GAMES[CROWD - 1 :]:
+            await store.append(game_id, 2, Joined(at=1.0))
+        assert loop.time() - asked < INTERVAL, "none waited for the interval"
+        assert counted("connectfour_journal_writes_total") - before == len(GAMES) - CROWD + 1, "a write each"
+    finally:
+        await store.close()
 
 
 async def test_a_change_after_a_quiet_moment_is_written_at_once(tmp_path):
@@ -58,11 +94,12 @@ async def test_a_change_after_a_quiet_moment_is_written_at_once(tmp_path):
     loop = asyncio.get_running_loop()
     try:
         asked = loop.time()
-        await create(store, "g1")  # the first write: none before it
+        await asyncio.gather(*(create(store, game_id) for game_id in GAMES))  # the first write: none before it
         assert loop.time() - asked < INTERVAL
+        await one_write(store, GAMES[:CROWD])  # a crowd: the next write would wait
         await asyncio.sleep(INTERVAL)  # the quiet moment itself
         asked = loop.time()
-        await store.append("g1", 2, Joined(at=1.0))
+        await store.append(GAMES[CROWD], 2, Joined(at=1.0))
         assert loop.time() - asked < INTERVAL
     finally:
         await store.close()
@@ -72,12 +109,14 @@ async def test_a_read_writes_what_waits_at_once_and_returns_it(tmp_path):
     store = SQLiteStore(tmp_path / "games.db", batch_interval=INTERVAL)
     loop = asyncio.get_running_loop()
     try:
-        await create(store, "g1")
+        await asyncio.gather(*(create(store, game_id) for game_id in GAMES))
+        await one_write(store, GAMES[:CROWD])
         answered: list[object] = []
         asked = loop.time()
-        store.append_nowait("g1", 2, Joined(at=1.0), answered.append)  # within the interval: it waits
+        game_id = GAMES[CROWD]
+        store.append_nowait(game_id, 2, Joined(at=1.0), answered.append)  # after a crowd: it waits
         assert answered == []
-        assert [version for version, _ in await store.read("g1")] == [1, 2]
+        assert [version for version, _ in await store.read(game_id)] == [1, 2]
         assert answered == [None], "written, so answered"
         assert loop.time() - asked < INTERVAL
     finally:
@@ -87,16 +126,18 @@ async def test_a_read_writes_what_waits_at_once_and_returns_it(tmp_path):
 async def test_a_stop_writes_what_waits_and_answers_it(tmp_path):
     store = SQLiteStore(tmp_path / "games.db", batch_interval=INTERVAL)
     answered: list[object] = []
+    game_id = GAMES[CROWD]
     try:
-        await create(store, "g1")
-        store.append_nowait("g1", 2, Joined(at=1.0), answered.append)
+        await asyncio.gather(*(create(store, game_id) for game_id in GAMES))
+        await one_write(store, GAMES[:CROWD])
+        store.append_nowait(game_id, 2, Joined(at=1.0), answered.append)  # after a crowd: it waits
         assert answered == []
     finally:
         await store.close()
     assert answered == [None]
     reopened = SQLiteStore(tmp_path / "games.db")
     try:
-        assert [version for version, _ in await reopened.read("g1")] == [1, 2]
+        assert [version for version, _ in await reopened.read(game_id)] == [1, 2]
     finally:
         await reopened.close()
 

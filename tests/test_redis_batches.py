@@ -1,6 +1,7 @@
-"""A process's batches of moves to Redis, paced by the batch interval (``--batch-interval``):
-a batch goes no sooner than the interval after the one before it, so that under load each
-carries more moves; a move after a quiet moment goes at once."""
+"""A process's batches of moves to Redis, paced under load by the batch interval
+(``--batch-interval``): after a batch of a crowd of appends (``pacing.CROWD`` or more), the next
+goes no sooner than the interval after it, so that each carries more; a move after a quiet
+moment or a smaller batch goes at once."""
 
 from __future__ import annotations
 
@@ -13,22 +14,32 @@ from process_metrics import counted, until
 from records import create
 
 from connectfour.domain.events import Joined
+from connectfour.store.pacing import CROWD
 from connectfour.store.redis import RedisStore
 
 #: Seconds any single wait in these tests may take before it counts as a hang.
 PATIENCE = 10.0
 #: The batch interval of these tests: long against a round trip to a local server.
 INTERVAL = 1.0
+#: Games enough for a crowd and three more.
+GAMES = [f"g{n}" for n in range(1, CROWD + 4)]
 
 
-async def test_moves_asked_within_the_interval_of_a_batch_go_together_once_it_has_passed(redis_url):
+async def one_batch(store: RedisStore, game_ids: list[str]) -> None:
+    """One batch of a move to each of ``game_ids`` (joined), all asked in one turn of the loop."""
+    before = counted("connectfour_redis_batches_total")
+    await asyncio.gather(*(store.append(game_id, 2, Joined(at=1.0)) for game_id in game_ids))
+    assert counted("connectfour_redis_batches_total") - before == 1
+
+
+async def test_moves_asked_within_the_interval_of_a_crowded_batch_go_together_once_it_has_passed(redis_url):
     store = RedisStore(redis_url, batch_interval=INTERVAL, timeout=5.0)
     loop = asyncio.get_running_loop()
     try:
-        for game_id in ("g1", "g2", "g3", "g4"):
+        for game_id in GAMES:
             await create(store, game_id)
         asked = loop.time()
-        await store.append("g1", 2, Joined(at=1.0))
+        await one_batch(store, GAMES[:CROWD])
         answered: list[tuple[object, float]] = []
         between: list[int] = []  # how many were answered when the loop next turned
 
@@ -37,14 +48,14 @@ async def test_moves_asked_within_the_interval_of_a_batch_go_together_once_it_ha
             if len(answered) == 1:
                 loop.call_soon(lambda: between.append(len(answered)))
 
-        for game_id in ("g2", "g3", "g4"):
+        for game_id in GAMES[CROWD:]:
             store.append_nowait(game_id, 2, Joined(at=1.0), heard)
             await store.client.ping()  # a round trip: each would have gone, and come back, by itself
         await asyncio.wait_for(until(lambda: len(answered) == 3), PATIENCE)
         assert [error for error, _ in answered] == [None, None, None]
         assert between == [3], "the three went in one batch"
-        assert min(at for _, at in answered) >= asked + INTERVAL, "no sooner than the interval after the first"
-        assert [len(await store.read(game_id)) for game_id in ("g1", "g2", "g3", "g4")] == [2, 2, 2, 2]
+        assert min(at for _, at in answered) >= asked + INTERVAL, "no sooner than the interval after the crowd's"
+        assert [len(await store.read(game_id)) for game_id in GAMES] == [2] * len(GAMES)
     finally:
         await store.close()
 
@@ -53,14 +64,32 @@ async def test_a_move_after_a_quiet_moment_goes_at_once(redis_url):
     store = RedisStore(redis_url, batch_interval=INTERVAL, timeout=5.0)
     loop = asyncio.get_running_loop()
     try:
-        await create(store, "g1")
+        for game_id in GAMES:
+            await create(store, game_id)
         asked = loop.time()
-        await store.append("g1", 2, Joined(at=1.0))  # the first batch: none before it
+        await one_batch(store, GAMES[:CROWD])  # the first batch of moves, a crowd: the next would wait
         assert loop.time() - asked < INTERVAL
         await asyncio.sleep(INTERVAL)  # the quiet moment itself
         asked = loop.time()
-        await store.append("g1", 3, Joined(at=2.0))
+        await store.append(GAMES[CROWD], 2, Joined(at=2.0))
         assert loop.time() - asked < INTERVAL
+    finally:
+        await store.close()
+
+
+async def test_after_a_batch_of_fewer_than_a_crowd_the_next_move_goes_at_once(redis_url):
+    store = RedisStore(redis_url, batch_interval=INTERVAL, timeout=5.0)
+    loop = asyncio.get_running_loop()
+    try:
+        for game_id in GAMES:
+            await create(store, game_id)
+        await one_batch(store, GAMES[: CROWD - 1])  # one short of a crowd: no pacing after it
+        before = counted("connectfour_redis_batches_total")
+        asked = loop.time()
+        for game_id in GAMES[CROWD - 1 :]:
+            await store.append(game_id, 2, Joined(at=1.0))
+        assert loop.time() - asked < INTERVAL, "none waited for the interval"
+        assert counted("connectfour_redis_batches_total") - before == len(GAMES) - CROWD + 1, "a batch each"
     finally:
         await store.close()
 

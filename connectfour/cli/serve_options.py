@@ -15,9 +15,8 @@ DEFAULT_DB = "var/connectfour.db"
 #: The longest ``--batch-interval``: in Redis mode an append's wait for its batch counts
 #: against the store's 2 s to answer it.
 MAX_BATCH_INTERVAL = 0.5
-#: ``--batch-interval``'s default (docs/benchmarks.md, "Batches of moves at most every 2 ms",
-#: and "The journal written at most every 2 ms").
-BATCH_INTERVAL = 0.002
+#: ``--batch-interval``'s default (docs/benchmarks.md, "Writes paced only under load").
+BATCH_INTERVAL = 0.005
 
 
 def _log_level(value: str) -> str:
@@ -145,10 +144,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=_batch_interval,
         default=BATCH_INTERVAL,
         metavar="SECONDS",
-        help="the least time between two of a process's writes to its store (SQLite's journal, or a batch "
-        "to Redis); under load each write then carries more moves, and the server (and Redis) spend less "
-        "per move, for at most this much more time per move; a move after a quiet moment is written at "
-        "once; 0 writes as soon as the loop turns (SQLite) or the last batch is answered (Redis) "
+        help="under load, the least time between two of a process's writes to its store (SQLite's "
+        "journal, or a batch to Redis): each write then carries more moves, and the server (and Redis) "
+        "spend less per move, for at most this much more time per move; a write of fewer than 4 changes "
+        "lets the next go at once, so a move in a quiet moment, or while moves come slowly, waits for "
+        "nothing; 0 writes as soon as the loop turns (SQLite) or the last batch is answered (Redis) "
         "(default %(default)g)",
     )
     serve.add_argument(

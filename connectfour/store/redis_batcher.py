@@ -2,11 +2,11 @@
 makes while one batch is on its way goes in the next, one round trip for the lot.
 
 A batch is sent at the end of the loop's turn it was begun in (or as soon as the
-one before it is answered), but never sooner than ``interval`` after the one before
-it was sent: under load a process sends Redis a batch every ``interval`` at most, so
-that each carries more appends (Redis's cost is above all per batch: a wake-up, a
-read, the AOF's write, the answer's write), and an append asked after a quiet
-``interval`` still goes at once. Standalone, on a connection that is open and with no
+one before it is answered), but, under load (``pacing.py``), never sooner than
+``interval`` after the one before it was sent: a process then sends Redis a batch
+every ``interval`` at most, so that each carries more appends (Redis's cost is above
+all per batch: a wake-up, a read, the AOF's write, the answer's write), and an
+append asked after a quiet moment, or while appends come slowly, still goes at once. Standalone, on a connection that is open and with no
 wait for the replication, it is written at once and its answer handled in a
 callback: no task, no coroutine, and no timer of its own: one watches the deadline
 of whichever batch is on its way (``_watch``). Otherwise (a
@@ -34,6 +34,7 @@ from ..domain.events import Event
 from ..redis.client import FAILURES, pack
 from ..redis.pipe import Pipe, Reply
 from .base import Committed, StoreError
+from .pacing import Pacing
 from .redis_functions import Functions, function_call, missing_function
 from .redis_layout import (
     DONE,
@@ -113,10 +114,9 @@ class AppendBatcher:
         #: A finished game's keys are kept this long (``cf_append``'s argument).
         self.retention_ms = b"%d" % int(retention * 1000)
         self.timeout = timeout
-        #: The least time from one batch sent to the next (seconds; under ``timeout``).
+        #: The least time from one batch sent to the next under load (seconds; under ``timeout``).
         self.interval = interval
-        #: When the last batch was sent (the loop's time).
-        self._sent_at = -math.inf
+        self._pacing = Pacing(interval)
         self._queue: list[_Pending] = []
         #: Games whose stored events must be confirmed where the replication asks (``confirm``).
         self._confirms: list[_Confirm] = []
@@ -191,13 +191,13 @@ class AppendBatcher:
         return bool(self._queue or self._index_updates or self._confirms)
 
     def _schedule(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        """Send what waits at the end of this turn of the loop, or ``interval`` after the last
-        batch was sent if that is later, unless a batch is on its way (what waits then goes
-        when it is answered)."""
+        """Send what waits at the end of this turn of the loop, or, under load, ``interval``
+        after the last batch was sent if that is later, unless a batch is on its way (what
+        waits then goes when it is answered)."""
         if not self._due and self._on_way is None:
             self._due = True
             loop = loop or asyncio.get_running_loop()
-            at = self._sent_at + self.interval
+            at = self._pacing.not_before
             if at > loop.time():
                 loop.call_at(at, self._send)
             else:
@@ -213,7 +213,8 @@ class AppendBatcher:
             return
         batch = self._batch()
         self._on_way = batch
-        self._sent_at = asyncio.get_running_loop().time()
+        if self.interval:
+            self._pacing.wrote(len(batch.appends) + len(batch.confirms), asyncio.get_running_loop().time())
         metrics.count("connectfour_redis_batches_total")
         pipe = self._router.ready() if self._functions.loaded() else None
         if pipe is None:
@@ -338,7 +339,7 @@ class AppendBatcher:
         if self._on_way is batch:
             self._on_way = None
         if self._waiting():
-            if self._sent_at + self.interval > asyncio.get_running_loop().time():
+            if self._pacing.not_before > asyncio.get_running_loop().time():
                 self._schedule()  # when the interval since the last batch is out
             else:
                 self._send()

@@ -2,11 +2,12 @@
 
 Each event is applied to its game's record in memory at once and written
 to the journal: every event of one event-loop turn with a single write,
-each caller hearing only once that write returned. With a ``batch_interval``
-a write comes no sooner than that long after the one before it (a group
-commit): under load each write then carries more events, and the turns of
-the loop, the writes and the announcements per event are fewer; an event
-after a quiet moment is written at once. Nothing is announced on the bus
+each caller hearing only once that write returned. With a ``batch_interval``,
+under load (``pacing.py``), a write comes no sooner than that long after
+the one before it (a group commit): each write then carries more events,
+and the turns of the loop, the writes and the announcements per event are
+fewer; an event after a quiet moment, or while events come slowly, is
+written at once. Nothing is announced on the bus
 before it is in the journal, and ``read`` returns nothing that is not. The
 games in memory reach SQLite by ``folding.py``.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import math
 import os
 import sqlite3
 import time
@@ -29,6 +29,7 @@ from ...completion import completion
 from ...domain.events import Created, Event, Moved, ends
 from ..base import Committed, ConditionFailed, GameRecord, KeyKind, StoreError, VersionConflict, append
 from ..matching import LocalMatchQueue
+from ..pacing import Pacing
 from ..seats import LocalSeats
 from . import journal, rows
 from .connection import connect
@@ -57,7 +58,7 @@ class SQLiteStore:
         if not 0 <= batch_interval <= MAX_BATCH_INTERVAL:
             raise ValueError(f"the batch interval must be 0 to {MAX_BATCH_INTERVAL:g}s, not {batch_interval:g}")
         self.path = str(path)
-        #: The least time between two writes to the journal (0: each turn of the loop's).
+        #: The least time between two writes to the journal under load (0: each turn of the loop's).
         self.batch_interval = batch_interval
         self.fsync = fsync
         self.bus: Bus = bus if bus is not None else LocalBus()
@@ -79,7 +80,7 @@ class SQLiteStore:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
         self._pending: list[Pending] = []
         self._flush_scheduled = False
-        self._flushed_at = -math.inf  # the loop's time of the last write
+        self._pacing = Pacing(batch_interval)
         self._folder = Folder(
             self._db, self._journal, flush=self._flush, connect=functools.partial(connect, self.path, fsync=fsync)
         )
@@ -176,12 +177,12 @@ class SQLiteStore:
             self._schedule_flush()
 
     def _schedule_flush(self) -> None:
-        """Write what waits at the end of this turn of the loop, or ``batch_interval`` after
-        the last write if that is later. (A write that comes sooner, for a read or a fold,
-        leaves the call in place: it then finds less to write, or nothing.)"""
+        """Write what waits at the end of this turn of the loop, or, under load, ``batch_interval``
+        after the last write if that is later. (A write that comes sooner, for a read or a
+        fold, leaves the call in place: it then finds less to write, or nothing.)"""
         self._flush_scheduled = True
         loop = asyncio.get_running_loop()
-        at = self._flushed_at + self.batch_interval
+        at = self._pacing.not_before
         if at > loop.time():
             loop.call_at(at, self._flush)
         else:
@@ -194,7 +195,7 @@ class SQLiteStore:
         if not batch:
             return
         if self.batch_interval:
-            self._flushed_at = asyncio.get_running_loop().time()
+            self._pacing.wrote(len(batch), asyncio.get_running_loop().time())
         metrics.count("connectfour_journal_writes_total")
         try:
             self._journal.write(journal.encode([pending.entry for pending in batch]))
