@@ -9,6 +9,7 @@ import os
 from urllib.parse import urlsplit
 
 from ..config import Settings
+from ..store.pacing import CROWD
 from .arguments import count, ipv6_prefix, port, positive, positive_seconds, rate, seconds, workers
 
 DEFAULT_DB = "var/connectfour.db"
@@ -146,7 +147,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SECONDS",
         help="under load, the least time between two of a process's writes to its store (SQLite's "
         "journal, or a batch to Redis): each write then carries more moves, and the server (and Redis) "
-        "spend less per move, for at most this much more time per move; a write of fewer than 4 changes "
+        f"spend less per move, for at most this much more time per move; a write of fewer than {CROWD} changes "
         "lets the next go at once, so a move in a quiet moment, or while moves come slowly, waits for "
         "nothing; 0 writes as soon as the loop turns (SQLite) or the last batch is answered (Redis) "
         "(default %(default)g)",

@@ -6,10 +6,11 @@ one before it is answered), but, under load (``pacing.py``), never sooner than
 ``interval`` after the one before it was sent: a process then sends Redis a batch
 every ``interval`` at most, so that each carries more appends (Redis's cost is above
 all per batch: a wake-up, a read, the AOF's write, the answer's write), and an
-append asked after a quiet moment, or while appends come slowly, still goes at once. Standalone, on a connection that is open and with no
-wait for the replication, it is written at once and its answer handled in a
-callback: no task, no coroutine, and no timer of its own: one watches the deadline
-of whichever batch is on its way (``_watch``). Otherwise (a
+append asked after a quiet moment, or while appends come slowly, still goes at
+once. Standalone, on a connection that is open and with no wait for the
+replication, it is written at once and its answer handled in a callback: no task,
+no coroutine, and no timer of its own: one watches the deadline of whichever batch
+is on its way (``_watch``). Otherwise (a
 Cluster, a replication to wait for, no connection yet, or the library to load),
 and whenever that quick way fails (the connection lost, the library gone), the
 same commands, with the same call ids, take the router's way in a task: it
