@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 
+import paced_writes
 import pytest
+from paced_writes import GAMES, hearing
 from process_metrics import counted, until
 from records import create
 
@@ -19,28 +21,11 @@ from connectfour.store.pacing import CROWD
 PATIENCE = 10.0
 #: The batch interval of these tests: long against a write to a local file.
 INTERVAL = 0.5
-#: Games enough for a crowd and three more.
-GAMES = [f"g{n}" for n in range(1, CROWD + 4)]
+WRITES = "connectfour_journal_writes_total"
 
 
 async def one_write(store: SQLiteStore, game_ids: list[str]) -> None:
-    """One write of a change to each of ``game_ids`` (joined), all asked in one turn of the loop."""
-    before = counted("connectfour_journal_writes_total")
-    await asyncio.gather(*(store.append(game_id, 2, Joined(at=1.0)) for game_id in game_ids))
-    assert counted("connectfour_journal_writes_total") - before == 1
-
-
-def hearing(answered: list[tuple[object, float]], between: list[int]):
-    """An answer's callback that notes it and its time, and how many were answered by the
-    time the loop turned after the first."""
-    loop = asyncio.get_running_loop()
-
-    def heard(error: object) -> None:
-        answered.append((error, loop.time()))
-        if len(answered) == 1:
-            loop.call_soon(lambda: between.append(len(answered)))
-
-    return heard
+    await paced_writes.one_write(store, game_ids, WRITES)
 
 
 async def test_changes_asked_within_the_interval_of_a_crowded_write_go_together_once_it_has_passed(tmp_path):
@@ -51,7 +36,7 @@ async def test_changes_asked_within_the_interval_of_a_crowded_write_go_together_
         await asyncio.sleep(INTERVAL)  # a quiet moment: the next write goes at once
         asked = loop.time()
         await one_write(store, GAMES[:CROWD])
-        before = counted("connectfour_journal_writes_total")
+        before = counted(WRITES)
         answered: list[tuple[object, float]] = []
         between: list[int] = []
         heard = hearing(answered, between)
@@ -61,7 +46,7 @@ async def test_changes_asked_within_the_interval_of_a_crowded_write_go_together_
         await asyncio.wait_for(until(lambda: len(answered) == 3), PATIENCE)
         assert [error for error, _ in answered] == [None, None, None]
         assert between == [3], "the three were answered together"
-        assert counted("connectfour_journal_writes_total") - before == 1, "with one write"
+        assert counted(WRITES) - before == 1, "with one write"
         assert min(at for _, at in answered) >= asked + INTERVAL, "no sooner than the interval after the crowd's"
     finally:
         await store.close()
@@ -79,12 +64,12 @@ async def test_after_a_write_of_fewer_than_a_crowd_the_next_change_is_written_at
         await asyncio.gather(*(create(store, game_id) for game_id in GAMES))
         await asyncio.sleep(INTERVAL)
         await one_write(store, GAMES[: CROWD - 1])  # one short of a crowd: no pacing after it
-        before = counted("connectfour_journal_writes_total")
+        before = counted(WRITES)
         asked = loop.time()
         for game_id in GAMES[CROWD - 1 :]:
             await store.append(game_id, 2, Joined(at=1.0))
         assert loop.time() - asked < INTERVAL, "none waited for the interval"
-        assert counted("connectfour_journal_writes_total") - before == len(GAMES) - CROWD + 1, "a write each"
+        assert counted(WRITES) - before == len(GAMES) - CROWD + 1, "a write each"
     finally:
         await store.close()
 
@@ -146,10 +131,10 @@ async def test_without_an_interval_each_turn_of_the_loop_has_its_write(tmp_path)
     store = SQLiteStore(tmp_path / "games.db")
     try:
         await asyncio.gather(create(store, "g1"), create(store, "g2"))
-        before = counted("connectfour_journal_writes_total")
+        before = counted(WRITES)
         await store.append("g1", 2, Joined(at=1.0))
         await store.append("g2", 2, Joined(at=1.0))
-        assert counted("connectfour_journal_writes_total") - before == 2
+        assert counted(WRITES) - before == 2
     finally:
         await store.close()
 

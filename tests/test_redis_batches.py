@@ -9,7 +9,9 @@ import asyncio
 import subprocess
 import sys
 
+import paced_writes
 import pytest
+from paced_writes import GAMES, hearing
 from process_metrics import counted, until
 from records import create
 
@@ -21,15 +23,11 @@ from connectfour.store.redis import RedisStore
 PATIENCE = 10.0
 #: The batch interval of these tests: long against a round trip to a local server.
 INTERVAL = 1.0
-#: Games enough for a crowd and three more.
-GAMES = [f"g{n}" for n in range(1, CROWD + 4)]
+BATCHES = "connectfour_redis_batches_total"
 
 
 async def one_batch(store: RedisStore, game_ids: list[str]) -> None:
-    """One batch of a move to each of ``game_ids`` (joined), all asked in one turn of the loop."""
-    before = counted("connectfour_redis_batches_total")
-    await asyncio.gather(*(store.append(game_id, 2, Joined(at=1.0)) for game_id in game_ids))
-    assert counted("connectfour_redis_batches_total") - before == 1
+    await paced_writes.one_write(store, game_ids, BATCHES)
 
 
 async def test_moves_asked_within_the_interval_of_a_crowded_batch_go_together_once_it_has_passed(redis_url):
@@ -41,13 +39,8 @@ async def test_moves_asked_within_the_interval_of_a_crowded_batch_go_together_on
         asked = loop.time()
         await one_batch(store, GAMES[:CROWD])
         answered: list[tuple[object, float]] = []
-        between: list[int] = []  # how many were answered when the loop next turned
-
-        def heard(error: object) -> None:
-            answered.append((error, loop.time()))
-            if len(answered) == 1:
-                loop.call_soon(lambda: between.append(len(answered)))
-
+        between: list[int] = []
+        heard = hearing(answered, between)
         for game_id in GAMES[CROWD:]:
             store.append_nowait(game_id, 2, Joined(at=1.0), heard)
             await store.client.ping()  # a round trip: each would have gone, and come back, by itself
@@ -84,12 +77,12 @@ async def test_after_a_batch_of_fewer_than_a_crowd_the_next_move_goes_at_once(re
         for game_id in GAMES:
             await create(store, game_id)
         await one_batch(store, GAMES[: CROWD - 1])  # one short of a crowd: no pacing after it
-        before = counted("connectfour_redis_batches_total")
+        before = counted(BATCHES)
         asked = loop.time()
         for game_id in GAMES[CROWD - 1 :]:
             await store.append(game_id, 2, Joined(at=1.0))
         assert loop.time() - asked < INTERVAL, "none waited for the interval"
-        assert counted("connectfour_redis_batches_total") - before == len(GAMES) - CROWD + 1, "a batch each"
+        assert counted(BATCHES) - before == len(GAMES) - CROWD + 1, "a batch each"
     finally:
         await store.close()
 
@@ -99,10 +92,10 @@ async def test_each_batch_sent_is_counted_for_the_metrics(redis_url):
     try:
         for game_id in ("g1", "g2", "g3"):
             await create(store, game_id)
-        before = counted("connectfour_redis_batches_total")
+        before = counted(BATCHES)
         await store.append("g1", 2, Joined(at=1.0))
         await asyncio.gather(store.append("g2", 2, Joined(at=1.0)), store.append("g3", 2, Joined(at=1.0)))
-        assert counted("connectfour_redis_batches_total") - before == 2  # the two asked in one turn went together
+        assert counted(BATCHES) - before == 2  # the two asked in one turn went together
     finally:
         await store.close()
 
