@@ -9,7 +9,8 @@ tutorial's protocol requires (one game per connection).
 
 Moves are driven from the frame callbacks: when a player's client receives
 its opponent's move it sends its own at once (closed loop) or at its next
-slot (open loop, ``rate`` moves/s over all games).
+slot (open loop: ``rate`` moves/s over all games, each game
+keeping its share).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -128,6 +130,25 @@ async def _wait_for(client: LeanClient, kind: bytes) -> dict[str, Any]:
             raise ConnectionError(f"server refused: {event}")
 
 
+class _Pace:
+    """One game's open-loop schedule: a move every ``interval`` seconds, the
+    first at a random point of the first interval so that games do not move
+    in step. A move due while the server is late goes at once, and the
+    schedule goes on from it (no burst to catch up)."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.next: float | None = None
+
+    def delay(self) -> float:
+        """Seconds from now to this game's next move."""
+        now = time.monotonic()
+        due = self.next if self.next is not None else now + random.uniform(0.0, self.interval)
+        slot = max(now, due)
+        self.next = slot + self.interval
+        return slot - now
+
+
 #: Where a client connects: host, port and path.
 Address = tuple[str, int, str]
 
@@ -219,16 +240,10 @@ async def run_games(
         parts = urlsplit(each)
         addresses.append((parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"))
     stats = Stats()
-    pace = None
-    if rate:
-        # One shared schedule: each move takes the next free slot, 1/rate apart.
-        next_slot = [time.monotonic()]
-
-        def pace() -> float:
-            now = time.monotonic()
-            slot = max(now, next_slot[0])
-            next_slot[0] = slot + 1.0 / rate
-            return slot - now
+    # Each game keeps its own schedule, its share of the rate: a server quick to
+    # set games up does not let its first games race through the slots of the
+    # others, so every server carries the same connection set-up per move.
+    interval = games / rate if rate else None
 
     running = True
 
@@ -237,6 +252,7 @@ async def run_games(
         # swallow a cancellation that races with its own result (Python 3.11).
         while running:
             try:
+                pace = _Pace(interval).delay if interval else None
                 await play_one_game(addresses, spectators, v1, stats, pace, lambda: running, first=number, clock=clock)
             except (TimeoutError, OSError, ConnectionError, json.JSONDecodeError) as exc:
                 stats.error(f"{type(exc).__name__}: {exc}")
