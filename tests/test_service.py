@@ -255,6 +255,47 @@ async def test_while_a_player_is_away_everyone_is_told_when_the_win_can_be_claim
     assert "yellow_claimable_in" not in host.of("presence")[-1]
 
 
+class Tutorial(Inbox):
+    """A connection that did not negotiate connectfour.v1: it hears the tutorial's messages only."""
+
+    speaks_v1 = False
+
+
+async def test_a_tutorial_spectator_arriving_is_sent_the_moves_so_far_and_no_presence(store):
+    timers = Timers()
+    service = GameService(store, grace=60.0, schedule=timers.schedule, clock=timers.clock)
+    host, guest, watcher = Tutorial(), Tutorial(), Tutorial()
+    game, red = await service.create(host, local=False)
+    _, yellow = await service.join(guest, game.state.join_key)
+    for role, column in [(red, 3), (yellow, 3), (red, 4)]:
+        await service.play(game, role, column)
+    await service.watch(watcher, game.state.watch_key)
+    service.leave(guest)
+    timers.advance(60.0)
+    assert watcher.events == [
+        {"type": "play", "player": "red", "column": 3, "row": 0},
+        {"type": "play", "player": "yellow", "column": 3, "row": 1},
+        {"type": "play", "player": "red", "column": 4, "row": 0},
+    ]
+    assert {event["type"] for event in host.events} == {"init", "play"}
+
+
+async def test_who_hears_presence_arriving_among_tutorial_clients_is_told_when_a_grace_period_ends(store):
+    timers = Timers()
+    service = GameService(store, grace=60.0, schedule=timers.schedule, clock=timers.clock)
+    host, guest = Tutorial(), Tutorial()
+    game, _ = await service.create(host, local=False)
+    await service.join(guest, game.state.join_key)
+    service.leave(guest)
+    timers.advance(59.875)  # the grace period all but over: sooner than the spectator count is next told
+    watcher = Inbox()
+    await service.watch(watcher, game.state.watch_key)
+    assert watcher.of("state")[0]["yellow"] == "disconnected"
+    assert 0 < watcher.of("state")[0]["yellow_claimable_in"] <= 0.2
+    timers.advance(0.125)
+    assert watcher.of("presence")[-1]["yellow"] == "gone"
+
+
 class HurriedTimers(Timers):
     """A clock that moves on a little each time it is read, as a real one does, and timers that
     fire ``early``, as an event loop's may against the wall clock."""

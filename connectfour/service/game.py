@@ -25,6 +25,7 @@ from ..domain.events import Event
 from ..domain.seats import Holder, Presence
 from ..domain.state import GameState
 from ..protocol import encode, encode_legacy
+from ..protocol.legacy import replay
 from ..protocol.server_messages import PresenceEvent, ServerEvent, StateEvent
 from ..rules import Board
 from . import views
@@ -91,7 +92,7 @@ class Game:
     __slots__ = (
         "state", "id", "inbox", "last", "presence", "expiries", "process", "members", "arriving", "holders",
         "spectators_here", "spectators_told", "thinking", "reading_back", "lost", "to_rematch", "touched_at",
-        "_grace", "_schedule", "_clock", "_timers", "_here", "_last_presence",
+        "_grace", "_schedule", "_clock", "_timers", "_here", "_last_presence", "_listening",
     )  # fmt: skip
 
     def __init__(
@@ -142,6 +143,8 @@ class Game:
         #: The seats connections here hold (``_held_here``), kept as they change.
         self._here: frozenset[Player] = frozenset()
         self._last_presence: PresenceEvent | None = None
+        #: Members here that hear presence (v1): a tutorial client hears none of it.
+        self._listening = 0
 
     # -- derived state --------------------------------------------------------
 
@@ -250,15 +253,27 @@ class Game:
     def add(self, member: Member, role: Role, holder: Holder | None) -> None:
         """Attach a connection; it gets the snapshot before any later event."""
         self.members[member] = role
+        if member.speaks_v1:
+            self._listening += 1
+            if self._listening == 1:  # the first here to hear presence: an away seat's grace matters again
+                self._wake_after_grace(self._clock())
         if holder is None:
             self.spectators_here += 1
         else:
             self.holders[member] = holder
             self._here = self._held_here()
-        send_event(member, self.snapshot(role))
+        if member.speaks_v1:
+            send_event(member, self.snapshot(role))
+        else:  # the tutorial's replay: the moves so far and the result, none of the snapshot's seats
+            result = self.state.result
+            winner = result if result == RED or result == YELLOW else None
+            for frame in replay(self.state.board.moves, winner, result == "draw"):
+                member.send(frame)
 
     def remove(self, member: Member) -> tuple[Role | None, Holder | None]:
         role = self.members.pop(member, None)
+        if role is not None and member.speaks_v1:
+            self._listening -= 1
         holder = self.holders.pop(member, None)
         if role == "spectator":
             self.spectators_here -= 1
@@ -291,7 +306,13 @@ class Game:
     def tell_presence(self) -> None:
         """Tell everyone here how the seats and the audience stand, if that changed,
         and wake up again when an away seat's grace period runs out. One instant decides both, so a
-        timer that fires a hair early wakes up again rather than leaving a seat "disconnected" for good."""
+        timer that fires a hair early wakes up again rather than leaving a seat "disconnected" for good.
+        With nobody here who hears presence (tutorial clients only) there is nothing to tell, nor
+        to wake up for, until someone who does arrives (``add``)."""
+        self.cancel_timer(GRACE_TIMER)
+        if not self._listening:
+            self._last_presence = None
+            return
         now = self._clock()
         event = self.presence_event(now)
         if event != self._last_presence:
@@ -299,7 +320,10 @@ class Game:
             if self.state.clock is not None:  # (the clocks as of now: not part of what changed)
                 event = msgspec.structs.replace(event, clock=views.clock_view(self.state, now))
             self.broadcast(event)
-        self.cancel_timer(GRACE_TIMER)
+        self._wake_after_grace(now)
+
+    def _wake_after_grace(self, now: float) -> None:
+        """Tell presence again when the first away seat's grace period runs out."""
         waits = []
         for color in PLAYERS:
             since = self._away_since(color, now)
