@@ -481,6 +481,30 @@ async def test_sqlite_keeps_every_event_across_reopening(tmp_path):
         await second.close()
 
 
+async def test_sqlite_keeps_the_ids_and_keys_of_the_games_it_holds_taken_across_reopening(tmp_path):
+    path = tmp_path / "games.db"
+    first = SQLiteStore(path)
+    await create(first)
+    await first.close()
+    second = SQLiteStore(path)
+    try:
+        with pytest.raises(VersionConflict):
+            await create(second, "g1", watch_key="other-watch", join_key=None)
+        with pytest.raises(StoreError, match="g1 already exists"):
+            await second.append("g1", 2, created("g1", watch_key="other-watch", join_key=None))
+        with pytest.raises(StoreError, match="keys already exist"):
+            await create(second, "g2", watch_key="watch-g1")
+        with pytest.raises(StoreError, match="keys already exist"):
+            await create(second, "g3", join_key="join-g1")
+        with pytest.raises(VersionConflict):
+            await second.append("g4", 2, created("g4"))
+        await create(second, "g5")  # an id and keys of its own
+        assert await second.read("g1") == [(1, created())]
+        assert [await second.get(game_id) for game_id in ("g2", "g3", "g4")] == [None, None, None]
+    finally:
+        await second.close()
+
+
 async def test_sqlite_keeps_the_log_one_character_per_event(tmp_path):
     path = tmp_path / "games.db"
     store = SQLiteStore(path)

@@ -137,16 +137,20 @@ class SQLiteStore:
 
     def _create(self, game_id: str, version: int, event: Created, committed: Committed) -> None:
         """Start a game not in memory: it must be unknown, at version 1, with keys of its own."""
-        existing = self._folding.get(game_id) or rows.select(self._db, game_id)
+        keys = [event.watch_key] + ([event.join_key] if event.join_key else [])
+        known = self._folder.keys
+        existing = self._folding.get(game_id)
+        # One query asks after the id and the keys at once: the commonest answer is "neither".
+        taken = existing is not None or any(key in known for key in keys) or rows.exists(self._db, game_id, keys)
+        if taken and existing is None:
+            existing = rows.select(self._db, game_id)
         if existing is not None:
             if version != existing.version + 1:
                 raise VersionConflict(game_id, version, existing.version)
             raise StoreError(f"game {game_id} already exists")
         if version != 1:
             raise VersionConflict(game_id, version, 0)
-        keys = [event.watch_key] + ([event.join_key] if event.join_key else [])
-        known = self._folder.keys
-        if any(key in known for key in keys) or rows.exists(self._db, game_id, keys):
+        if taken:
             raise StoreError(f"game {game_id} or one of its keys already exists")
         record = StoredGame.created(game_id, event)
         assert isinstance(record, StoredGame)  # (``created`` is typed to return the base class)
