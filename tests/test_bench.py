@@ -54,3 +54,36 @@ def test_the_bare_reference_server_plays_the_tutorial_protocol():
 
     report = json.loads(result.stdout)
     assert report["games_finished"] > 0 and report["errors"] == 0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_open_loop_game_moves_once_an_interval_from_a_point_of_the_first():
+    from connectfour.bench.games import Pace
+
+    clock = Clock()
+    pace = Pace(0.4, clock=clock, phase=lambda interval: interval / 4)
+    assert abs(pace.delay() - 0.1) < 1e-9  # the first move: its game's point in the first interval
+    clock.now += 0.1
+    for _ in range(3):  # the opponent's move came back at once: the next waits out the interval
+        clock.now += 0.001
+        assert abs(pace.delay() - 0.399) < 1e-9
+        clock.now += 0.399
+
+
+def test_an_open_loop_game_a_server_kept_waiting_moves_at_once_and_keeps_its_pace_from_there():
+    from connectfour.bench.games import Pace
+
+    clock = Clock()
+    pace = Pace(0.4, clock=clock, phase=lambda interval: 0.0)
+    assert pace.delay() == 0.0
+    clock.now += 1.0  # the answer took longer than two intervals
+    assert pace.delay() == 0.0, "late: at once, with no burst to catch up"
+    clock.now += 0.05
+    assert abs(pace.delay() - 0.35) < 1e-9

@@ -99,7 +99,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="games: seconds played before measuring, not counted (default %(default)s)",
     )
     bench.add_argument(
-        "--rate", type=_rate, help="games: offered moves/s over all games (open loop); default: closed loop"
+        "--rate",
+        type=_rate,
+        help="games: offered moves/s over all games, each game at its share (open loop); default: closed loop",
     )
     bench.add_argument("--moves", type=_positive, default=20, help="fanout: moves to time (default %(default)s)")
     bench.add_argument(

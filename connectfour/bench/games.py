@@ -130,20 +130,27 @@ async def _wait_for(client: LeanClient, kind: bytes) -> dict[str, Any]:
             raise ConnectionError(f"server refused: {event}")
 
 
-class _Pace:
+class Pace:
     """One game's open-loop schedule: a move every ``interval`` seconds, the
     first at a random point of the first interval so that games do not move
     in step. A move due while the server is late goes at once, and the
     schedule goes on from it (no burst to catch up)."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(
+        self,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        phase: Callable[[float], float] = lambda interval: random.uniform(0.0, interval),
+    ) -> None:
         self.interval = interval
+        self._clock = clock
+        self._phase = phase
         self.next: float | None = None
 
     def delay(self) -> float:
         """Seconds from now to this game's next move."""
-        now = time.monotonic()
-        due = self.next if self.next is not None else now + random.uniform(0.0, self.interval)
+        now = self._clock()
+        due = self.next if self.next is not None else now + self._phase(self.interval)
         slot = max(now, due)
         self.next = slot + self.interval
         return slot - now
@@ -252,7 +259,7 @@ async def run_games(
         # swallow a cancellation that races with its own result (Python 3.11).
         while running:
             try:
-                pace = _Pace(interval).delay if interval else None
+                pace = Pace(interval).delay if interval else None
                 await play_one_game(addresses, spectators, v1, stats, pace, lambda: running, first=number, clock=clock)
             except (TimeoutError, OSError, ConnectionError, json.JSONDecodeError) as exc:
                 stats.error(f"{type(exc).__name__}: {exc}")
