@@ -251,18 +251,17 @@ class Game:
     # -- members --------------------------------------------------------------
 
     def add(self, member: Member, role: Role, holder: Holder | None) -> None:
-        """Attach a connection; it gets the snapshot before any later event."""
+        """Attach a connection; it gets the snapshot (a tutorial client, the replay) before any later event."""
         self.members[member] = role
-        if member.speaks_v1:
-            self._listening += 1
-            if self._listening == 1:  # the first here to hear presence: an away seat's grace matters again
-                self._wake_after_grace(self._clock())
         if holder is None:
             self.spectators_here += 1
         else:
             self.holders[member] = holder
             self._here = self._held_here()
         if member.speaks_v1:
+            self._listening += 1
+            if self._listening == 1:  # the first here to hear presence: an away seat's grace matters again
+                self._wake_after_grace(self._clock())
             send_event(member, self.snapshot(role))
         else:  # the tutorial's replay: the moves so far and the result, none of the snapshot's seats
             result = self.state.result
