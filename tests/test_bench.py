@@ -87,3 +87,13 @@ def test_an_open_loop_game_a_server_kept_waiting_moves_at_once_and_keeps_its_pac
     assert pace.delay() == 0.0, "late: at once, with no burst to catch up"
     clock.now += 0.05
     assert abs(pace.delay() - 0.35) < 1e-9
+
+
+def test_the_in_process_drive_plays_its_games_to_the_end():
+    result = subprocess.run(
+        [sys.executable, "-m", "connectfour.bench.inproc", "--games", "5", "--rounds", "2", "--moves", "win"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for figure in ("set_up_us_per_game: median", "us_per_move: median", "close_us_per_game: median"):
+        assert figure in result.stdout

@@ -41,7 +41,7 @@ async def serve(settings: Settings, store: Store) -> int:
         return CANNOT_START
     runner = make_runner(create_app(settings, store))
     await runner.setup()
-    _tune_gc()
+    tune_gc()
     site = Site(
         runner,
         settings.host,
@@ -79,7 +79,7 @@ def make_runner(app: web.Application) -> web.AppRunner:
     )
 
 
-def _tune_gc() -> None:
+def tune_gc() -> None:
     """Fewer, cheaper garbage collections: a full collection over every object of
     thousands of connections stalls all of them for tens of milliseconds.
 
