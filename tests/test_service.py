@@ -236,13 +236,19 @@ async def test_a_flood_of_unplayed_games_leaves_the_database_bounded(tmp_path):
     assert sizes[-1] - sizes[4] < (sizes[1] - sizes[0]) / 4
 
 
-async def test_while_a_player_is_away_everyone_is_told_when_the_win_can_be_claimed(store):
-    timers = Timers()
-    service = GameService(store, grace=60.0, schedule=timers.schedule, clock=timers.clock)
-    host, guest = Inbox(), Inbox()
+async def guest_gone(store, timers: Timers, host, guest, grace: float = 60.0):
+    """A service on ``timers``' clock, and a game ``host`` created, ``guest`` joined, and ``guest`` left."""
+    service = GameService(store, grace=grace, schedule=timers.schedule, clock=timers.clock)
     game, _ = await service.create(host, local=False)
     await service.join(guest, game.state.join_key)
     service.leave(guest)
+    return service, game
+
+
+async def test_while_a_player_is_away_everyone_is_told_when_the_win_can_be_claimed(store):
+    timers = Timers()
+    host, guest = Inbox(), Inbox()
+    service, game = await guest_gone(store, timers, host, guest)
     assert host.of("presence")[-1]["yellow"] == "disconnected"
     assert host.of("presence")[-1]["yellow_claimable_in"] == 60.0
     assert "red_claimable_in" not in host.of("presence")[-1]
@@ -282,11 +288,8 @@ async def test_a_tutorial_spectator_arriving_is_sent_the_moves_so_far_and_no_pre
 
 async def test_who_hears_presence_arriving_among_tutorial_clients_is_told_when_a_grace_period_ends(store):
     timers = Timers()
-    service = GameService(store, grace=60.0, schedule=timers.schedule, clock=timers.clock)
     host, guest = Tutorial(), Tutorial()
-    game, _ = await service.create(host, local=False)
-    await service.join(guest, game.state.join_key)
-    service.leave(guest)
+    service, game = await guest_gone(store, timers, host, guest)
     timers.advance(59.875)  # the grace period all but over: sooner than the spectator count is next told
     watcher = Inbox()
     await service.watch(watcher, game.state.watch_key)
@@ -315,11 +318,8 @@ class HurriedTimers(Timers):
 @pytest.mark.parametrize("early", [0.000_1 * n for n in range(12)])
 async def test_an_away_seat_turns_gone_even_when_the_clock_moves_while_presence_is_read(store, early):
     timers = HurriedTimers(early)
-    service = GameService(store, grace=1.0, schedule=timers.schedule, clock=timers.clock)
     host, guest = Inbox(), Inbox()
-    game, _ = await service.create(host, local=False)
-    await service.join(guest, game.state.join_key)
-    service.leave(guest)
+    service, game = await guest_gone(store, timers, host, guest, grace=1.0)
     timers.advance(0.99)
     for _ in range(400):  # over the grace period's end, a fortieth of a millisecond at a time
         timers.advance(0.000_025)
@@ -330,11 +330,8 @@ async def test_an_away_seat_turns_gone_even_when_the_clock_moves_while_presence_
 
 async def test_a_player_who_comes_back_is_no_longer_counted_down(store):
     timers = Timers()
-    service = GameService(store, grace=60.0, schedule=timers.schedule, clock=timers.clock)
     host, guest = Inbox(), Inbox()
-    game, _ = await service.create(host, local=False)
-    await service.join(guest, game.state.join_key)
-    service.leave(guest)
+    service, game = await guest_gone(store, timers, host, guest)
     timers.advance(10.0)
     back = Inbox()
     await service.resume(back, game.id, game.state.yellow_token)
