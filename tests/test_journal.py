@@ -19,7 +19,7 @@ from servers import ROOT
 from connectfour.domain.events import Claimed, Joined, Moved, RematchOffered
 from connectfour.domain.state import GameState
 from connectfour.store import StoreError
-from connectfour.store.sqlite import SCHEMA, DatabaseInUse, SQLiteStore, folding, journal, prune_database, rows
+from connectfour.store.sqlite import SCHEMA, DatabaseInUse, SQLiteStore, entries, folding, journal, prune_database, rows
 
 MOVES = [3, 3, 4, 4, 5, 2]
 
@@ -145,6 +145,39 @@ async def test_each_events_time_and_a_claims_grace_survive_a_kill_9(tmp_path):
     store = SQLiteStore(path)  # the journal replayed into SQLite, and read from there
     try:
         assert [event for _, event in await store.read("g1")] == game
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("at", [1718000000.1234567, 0.1 + 0.2, -2.5, 0.0, 5e-324, 1.7976931348623157e308, float("inf")])
+def test_a_time_in_the_journal_is_its_bits_in_hexadecimal_and_reads_back_exactly(at):
+    text = entries.time_text(at)
+    assert text[0] == "x" and len(text) == 17 and " " not in text
+    assert entries.read_time(text) == at
+
+
+def test_a_time_a_journal_wrote_before_in_decimal_still_reads():
+    assert entries.read_time("1718000000.1234567") == 1718000000.1234567
+    assert entries.read_time("-0.5") == -0.5
+
+
+@pytest.mark.parametrize("text", ["x12", "x" + "g" * 16, "x" + "0" * 18, "soon"])
+def test_a_time_that_is_neither_form_is_refused(text):
+    with pytest.raises(ValueError):
+        entries.read_time(text)
+
+
+async def test_a_record_whose_time_cannot_be_read_is_skipped_and_the_rest_replayed(tmp_path, caplog):
+    path = tmp_path / "games.db"
+    killed_after_storing(path)
+    [segment] = segments(path)
+    with segment.open("ab") as log_file:
+        log_file.write(journal.encode(["E g0 8 1 x12"]))
+    with caplog.at_level(logging.ERROR, logger="connectfour.store"):
+        store = SQLiteStore(path)
+    try:
+        assert (await store.get("g0")).moves == MOVES
+        assert "unreadable record 'E g0 8 1 x12' skipped" in caplog.text
     finally:
         await store.close()
 

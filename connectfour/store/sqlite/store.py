@@ -33,7 +33,7 @@ from ..pacing import Pacing
 from ..seats import LocalSeats
 from . import journal, rows
 from .connection import connect
-from .entries import created_record, deleted_record, event_record, touched_record
+from .entries import created_record, deleted_record, event_record, pack, touched_record
 from .folding import Folder
 from .gamelog import COLUMN_CODES, StoredGame, advance, events, take_back, without_log
 from .lock import lock
@@ -109,7 +109,7 @@ class SQLiteStore:
                 code = COLUMN_CODES.get(event.column)
                 if code is None:
                     raise StoreError(f"game {game_id}: no column {event.column!r}")
-                entry = f"E {game_id} {version} {code} {event.at!r}"
+                entry = f"E {game_id} {version} {code} x{pack(event.at).hex()}"  # (``entries.time_text``)
                 if event.end is not None:
                     entry = f"{entry} {event.end}"
             else:
