@@ -29,27 +29,27 @@ from .state import GameState
 #: one by each side.
 DRAW_AGAIN_AFTER = 2
 
-# -- commands --------------------------------------------------------------------------
+# -- commands (gc=False, as the rulebook's: only strings and numbers) -----------------
 
 
-class OfferDraw(msgspec.Struct, frozen=True):
+class OfferDraw(msgspec.Struct, frozen=True, gc=False):
     """Offer a draw, or accept the opponent's standing offer."""
 
     role: Role
 
 
-class DeclineDraw(msgspec.Struct, frozen=True):
+class DeclineDraw(msgspec.Struct, frozen=True, gc=False):
     role: Role
 
 
-class TakeBack(msgspec.Struct, frozen=True):
+class TakeBack(msgspec.Struct, frozen=True, gc=False):
     """Take back one's last move: at once against the computer or on one device; between two
     people, ask the opponent (or accept the opponent's standing request)."""
 
     role: Role
 
 
-class DeclineTakeback(msgspec.Struct, frozen=True):
+class DeclineTakeback(msgspec.Struct, frozen=True, gc=False):
     role: Role
 
 

@@ -43,16 +43,18 @@ from .seats import Expiries, Presence
 from .state import GameState
 
 # -- commands: what someone asks of a game ---------------------------------------------
+# gc=False: a command holds only strings and numbers (never part of a reference cycle),
+# and one is made for every move.
 
 
-class Join(msgspec.Struct, frozen=True):
+class Join(msgspec.Struct, frozen=True, gc=False):
     """Take the guest's seat with the invite; ``request``: the id the request carried."""
 
     name: str | None = None
     request: str | None = None
 
 
-class Move(msgspec.Struct, frozen=True):
+class Move(msgspec.Struct, frozen=True, gc=False):
     """Drop a disc; ``ply``: the ply the client saw, if it said (a retry's guard)."""
 
     role: Role
@@ -60,30 +62,30 @@ class Move(msgspec.Struct, frozen=True):
     ply: int | None = None
 
 
-class Resign(msgspec.Struct, frozen=True):
+class Resign(msgspec.Struct, frozen=True, gc=False):
     role: Role
 
 
-class Claim(msgspec.Struct, frozen=True):
+class Claim(msgspec.Struct, frozen=True, gc=False):
     """Win because the opponent has been away for the grace period."""
 
     role: Role
 
 
-class Expire(msgspec.Struct, frozen=True):
+class Expire(msgspec.Struct, frozen=True, gc=False):
     """End a game nobody holds a seat of, as abandoned (the sweep's command)."""
 
 
-class Flag(msgspec.Struct, frozen=True):
+class Flag(msgspec.Struct, frozen=True, gc=False):
     """End a timed game whose side to move ran out of time (or, before both sides moved,
     of its first move's window): any process may ask, the first stored wins."""
 
 
-class OfferRematch(msgspec.Struct, frozen=True):
+class OfferRematch(msgspec.Struct, frozen=True, gc=False):
     color: Player
 
 
-class StartRematch(msgspec.Struct, frozen=True):
+class StartRematch(msgspec.Struct, frozen=True, gc=False):
     """Move everyone on to ``game`` (already created), once the offers are in."""
 
     game: str

@@ -39,7 +39,9 @@ RequestId = Annotated[
 
 # Every event repeats ``frozen=True``: msgspec inherits it from the base anyway,
 # but type checkers (dataclass_transform) treat a subclass without it as mutable.
-class _Client(msgspec.Struct, tag_field="type", frozen=True, kw_only=True):
+# gc=False (inherited too): a message holds only strings, numbers and lists of them,
+# so it can never be part of a reference cycle; one is made for every frame.
+class _Client(msgspec.Struct, tag_field="type", frozen=True, kw_only=True, gc=False):
     """Base of the events a client sends. ``id`` (v1, revision 3): the client's name for
     this request; its answer, ``ack`` or ``error``, carries it back, and the same request
     sent again with the same ``id`` (after a lost answer, on another connection) is

@@ -20,8 +20,8 @@ Cell = tuple[int, int]
 
 
 # Every event repeats ``frozen=True``, as in client_messages.py: type checkers treat a
-# subclass without it as mutable.
-class _Server(msgspec.Struct, tag_field="type", frozen=True, omit_defaults=True):
+# subclass without it as mutable. gc=False, as there: one is made for every move.
+class _Server(msgspec.Struct, tag_field="type", frozen=True, omit_defaults=True, gc=False):
     """Base of the events the server sends."""
 
 
@@ -36,7 +36,7 @@ class InitEvent(_Server, tag="init", frozen=True):
     join: str | None = None
 
 
-class ClockView(msgspec.Struct, frozen=True, omit_defaults=True):
+class ClockView(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     """Both sides' time in a timed game, as of ``at`` (the server's time, seconds since the
     epoch, so that a client can allow for the message's way): seconds ``red`` and ``yellow``
     have left, whose clock ``runs`` (none before both sides moved once, or once the game
