@@ -1,8 +1,9 @@
 """Process-wide counters and latency histograms, exposed at /metrics through prometheus-client.
 
 The move path only touches plain numbers in this process's memory: ``count``
-is one dictionary update, and a latency (``store_appended``, ``fanned_out``)
-one bisect into a small array of bucket counts. prometheus-client's own
+is one dictionary update (``MOVES``, counted on every move, one attribute's),
+and a latency (``store_appended``, ``fanned_out``) one bisect into a small
+array of bucket counts. prometheus-client's own
 metrics take a lock on every update, and with workers write a shared file:
 several times the cost, on every move. So prometheus-client gets the numbers
 off that path:
@@ -69,6 +70,31 @@ _LABEL = {
 
 def count(name: str, label: str = "") -> None:
     _counts[name, label] += 1
+
+
+class Tally:
+    """A counter without labels that its caller bumps itself, ``tally.value += 1``: one
+    attribute updated, without ``count``'s call and the key it makes and looks up."""
+
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.value = 0
+
+
+#: ``connectfour_moves_total``, counted on every move.
+MOVES = Tally("connectfour_moves_total")
+_TALLIES = (MOVES,)
+
+
+def _totals() -> dict[tuple[str, str], int]:
+    """Every counter's value in this process: ``count``'s and the tallies'."""
+    totals = dict(_counts)
+    for tally in _TALLIES:
+        key = (tally.name, "")
+        totals[key] = totals.get(key, 0) + tally.value
+    return totals
 
 
 # -- latencies ----------------------------------------------------------------
@@ -180,7 +206,7 @@ class _Exposition(Collector):
 
 def _here(gauges: Gauges) -> _Numbers:
     numbers = _Numbers()
-    numbers.counts = dict(_counts)
+    numbers.counts.update(_totals())
     for latency in _LATENCIES:
         numbers.buckets[latency.name] = [float(n) for n in latency.counts]
         numbers.sums[latency.name] = latency.sum[0]
@@ -214,7 +240,7 @@ class _Shared:
         self.flushed_sums = {latency.name: 0.0 for latency in _LATENCIES}
 
     def flush(self, gauges: Gauges) -> None:
-        for key, n in list(_counts.items()):
+        for key, n in _totals().items():
             delta = n - self.flushed[key]
             name, label = key
             counter = self.counters.get(name)

@@ -35,6 +35,19 @@ def test_the_next_version_is_applied_at_once():
     assert inbox.version == 4 and not inbox.gap
 
 
+def test_the_next_version_is_taken_in_one_step_and_any_other_is_left_to_offer():
+    inbox: Inbox[str] = Inbox(3)
+    assert not inbox.take_next(3) and not inbox.take_next(5) and inbox.version == 3
+    assert inbox.take_next(4) and inbox.version == 4
+
+
+def test_the_next_version_is_not_taken_in_one_step_while_events_wait_past_a_gap():
+    inbox: Inbox[str] = Inbox(1)
+    inbox.offer(3, "c")
+    assert not inbox.take_next(2) and inbox.version == 1
+    assert inbox.offer(2, "b") == [(2, "b"), (3, "c")]
+
+
 def test_a_duplicate_or_an_old_version_is_dropped():
     inbox: Inbox[str] = Inbox(3)
     assert inbox.offer(3, "c") == [] and inbox.offer(1, "a") == []

@@ -31,9 +31,13 @@ class Inbox(Generic[T]):
         """Whether events were seen past one still missing: read the store from ``version + 1``."""
         return bool(self._held)
 
-    def take(self, version: int) -> None:
-        """``version`` is applied (the next one, with nothing held: the hot path's shortcut of ``offer``)."""
-        self.version = version
+    def take_next(self, version: int) -> bool:
+        """Take ``version`` as applied if it is the next one and nothing is held: the
+        hot path's shortcut of ``offer``, in one call. False, changing nothing, if not."""
+        if version == self.version + 1 and not self._held:
+            self.version = version
+            return True
+        return False
 
     def offer(self, version: int, event: T) -> list[tuple[int, T]]:
         """An announced event; the events that may now be applied, in order (often just this one)."""

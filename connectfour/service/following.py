@@ -226,8 +226,7 @@ class Following:
     def offer(self, game: Game, version: int, event: Event) -> None:
         """Apply the events that are now next, in order; read the store for a gap."""
         inbox = game.inbox
-        if version == inbox.version + 1 and not inbox.gap:  # the usual case, and a move's
-            inbox.take(version)
+        if inbox.take_next(version):  # the usual case, and a move's
             self.apply(game, version, event)
             return
         for number, ready in inbox.offer(version, event):

@@ -188,14 +188,12 @@ class _Append(msgspec.Struct):
         version = self.version
         if error is None:
             if type(event) is Moved:
-                metrics.count("connectfour_moves_total")
+                metrics.MOVES.value += 1
                 if event.end is not None:
                     metrics.count("connectfour_games_ended_total", event.end)
-                inbox = game.inbox
-                if inbox.version == version - 1 and not inbox.gap:
+                if game.inbox.take_next(version):
                     # Version N+1 is ours, so the state is the one the move was checked
                     # against: played as checked, not checked again.
-                    inbox.take(version)
                     self.state.play_checked(event, self.row)
                     moves._after(game, event, self.row)
                     self.done(None)
