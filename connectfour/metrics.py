@@ -1,11 +1,11 @@
 """Process-wide counters and latency histograms, exposed at /metrics through prometheus-client.
 
 The move path only touches plain numbers in this process's memory: ``count``
-is one dictionary update (``MOVES``, counted on every move, one attribute's),
-and a latency (``store_appended``, ``fanned_out``) one bisect into a small
-array of bucket counts. prometheus-client's own
-metrics take a lock on every update, and with workers write a shared file:
-several times the cost, on every move. So prometheus-client gets the numbers
+is one dictionary update (and ``MOVES``, bumped on every move, a single
+attribute), and a latency (``store_appended``, ``fanned_out``) one bisect
+into a small array of bucket counts. prometheus-client's own metrics take
+a lock on every update, and with workers write a shared file: several
+times the cost, on every move. So prometheus-client gets the numbers
 off that path:
 
 * one process: a scrape reads them (with the live gauges the page passes)
